@@ -1,0 +1,44 @@
+//! Shared pieces of the integration tests: a running backend and a headless Chromium driven over WebDriver.
+#![allow(dead_code)]
+
+pub mod browser;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+use codis_fe::{config::Args, server};
+
+/// The workspace root (tests run with the package directory as the working directory).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The built console. Browser tests need it and fail (never skip) when it is missing.
+pub fn dist_dir() -> PathBuf {
+    let dir = std::env::var_os("CODIS_FE_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("dist"));
+    assert!(
+        dir.join("index.html").is_file(),
+        "no built console at {}: run scripts/build-frontend first (scripts/test does)",
+        dir.display()
+    );
+    dir
+}
+
+/// Starts the backend in this process on an ephemeral loopback port with the given extra flags.
+pub async fn start_backend(extra: &[&str]) -> SocketAddr {
+    let mut argv = vec!["codis-fe".to_string(), "--listen=127.0.0.1:0".to_string()];
+    argv.extend(extra.iter().map(|s| s.to_string()));
+    let args = Args::try_parse_from(argv).expect("test flags parse");
+    let app = server::app(&args).expect("app builds");
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.expect("serve");
+    });
+    addr
+}

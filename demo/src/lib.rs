@@ -1,0 +1,1 @@
+//! Simulated Codis dashboard (issue 3).

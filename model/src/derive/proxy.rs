@@ -1,0 +1,137 @@
+//! Proxy table rows (spec 2.4, `processProxyStats`).
+
+use super::status::{proxy_health, Health};
+use crate::types::{ProxyStatsData, Stats};
+use serde::{Deserialize, Serialize};
+
+/// One row of the proxy table, in `stats.proxy.models` order (ascending id).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProxyRow {
+    pub id: u64,
+    pub token: String,
+    pub proxy_addr: String,
+    pub admin_addr: String,
+    pub datacenter: String,
+    /// Wall-clock start time (monotonic suffix removed).
+    pub start_time: String,
+    pub status: Health,
+    /// The sample's error cause when `status` is `Error` (never the stack).
+    pub error: Option<String>,
+    /// `total=<n>,alive=<n>` when healthy, otherwise `NA`.
+    pub sessions_text: String,
+    /// `total=<n>,fails=<n>[,rsp.errs=<n>],qps=<n>` when healthy, otherwise `NA`.
+    pub commands_text: String,
+    /// The numbers, whenever the sample has data (also for a proxy that is not online yet).
+    pub numbers: Option<ProxyNumbers>,
+    /// A sentinel switched a backend behind the dashboard's back (red address, red SYNC).
+    pub switched: bool,
+    /// The proxy never reads from replicas ("S" link shown dark red in codis-fe).
+    pub primary_only: bool,
+    /// Which SYNC (reinit) button codis-fe showed.
+    pub resync: ResyncHint,
+}
+
+/// Counters of a proxy sample.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProxyNumbers {
+    pub online: bool,
+    pub qps: i64,
+    pub ops_total: i64,
+    pub ops_fails: i64,
+    /// Absent when the proxy does not report `ops.redis`.
+    pub redis_errors: Option<i64>,
+    pub sessions_total: i64,
+    pub sessions_alive: i64,
+    /// Cores used over the last second.
+    pub cpu: f64,
+    /// RSS bytes.
+    pub mem: i64,
+}
+
+/// codis-fe's SYNC (reinit proxy) button in the proxy row.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResyncHint {
+    /// Green: healthy and not switched.
+    InSync,
+    /// Red: pending or switched; a reinit is advised.
+    Needed,
+    /// No button: timeout or error (unreachable proxy).
+    #[default]
+    Unavailable,
+}
+
+/// Builds the proxy rows from `stats.proxy.models` and their samples.
+pub fn proxy_rows(stats: &Stats) -> Vec<ProxyRow> {
+    stats
+        .proxy
+        .models
+        .iter()
+        .map(|p| {
+            let sample = stats.proxy_sample(&p.token);
+            let status = proxy_health(sample);
+            let data = sample
+                .filter(|s| !s.timeout && s.error.is_none())
+                .and_then(|s| s.stats.as_ref());
+            let switched = data.is_some_and(|d| d.sentinels.switched);
+            let healthy = status == Health::Healthy;
+            let (sessions_text, commands_text) = match data {
+                Some(d) if healthy => (sessions_text(d), commands_text(d)),
+                _ => ("NA".to_owned(), "NA".to_owned()),
+            };
+            let resync = if status == Health::Pending || switched {
+                ResyncHint::Needed
+            } else if healthy {
+                ResyncHint::InSync
+            } else {
+                ResyncHint::Unavailable
+            };
+            ProxyRow {
+                id: p.id,
+                token: p.token.clone(),
+                proxy_addr: p.proxy_addr.clone(),
+                admin_addr: p.admin_addr.clone(),
+                datacenter: p.datacenter.clone(),
+                start_time: p.start_time.wall_clock().to_owned(),
+                status,
+                error: sample
+                    .filter(|s| !s.timeout)
+                    .and_then(|s| s.error.as_ref())
+                    .map(|e| e.cause.clone()),
+                sessions_text,
+                commands_text,
+                numbers: data.map(numbers),
+                switched,
+                primary_only: data.is_some_and(|d| d.backend.primary_only),
+                resync,
+            }
+        })
+        .collect()
+}
+
+fn sessions_text(d: &ProxyStatsData) -> String {
+    format!("total={},alive={}", d.sessions.total, d.sessions.alive)
+}
+
+fn commands_text(d: &ProxyStatsData) -> String {
+    let mut s = format!("total={},fails={}", d.ops.total, d.ops.fails);
+    if let Some(redis) = &d.ops.redis {
+        s.push_str(&format!(",rsp.errs={}", redis.errors));
+    }
+    s.push_str(&format!(",qps={}", d.ops.qps));
+    s
+}
+
+fn numbers(d: &ProxyStatsData) -> ProxyNumbers {
+    ProxyNumbers {
+        online: d.online,
+        qps: d.ops.qps,
+        ops_total: d.ops.total,
+        ops_fails: d.ops.fails,
+        redis_errors: d.ops.redis.as_ref().map(|r| r.errors),
+        sessions_total: d.sessions.total,
+        sessions_alive: d.sessions.alive,
+        cpu: d.rusage.cpu,
+        mem: d.rusage.mem,
+    }
+}

@@ -1,0 +1,332 @@
+//! Input rules shared by the backend (before it builds a dashboard URL) and the UI (to disable a
+//! button and explain why).
+//!
+//! codis-fe validated only group ids and the interval, and pasted everything else into the URL
+//! (spec 2.9, 7.9), so `/`, `?`, `#` in an address corrupted the request. Here every value that
+//! goes into a dashboard path has a rule. Inputs are the raw strings from a form or a path; each
+//! function returns the parsed value or a [`ValidationError`] naming the field and the rule.
+
+use crate::types::{GroupId, SlotId, MAX_GROUP_ID, MAX_SLOT_NUM};
+use std::fmt;
+
+/// Largest slot action interval the dashboard accepts (it clamps silently above), µs.
+pub const MAX_INTERVAL_US: u32 = 1_000_000;
+
+/// Longest accepted data center name.
+pub const MAX_DATACENTER_LEN: usize = 64;
+
+/// Longest accepted address (`host:port`) and product name; far above real values, only there so
+/// a pasted blob is refused with a clear message.
+pub const MAX_TEXT_LEN: usize = 255;
+
+/// A refused input: `gid: must be an integer from 1 to 9999`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidationError {
+    /// The input's name, as the form or route calls it (`gid`, `addr`, `beg`, ...).
+    pub field: String,
+    /// The rule it broke, phrased to be shown to the operator.
+    pub rule: String,
+}
+
+impl ValidationError {
+    pub fn new(field: impl Into<String>, rule: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            rule: rule.into(),
+        }
+    }
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.rule)
+    }
+}
+
+impl std::error::Error for ValidationError {}
+
+/// Result of a validation.
+pub type Validated<T> = Result<T, ValidationError>;
+
+/// Parses a plain decimal integer: ASCII digits only (no sign, no spaces), no leading zero except
+/// `"0"` itself (as codis-fe's patterns), within `min..=max`.
+fn bounded_int(field: &str, input: &str, min: u64, max: u64, rule: &str) -> Validated<u64> {
+    let err = || ValidationError::new(field, rule);
+    let digits_ok = !input.is_empty()
+        && input.len() <= 20
+        && input.bytes().all(|b| b.is_ascii_digit())
+        && !(input.len() > 1 && input.starts_with('0'));
+    if !digits_ok {
+        return Err(err());
+    }
+    let value: u64 = input.parse().map_err(|_| err())?;
+    if value < min || value > max {
+        return Err(err());
+    }
+    Ok(value)
+}
+
+/// Group id of a group to create, add to, or migrate to: 1..=9999.
+pub fn group_id(field: &str, input: &str) -> Validated<GroupId> {
+    let rule = format!("must be an integer from 1 to {MAX_GROUP_ID}");
+    let v = bounded_int(field, input, 1, u64::from(MAX_GROUP_ID), &rule)?;
+    GroupId::try_from(v).map_err(|_| ValidationError::new(field, rule))
+}
+
+/// Slot id: 0..=1023.
+pub fn slot_id(field: &str, input: &str) -> Validated<SlotId> {
+    let max = MAX_SLOT_NUM as u64 - 1;
+    let rule = format!("must be an integer from 0 to {max}");
+    let v = bounded_int(field, input, 0, max, &rule)?;
+    SlotId::try_from(v).map_err(|_| ValidationError::new(field, rule))
+}
+
+/// An inclusive slot range `[beg, end]` (Migrate Range): both slot ids and `beg <= end`.
+pub fn slot_range(beg: &str, end: &str) -> Validated<(SlotId, SlotId)> {
+    let b = slot_id("beg", beg)?;
+    let e = slot_id("end", end)?;
+    if b > e {
+        return Err(ValidationError::new(
+            "end",
+            "must not be less than beg (the range is inclusive)",
+        ));
+    }
+    Ok((b, e))
+}
+
+/// Number of slots to migrate (Migrate Some): 1..=1024. The dashboard accepts 0 or negative and
+/// silently does nothing; refusing that tells the operator instead.
+pub fn slot_count(field: &str, input: &str) -> Validated<u32> {
+    let rule = format!("must be an integer from 1 to {MAX_SLOT_NUM}");
+    let v = bounded_int(field, input, 1, MAX_SLOT_NUM as u64, &rule)?;
+    u32::try_from(v).map_err(|_| ValidationError::new(field, rule))
+}
+
+/// Slot action interval in µs: 0..=1_000_000 (the dashboard clamps larger values silently).
+pub fn interval_us(field: &str, input: &str) -> Validated<u32> {
+    let rule = format!("must be an integer from 0 to {MAX_INTERVAL_US} (microseconds)");
+    let v = bounded_int(field, input, 0, u64::from(MAX_INTERVAL_US), &rule)?;
+    u32::try_from(v).map_err(|_| ValidationError::new(field, rule))
+}
+
+/// A 0/1 path flag (`force`, `confirm`, `disabled`, `replica-groups` value).
+pub fn flag(field: &str, input: &str) -> Validated<bool> {
+    match input {
+        "0" => Ok(false),
+        "1" => Ok(true),
+        _ => Err(ValidationError::new(field, "must be 0 or 1")),
+    }
+}
+
+/// Characters allowed in the host part of an address: letters, digits, `.`, `-`, `_`, and `:`,
+/// `[`, `]` for bracketed IPv6. Nothing that means something in a URL (`/ ? # & %`) or a space.
+fn is_host_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '[' | ']')
+}
+
+/// A server, proxy admin or sentinel address: `host:port`, port 1..=65535, host of safe
+/// characters (see above). Returns the address unchanged, so it can go into a path as is.
+pub fn address<'a>(field: &str, input: &'a str) -> Validated<&'a str> {
+    let rule = "must be host:port with a port from 1 to 65535 and a host of letters, digits, '.', '-', '_' (no '/', '?', '#', '&', '%' or spaces)";
+    let err = || ValidationError::new(field, rule);
+    if input.is_empty() || input.len() > MAX_TEXT_LEN {
+        return Err(err());
+    }
+    let (host, port) = input.rsplit_once(':').ok_or_else(err)?;
+    if host.is_empty() || !host.chars().all(is_host_char) {
+        return Err(err());
+    }
+    bounded_int(field, port, 1, 65535, rule)?;
+    Ok(input)
+}
+
+/// A data center name for Add Server: `[A-Za-z0-9_.-]`, at most 64 characters. Surrounding
+/// whitespace is trimmed (as codis-fe did); an empty name means "no data center" (`Ok(None)`).
+pub fn datacenter<'a>(field: &str, input: &'a str) -> Validated<Option<&'a str>> {
+    let name = input.trim();
+    if name.is_empty() {
+        return Ok(None);
+    }
+    let ok = name.len() <= MAX_DATACENTER_LEN
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if !ok {
+        return Err(ValidationError::new(
+            field,
+            format!("must be at most {MAX_DATACENTER_LEN} of A-Z a-z 0-9 _ . -"),
+        ));
+    }
+    Ok(Some(name))
+}
+
+/// A product name, as Codis requires: `^\w[\w.\-]*$` (ASCII word characters).
+pub fn product_name<'a>(field: &str, input: &'a str) -> Validated<&'a str> {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut chars = input.chars();
+    let ok = input.len() <= MAX_TEXT_LEN
+        && chars.next().is_some_and(word)
+        && chars.all(|c| word(c) || c == '.' || c == '-');
+    if !ok {
+        return Err(ValidationError::new(
+            field,
+            "must start with a letter, digit or '_' and contain only letters, digits, '_', '.', '-'",
+        ));
+    }
+    Ok(input)
+}
+
+/// A proxy token: exactly 32 lowercase hexadecimal characters.
+pub fn proxy_token<'a>(field: &str, input: &'a str) -> Validated<&'a str> {
+    let ok = input.len() == 32
+        && input
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if !ok {
+        return Err(ValidationError::new(
+            field,
+            "must be 32 lowercase hexadecimal characters",
+        ));
+    }
+    Ok(input)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_id_accepts_1_to_9999_without_leading_zero() {
+        assert_eq!(group_id("gid", "1"), Ok(1));
+        assert_eq!(group_id("gid", "9999"), Ok(9999));
+        for bad in [
+            "0",
+            "10000",
+            "",
+            "01",
+            "-1",
+            "+1",
+            "1.5",
+            " 1",
+            "abc",
+            "99999999999999999999999",
+        ] {
+            let e = group_id("gid", bad).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                "gid: must be an integer from 1 to 9999",
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn slot_id_accepts_0_to_1023() {
+        assert_eq!(slot_id("sid", "0"), Ok(0));
+        assert_eq!(slot_id("sid", "1023"), Ok(1023));
+        assert_eq!(
+            slot_id("sid", "1024").unwrap_err().to_string(),
+            "sid: must be an integer from 0 to 1023"
+        );
+        assert!(slot_id("sid", "-1").is_err());
+    }
+
+    #[test]
+    fn slot_range_requires_begin_not_after_end() {
+        assert_eq!(slot_range("100", "299"), Ok((100, 299)));
+        assert_eq!(slot_range("5", "5"), Ok((5, 5)));
+        let e = slot_range("20", "10").unwrap_err();
+        assert_eq!(e.field, "end");
+        assert_eq!(slot_range("0", "1024").unwrap_err().field, "end");
+        assert_eq!(slot_range("x", "10").unwrap_err().field, "beg");
+    }
+
+    #[test]
+    fn slot_count_must_be_at_least_one() {
+        assert_eq!(slot_count("num", "3"), Ok(3));
+        assert_eq!(
+            slot_count("num", "0").unwrap_err().to_string(),
+            "num: must be an integer from 1 to 1024"
+        );
+        assert!(slot_count("num", "many").is_err());
+    }
+
+    #[test]
+    fn interval_accepts_0_to_1000000_microseconds() {
+        assert_eq!(interval_us("interval", "0"), Ok(0));
+        assert_eq!(interval_us("interval", "1000000"), Ok(1_000_000));
+        assert!(interval_us("interval", "1000001").is_err());
+        assert!(interval_us("interval", "fast").is_err());
+    }
+
+    #[test]
+    fn flag_is_0_or_1() {
+        assert_eq!(flag("force", "0"), Ok(false));
+        assert_eq!(flag("force", "1"), Ok(true));
+        assert_eq!(
+            flag("force", "yes").unwrap_err().to_string(),
+            "force: must be 0 or 1"
+        );
+        assert!(flag("force", "true").is_err());
+    }
+
+    #[test]
+    fn address_needs_host_and_port_and_no_url_characters() {
+        assert_eq!(address("addr", "127.0.0.1:16379"), Ok("127.0.0.1:16379"));
+        assert_eq!(
+            address("addr", "codis-host_1.example:19000"),
+            Ok("codis-host_1.example:19000")
+        );
+        assert_eq!(address("addr", "[::1]:6379"), Ok("[::1]:6379"));
+        for bad in [
+            "notanaddress",
+            "garbage",
+            ":6379",
+            "host:",
+            "host:0",
+            "host:65536",
+            "host:-1",
+            "a/b:1",
+            "a?b:1",
+            "a#b:1",
+            "a&b:1",
+            "a%20b:1",
+            "a b:1",
+            "host:6379 ",
+            "",
+        ] {
+            let e = address("addr", bad).unwrap_err();
+            assert_eq!(e.field, "addr", "{bad:?}");
+            assert!(e.rule.contains("host:port"), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn datacenter_allows_safe_names_and_empty_means_none() {
+        assert_eq!(datacenter("datacenter", "dc-b"), Ok(Some("dc-b")));
+        assert_eq!(datacenter("datacenter", "  dc_1.a "), Ok(Some("dc_1.a")));
+        assert_eq!(datacenter("datacenter", "  "), Ok(None));
+        assert!(datacenter("datacenter", "dc/b").is_err());
+        assert!(datacenter("datacenter", "dc b").is_err());
+        assert!(datacenter("datacenter", &"d".repeat(65)).is_err());
+        assert!(datacenter("datacenter", &"d".repeat(64)).is_ok());
+    }
+
+    #[test]
+    fn product_name_follows_codis_pattern() {
+        assert_eq!(product_name("product", "codis-demo"), Ok("codis-demo"));
+        assert_eq!(product_name("product", "_a.b-c"), Ok("_a.b-c"));
+        for bad in ["", "-demo", ".demo", "demo/x", "demo x", "démo"] {
+            assert!(product_name("product", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn proxy_token_is_32_lowercase_hex() {
+        let t = "646b55f57361986ddcdefe74dfb0c2da";
+        assert_eq!(proxy_token("token", t), Ok(t));
+        assert!(proxy_token("token", &t.to_uppercase()).is_err());
+        assert!(proxy_token("token", &t[..31]).is_err());
+        assert!(proxy_token("token", "g46b55f57361986ddcdefe74dfb0c2da").is_err());
+    }
+}
