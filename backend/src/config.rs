@@ -1,15 +1,20 @@
-//! Command line and environment settings (spec section 1.1).
+//! Command line and environment settings (spec section 1.1). Every codis-fe flag keeps its name and
+//! meaning; each can also come from a `CODIS_FE_*` environment variable.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Parser;
+
+use crate::discovery::{Source, SourceFlags};
 
 #[derive(Debug, Clone, Parser)]
 #[command(
     name = "codis-fe",
     version,
-    about = "The Codis web console: a drop-in replacement for codis-fe"
+    about = "The Codis web console: a drop-in replacement for codis-fe",
+    long_about = None
 )]
 pub struct Args {
     /// Address to listen on.
@@ -21,7 +26,198 @@ pub struct Args {
     )]
     pub listen: SocketAddr,
 
-    /// Directory holding the built console (Trunk's dist/). Without it the server answers the API only.
+    /// Directory holding the built console (Trunk's dist/). Without it the server answers the API
+    /// only (for a console hosted on a CDN).
     #[arg(long, env = "CODIS_FE_ASSETS_DIR")]
     pub assets_dir: Option<PathBuf>,
+
+    /// Static discovery: a JSON array of {"name", "dashboard"}; re-read when it changes.
+    #[arg(long, short = 'd', env = "CODIS_FE_DASHBOARD_LIST")]
+    pub dashboard_list: Option<PathBuf>,
+
+    /// Discovery from ZooKeeper: comma-separated host:port list.
+    #[arg(long, env = "CODIS_FE_ZOOKEEPER")]
+    pub zookeeper: Option<String>,
+
+    /// ZooKeeper digest auth, USER:PASSWORD.
+    #[arg(long, env = "CODIS_FE_ZOOKEEPER_AUTH", requires = "zookeeper")]
+    pub zookeeper_auth: Option<String>,
+
+    /// Discovery from etcd (v2 keys API): comma-separated endpoints.
+    #[arg(long, env = "CODIS_FE_ETCD")]
+    pub etcd: Option<String>,
+
+    /// etcd basic auth, USER:PASSWORD.
+    #[arg(long, env = "CODIS_FE_ETCD_AUTH", requires = "etcd")]
+    pub etcd_auth: Option<String>,
+
+    /// Discovery from a filesystem coordinator rooted here.
+    #[arg(long, env = "CODIS_FE_FILESYSTEM")]
+    pub filesystem: Option<PathBuf>,
+
+    /// Log to this file (appended) instead of stderr.
+    #[arg(long, env = "CODIS_FE_LOG")]
+    pub log: Option<PathBuf>,
+
+    /// ERROR, WARN (or WARNING), INFO, DEBUG or NONE, any case.
+    #[arg(long, env = "CODIS_FE_LOG_LEVEL", default_value = "INFO", value_parser = parse_log_level)]
+    pub log_level: LogLevel,
+
+    /// Write the process id here once listening; removed on exit, SIGTERM and SIGINT included.
+    #[arg(long, env = "CODIS_FE_PIDFILE")]
+    pub pidfile: Option<PathBuf>,
+
+    /// Accepted for compatibility; the runtime uses every CPU.
+    #[arg(long, env = "CODIS_FE_NCPU")]
+    pub ncpu: Option<u16>,
+
+    /// Also run the built-in demo cluster (simulated dashboards `codis-demo` and `codis-tiny`).
+    #[arg(long, env = "CODIS_FE_DEMO")]
+    pub demo: bool,
+
+    /// Faults for the demo cluster, e.g. `proxy-timeout:0`, `server-down:127.0.0.1:16380`, `slow:1500ms`.
+    #[arg(
+        long = "demo-fault",
+        env = "CODIS_FE_DEMO_FAULT",
+        value_delimiter = ',',
+        requires = "demo"
+    )]
+    pub demo_faults: Vec<String>,
+
+    /// How often discovery runs again, in seconds.
+    #[arg(long, env = "CODIS_FE_DISCOVERY_INTERVAL", default_value = "5", value_parser = parse_secs)]
+    pub discovery_interval: Duration,
+
+    /// Total time allowed for one dashboard call, in seconds.
+    #[arg(long, env = "CODIS_FE_DASHBOARD_TIMEOUT", default_value = "10", value_parser = parse_secs)]
+    pub dashboard_timeout: Duration,
+
+    /// Origins allowed to call the API from a console hosted elsewhere (CDN), comma-separated.
+    #[arg(long, env = "CODIS_FE_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+}
+
+/// `--log-level` values (spec 1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    Error,
+    Warn,
+    Info,
+    Debug,
+    None,
+}
+
+impl LogLevel {
+    /// The `tracing` filter directive for this level.
+    pub fn directive(self) -> &'static str {
+        match self {
+            LogLevel::Error => "error",
+            LogLevel::Warn => "warn",
+            LogLevel::Info => "info",
+            LogLevel::Debug => "debug",
+            LogLevel::None => "off",
+        }
+    }
+}
+
+fn parse_log_level(s: &str) -> Result<LogLevel, String> {
+    match s.to_ascii_uppercase().as_str() {
+        "ERROR" => Ok(LogLevel::Error),
+        "WARN" | "WARNING" => Ok(LogLevel::Warn),
+        "INFO" => Ok(LogLevel::Info),
+        "DEBUG" => Ok(LogLevel::Debug),
+        "NONE" => Ok(LogLevel::None),
+        _ => Err("must be ERROR, WARN, WARNING, INFO, DEBUG or NONE".into()),
+    }
+}
+
+fn parse_secs(s: &str) -> Result<Duration, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| "must be a number of seconds".to_string())?;
+    if !(0.05..=3600.0).contains(&v) {
+        return Err("must be between 0.05 and 3600 seconds".into());
+    }
+    Ok(Duration::from_secs_f64(v))
+}
+
+impl Args {
+    /// The real discovery source, if any flag names one. With `--demo` none is required; without
+    /// it exactly one is, as in codis-fe.
+    pub fn discovery_source(&self) -> Result<Option<Source>, String> {
+        let flags = SourceFlags {
+            dashboard_list: self.dashboard_list.as_deref(),
+            zookeeper: self.zookeeper.as_deref(),
+            zookeeper_auth: self.zookeeper_auth.as_deref(),
+            etcd: self.etcd.as_deref(),
+            etcd_auth: self.etcd_auth.as_deref(),
+            filesystem: self.filesystem.as_deref(),
+        };
+        let any = flags.dashboard_list.is_some()
+            || flags.zookeeper.is_some()
+            || flags.etcd.is_some()
+            || flags.filesystem.is_some();
+        if !any && self.demo {
+            return Ok(None);
+        }
+        Source::from_flags(&flags).map(Some).map_err(|e| {
+            if any {
+                e.to_string()
+            } else {
+                format!("{e} (or --demo for the built-in demo cluster)")
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(argv: &[&str]) -> Result<Args, clap::Error> {
+        Args::try_parse_from(std::iter::once("codis-fe").chain(argv.iter().copied()))
+    }
+
+    #[test]
+    fn codis_fe_flags_keep_their_names_and_defaults() {
+        let a = parse(&[
+            "--dashboard-list=/tmp/x.json",
+            "--log-level=warning",
+            "--ncpu=4",
+        ])
+        .expect("parses");
+        assert_eq!(a.listen.to_string(), "127.0.0.1:9090");
+        assert_eq!(a.log_level, LogLevel::Warn);
+        assert!(matches!(
+            a.discovery_source(),
+            Ok(Some(Source::StaticList(_)))
+        ));
+    }
+
+    #[test]
+    fn a_bad_value_is_refused_with_the_flag_named() {
+        let err = parse(&["--log-level=LOUD"])
+            .expect_err("refused")
+            .to_string();
+        assert!(err.contains("--log-level"), "{err}");
+        let err = parse(&["--listen=nowhere"])
+            .expect_err("refused")
+            .to_string();
+        assert!(err.contains("--listen"), "{err}");
+    }
+
+    #[test]
+    fn exactly_one_discovery_source_unless_demo() {
+        let none = parse(&[]).expect("parses");
+        assert!(none.discovery_source().is_err());
+        let two = parse(&["--etcd=127.0.0.1:2379", "--filesystem=/tmp/fs"]).expect("parses");
+        assert!(two.discovery_source().is_err());
+        let demo = parse(&["--demo"]).expect("parses");
+        assert_eq!(demo.discovery_source(), Ok(None));
+        let both = parse(&["--demo", "--etcd=127.0.0.1:2379"]).expect("parses");
+        assert!(matches!(
+            both.discovery_source(),
+            Ok(Some(Source::Etcd { .. }))
+        ));
+    }
 }

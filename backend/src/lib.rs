@@ -1,6 +1,17 @@
 //! The codis-fe server as a library, so integration tests run the same code as the binary.
+//!
+//! Modules by concern: [`discovery`] finds dashboards, [`registry`] keeps the route table fresh,
+//! [`dashboard`] calls them, [`api`] is the HTTP surface (console API and codis-fe compatibility),
+//! [`assets`] serves the built console, [`demo`] runs the built-in demo cluster.
 
+pub mod api;
 pub mod assets;
 pub mod config;
+pub mod dashboard;
+pub mod demo;
 pub mod discovery;
+pub mod error;
+pub mod logging;
+pub mod registry;
 pub mod server;
+pub mod state;

@@ -7,7 +7,14 @@ use support::browser::Browser;
 #[tokio::test]
 async fn console_loads_in_chromium_and_says_when_no_product_is_found() {
     let dist = support::dist_dir();
-    let addr = support::start_backend(&[&format!("--assets-dir={}", dist.display())]).await;
+    let list =
+        std::env::temp_dir().join(format!("codis-fe-empty-list-{}.json", std::process::id()));
+    std::fs::write(&list, "[]").expect("write list");
+    let addr = support::start_backend(&[
+        &format!("--assets-dir={}", dist.display()),
+        &format!("--dashboard-list={}", list.display()),
+    ])
+    .await;
     let browser = Browser::start().await;
     browser
         .client

@@ -14,13 +14,17 @@
 //! * [`xauth`]: the dashboard and proxy path tokens.
 //! * [`error`]: the dashboard's error body (HTTP status 800).
 
+pub mod action;
+pub mod console;
 pub mod derive;
 pub mod error;
 pub mod format;
+mod redact;
 mod go;
 pub mod types;
 pub mod validate;
 pub mod xauth;
 
+pub use action::{Action, ActionOutcome};
 pub use error::{DashboardError, StackFrame};
 pub use types::*;

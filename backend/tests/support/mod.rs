@@ -32,12 +32,15 @@ pub async fn start_backend(extra: &[&str]) -> SocketAddr {
     let mut argv = vec!["codis-fe".to_string(), "--listen=127.0.0.1:0".to_string()];
     argv.extend(extra.iter().map(|s| s.to_string()));
     let args = Args::try_parse_from(argv).expect("test flags parse");
-    let app = server::app(&args).expect("app builds");
+    let server = server::build(&args).await.expect("server builds");
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("local addr");
+    let app = server.app.clone();
     tokio::spawn(async move {
+        // Keep the server (demo cluster, refresh task) alive as long as it serves.
+        let _server = server;
         axum::serve(listener, app).await.expect("serve");
     });
     addr

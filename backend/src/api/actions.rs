@@ -1,0 +1,108 @@
+//! Mutations: every action of spec 2.8 through one handler, plus the two-step rebalance.
+
+use std::sync::Arc;
+
+use axum::{
+    extract::{Path, State},
+    Json,
+};
+use codis_model::{
+    console::{RebalanceApply, RebalancePreview},
+    derive::rebalance_preview as group_plan,
+    xauth, Action, ActionOutcome, RebalancePlan,
+};
+
+use super::JsonBody;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// `POST /api/products/{product}/actions` with an [`Action`]: validated, then sent to the
+/// dashboard with the product's xauth (the browser never handles it).
+pub async fn run(
+    State(app): State<Arc<AppState>>,
+    Path(product): Path<String>,
+    JsonBody(action): JsonBody<Action>,
+) -> Result<Json<ActionOutcome>, ApiError> {
+    let path = action.dashboard_path(&xauth::product_xauth(&product))?;
+    let dashboard = app.dashboard_of(&product)?;
+    let started = std::time::Instant::now();
+    let result = app
+        .client
+        .put(&dashboard, &format!("/api/topom/{path}"))
+        .await;
+    tracing::info!(
+        product,
+        action = action.name(),
+        ok = result.is_ok(),
+        ms = started.elapsed().as_millis() as u64,
+        "action"
+    );
+    let reply = result?;
+    Ok(Json(ActionOutcome {
+        action: action.name().into(),
+        ok: true,
+        reply: Some(reply),
+    }))
+}
+
+async fn plan(
+    app: &AppState,
+    product: &str,
+    dashboard: &str,
+    confirm: bool,
+) -> Result<RebalancePlan, ApiError> {
+    let path = format!(
+        "/api/topom/slots/rebalance/{}/{}",
+        xauth::product_xauth(product),
+        u8::from(confirm)
+    );
+    let value = app.client.put(dashboard, &path).await?;
+    serde_json::from_value(value).map_err(|e| {
+        ApiError::Dashboard(crate::dashboard::CallError::BadResponse(format!(
+            "the dashboard's rebalance plan is not a slot -> group map: {e}"
+        )))
+    })
+}
+
+/// `POST /api/products/{product}/rebalance/preview`: the plan, nothing queued.
+pub async fn rebalance_preview(
+    State(app): State<Arc<AppState>>,
+    Path(product): Path<String>,
+) -> Result<Json<RebalancePreview>, ApiError> {
+    let dashboard = app.dashboard_of(&product)?;
+    let plan = plan(&app, &product, &dashboard, false).await?;
+    let stats = app.fetch_stats(&product).await?;
+    let groups = group_plan(&plan, &stats.group.models);
+    Ok(Json(RebalancePreview { plan, groups }))
+}
+
+/// `POST /api/products/{product}/rebalance/apply` with the previewed plan: runs it only if the
+/// dashboard still computes exactly that plan; otherwise 409 and nothing is queued.
+pub async fn rebalance_apply(
+    State(app): State<Arc<AppState>>,
+    Path(product): Path<String>,
+    JsonBody(req): JsonBody<RebalanceApply>,
+) -> Result<Json<ActionOutcome>, ApiError> {
+    let dashboard = app.dashboard_of(&product)?;
+    let current = plan(&app, &product, &dashboard, false).await?;
+    if current != req.plan {
+        return Err(ApiError::Conflict(format!(
+            "the cluster changed since the preview: the plan now moves {} slots instead of {}; preview again",
+            current.len(),
+            req.plan.len()
+        )));
+    }
+    if current.is_empty() {
+        return Ok(Json(ActionOutcome {
+            action: "slots-rebalance".into(),
+            ok: true,
+            reply: Some(serde_json::json!({})),
+        }));
+    }
+    let applied = plan(&app, &product, &dashboard, true).await?;
+    Ok(Json(ActionOutcome {
+        action: "slots-rebalance".into(),
+        ok: true,
+        reply: serde_json::to_value(applied).ok(),
+    }))
+}

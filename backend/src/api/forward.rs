@@ -1,0 +1,105 @@
+//! codis-fe compatibility: `<dashboard path>?forward=<product>`.
+//!
+//! codis-fe forwarded any method to any path (spec 7.3): shutdown, reload, loglevel, slots/assign,
+//! /debug/pprof, and group or sentinel info for arbitrary hosts. Here only the reads codis-fe's
+//! page makes and the actions of spec 2.8 pass, through the same validation as the console's own
+//! API; everything else is refused with 403 and a JSON reason.
+
+use std::sync::Arc;
+
+use axum::{
+    extract::{Request, State},
+    http::Method,
+    middleware::Next,
+    response::{IntoResponse, Response},
+    Json,
+};
+use codis_model::{Action, Overview};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Middleware: requests with a `forward` query parameter are answered here; others go on.
+pub async fn forward_layer(State(app): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let Some(product) = forward_param(req.uri().query()) else {
+        return next.run(req).await;
+    };
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    match forward(&app, &product, &method, &path).await {
+        Ok(resp) => resp,
+        Err(e) => e.into_response(),
+    }
+}
+
+fn forward_param(query: Option<&str>) -> Option<String> {
+    query?.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k == "forward").then(|| v.to_string())
+    })
+}
+
+async fn forward(
+    app: &AppState,
+    product: &str,
+    method: &Method,
+    path: &str,
+) -> Result<Response, ApiError> {
+    let dashboard = app.dashboard_of(product).map_err(|_| {
+        ApiError::Forbidden(format!("forward: no product named {product:?} is known"))
+    })?;
+    let path = path
+        .strip_suffix('/')
+        .filter(|p| !p.is_empty())
+        .unwrap_or(path);
+    let is_read = *method == Method::GET || *method == Method::HEAD;
+    if is_read && path == "/topom" {
+        let mut overview: Overview = app.client.get(&dashboard, "/topom").await?;
+        overview.redact();
+        return Ok(Json(overview).into_response());
+    }
+    if is_read && (path == "/api/topom/model" || path == "/topom/model") {
+        let model: serde_json::Value = app.client.get(&dashboard, "/api/topom/model").await?;
+        return Ok(Json(model).into_response());
+    }
+    if is_read {
+        if let Some(x) = path.strip_prefix("/api/topom/stats/") {
+            if !x.contains('/') {
+                let mut stats: codis_model::Stats = app
+                    .client
+                    .get(&dashboard, &format!("/api/topom/stats/{x}"))
+                    .await?;
+                stats.strip_stacks();
+                return Ok(Json(stats).into_response());
+            }
+        }
+    }
+    if let Some((action, xauth)) = Action::from_dashboard_path(method.as_str(), path) {
+        let dashboard_path = action.dashboard_path(&xauth)?;
+        let reply = app
+            .client
+            .put(&dashboard, &format!("/api/topom/{dashboard_path}"))
+            .await?;
+        tracing::info!(product, action = action.name(), "forwarded action");
+        return Ok(Json(reply).into_response());
+    }
+    Err(ApiError::Forbidden(format!(
+        "forward: {method} {} is not an allowed route (only the console's reads and the actions of the codis-fe page pass)",
+        crate::dashboard::redact_path(path)
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::forward_param;
+
+    #[test]
+    fn forward_parameter_is_found_among_others() {
+        assert_eq!(
+            forward_param(Some("a=1&forward=codis-demo")),
+            Some("codis-demo".into())
+        );
+        assert_eq!(forward_param(Some("forwarded=x")), None);
+        assert_eq!(forward_param(None), None);
+    }
+}

@@ -1,0 +1,39 @@
+//! Product discovery as the browser sees it.
+
+use std::sync::Arc;
+
+use axum::{extract::State, http::StatusCode, Json};
+use codis_model::console::ProductsReply;
+
+use crate::state::AppState;
+
+/// `GET /list`, codis-fe compatible: product names sorted ascending; `[]` (not codis-fe's `null`)
+/// when there are none, with a JSON content type.
+pub async fn list(State(app): State<Arc<AppState>>) -> Json<Vec<String>> {
+    let mut names: Vec<String> = app
+        .registry
+        .snapshot()
+        .products
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    names.sort();
+    Json(names)
+}
+
+/// `GET /api/products`: every product with its dashboard, reachability and last contact.
+pub async fn products(State(app): State<Arc<AppState>>) -> Json<ProductsReply> {
+    Json(app.registry.snapshot())
+}
+
+/// `GET /readyz`: 200 once discovery has loaded, 503 before.
+pub async fn readyz(State(app): State<Arc<AppState>>) -> (StatusCode, &'static str) {
+    if app.registry.is_loaded() {
+        (StatusCode::OK, "ready")
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "discovery has not loaded yet",
+        )
+    }
+}

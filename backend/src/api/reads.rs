@@ -1,0 +1,117 @@
+//! Reads the console makes through the backend, so the browser never needs to reach cluster hosts
+//! (spec 7.8). Server and sentinel reads are limited to addresses of the product itself: the
+//! dashboard would otherwise dial any address with the product password (spec 7.3).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::{
+    extract::{Path, State},
+    Json,
+};
+use codis_model::{validate, InfoMap, MonitoredMap, Overview, Stats};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// `GET /api/products/{product}/overview`: the dashboard's `/topom` without credentials or stacks.
+pub async fn overview(
+    State(app): State<Arc<AppState>>,
+    Path(product): Path<String>,
+) -> Result<Json<Overview>, ApiError> {
+    let dashboard = app.dashboard_of(&product)?;
+    let mut overview: Overview = app.client.get(&dashboard, "/topom").await?;
+    overview.redact();
+    Ok(Json(overview))
+}
+
+/// `GET /api/products/{product}/stats`: the dashboard's stats without stacks.
+pub async fn stats(
+    State(app): State<Arc<AppState>>,
+    Path(product): Path<String>,
+) -> Result<Json<Stats>, ApiError> {
+    Ok(Json(app.fetch_stats(&product).await?))
+}
+
+/// `GET /api/products/{product}/servers/{addr}/info`: INFO of one of the product's servers.
+pub async fn server_info(
+    State(app): State<Arc<AppState>>,
+    Path((product, addr)): Path<(String, String)>,
+) -> Result<Json<InfoMap>, ApiError> {
+    validate::address("addr", &addr)?;
+    let stats = app.fetch_stats(&product).await?;
+    let member = stats
+        .group
+        .models
+        .iter()
+        .any(|g| g.servers.iter().any(|s| s.server == addr));
+    if !member {
+        return Err(ApiError::Forbidden(format!(
+            "{addr} is not a server of product {product}"
+        )));
+    }
+    let dashboard = app.dashboard_of(&product)?;
+    let info: InfoMap = app
+        .client
+        .get(&dashboard, &format!("/api/topom/group/info/{addr}"))
+        .await?;
+    Ok(Json(info))
+}
+
+async fn check_sentinel(app: &AppState, product: &str, addr: &str) -> Result<String, ApiError> {
+    validate::address("addr", addr)?;
+    let stats = app.fetch_stats(product).await?;
+    if !stats.sentinels.model.servers.iter().any(|s| s == addr) {
+        return Err(ApiError::Forbidden(format!(
+            "{addr} is not a sentinel of product {product}"
+        )));
+    }
+    app.dashboard_of(product)
+}
+
+/// `GET /api/products/{product}/sentinels/{addr}/info`.
+pub async fn sentinel_info(
+    State(app): State<Arc<AppState>>,
+    Path((product, addr)): Path<(String, String)>,
+) -> Result<Json<BTreeMap<String, String>>, ApiError> {
+    let dashboard = check_sentinel(&app, &product, &addr).await?;
+    let info = app
+        .client
+        .get(&dashboard, &format!("/api/topom/sentinels/info/{addr}"))
+        .await?;
+    Ok(Json(info))
+}
+
+/// `GET /api/products/{product}/sentinels/{addr}/monitored`.
+pub async fn sentinel_monitored(
+    State(app): State<Arc<AppState>>,
+    Path((product, addr)): Path<(String, String)>,
+) -> Result<Json<MonitoredMap>, ApiError> {
+    let dashboard = check_sentinel(&app, &product, &addr).await?;
+    let info = app
+        .client
+        .get(
+            &dashboard,
+            &format!("/api/topom/sentinels/info/{addr}/monitored"),
+        )
+        .await?;
+    Ok(Json(info))
+}
+
+/// `GET /api/products/{product}/proxies/{token}/stats`: a proxy's full stats (per-command
+/// counters and runtime included) from its admin port.
+pub async fn proxy_stats(
+    State(app): State<Arc<AppState>>,
+    Path((product, token)): Path<(String, String)>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    validate::proxy_token("token", &token)?;
+    let stats = app.fetch_stats(&product).await?;
+    let proxy = stats
+        .proxy
+        .models
+        .iter()
+        .find(|p| p.token == token)
+        .ok_or_else(|| ApiError::NotFound(format!("product {product} has no proxy {token}")))?;
+    let full = app.client.get(&proxy.admin_addr, "/proxy/stats").await?;
+    Ok(Json(full))
+}

@@ -1,0 +1,46 @@
+//! `--dashboard-list=FILE` (spec 1.2): a JSON array of `{"name": "<product>", "dashboard": "<host:port>"}`.
+//!
+//! The file is re-read on every load so edits take effect without a restart. A file that cannot be
+//! read or parsed fails the load (the caller keeps its last good list) rather than emptying it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::DiscoveryError;
+
+/// One entry as `codis-admin --dashboard-list` prints it. Unknown fields are ignored and missing
+/// ones read as empty (and are then dropped), like Go's decoder.
+#[derive(Deserialize)]
+struct Entry {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    dashboard: String,
+}
+
+pub(super) async fn load(path: &Path) -> Result<BTreeMap<String, String>, DiscoveryError> {
+    let fail = |reason: String| DiscoveryError::StaticList {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let data = tokio::fs::read(path)
+        .await
+        .map_err(|e| fail(format!("cannot read: {e}")))?;
+    // `null` is what codis-admin writes for an empty list (a nil Go slice), and `null` elements
+    // are tolerated rather than crashing like the original.
+    let entries: Option<Vec<Option<Entry>>> = serde_json::from_slice(&data).map_err(|e| {
+        fail(format!(
+            "not a JSON array of {{\"name\", \"dashboard\"}} objects: {e}"
+        ))
+    })?;
+    // Inserting in file order makes the last duplicate win; empty entries are dropped by the caller
+    // afterwards, so a later empty duplicate removes the product, as in the original.
+    Ok(entries
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| (e.name, e.dashboard))
+        .collect())
+}

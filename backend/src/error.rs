@@ -1,0 +1,83 @@
+//! One error type for the HTTP boundary, mapped to a status and a JSON body in one place.
+//! Nothing a dashboard returns is passed through raw: the browser gets the `Cause`, never a Go
+//! stack trace or the non-standard status 800.
+
+use axum::{
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    Json,
+};
+use codis_model::{
+    console::{ApiErrorBody, ApiErrorDetail},
+    validate::ValidationError,
+};
+
+use crate::dashboard::CallError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    Invalid(#[from] ValidationError),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("no product named {0:?} is known (see GET /api/products)")]
+    UnknownProduct(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Dashboard(#[from] CallError),
+}
+
+impl ApiError {
+    fn status_and_kind(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::Invalid(_) | ApiError::BadRequest(_) => {
+                (StatusCode::BAD_REQUEST, "invalid_input")
+            }
+            ApiError::UnknownProduct(_) => (StatusCode::NOT_FOUND, "unknown_product"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            // The dashboard understood and refused (state or precondition): a conflict with the
+            // cluster's current state, which the operator can read and act on.
+            ApiError::Dashboard(CallError::Refused(_)) => {
+                (StatusCode::CONFLICT, "dashboard_refused")
+            }
+            ApiError::Dashboard(CallError::Timeout(_)) => {
+                (StatusCode::GATEWAY_TIMEOUT, "dashboard_timeout")
+            }
+            ApiError::Dashboard(CallError::Unreachable(_)) => {
+                (StatusCode::BAD_GATEWAY, "dashboard_unreachable")
+            }
+            ApiError::Dashboard(CallError::BadResponse(_)) => {
+                (StatusCode::BAD_GATEWAY, "dashboard_bad_response")
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, kind) = self.status_and_kind();
+        let (field, rule) = match &self {
+            ApiError::Invalid(v) => (Some(v.field.clone()), Some(v.rule.clone())),
+            _ => (None, None),
+        };
+        if status.is_server_error() {
+            tracing::warn!(kind, error = %self, "request failed");
+        }
+        let body = ApiErrorBody {
+            error: ApiErrorDetail {
+                kind: kind.into(),
+                message: self.to_string(),
+                field,
+                rule,
+            },
+        };
+        (status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,200 @@
+//! `--filesystem=ROOT` discovery (spec 6.2) against the exact layout a dashboard writes:
+//! `ROOT/data/codis3/<product>/topom`, `ROOT/temp/`, and the `ROOT/data.lck` lock file.
+
+#[path = "support/coordinators.rs"]
+mod coordinators;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::fd::AsRawFd;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use codis_fe::discovery::{DiscoveryError, Source};
+use coordinators::{product_nodes, side_nodes, TempDir};
+
+/// Writes node `path` (e.g. `/codis3/p/topom`) like the dashboard: temp file in ROOT/temp, then rename.
+fn write_node(root: &Path, path: &str, data: &str) {
+    let target = root.join("data").join(path.trim_start_matches('/'));
+    fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
+    let temp_dir = root.join("temp");
+    fs::create_dir_all(&temp_dir).expect("mkdir temp");
+    let temp = temp_dir.join(format!("{}.node", path.replace('/', "_")));
+    fs::write(&temp, data).expect("write temp");
+    fs::rename(&temp, &target).expect("rename into place");
+}
+
+fn write_nodes(root: &Path, nodes: &[(String, String)]) {
+    for (path, data) in nodes {
+        write_node(root, path, data);
+    }
+}
+
+fn map(entries: &[(&str, &str)]) -> BTreeMap<String, String> {
+    entries
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// Holds an exclusive flock on ROOT/data.lck, as the dashboard does during every operation.
+struct DashboardLock {
+    _file: fs::File,
+}
+
+impl DashboardLock {
+    fn take(root: &Path) -> DashboardLock {
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(root.join("data.lck"))
+            .expect("open lock");
+        // SAFETY: flock on a file descriptor we own.
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        assert_eq!(rc, 0, "take the dashboard lock");
+        fs::write(
+            root.join("data.lck"),
+            "{\n    \"now\": \"2026-11-25 12:13:25\",\n    \"pid\": 23041\n}",
+        )
+        .expect("lock content");
+        DashboardLock { _file: file }
+    }
+
+    fn is_held_by_someone(root: &Path) -> bool {
+        let file = fs::File::open(root.join("data.lck")).expect("open lock");
+        // SAFETY: as above; the probe's lock (if any) is released when `file` closes.
+        unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) != 0 }
+    }
+}
+
+#[tokio::test]
+async fn filesystem_lists_every_product_with_a_running_dashboard() {
+    let root = TempDir::new("fs");
+    write_nodes(root.path(), &product_nodes("codis-demo", "127.0.0.1:18080"));
+    write_nodes(root.path(), &product_nodes("codis-test", "10.0.0.5:18081"));
+    let products = Source::Filesystem(root.path().to_path_buf())
+        .load()
+        .await
+        .expect("load");
+    assert_eq!(
+        products,
+        map(&[
+            ("codis-demo", "127.0.0.1:18080"),
+            ("codis-test", "10.0.0.5:18081")
+        ])
+    );
+}
+
+#[tokio::test]
+async fn filesystem_reads_while_the_dashboard_holds_its_lock() {
+    let root = TempDir::new("fs");
+    write_nodes(root.path(), &product_nodes("codis-demo", "127.0.0.1:18080"));
+    let lock = DashboardLock::take(root.path());
+    assert!(
+        DashboardLock::is_held_by_someone(root.path()),
+        "the test must really hold the lock"
+    );
+    let source = Source::Filesystem(root.path().to_path_buf());
+    for _ in 0..3 {
+        assert_eq!(
+            source.load().await.expect("load under lock"),
+            map(&[("codis-demo", "127.0.0.1:18080")])
+        );
+    }
+    drop(lock);
+    assert!(
+        !DashboardLock::is_held_by_someone(root.path()),
+        "discovery must not take the lock either"
+    );
+}
+
+#[tokio::test]
+async fn filesystem_skips_a_product_without_dashboard() {
+    let root = TempDir::new("fs");
+    write_nodes(root.path(), &product_nodes("running", "127.0.0.1:18080"));
+    write_nodes(root.path(), &side_nodes("stopped"));
+    let products = Source::Filesystem(root.path().to_path_buf())
+        .load()
+        .await
+        .expect("load");
+    assert_eq!(products, map(&[("running", "127.0.0.1:18080")]));
+}
+
+#[tokio::test]
+async fn filesystem_skips_a_corrupt_topom_and_keeps_the_others() {
+    let root = TempDir::new("fs");
+    write_nodes(root.path(), &product_nodes("good", "127.0.0.1:18080"));
+    write_nodes(root.path(), &side_nodes("broken"));
+    write_node(
+        root.path(),
+        "/codis3/broken/topom",
+        "{\"admin_addr\": \"127.0.0.1:",
+    );
+    let products = Source::Filesystem(root.path().to_path_buf())
+        .load()
+        .await
+        .expect("load");
+    assert_eq!(products, map(&[("good", "127.0.0.1:18080")]));
+}
+
+#[tokio::test]
+async fn filesystem_rides_out_a_topom_rewritten_in_place() {
+    // Something writes topom in place (not by rename): the first read sees half a file. The
+    // retry 50 ms later sees the complete one. (If the machine is so slow that the first read
+    // happens after the fix, the test passes without exercising the retry; it never fails falsely.)
+    let root = TempDir::new("fs");
+    write_nodes(root.path(), &side_nodes("p"));
+    let topom = root.path().join("data/codis3/p/topom");
+    fs::write(&topom, "{\"admin_addr\": \"127.0.0.1:180").expect("half written");
+    let fixer = {
+        let topom = topom.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            fs::write(&topom, coordinators::topom_json("p", "127.0.0.1:18080")).expect("complete");
+        })
+    };
+    let products = Source::Filesystem(root.path().to_path_buf())
+        .load()
+        .await
+        .expect("load");
+    fixer.join().expect("fixer");
+    assert_eq!(products, map(&[("p", "127.0.0.1:18080")]));
+}
+
+#[tokio::test]
+async fn filesystem_without_codis3_gives_an_empty_list() {
+    let root = TempDir::new("fs");
+    assert_eq!(
+        Source::Filesystem(root.path().to_path_buf())
+            .load()
+            .await
+            .expect("load"),
+        BTreeMap::new()
+    );
+    fs::create_dir_all(root.path().join("data/codis3")).expect("mkdir");
+    assert_eq!(
+        Source::Filesystem(root.path().to_path_buf())
+            .load()
+            .await
+            .expect("load"),
+        BTreeMap::new()
+    );
+}
+
+#[tokio::test]
+async fn filesystem_missing_root_is_an_error_naming_it() {
+    let root = TempDir::new("fs");
+    let missing = root.path().join("no-such-root");
+    let started = Instant::now();
+    let err = Source::Filesystem(missing.clone())
+        .load()
+        .await
+        .expect_err("missing root");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(matches!(err, DiscoveryError::Unavailable { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains(&missing.display().to_string()),
+        "{err}"
+    );
+}

@@ -1,0 +1,681 @@
+//! The console's actions: every mutation of spec 2.8, as one typed value shared by the browser
+//! (which builds it and shows its confirmation text) and the backend (which validates it, adds the
+//! xauth and calls the dashboard).
+//!
+//! codis-fe pasted raw form text into dashboard paths and forwarded any path at all (spec 7.3, 7.9).
+//! Here an action is the allow-list: a request is either one of these variants with valid fields,
+//! or it is refused. [`Action::from_dashboard_path`] maps codis-fe's `?forward=` requests onto the
+//! same variants, so both entry points share one set of rules.
+//!
+//! Fields are the raw strings an operator typed (numbers are accepted too), so that every refusal
+//! comes from [`crate::validate`] and names the field and the rule.
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::validate::{self, Validated};
+
+/// One mutation of a product. Serialised as `{"action": "group-create", "gid": "3"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum Action {
+    /// New Proxy: register the proxy listening at admin address `addr`.
+    ProxyCreate {
+        #[serde(deserialize_with = "text")]
+        addr: String,
+    },
+    /// Proxy SYNC: push all slots, start and the sentinel list to the proxy again.
+    ProxyReinit {
+        #[serde(deserialize_with = "text")]
+        token: String,
+    },
+    /// Remove (and shut down) a proxy; `force` ignores a failed shutdown.
+    ProxyRemove {
+        #[serde(deserialize_with = "text")]
+        token: String,
+        #[serde(deserialize_with = "flag")]
+        force: bool,
+    },
+    /// Migrate Range: queue slots `beg..=end` to group `gid`.
+    SlotsCreateRange {
+        #[serde(deserialize_with = "text")]
+        beg: String,
+        #[serde(deserialize_with = "text")]
+        end: String,
+        #[serde(deserialize_with = "text")]
+        gid: String,
+    },
+    /// Migrate Some: queue up to `num` idle slots of group `from` to group `to`.
+    SlotsCreateSome {
+        #[serde(deserialize_with = "text")]
+        from: String,
+        #[serde(deserialize_with = "text")]
+        to: String,
+        #[serde(deserialize_with = "text")]
+        num: String,
+    },
+    /// Cancel a pending slot action (slot 0 included, unlike codis-fe).
+    SlotsActionRemove {
+        #[serde(deserialize_with = "text")]
+        sid: String,
+    },
+    /// Enable (`false`) or disable (`true`) slot actions.
+    SlotsDisabled {
+        #[serde(deserialize_with = "flag")]
+        disabled: bool,
+    },
+    /// Pause between migration batches, in µs.
+    SlotsInterval {
+        #[serde(deserialize_with = "text")]
+        interval: String,
+    },
+    /// Create an empty group.
+    GroupCreate {
+        #[serde(deserialize_with = "text")]
+        gid: String,
+    },
+    /// Remove an empty group.
+    GroupRemove {
+        #[serde(deserialize_with = "text")]
+        gid: String,
+    },
+    /// Add Server, optionally with a data center.
+    GroupAddServer {
+        #[serde(deserialize_with = "text")]
+        gid: String,
+        #[serde(deserialize_with = "text")]
+        addr: String,
+        #[serde(default, deserialize_with = "text")]
+        datacenter: String,
+    },
+    /// Remove a server from its group.
+    GroupDelServer {
+        #[serde(deserialize_with = "text")]
+        gid: String,
+        #[serde(deserialize_with = "text")]
+        addr: String,
+    },
+    /// Promote a replica to master.
+    GroupPromote {
+        #[serde(deserialize_with = "text")]
+        gid: String,
+        #[serde(deserialize_with = "text")]
+        addr: String,
+    },
+    /// Group SYNC: push the group's slots to every proxy again.
+    GroupResync {
+        #[serde(deserialize_with = "text")]
+        gid: String,
+    },
+    /// GROUPS: SYNC ALL.
+    GroupResyncAll,
+    /// Let proxies read from this replica (or stop them).
+    GroupReplicaGroups {
+        #[serde(deserialize_with = "text")]
+        gid: String,
+        #[serde(deserialize_with = "text")]
+        addr: String,
+        #[serde(deserialize_with = "flag")]
+        enabled: bool,
+    },
+    /// REPLICA(S): ENABLE ALL / DISABLE ALL.
+    GroupReplicaGroupsAll {
+        #[serde(deserialize_with = "flag")]
+        enabled: bool,
+    },
+    /// Queue a SLAVEOF sync action for a server (the wrench).
+    SyncActionCreate {
+        #[serde(deserialize_with = "text")]
+        addr: String,
+    },
+    /// Cancel a pending sync action.
+    SyncActionRemove {
+        #[serde(deserialize_with = "text")]
+        addr: String,
+    },
+    /// Add Sentinel.
+    SentinelAdd {
+        #[serde(deserialize_with = "text")]
+        addr: String,
+    },
+    /// Remove a sentinel; `force` drops it even if it cannot be reached.
+    SentinelRemove {
+        #[serde(deserialize_with = "text")]
+        addr: String,
+        #[serde(deserialize_with = "flag")]
+        force: bool,
+    },
+    /// Sentinels SYNC: re-monitor every group on every sentinel and tell the proxies.
+    SentinelResyncAll,
+}
+
+impl Action {
+    /// The kebab-case name used on the wire and in audit lines, e.g. `group-create`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::ProxyCreate { .. } => "proxy-create",
+            Action::ProxyReinit { .. } => "proxy-reinit",
+            Action::ProxyRemove { .. } => "proxy-remove",
+            Action::SlotsCreateRange { .. } => "slots-create-range",
+            Action::SlotsCreateSome { .. } => "slots-create-some",
+            Action::SlotsActionRemove { .. } => "slots-action-remove",
+            Action::SlotsDisabled { .. } => "slots-disabled",
+            Action::SlotsInterval { .. } => "slots-interval",
+            Action::GroupCreate { .. } => "group-create",
+            Action::GroupRemove { .. } => "group-remove",
+            Action::GroupAddServer { .. } => "group-add-server",
+            Action::GroupDelServer { .. } => "group-del-server",
+            Action::GroupPromote { .. } => "group-promote",
+            Action::GroupResync { .. } => "group-resync",
+            Action::GroupResyncAll => "group-resync-all",
+            Action::GroupReplicaGroups { .. } => "group-replica-groups",
+            Action::GroupReplicaGroupsAll { .. } => "group-replica-groups-all",
+            Action::SyncActionCreate { .. } => "sync-action-create",
+            Action::SyncActionRemove { .. } => "sync-action-remove",
+            Action::SentinelAdd { .. } => "sentinel-add",
+            Action::SentinelRemove { .. } => "sentinel-remove",
+            Action::SentinelResyncAll => "sentinel-resync-all",
+        }
+    }
+
+    /// Checks every field and returns the dashboard path (after `/api/topom/`, with the xauth
+    /// inserted), e.g. `group/create/<xauth>/3`. Every value placed in the path has passed a rule
+    /// that excludes `/ ? # %`, so no escaping is needed and none can corrupt the URL.
+    pub fn dashboard_path(&self, xauth: &str) -> Validated<String> {
+        use validate as v;
+        let bit = |b: bool| if b { 1 } else { 0 };
+        Ok(match self {
+            Action::ProxyCreate { addr } => {
+                format!("proxy/create/{xauth}/{}", v::address("addr", addr)?)
+            }
+            Action::ProxyReinit { token } => {
+                format!("proxy/reinit/{xauth}/{}", v::proxy_token("token", token)?)
+            }
+            Action::ProxyRemove { token, force } => format!(
+                "proxy/remove/{xauth}/{}/{}",
+                v::proxy_token("token", token)?,
+                bit(*force)
+            ),
+            Action::SlotsCreateRange { beg, end, gid } => {
+                let (b, e) = v::slot_range(beg, end)?;
+                let g = v::group_id("gid", gid)?;
+                format!("slots/action/create-range/{xauth}/{b}/{e}/{g}")
+            }
+            Action::SlotsCreateSome { from, to, num } => {
+                let f = v::group_id("from", from)?;
+                let t = v::group_id("to", to)?;
+                let n = v::slot_count("num", num)?;
+                if f == t {
+                    return Err(v::ValidationError::new(
+                        "to",
+                        "must differ from the source group",
+                    ));
+                }
+                format!("slots/action/create-some/{xauth}/{f}/{t}/{n}")
+            }
+            Action::SlotsActionRemove { sid } => {
+                format!("slots/action/remove/{xauth}/{}", v::slot_id("sid", sid)?)
+            }
+            Action::SlotsDisabled { disabled } => {
+                format!("slots/action/disabled/{xauth}/{}", bit(*disabled))
+            }
+            Action::SlotsInterval { interval } => format!(
+                "slots/action/interval/{xauth}/{}",
+                v::interval_us("interval", interval)?
+            ),
+            Action::GroupCreate { gid } => {
+                format!("group/create/{xauth}/{}", v::group_id("gid", gid)?)
+            }
+            Action::GroupRemove { gid } => {
+                format!("group/remove/{xauth}/{}", v::group_id("gid", gid)?)
+            }
+            Action::GroupAddServer {
+                gid,
+                addr,
+                datacenter,
+            } => {
+                let g = v::group_id("gid", gid)?;
+                let a = v::address("addr", addr)?;
+                match v::datacenter("datacenter", datacenter)? {
+                    Some(dc) => format!("group/add/{xauth}/{g}/{a}/{dc}"),
+                    None => format!("group/add/{xauth}/{g}/{a}"),
+                }
+            }
+            Action::GroupDelServer { gid, addr } => format!(
+                "group/del/{xauth}/{}/{}",
+                v::group_id("gid", gid)?,
+                v::address("addr", addr)?
+            ),
+            Action::GroupPromote { gid, addr } => format!(
+                "group/promote/{xauth}/{}/{}",
+                v::group_id("gid", gid)?,
+                v::address("addr", addr)?
+            ),
+            Action::GroupResync { gid } => {
+                format!("group/resync/{xauth}/{}", v::group_id("gid", gid)?)
+            }
+            Action::GroupResyncAll => format!("group/resync-all/{xauth}"),
+            Action::GroupReplicaGroups { gid, addr, enabled } => format!(
+                "group/replica-groups/{xauth}/{}/{}/{}",
+                v::group_id("gid", gid)?,
+                v::address("addr", addr)?,
+                bit(*enabled)
+            ),
+            Action::GroupReplicaGroupsAll { enabled } => {
+                format!("group/replica-groups-all/{xauth}/{}", bit(*enabled))
+            }
+            Action::SyncActionCreate { addr } => {
+                format!("group/action/create/{xauth}/{}", v::address("addr", addr)?)
+            }
+            Action::SyncActionRemove { addr } => {
+                format!("group/action/remove/{xauth}/{}", v::address("addr", addr)?)
+            }
+            Action::SentinelAdd { addr } => {
+                format!("sentinels/add/{xauth}/{}", v::address("addr", addr)?)
+            }
+            Action::SentinelRemove { addr, force } => format!(
+                "sentinels/del/{xauth}/{}/{}",
+                v::address("addr", addr)?,
+                bit(*force)
+            ),
+            Action::SentinelResyncAll => format!("sentinels/resync-all/{xauth}"),
+        })
+    }
+
+    /// Checks every field without building anything.
+    pub fn validate(&self) -> Validated<()> {
+        self.dashboard_path("").map(|_| ())
+    }
+
+    /// What the action will do, in words, for the confirmation dialog and the audit log.
+    pub fn describe(&self) -> String {
+        match self {
+            Action::ProxyCreate { addr } => format!("Register the proxy whose admin address is {addr}."),
+            Action::ProxyReinit { token } => format!(
+                "Push all 1024 slots and the sentinel list to proxy {token} again and start it."
+            ),
+            Action::ProxyRemove { token, force: false } => format!(
+                "Shut down proxy {token} and remove it from the product. Clients connected to it are disconnected."
+            ),
+            Action::ProxyRemove { token, force: true } => format!(
+                "Remove proxy {token} from the product even if it cannot be shut down (use only for a proxy that is gone)."
+            ),
+            Action::SlotsCreateRange { beg, end, gid } => format!(
+                "Migrate slots {beg} to {end} to group {gid}. Keys are moved while clients keep working."
+            ),
+            Action::SlotsCreateSome { from, to, num } => {
+                format!("Migrate up to {num} slots from group {from} to group {to}.")
+            }
+            Action::SlotsActionRemove { sid } => {
+                format!("Cancel the pending migration of slot {sid}.")
+            }
+            Action::SlotsDisabled { disabled: true } => {
+                "Pause slot migrations: pending actions wait until migrations are enabled again. The setting is lost if the dashboard restarts.".into()
+            }
+            Action::SlotsDisabled { disabled: false } => {
+                "Resume slot migrations.".into()
+            }
+            Action::SlotsInterval { interval } => format!(
+                "Pause {interval} µs between migration batches. The setting is lost if the dashboard restarts."
+            ),
+            Action::GroupCreate { gid } => format!("Create the empty group {gid}."),
+            Action::GroupRemove { gid } => format!("Remove the empty group {gid}."),
+            Action::GroupAddServer {
+                gid,
+                addr,
+                datacenter,
+            } => {
+                let dc = datacenter.trim();
+                if dc.is_empty() {
+                    format!("Add server {addr} to group {gid}.")
+                } else {
+                    format!("Add server {addr} (data center {dc}) to group {gid}.")
+                }
+            }
+            Action::GroupDelServer { gid, addr } => {
+                format!("Remove server {addr} from group {gid}. The server itself keeps running.")
+            }
+            Action::GroupPromote { gid, addr } => format!(
+                "Promote {addr} to master of group {gid}. The old master is moved last and must be re-synced (SLAVEOF) afterwards."
+            ),
+            Action::GroupResync { gid } => {
+                format!("Push the slots of group {gid} to every proxy again.")
+            }
+            Action::GroupResyncAll => "Push the slots of every group to every proxy again.".into(),
+            Action::GroupReplicaGroups {
+                gid,
+                addr,
+                enabled: true,
+            } => format!("Let proxies read from replica {addr} of group {gid}. The group is marked out of sync until it is resynced."),
+            Action::GroupReplicaGroups {
+                gid,
+                addr,
+                enabled: false,
+            } => format!("Stop proxies reading from replica {addr} of group {gid}. The group is marked out of sync until it is resynced."),
+            Action::GroupReplicaGroupsAll { enabled: true } => {
+                "Let proxies read from every replica of every group.".into()
+            }
+            Action::GroupReplicaGroupsAll { enabled: false } => {
+                "Stop proxies reading from replicas in every group.".into()
+            }
+            Action::SyncActionCreate { addr } => {
+                format!("Queue SLAVEOF for {addr}: make it replicate its group's master (or stand alone if it is the master).")
+            }
+            Action::SyncActionRemove { addr } => {
+                format!("Cancel the queued SLAVEOF of {addr}.")
+            }
+            Action::SentinelAdd { addr } => format!("Add sentinel {addr} to the product."),
+            Action::SentinelRemove { addr, force: false } => {
+                format!("Stop sentinel {addr} monitoring this product and remove it.")
+            }
+            Action::SentinelRemove { addr, force: true } => format!(
+                "Remove sentinel {addr} even if it cannot be reached (use only for a sentinel that is gone)."
+            ),
+            Action::SentinelResyncAll => {
+                "Make every sentinel monitor every group again and push the sentinel list to every proxy.".into()
+            }
+        }
+    }
+
+    /// Whether the console asks for confirmation first. Everything that removes, moves data,
+    /// changes who is master or changes what proxies route to does (spec 7.10: codis-fe skipped
+    /// several of these).
+    pub fn needs_confirmation(&self) -> bool {
+        !matches!(
+            self,
+            Action::ProxyCreate { .. }
+                | Action::GroupCreate { .. }
+                | Action::GroupAddServer { .. }
+                | Action::SentinelAdd { .. }
+                | Action::SlotsDisabled { disabled: false }
+                | Action::SlotsInterval { .. }
+        )
+    }
+
+    /// Maps a codis-fe `?forward=` request (method and path, query removed) onto an action, so
+    /// the old UI's calls pass through the same rules. The xauth segment is returned for the
+    /// caller to check. `None`: not one of the routes of spec 2.8 (the caller refuses it).
+    pub fn from_dashboard_path(method: &str, path: &str) -> Option<(Action, String)> {
+        if !method.eq_ignore_ascii_case("PUT") {
+            return None;
+        }
+        let rest = path.strip_prefix("/api/topom/")?;
+        let rest = rest.strip_suffix('/').unwrap_or(rest);
+        let seg: Vec<String> = rest.split('/').map(str::to_owned).collect();
+        let s: Vec<&str> = seg.iter().map(String::as_str).collect();
+        let flag = |v: &str| match v {
+            "0" => Some(false),
+            "1" => Some(true),
+            _ => None,
+        };
+        let t = |v: &str| v.to_owned();
+        let (action, x) = match s.as_slice() {
+            ["proxy", "create", x, addr] => (Action::ProxyCreate { addr: t(addr) }, x),
+            ["proxy", "reinit", x, token] => (Action::ProxyReinit { token: t(token) }, x),
+            ["proxy", "remove", x, token, force] => (
+                Action::ProxyRemove {
+                    token: t(token),
+                    force: flag(force)?,
+                },
+                x,
+            ),
+            ["slots", "action", "create-range", x, beg, end, gid] => (
+                Action::SlotsCreateRange {
+                    beg: t(beg),
+                    end: t(end),
+                    gid: t(gid),
+                },
+                x,
+            ),
+            ["slots", "action", "create-some", x, from, to, num] => (
+                Action::SlotsCreateSome {
+                    from: t(from),
+                    to: t(to),
+                    num: t(num),
+                },
+                x,
+            ),
+            ["slots", "action", "remove", x, sid] => (Action::SlotsActionRemove { sid: t(sid) }, x),
+            ["slots", "action", "disabled", x, v] => {
+                (Action::SlotsDisabled { disabled: flag(v)? }, x)
+            }
+            ["slots", "action", "interval", x, v] => (Action::SlotsInterval { interval: t(v) }, x),
+            ["group", "create", x, gid] => (Action::GroupCreate { gid: t(gid) }, x),
+            ["group", "remove", x, gid] => (Action::GroupRemove { gid: t(gid) }, x),
+            ["group", "add", x, gid, addr] => (
+                Action::GroupAddServer {
+                    gid: t(gid),
+                    addr: t(addr),
+                    datacenter: String::new(),
+                },
+                x,
+            ),
+            ["group", "add", x, gid, addr, dc] => (
+                Action::GroupAddServer {
+                    gid: t(gid),
+                    addr: t(addr),
+                    datacenter: t(dc),
+                },
+                x,
+            ),
+            ["group", "del", x, gid, addr] => (
+                Action::GroupDelServer {
+                    gid: t(gid),
+                    addr: t(addr),
+                },
+                x,
+            ),
+            ["group", "promote", x, gid, addr] => (
+                Action::GroupPromote {
+                    gid: t(gid),
+                    addr: t(addr),
+                },
+                x,
+            ),
+            ["group", "resync", x, gid] => (Action::GroupResync { gid: t(gid) }, x),
+            ["group", "resync-all", x] => (Action::GroupResyncAll, x),
+            ["group", "replica-groups", x, gid, addr, v] => (
+                Action::GroupReplicaGroups {
+                    gid: t(gid),
+                    addr: t(addr),
+                    enabled: flag(v)?,
+                },
+                x,
+            ),
+            ["group", "replica-groups-all", x, v] => {
+                (Action::GroupReplicaGroupsAll { enabled: flag(v)? }, x)
+            }
+            ["group", "action", "create", x, addr] => {
+                (Action::SyncActionCreate { addr: t(addr) }, x)
+            }
+            ["group", "action", "remove", x, addr] => {
+                (Action::SyncActionRemove { addr: t(addr) }, x)
+            }
+            ["sentinels", "add", x, addr] => (Action::SentinelAdd { addr: t(addr) }, x),
+            ["sentinels", "del", x, addr, force] => (
+                Action::SentinelRemove {
+                    addr: t(addr),
+                    force: flag(force)?,
+                },
+                x,
+            ),
+            ["sentinels", "resync-all", x] => (Action::SentinelResyncAll, x),
+            _ => return None,
+        };
+        Some((action, (*x).to_owned()))
+    }
+}
+
+/// Accepts `"3"` or `3` for a text field, so API clients may send numbers.
+fn text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Text {
+        S(String),
+        N(serde_json::Number),
+    }
+    Ok(match Text::deserialize(d)? {
+        Text::S(s) => s,
+        Text::N(n) => n.to_string(),
+    })
+}
+
+/// Accepts `true`/`false`, `0`/`1` or `"0"`/`"1"` for a flag.
+fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Flag {
+        B(bool),
+        N(u8),
+        S(String),
+    }
+    match Flag::deserialize(d)? {
+        Flag::B(b) => Ok(b),
+        Flag::N(0) => Ok(false),
+        Flag::N(1) => Ok(true),
+        Flag::S(s) if s == "0" => Ok(false),
+        Flag::S(s) if s == "1" => Ok(true),
+        _ => Err(serde::de::Error::custom("must be true/false or 0/1")),
+    }
+}
+
+/// The answer to an action: what the dashboard said, without its stack.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ActionOutcome {
+    /// The action's wire name.
+    pub action: String,
+    /// `true` when the dashboard answered 200.
+    pub ok: bool,
+    /// The dashboard's reply (`"OK"`, or a rebalance plan) on success.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<serde_json::Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const X: &str = "95b62887719520f17e312eaa76d28f2b";
+
+    #[test]
+    fn every_codis_fe_action_path_maps_to_an_action_and_back() {
+        let paths = [
+            "proxy/create/X/127.0.0.1:11080",
+            "proxy/reinit/X/646b55f57361986ddcdefe74dfb0c2da",
+            "proxy/remove/X/646b55f57361986ddcdefe74dfb0c2da/1",
+            "slots/action/create-range/X/100/299/2",
+            "slots/action/create-some/X/1/2/10",
+            "slots/action/remove/X/0",
+            "slots/action/disabled/X/1",
+            "slots/action/interval/X/300000",
+            "group/create/X/4",
+            "group/remove/X/4",
+            "group/add/X/3/127.0.0.1:16385",
+            "group/add/X/3/127.0.0.1:16385/dc-b",
+            "group/del/X/3/127.0.0.1:16384",
+            "group/promote/X/1/127.0.0.1:16380",
+            "group/resync/X/2",
+            "group/resync-all/X",
+            "group/replica-groups/X/2/127.0.0.1:16382/1",
+            "group/replica-groups-all/X/0",
+            "group/action/create/X/127.0.0.1:16380",
+            "group/action/remove/X/127.0.0.1:16380",
+            "sentinels/add/X/127.0.0.1:26382",
+            "sentinels/del/X/127.0.0.1:26382/0",
+            "sentinels/resync-all/X",
+        ];
+        for p in paths {
+            let path = format!("/api/topom/{}", p.replace("/X", &format!("/{X}")));
+            let (action, x) = Action::from_dashboard_path("PUT", &path)
+                .unwrap_or_else(|| panic!("{path} is an allowed action"));
+            assert_eq!(x, X);
+            assert_eq!(
+                format!("/api/topom/{}", action.dashboard_path(X).expect("valid")),
+                path
+            );
+        }
+    }
+
+    #[test]
+    fn dangerous_dashboard_routes_are_not_actions() {
+        for (m, p) in [
+            ("PUT", "/api/topom/shutdown/X"),
+            ("PUT", "/api/topom/reload/X"),
+            ("PUT", "/api/topom/loglevel/X/DEBUG"),
+            ("PUT", "/api/topom/slots/assign/X"),
+            ("PUT", "/api/topom/proxy/online/X/127.0.0.1:11080"),
+            ("GET", "/api/topom/group/create/X/1"),
+            ("PUT", "/debug/pprof/cmdline"),
+            ("PUT", "/api/topom/group/create/X/1/extra"),
+        ] {
+            assert!(Action::from_dashboard_path(m, p).is_none(), "{m} {p}");
+        }
+    }
+
+    #[test]
+    fn refused_inputs_name_the_field_and_the_rule() {
+        let bad = Action::GroupAddServer {
+            gid: "3".into(),
+            addr: "10.0.0.1:6379/../../shutdown".into(),
+            datacenter: String::new(),
+        };
+        let err = bad.validate().expect_err("slash refused");
+        assert_eq!(err.field, "addr");
+        let bad = Action::SlotsCreateRange {
+            beg: "300".into(),
+            end: "200".into(),
+            gid: "1".into(),
+        };
+        assert_eq!(bad.validate().expect_err("range").field, "end");
+        let bad = Action::SlotsInterval {
+            interval: "1000001".into(),
+        };
+        assert!(bad
+            .validate()
+            .expect_err("interval")
+            .rule
+            .contains("1000000"));
+        let bad = Action::SlotsCreateSome {
+            from: "2".into(),
+            to: "2".into(),
+            num: "10".into(),
+        };
+        assert_eq!(bad.validate().expect_err("same group").field, "to");
+    }
+
+    #[test]
+    fn slot_zero_pending_action_can_be_cancelled() {
+        let a = Action::SlotsActionRemove { sid: "0".into() };
+        assert_eq!(
+            a.dashboard_path(X).expect("slot 0 is valid"),
+            format!("slots/action/remove/{X}/0")
+        );
+    }
+
+    #[test]
+    fn actions_accept_numbers_or_text_from_api_clients() {
+        let a: Action = serde_json::from_str(
+            r#"{"action":"proxy-remove","token":"646b55f57361986ddcdefe74dfb0c2da","force":1}"#,
+        )
+        .expect("parses");
+        assert_eq!(
+            a,
+            Action::ProxyRemove {
+                token: "646b55f57361986ddcdefe74dfb0c2da".into(),
+                force: true
+            }
+        );
+        let a: Action =
+            serde_json::from_str(r#"{"action":"group-create","gid":3}"#).expect("parses");
+        assert_eq!(a, Action::GroupCreate { gid: "3".into() });
+        let err = serde_json::from_str::<Action>(r#"{"action":"shutdown"}"#).expect_err("unknown");
+        assert!(err.to_string().contains("unknown variant"));
+    }
+
+    #[test]
+    fn destructive_actions_ask_for_confirmation() {
+        assert!(Action::GroupRemove { gid: "1".into() }.needs_confirmation());
+        assert!(Action::GroupReplicaGroupsAll { enabled: true }.needs_confirmation());
+        assert!(Action::SlotsDisabled { disabled: true }.needs_confirmation());
+        assert!(!Action::GroupCreate { gid: "1".into() }.needs_confirmation());
+    }
+}

@@ -1,0 +1,58 @@
+//! What must not leave the backend: Go stack traces (they leak source paths and are several KB)
+//! and the coordinator password that `/topom` serves in clear (spec 7.3, 7.5).
+
+use crate::types::{Overview, Stats};
+
+impl Stats {
+    /// Drops the stack of every server, sentinel and proxy sample error, keeping the cause.
+    pub fn strip_stacks(&mut self) {
+        let samples = self
+            .group
+            .stats
+            .values_mut()
+            .chain(self.sentinels.stats.values_mut());
+        for s in samples {
+            if let Some(e) = s.error.as_mut() {
+                e.stack = None;
+            }
+        }
+        for p in self.proxy.stats.values_mut() {
+            if let Some(e) = p.error.as_mut() {
+                e.stack = None;
+            }
+        }
+    }
+}
+
+impl Overview {
+    /// The overview as a browser may see it: no coordinator credentials, no stacks.
+    pub fn redact(&mut self) {
+        self.config.coordinator_auth.clear();
+        self.stats.strip_stacks();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{DashboardError, RedisStats, Stats, StackFrame};
+
+    #[test]
+    fn stack_traces_never_reach_the_browser() {
+        let mut stats = Stats::default();
+        let err = DashboardError {
+            cause: "dial tcp: connection refused".into(),
+            stack: Some(vec![StackFrame::default()]),
+        };
+        stats.group.stats.insert(
+            "127.0.0.1:16380".into(),
+            RedisStats {
+                error: Some(err),
+                ..RedisStats::default()
+            },
+        );
+        stats.strip_stacks();
+        let json = serde_json::to_string(&stats).expect("serialises");
+        assert!(json.contains("connection refused"));
+        assert!(json.contains("\"Stack\":null"));
+    }
+}
