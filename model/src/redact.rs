@@ -34,7 +34,7 @@ impl Overview {
 
 #[cfg(test)]
 mod tests {
-    use crate::{DashboardError, RedisStats, Stats, StackFrame};
+    use crate::{DashboardError, RedisStats, StackFrame, Stats};
 
     #[test]
     fn stack_traces_never_reach_the_browser() {

@@ -1,0 +1,514 @@
+//! The live view of one product, streamed from the backend to browsers over Server-Sent Events.
+//!
+//! The backend polls each watched dashboard once per interval, derives a [`LiveView`] and sends
+//! every subscriber a `snapshot` event once, then `update` events ([`LiveUpdate`]) that carry only
+//! what changed, keyed by row (proxy token, group id, slot id), and `status` events
+//! ([`LiveStatus`]) when the dashboard becomes unreachable, reachable again, or stale.
+//!
+//! [`LiveUpdate::between`] and [`LiveView::apply`] live here, side by side, so that the server's
+//! diff and the browser's patch cannot disagree: `old.apply(&LiveUpdate::between(&old, &new))`
+//! equals `new` (tested below).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::derive::{
+    dashboard_view, ClusterTotals, DashboardView, GroupView, ProxyRow, SentinelsView, SlotsView,
+};
+use crate::types::{GroupId, Overview, SlotId, Stats};
+
+/// SSE event names.
+pub const EVENT_SNAPSHOT: &str = "snapshot";
+pub const EVENT_UPDATE: &str = "update";
+pub const EVENT_STATUS: &str = "status";
+
+/// Facts about the dashboard itself (from `/topom`), shown in the overview.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DashboardInfo {
+    /// The dashboard's advertised `host:port`.
+    pub admin_addr: String,
+    pub version: String,
+    /// codis-fe's label, e.g. `[Zookeeper]`.
+    pub coordinator_label: String,
+    pub coordinator_addr: String,
+    pub migration_method: String,
+    pub migration_parallel_slots: i64,
+    /// Wall-clock start time of the dashboard (Go's monotonic suffix removed).
+    pub start_time: String,
+    pub pid: i64,
+}
+
+impl DashboardInfo {
+    pub fn from_overview(o: &Overview) -> DashboardInfo {
+        DashboardInfo {
+            admin_addr: o.model.admin_addr.clone(),
+            version: o.version.clone(),
+            coordinator_label: o.config.coordinator_label(),
+            coordinator_addr: o.config.coordinator_addr.clone(),
+            migration_method: o.config.migration_method.clone(),
+            migration_parallel_slots: o.config.migration_parallel_slots,
+            start_time: o.model.start_time.wall_clock().to_string(),
+            pid: o.model.pid,
+        }
+    }
+}
+
+/// Whether the data on screen is current.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LiveState {
+    /// No sample yet.
+    #[default]
+    Connecting,
+    /// The latest poll succeeded.
+    Live,
+    /// The latest poll failed; what is shown is the last good sample.
+    Unreachable,
+    /// Polls answer but the dashboard's data is old (it reports itself closed, or samples stopped).
+    Stale,
+}
+
+/// The `status` event, also embedded in every snapshot.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveStatus {
+    pub state: LiveState,
+    /// Why the dashboard is not live, for the banner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// When the last good sample was taken (Unix ms); the banner shows its age.
+    pub last_ok_ms: Option<u64>,
+}
+
+/// A time series at a fixed step: `values[i]` was sampled at `start_ms + i * step_ms`; `None`
+/// where no sample was taken (the dashboard did not answer).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Series {
+    pub start_ms: u64,
+    pub step_ms: u64,
+    pub values: Vec<Option<f64>>,
+}
+
+impl Series {
+    pub fn new(start_ms: u64, step_ms: u64) -> Series {
+        Series {
+            start_ms,
+            step_ms: step_ms.max(1),
+            values: Vec::new(),
+        }
+    }
+
+    /// Records `value` at time `t_ms`, filling skipped steps with `None` and keeping at most
+    /// `keep` values (the oldest are dropped).
+    pub fn push(&mut self, t_ms: u64, value: Option<f64>, keep: usize) {
+        if self.values.is_empty() {
+            self.start_ms = t_ms;
+            self.values.push(value);
+        } else {
+            let next = self.start_ms + self.values.len() as u64 * self.step_ms;
+            if t_ms + self.step_ms / 2 < next {
+                // Same step as the last value: the newer sample wins.
+                if let Some(last) = self.values.last_mut() {
+                    *last = value;
+                }
+            } else {
+                let gaps = ((t_ms.saturating_sub(next)) + self.step_ms / 2) / self.step_ms;
+                for _ in 0..gaps.min(keep as u64) {
+                    self.values.push(None);
+                }
+                self.values.push(value);
+            }
+        }
+        if self.values.len() > keep {
+            let drop = self.values.len() - keep;
+            self.values.drain(..drop);
+            self.start_ms += drop as u64 * self.step_ms;
+        }
+    }
+
+    /// `(t_ms, value)` of every sampled point.
+    pub fn points(&self) -> impl Iterator<Item = (u64, f64)> + '_ {
+        self.values
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| v.map(|v| (self.start_ms + i as u64 * self.step_ms, v)))
+    }
+}
+
+/// Charts' history, sent with the snapshot so a new tab draws them at once.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    pub cluster_qps: Series,
+    /// Proxy token -> QPS.
+    pub proxy_qps: BTreeMap<String, Series>,
+    /// Group id -> used memory of its master, bytes.
+    pub group_memory: BTreeMap<GroupId, Series>,
+    /// Group id -> keys of its master.
+    pub group_keys: BTreeMap<GroupId, Series>,
+}
+
+/// The newest history point, sent with every update.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct HistoryTick {
+    pub t_ms: u64,
+    pub cluster_qps: Option<f64>,
+    pub proxy_qps: BTreeMap<String, f64>,
+    pub group_memory: BTreeMap<GroupId, f64>,
+    pub group_keys: BTreeMap<GroupId, f64>,
+}
+
+impl HistoryTick {
+    /// The point of history that `view` contributes at `t_ms`.
+    pub fn from_view(view: &DashboardView, t_ms: u64) -> HistoryTick {
+        let mut tick = HistoryTick {
+            t_ms,
+            cluster_qps: Some(view.totals.qps as f64),
+            ..HistoryTick::default()
+        };
+        for p in &view.proxies {
+            if let Some(n) = &p.numbers {
+                tick.proxy_qps.insert(p.token.clone(), n.qps as f64);
+            }
+        }
+        for g in &view.groups {
+            if let Some(master) = g.servers.first() {
+                if let Some(m) = master.memory {
+                    tick.group_memory.insert(g.id, m as f64);
+                }
+                if let Some(k) = master.key_count {
+                    tick.group_keys.insert(g.id, k as f64);
+                }
+            }
+        }
+        tick
+    }
+}
+
+impl History {
+    /// Appends a tick to every series, keeping at most `keep` points per series. Series of
+    /// proxies or groups absent from the tick get a gap; series of removed rows age out.
+    pub fn record(&mut self, tick: &HistoryTick, step_ms: u64, keep: usize) {
+        fn put<K: Ord + Clone>(
+            map: &mut BTreeMap<K, Series>,
+            values: &BTreeMap<K, f64>,
+            t: u64,
+            step: u64,
+            keep: usize,
+        ) {
+            for (k, v) in values {
+                map.entry(k.clone())
+                    .or_insert_with(|| Series::new(t, step))
+                    .push(t, Some(*v), keep);
+            }
+            for (k, s) in map.iter_mut() {
+                if !values.contains_key(k) {
+                    s.push(t, None, keep);
+                }
+            }
+            map.retain(|_, s| s.values.iter().any(Option::is_some));
+        }
+        if self.cluster_qps.step_ms == 0 {
+            self.cluster_qps = Series::new(tick.t_ms, step_ms);
+        }
+        self.cluster_qps.push(tick.t_ms, tick.cluster_qps, keep);
+        put(
+            &mut self.proxy_qps,
+            &tick.proxy_qps,
+            tick.t_ms,
+            step_ms,
+            keep,
+        );
+        put(
+            &mut self.group_memory,
+            &tick.group_memory,
+            tick.t_ms,
+            step_ms,
+            keep,
+        );
+        put(
+            &mut self.group_keys,
+            &tick.group_keys,
+            tick.t_ms,
+            step_ms,
+            keep,
+        );
+    }
+}
+
+/// The whole view of one product (the `snapshot` event).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LiveView {
+    pub product: String,
+    /// Increases by one per sample; SSE event ids are this number.
+    pub seq: u64,
+    /// When the backend received the sample (Unix ms).
+    pub sampled_ms: u64,
+    pub dashboard: DashboardInfo,
+    pub view: DashboardView,
+    /// Group id of every slot, index = slot id (all 1024 visible, not only chart runs).
+    pub slot_owner: Vec<GroupId>,
+    pub history: History,
+    pub status: LiveStatus,
+}
+
+impl LiveView {
+    /// Derives the view of one stats sample (history and status are the caller's).
+    pub fn from_sample(
+        product: &str,
+        seq: u64,
+        sampled_ms: u64,
+        dashboard: DashboardInfo,
+        stats: &Stats,
+    ) -> LiveView {
+        LiveView {
+            product: product.to_string(),
+            seq,
+            sampled_ms,
+            dashboard,
+            view: dashboard_view(stats, product),
+            slot_owner: stats.slots.iter().map(|s| s.group_id).collect(),
+            history: History::default(),
+            status: LiveStatus::default(),
+        }
+    }
+
+    /// Applies an update made by [`LiveUpdate::between`]. `keep` bounds the history length.
+    pub fn apply(&mut self, u: &LiveUpdate, step_ms: u64, keep: usize) {
+        self.seq = u.seq;
+        self.sampled_ms = u.sampled_ms;
+        if let Some(d) = &u.dashboard {
+            self.dashboard = d.clone();
+        }
+        if let Some(t) = &u.totals {
+            self.view.totals = t.clone();
+        }
+        if let Some(order) = &u.proxy_order {
+            let mut by_key: BTreeMap<String, ProxyRow> = std::mem::take(&mut self.view.proxies)
+                .into_iter()
+                .map(|p| (p.token.clone(), p))
+                .collect();
+            for p in &u.proxies {
+                by_key.insert(p.token.clone(), p.clone());
+            }
+            self.view.proxies = order.iter().filter_map(|k| by_key.remove(k)).collect();
+        } else {
+            for p in &u.proxies {
+                if let Some(row) = self.view.proxies.iter_mut().find(|r| r.token == p.token) {
+                    *row = p.clone();
+                }
+            }
+        }
+        if let Some(order) = &u.group_order {
+            let mut by_key: BTreeMap<GroupId, GroupView> = std::mem::take(&mut self.view.groups)
+                .into_iter()
+                .map(|g| (g.id, g))
+                .collect();
+            for g in &u.groups {
+                by_key.insert(g.id, g.clone());
+            }
+            self.view.groups = order.iter().filter_map(|k| by_key.remove(k)).collect();
+        } else {
+            for g in &u.groups {
+                if let Some(row) = self.view.groups.iter_mut().find(|r| r.id == g.id) {
+                    *row = g.clone();
+                }
+            }
+        }
+        if let Some(s) = &u.slots {
+            self.view.slots = s.clone();
+        }
+        if let Some(s) = &u.sentinels {
+            self.view.sentinels = s.clone();
+        }
+        if let Some(c) = u.closed {
+            self.view.closed = c;
+        }
+        if let Some(len) = u.slot_count {
+            self.slot_owner.resize(len, 0);
+        }
+        for &(sid, gid) in &u.slot_owner {
+            if let Some(o) = self.slot_owner.get_mut(usize::from(sid)) {
+                *o = gid;
+            }
+        }
+        self.history.record(&u.history, step_ms, keep);
+        if let Some(s) = &u.status {
+            self.status = s.clone();
+        }
+    }
+}
+
+/// The `update` event: what changed since the previous sample. Rows are keyed (proxy token,
+/// group id, slot id) so the browser patches only what changed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LiveUpdate {
+    pub seq: u64,
+    pub sampled_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dashboard: Option<DashboardInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totals: Option<ClusterTotals>,
+    /// Changed or added proxy rows.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub proxies: Vec<ProxyRow>,
+    /// The new order of proxy tokens, present only when rows were added, removed or reordered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy_order: Option<Vec<String>>,
+    /// Changed or added groups.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<GroupView>,
+    /// The new order of group ids, present only when groups were added, removed or reordered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_order: Option<Vec<GroupId>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slots: Option<SlotsView>,
+    /// `(slot, group)` for every slot whose owner changed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slot_owner: Vec<(SlotId, GroupId)>,
+    /// New length of `slot_owner`, only when it changed (never, with a real dashboard).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot_count: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sentinels: Option<SentinelsView>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed: Option<bool>,
+    pub history: HistoryTick,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<LiveStatus>,
+}
+
+impl LiveUpdate {
+    /// What changed from `old` to `new`. `new.history` is ignored: the tick is derived from
+    /// `new.view` at `new.sampled_ms`.
+    pub fn between(old: &LiveView, new: &LiveView) -> LiveUpdate {
+        let changed = |a: &ProxyRow| !old.view.proxies.contains(a);
+        let proxies: Vec<ProxyRow> = new
+            .view
+            .proxies
+            .iter()
+            .filter(|p| changed(p))
+            .cloned()
+            .collect();
+        let old_tokens: Vec<&str> = old.view.proxies.iter().map(|p| p.token.as_str()).collect();
+        let new_tokens: Vec<&str> = new.view.proxies.iter().map(|p| p.token.as_str()).collect();
+        let groups: Vec<GroupView> = new
+            .view
+            .groups
+            .iter()
+            .filter(|g| !old.view.groups.contains(g))
+            .cloned()
+            .collect();
+        let old_ids: Vec<GroupId> = old.view.groups.iter().map(|g| g.id).collect();
+        let new_ids: Vec<GroupId> = new.view.groups.iter().map(|g| g.id).collect();
+        let slot_owner = new
+            .slot_owner
+            .iter()
+            .enumerate()
+            .filter(|(i, g)| old.slot_owner.get(*i) != Some(g))
+            .filter_map(|(i, g)| SlotId::try_from(i).ok().map(|sid| (sid, *g)))
+            .collect();
+        LiveUpdate {
+            seq: new.seq,
+            sampled_ms: new.sampled_ms,
+            dashboard: (old.dashboard != new.dashboard).then(|| new.dashboard.clone()),
+            totals: (old.view.totals != new.view.totals).then(|| new.view.totals.clone()),
+            proxies,
+            proxy_order: (old_tokens != new_tokens)
+                .then(|| new_tokens.iter().map(|s| s.to_string()).collect()),
+            groups,
+            group_order: (old_ids != new_ids).then_some(new_ids),
+            slots: (old.view.slots != new.view.slots).then(|| new.view.slots.clone()),
+            slot_owner,
+            slot_count: (old.slot_owner.len() != new.slot_owner.len())
+                .then_some(new.slot_owner.len()),
+            sentinels: (old.view.sentinels != new.view.sentinels)
+                .then(|| new.view.sentinels.clone()),
+            closed: (old.view.closed != new.view.closed).then_some(new.view.closed),
+            history: HistoryTick::from_view(&new.view, new.sampled_ms),
+            status: (old.status != new.status).then(|| new.status.clone()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats(json: &str) -> Stats {
+        serde_json::from_str(json).expect("stats parse")
+    }
+
+    fn fixture(name: &str) -> Option<Stats> {
+        let dir = std::env::var("CODIS_FIXTURES").unwrap_or_else(|_| {
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../shared/fixtures/codis-3.2"
+            )
+            .to_string()
+        });
+        let text = std::fs::read_to_string(format!("{dir}/{name}")).ok()?;
+        Some(stats(&text))
+    }
+
+    #[test]
+    fn an_update_applied_to_the_old_view_gives_the_new_view() {
+        let pairs = [
+            (
+                "demo_get_topom_stats__final_healthy.json",
+                "demo_get_topom_stats__proxy19001_killed.json",
+            ),
+            (
+                "demo_get_topom_stats__migration_t01.json",
+                "demo_get_topom_stats__migration_t03.json",
+            ),
+            (
+                "demo_get_topom_stats__final_healthy.json",
+                "demo_get_topom_stats__group3_replica_removed.json",
+            ),
+        ];
+        for (a, b) in pairs {
+            let (Some(sa), Some(sb)) = (fixture(a), fixture(b)) else {
+                panic!("fixtures {a} and {b} are readable");
+            };
+            let info = DashboardInfo::default();
+            let mut old = LiveView::from_sample("codis-demo", 1, 1_000, info.clone(), &sa);
+            let mut new = LiveView::from_sample("codis-demo", 2, 2_000, info, &sb);
+            new.status.state = LiveState::Live;
+            let update = LiveUpdate::between(&old, &new);
+            old.apply(&update, 1000, 3600);
+            // History is accumulated by apply; compare the rest.
+            new.history = old.history.clone();
+            assert_eq!(old, new, "{a} -> {b}");
+        }
+    }
+
+    #[test]
+    fn an_unchanged_sample_sends_only_the_history_tick() {
+        let s = fixture("demo_get_topom_stats__final_healthy.json").expect("fixture");
+        let a = LiveView::from_sample("codis-demo", 1, 1_000, DashboardInfo::default(), &s);
+        let mut b = a.clone();
+        b.seq = 2;
+        b.sampled_ms = 2_000;
+        let u = LiveUpdate::between(&a, &b);
+        let json = serde_json::to_string(&u).expect("json");
+        assert!(u.proxies.is_empty() && u.groups.is_empty() && u.slots.is_none());
+        assert!(
+            json.len() < 400,
+            "update of an unchanged sample is small: {json}"
+        );
+    }
+
+    #[test]
+    fn history_keeps_a_bounded_window_and_marks_missed_samples() {
+        let mut s = Series::new(0, 1000);
+        for t in 0..10u64 {
+            if t != 5 {
+                s.push(t * 1000, Some(t as f64), 8);
+            }
+        }
+        assert_eq!(s.values.len(), 8);
+        assert_eq!(s.start_ms, 2000);
+        assert_eq!(s.values[3], None, "the missed sample at t=5 s is a gap");
+        assert_eq!(s.points().last(), Some((9000, 9.0)));
+    }
+}
