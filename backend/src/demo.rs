@@ -1,19 +1,56 @@
-//! `--demo`: the built-in demo cluster (simulated dashboards on loopback).
+//! `--demo`: the built-in demo cluster. Two simulated Codis dashboards on loopback (`codis-demo`,
+//! like the captured 3-group cluster, and the smaller `codis-tiny`), reached over real HTTP like
+//! any other dashboard, so the demo exercises the same code path as production.
 
-/// The running demo products.
+use std::str::FromStr;
+use std::time::Duration;
+
+use codis_demo::{DemoDashboard, DemoOptions, Fault, Preset};
+
+/// The running demo dashboards; they stop when this is dropped.
 pub struct DemoCluster {
-    products: Vec<(String, String)>,
+    pub dashboards: Vec<DemoDashboard>,
 }
 
 impl DemoCluster {
-    pub async fn start(_faults: &[String]) -> Result<DemoCluster, String> {
-        Ok(DemoCluster {
-            products: Vec::new(),
-        })
+    /// Starts both demo products; `faults` (from `--demo-fault`) apply to `codis-demo`.
+    pub async fn start(faults: &[String]) -> Result<DemoCluster, String> {
+        let faults = faults
+            .iter()
+            .filter(|f| !f.trim().is_empty())
+            .map(|f| Fault::from_str(f.trim()).map_err(|e| format!("--demo-fault {f:?}: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut dashboards = Vec::new();
+        for (product, preset) in [("codis-demo", Preset::Small), ("codis-tiny", Preset::Tiny)] {
+            let opts = DemoOptions {
+                product: product.to_string(),
+                preset,
+                seed: 1,
+                step: Duration::from_millis(200),
+            };
+            let d = DemoDashboard::start(opts)
+                .await
+                .map_err(|e| format!("--demo: cannot start the {product} dashboard: {e}"))?;
+            dashboards.push(d);
+        }
+        if let Some(main) = dashboards.first() {
+            for f in faults {
+                main.set_fault(f);
+            }
+        }
+        Ok(DemoCluster { dashboards })
     }
 
     /// (product, dashboard address) of every demo product.
     pub fn products(&self) -> Vec<(String, String)> {
-        self.products.clone()
+        self.dashboards
+            .iter()
+            .map(|d| (d.product().to_string(), d.addr().to_string()))
+            .collect()
+    }
+
+    /// The demo dashboard of `product`, for tests that inject faults.
+    pub fn dashboard(&self, product: &str) -> Option<&DemoDashboard> {
+        self.dashboards.iter().find(|d| d.product() == product)
     }
 }

@@ -1,0 +1,177 @@
+//! Faults a test (or a newcomer with `--demo-fault`) can inject into the simulated cluster.
+//!
+//! Each fault changes what the dashboard reports exactly the way the real failure did in the
+//! captures (`*__proxy19001_killed`, `*__replica16384_killed`, ...), so the console's error paths
+//! can be exercised without killing real processes.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// One injected failure. Several can be active at once; setting the same fault twice is a no-op.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Fault {
+    /// The proxy with this index (0-based, in preset order) stops answering within 1 s: its
+    /// samples say `timeout: true` and pushes to it fail.
+    ProxyTimeout(usize),
+    /// The proxy with this index is dead: its admin port refuses connections, its samples carry an
+    /// `error`, and pushes to it fail (`proxy-[<token>] resync slots failed`, ...).
+    ProxyError(usize),
+    /// The codis-server at this address is dead (connection refused).
+    ServerDown(String),
+    /// Subjective down: when the address is a sentinel, that sentinel reports every master it
+    /// monitors as `sdown`; when it is a codis-server, every sentinel flags it `s_down`.
+    SentinelSDown(String),
+    /// The sentinel at this address is dead (connection refused).
+    SentinelDown(String),
+    /// Every dashboard response is delayed by this long.
+    DashboardSlow(Duration),
+    /// Every dashboard response is a 200 whose body is not valid JSON.
+    DashboardGarbage,
+    /// Every dashboard response is a plain-text 500 (what a Go panic gives).
+    DashboardError500,
+}
+
+/// The forms [`Fault::from_str`] accepts, quoted in its error message.
+pub const FAULT_FORMS: &str =
+    "proxy-timeout:<index>, proxy-error:<index>, server-down:<host:port>, \
+sentinel-sdown:<host:port>, sentinel-down:<host:port>, slow:<n>ms|<n>s, garbage, error500";
+
+impl Fault {
+    /// True for the faults that change every dashboard response (not the cluster).
+    pub(crate) fn is_dashboard_wide(&self) -> bool {
+        matches!(
+            self,
+            Fault::DashboardSlow(_) | Fault::DashboardGarbage | Fault::DashboardError500
+        )
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fault::ProxyTimeout(i) => write!(f, "proxy-timeout:{i}"),
+            Fault::ProxyError(i) => write!(f, "proxy-error:{i}"),
+            Fault::ServerDown(a) => write!(f, "server-down:{a}"),
+            Fault::SentinelSDown(a) => write!(f, "sentinel-sdown:{a}"),
+            Fault::SentinelDown(a) => write!(f, "sentinel-down:{a}"),
+            Fault::DashboardSlow(d) => write!(f, "slow:{}ms", d.as_millis()),
+            Fault::DashboardGarbage => f.write_str("garbage"),
+            Fault::DashboardError500 => f.write_str("error500"),
+        }
+    }
+}
+
+/// Why a `--demo-fault` value was refused; the message lists the accepted forms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseFaultError(String);
+
+impl fmt::Display for ParseFaultError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}; accepted forms: {FAULT_FORMS}", self.0)
+    }
+}
+
+impl std::error::Error for ParseFaultError {}
+
+impl FromStr for Fault {
+    type Err = ParseFaultError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        let (kind, arg) = match s.split_once(':') {
+            Some((k, a)) => (k, Some(a)),
+            None => (s, None),
+        };
+        let bad = |why: &str| ParseFaultError(format!("invalid fault {s:?}: {why}"));
+        let index = |a: Option<&str>| -> Result<usize, ParseFaultError> {
+            a.and_then(|a| a.trim().parse::<usize>().ok())
+                .ok_or_else(|| bad("expected a proxy index (0, 1, ...)"))
+        };
+        let addr = |a: Option<&str>| -> Result<String, ParseFaultError> {
+            match a.map(str::trim) {
+                Some(a)
+                    if a.rsplit_once(':')
+                        .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok()) =>
+                {
+                    Ok(a.to_owned())
+                }
+                _ => Err(bad("expected an address host:port")),
+            }
+        };
+        match kind.to_ascii_lowercase().as_str() {
+            "proxy-timeout" => Ok(Fault::ProxyTimeout(index(arg)?)),
+            "proxy-error" => Ok(Fault::ProxyError(index(arg)?)),
+            "server-down" => Ok(Fault::ServerDown(addr(arg)?)),
+            "sentinel-sdown" => Ok(Fault::SentinelSDown(addr(arg)?)),
+            "sentinel-down" => Ok(Fault::SentinelDown(addr(arg)?)),
+            "slow" => Ok(Fault::DashboardSlow(
+                arg.and_then(parse_duration)
+                    .ok_or_else(|| bad("expected a duration like 1500ms or 2s"))?,
+            )),
+            "garbage" if arg.is_none() => Ok(Fault::DashboardGarbage),
+            "error500" if arg.is_none() => Ok(Fault::DashboardError500),
+            _ => Err(bad("unknown fault")),
+        }
+    }
+}
+
+/// `1500ms`, `2s`, or a bare number of milliseconds.
+fn parse_duration(text: &str) -> Option<Duration> {
+    let t = text.trim();
+    if let Some(ms) = t.strip_suffix("ms") {
+        return ms.trim().parse().ok().map(Duration::from_millis);
+    }
+    if let Some(s) = t.strip_suffix('s') {
+        return s
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .and_then(|s| (s.is_finite() && s >= 0.0).then(|| Duration::from_secs_f64(s)));
+    }
+    t.parse().ok().map(Duration::from_millis)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_documented_form_parses_and_round_trips() {
+        for text in [
+            "proxy-timeout:0",
+            "proxy-error:1",
+            "server-down:127.0.0.1:16380",
+            "sentinel-sdown:127.0.0.1:26379",
+            "sentinel-down:127.0.0.1:26381",
+            "slow:1500ms",
+            "garbage",
+            "error500",
+        ] {
+            let fault: Fault = text.parse().unwrap();
+            assert_eq!(fault.to_string(), text);
+        }
+        assert_eq!(
+            "slow:2s".parse::<Fault>().unwrap(),
+            Fault::DashboardSlow(Duration::from_secs(2))
+        );
+    }
+
+    #[test]
+    fn errors_name_the_accepted_forms() {
+        for text in [
+            "",
+            "proxy-error",
+            "proxy-error:x",
+            "server-down:nope",
+            "boom",
+            "garbage:1",
+        ] {
+            let err = text.parse::<Fault>().unwrap_err().to_string();
+            assert!(
+                err.contains("accepted forms: proxy-timeout:<index>"),
+                "{err}"
+            );
+        }
+    }
+}
