@@ -45,3 +45,48 @@ pub async fn start_backend(extra: &[&str]) -> SocketAddr {
     });
     addr
 }
+
+/// Starts a simulated dashboard for `product` (the one test double: real HTTP on loopback).
+pub async fn demo_dashboard(
+    product: &str,
+    preset: codis_demo::Preset,
+) -> codis_demo::DemoDashboard {
+    codis_demo::DemoDashboard::start(codis_demo::DemoOptions::new(product, preset))
+        .await
+        .expect("demo dashboard starts")
+}
+
+/// A `--dashboard-list` file naming these (product, dashboard address) pairs; removed on drop.
+pub struct DashboardList(pub PathBuf);
+
+impl DashboardList {
+    pub fn new(entries: &[(&str, &str)]) -> DashboardList {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!(
+            "codis-fe-test-list-{}-{n}.json",
+            std::process::id()
+        ));
+        let list = DashboardList(path);
+        list.write(entries);
+        list
+    }
+
+    pub fn write(&self, entries: &[(&str, &str)]) {
+        let json: Vec<serde_json::Value> = entries
+            .iter()
+            .map(|(name, addr)| serde_json::json!({"name": name, "dashboard": addr}))
+            .collect();
+        std::fs::write(&self.0, serde_json::to_vec(&json).expect("json")).expect("write list");
+    }
+
+    pub fn flag(&self) -> String {
+        format!("--dashboard-list={}", self.0.display())
+    }
+}
+
+impl Drop for DashboardList {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
