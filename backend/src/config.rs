@@ -12,7 +12,6 @@ use crate::discovery::{Source, SourceFlags};
 #[derive(Debug, Clone, Parser)]
 #[command(
     name = "codis-fe",
-    version,
     about = "The Codis web console: a drop-in replacement for codis-fe",
     long_about = None
 )]
@@ -67,9 +66,13 @@ pub struct Args {
     #[arg(long, env = "CODIS_FE_PIDFILE")]
     pub pidfile: Option<PathBuf>,
 
-    /// Accepted for compatibility; the runtime uses every CPU.
+    /// Worker threads (codis-fe: GOMAXPROCS); default: one per CPU.
     #[arg(long, env = "CODIS_FE_NCPU")]
     pub ncpu: Option<u16>,
+
+    /// Print `version:` and `compile:` lines and exit, as codis-fe does.
+    #[arg(long = "version")]
+    pub print_version: bool,
 
     /// Also run the built-in demo cluster (simulated dashboards `codis-demo` and `codis-tiny`).
     #[arg(long, env = "CODIS_FE_DEMO")]
@@ -95,6 +98,19 @@ pub struct Args {
     /// Origins allowed to call the API from a console hosted elsewhere (CDN), comma-separated.
     #[arg(long, env = "CODIS_FE_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
+
+    /// Live stats: how often a watched dashboard is polled, in seconds.
+    #[arg(long, env = "CODIS_FE_POLL_INTERVAL", default_value = "1", value_parser = parse_secs)]
+    pub poll_interval: Duration,
+
+    /// Live stats: seconds of chart history kept per product.
+    #[arg(long, env = "CODIS_FE_HISTORY", default_value = "3600", value_parser = parse_history)]
+    pub history: Duration,
+
+    /// Live stats: how long a poller keeps running after its last subscriber left, in seconds
+    /// (a reload finds it warm). Hidden: tests shorten it.
+    #[arg(long, env = "CODIS_FE_LIVE_LINGER", default_value = "20", value_parser = parse_secs, hide = true)]
+    pub live_linger: Duration,
 }
 
 /// `--log-level` values (spec 1.1).
@@ -137,6 +153,16 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
         .map_err(|_| "must be a number of seconds".to_string())?;
     if !(0.05..=3600.0).contains(&v) {
         return Err("must be between 0.05 and 3600 seconds".into());
+    }
+    Ok(Duration::from_secs_f64(v))
+}
+
+fn parse_history(s: &str) -> Result<Duration, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| "must be a number of seconds".to_string())?;
+    if !(1.0..=7.0 * 86_400.0).contains(&v) {
+        return Err("must be between 1 second and 7 days".into());
     }
     Ok(Duration::from_secs_f64(v))
 }

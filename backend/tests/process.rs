@@ -1,0 +1,100 @@
+//! The codis-fe binary as a service manager or a script sees it.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_codis-fe");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+#[test]
+fn a_bad_flag_exits_non_zero_with_one_line_naming_it() {
+    for (args, flag) in [
+        (vec!["--demo", "--log-level=LOUD"], "--log-level"),
+        (vec!["--demo", "--listen=not-an-address"], "--listen"),
+        (vec!["--demo", "--demo-fault=meteor"], "--demo-fault"),
+        (vec![], "--dashboard-list"),
+        (
+            vec!["--etcd=127.0.0.1:2379", "--etcd-auth=:secret"],
+            "--etcd-auth",
+        ),
+    ] {
+        let out = Command::new(BIN)
+            .args(&args)
+            .arg(format!("--listen=127.0.0.1:{}", free_port()))
+            .output()
+            .expect("run codis-fe");
+        assert!(!out.status.success(), "{args:?} must fail");
+        let err = String::from_utf8_lossy(&out.stderr);
+        let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 1, "{args:?}: one line, got {err:?}");
+        assert!(
+            lines[0].contains(flag),
+            "{args:?}: {err:?} should name {flag}"
+        );
+    }
+}
+
+#[test]
+fn version_prints_version_and_compile_lines() {
+    let out = Command::new(BIN).arg("--version").output().expect("run");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("version: "), "{text}");
+    assert!(text.contains("\ncompile: "), "{text}");
+}
+
+#[test]
+fn sigterm_drains_and_removes_the_pidfile() {
+    let dir = std::env::temp_dir().join(format!("codis-fe-pid-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let pidfile = dir.join("codis-fe.pid");
+    let port = free_port();
+    let mut child = Command::new(BIN)
+        .args(["--demo", "--log-level=ERROR"])
+        .arg(format!("--listen=127.0.0.1:{port}"))
+        .arg(format!("--pidfile={}", pidfile.display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start codis-fe");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !pidfile.exists() {
+        assert!(Instant::now() < deadline, "pidfile never written");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let written = std::fs::read_to_string(&pidfile).expect("read pidfile");
+    assert_eq!(written.trim(), child.id().to_string());
+    // The server answers before it is told to stop.
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("listening");
+    use std::io::{Read, Write};
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .expect("write");
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).expect("read");
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+
+    let pid = i32::try_from(child.id()).expect("pid fits");
+    // SAFETY: kill(2) with a pid we own and a standard signal has no memory effects.
+    let rc = unsafe { libc::kill(pid, libc::SIGTERM) };
+    assert_eq!(rc, 0);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "codis-fe did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "graceful exit, got {status}");
+    assert!(!pidfile.exists(), "pidfile removed on SIGTERM");
+    let _ = std::fs::remove_dir_all(&dir);
+}
