@@ -40,10 +40,11 @@ async fn cache_control(req: Request<axum::body::Body>, next: Next) -> Response {
     resp
 }
 
-/// Trunk names its outputs `name-<16 hex>.ext`.
+/// Trunk names its outputs `name-<16 hex>.ext`, and the wasm `name-<16 hex>_bg.wasm`.
 fn is_hashed_asset(path: &str) -> bool {
     let file = path.rsplit('/').next().unwrap_or("");
     let stem = file.split('.').next().unwrap_or("");
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
     stem.rsplit_once('-')
         .is_some_and(|(_, hash)| hash.len() >= 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
 }
@@ -67,10 +68,8 @@ mod tests {
 
     #[test]
     fn trunk_hashed_files_are_cached_forever_and_index_is_not() {
-        assert!(
-            is_hashed_asset("/codis-console-4f1c2b3a4d5e6f70_bg.wasm")
-                || is_hashed_asset("/codis-console-4f1c2b3a4d5e6f70.js")
-        );
+        assert!(is_hashed_asset("/codis-console-4f1c2b3a4d5e6f70_bg.wasm"));
+        assert!(is_hashed_asset("/codis-console-4f1c2b3a4d5e6f70.js"));
         assert!(is_hashed_asset("/main-0123456789abcdef.css"));
         assert!(!is_hashed_asset("/index.html"));
         assert!(!is_hashed_asset("/"));
