@@ -11,6 +11,7 @@ pub mod dashboard;
 pub mod demo;
 pub mod discovery;
 pub mod error;
+pub mod live;
 pub mod logging;
 pub mod registry;
 pub mod server;

@@ -50,7 +50,16 @@ pub async fn build(args: &Args) -> Result<Server, String> {
     };
     registry.refresh().await;
     let refresh = registry.spawn_refresh(args.discovery_interval);
-    let state = Arc::new(AppState { registry, client });
+    let live = crate::live::Hub::new(
+        registry.clone(),
+        client.clone(),
+        crate::live::LiveConfig::from_args(args),
+    );
+    let state = Arc::new(AppState {
+        registry,
+        client,
+        live,
+    });
 
     let mut app = api::router();
     if let Some(dir) = &args.assets_dir {
@@ -115,7 +124,14 @@ pub async fn run(args: Args) -> Result<(), String> {
     tracing::warn!(listen = %args.listen, assets = ?args.assets_dir, demo = args.demo, "codis-fe started");
     eprintln!("codis-fe: console at http://{}", args.listen);
     let result = axum::serve(listener, server.app.clone())
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown({
+            // Live event streams never end by themselves: end them so the drain can finish.
+            let live = server.state.live.clone();
+            async move {
+                shutdown_signal().await;
+                live.shutdown();
+            }
+        })
         .await
         .map_err(|e| e.to_string());
     drop(pidfile);

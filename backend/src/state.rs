@@ -6,11 +6,14 @@ use codis_model::Stats;
 
 use crate::dashboard::DashboardClient;
 use crate::error::ApiError;
+use crate::live::Hub;
 use crate::registry::Registry;
 
 pub struct AppState {
     pub registry: Arc<Registry>,
     pub client: DashboardClient,
+    /// Live stats: one poller per watched product, and its subscribers.
+    pub live: Arc<Hub>,
 }
 
 impl AppState {

@@ -87,6 +87,13 @@ pub struct Series {
     pub start_ms: u64,
     pub step_ms: u64,
     pub values: Vec<Option<f64>>,
+    /// Older points, before `start_ms`, at a coarser step (its own `coarse` is unused). Only
+    /// snapshots carry it: the backend sends long per-proxy and per-group history downsampled
+    /// (e.g. 10 s steps beyond the last 5 minutes) so that a snapshot of a large cluster stays
+    /// small. [`points`](Self::points) yields these first; [`push`](Self::push) drops them once
+    /// they fall out of the kept window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coarse: Option<Box<Series>>,
 }
 
 impl Series {
@@ -95,6 +102,7 @@ impl Series {
             start_ms,
             step_ms: step_ms.max(1),
             values: Vec::new(),
+            coarse: None,
         }
     }
 
@@ -124,10 +132,32 @@ impl Series {
             self.values.drain(..drop);
             self.start_ms += drop as u64 * self.step_ms;
         }
+        if let Some(coarse) = &mut self.coarse {
+            // The window kept is `keep` steps back from the newest point.
+            let end = self.start_ms + self.values.len() as u64 * self.step_ms;
+            let window_start = end.saturating_sub(keep as u64 * self.step_ms);
+            let step = coarse.step_ms.max(1);
+            let old = window_start.saturating_sub(coarse.start_ms).div_ceil(step) as usize;
+            let old = old.min(coarse.values.len());
+            if old > 0 {
+                coarse.values.drain(..old);
+                coarse.start_ms += old as u64 * step;
+            }
+            if coarse.values.is_empty() {
+                self.coarse = None;
+            }
+        }
     }
 
-    /// `(t_ms, value)` of every sampled point.
+    /// `(t_ms, value)` of every sampled point, the coarse older points first.
     pub fn points(&self) -> impl Iterator<Item = (u64, f64)> + '_ {
+        self.coarse
+            .iter()
+            .flat_map(|c| c.own_points())
+            .chain(self.own_points())
+    }
+
+    fn own_points(&self) -> impl Iterator<Item = (u64, f64)> + '_ {
         self.values
             .iter()
             .enumerate()
@@ -430,6 +460,40 @@ impl LiveUpdate {
     }
 }
 
+/// A proxy's per-command counters (`GET /api/products/{p}/proxies/{token}/cmds`), read from
+/// its admin port (`/proxy/stats`, `ops.cmd`) only while a browser asks for them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProxyCmds {
+    pub token: String,
+    /// The proxy's admin address the counters came from.
+    pub admin_addr: String,
+    /// When the backend read them (Unix ms).
+    pub sampled_ms: u64,
+    /// Length of the window the rates cover (ms); absent on the first read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_ms: Option<u64>,
+    /// Sorted by `opstr`, as the proxy sends them.
+    pub cmds: Vec<CmdRow>,
+}
+
+/// One command of [`ProxyCmds`]: the proxy's cumulative counters plus recent rates.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CmdRow {
+    pub opstr: String,
+    pub calls: i64,
+    pub usecs: i64,
+    /// Cumulative average since the proxy started, as the proxy computes it.
+    pub usecs_percall: i64,
+    pub fails: i64,
+    pub redis_errtype: i64,
+    /// Calls per second over the window (absent on the first read or after a counter reset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calls_per_sec: Option<f64>,
+    /// Average µs per call over the window (absent when no call completed in it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recent_usecs_percall: Option<f64>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -510,5 +574,27 @@ mod tests {
         assert_eq!(s.start_ms, 2000);
         assert_eq!(s.values[3], None, "the missed sample at t=5 s is a gap");
         assert_eq!(s.points().last(), Some((9000, 9.0)));
+    }
+
+    #[test]
+    fn coarse_points_come_first_and_age_out_of_the_window() {
+        let mut coarse = Series::new(0, 10_000);
+        coarse.values = vec![Some(1.0), None, Some(3.0)];
+        let mut s = Series::new(30_000, 1000);
+        s.values = vec![Some(30.0), Some(31.0)];
+        s.coarse = Some(Box::new(coarse));
+        let pts: Vec<_> = s.points().collect();
+        assert_eq!(
+            pts,
+            vec![(0, 1.0), (20_000, 3.0), (30_000, 30.0), (31_000, 31.0)]
+        );
+        // Keeping 15 steps of 1 s back from 32 s drops the coarse points before 17 s.
+        s.push(32_000, Some(32.0), 15);
+        let c = s.coarse.as_ref().expect("one coarse point left");
+        assert_eq!((c.start_ms, c.values.clone()), (20_000, vec![Some(3.0)]));
+        s.push(40_000, Some(40.0), 15);
+        assert!(s.coarse.is_none(), "every coarse point aged out");
+        let json = serde_json::to_string(&Series::new(0, 1000)).expect("json");
+        assert!(!json.contains("coarse"), "absent unless set: {json}");
     }
 }

@@ -27,6 +27,15 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/api/products", get(products::products))
         .route("/api/products/{product}/overview", get(reads::overview))
         .route("/api/products/{product}/stats", get(reads::stats))
+        .route(
+            "/api/products/{product}/events",
+            get(crate::live::sse::events),
+        )
+        .route(
+            "/api/products/{product}/proxies/{token}/cmds",
+            get(crate::live::cmds::cmds),
+        )
+        .route("/metrics", get(crate::live::metrics::metrics))
         .route("/api/products/{product}/actions", post(actions::run))
         .route(
             "/api/products/{product}/rebalance/preview",

@@ -1,0 +1,193 @@
+//! The hub: one [`Feed`] per watched product, subscriptions to it, and the lifetime of its poller.
+//!
+//! A poller starts when the first browser subscribes to a product and stops `linger` after the
+//! last one leaves (see [`Feed::try_stop`]). However many browsers watch a product, the dashboard
+//! sees one poll per interval.
+
+use std::collections::{HashMap, VecDeque};
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use futures::Stream;
+use tokio::sync::{broadcast, watch};
+
+use super::cmds::CmdsCache;
+use super::feed::{Feed, Frame, Start};
+use super::{poller, LiveConfig};
+use crate::dashboard::DashboardClient;
+use crate::registry::Registry;
+
+/// Sent first on every stream: the browser's EventSource reconnects after 2 s instead of its
+/// default (about 3 s in Chromium and Firefox).
+const RETRY: &[u8] = b"retry: 2000\n\n";
+
+/// An SSE comment: keeps proxies and load balancers from closing an idle stream.
+const KEEPALIVE: &[u8] = b": keep-alive\n\n";
+
+pub struct Hub {
+    pub(crate) registry: Arc<Registry>,
+    pub(crate) client: DashboardClient,
+    pub config: LiveConfig,
+    feeds: Mutex<HashMap<String, Arc<Feed>>>,
+    /// Set when the server shuts down: every stream ends, so graceful shutdown is not held up by
+    /// streams that never end on their own.
+    shutdown: watch::Sender<bool>,
+    /// Every subscription ever made (counter for `/metrics`).
+    pub subscriptions_total: AtomicU64,
+    /// Per-command proxy stats, read on demand.
+    pub cmds: CmdsCache,
+}
+
+impl Hub {
+    pub fn new(registry: Arc<Registry>, client: DashboardClient, config: LiveConfig) -> Arc<Hub> {
+        Arc::new(Hub {
+            registry,
+            client,
+            config,
+            feeds: Mutex::new(HashMap::new()),
+            shutdown: watch::Sender::new(false),
+            subscriptions_total: AtomicU64::new(0),
+            cmds: CmdsCache::default(),
+        })
+    }
+
+    fn feeds_lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Feed>>> {
+        self.feeds.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The feed of `product`, if it was ever watched.
+    pub fn feed(&self, product: &str) -> Option<Arc<Feed>> {
+        self.feeds_lock().get(product).cloned()
+    }
+
+    /// Every feed, sorted by product.
+    pub fn feeds(&self) -> Vec<Arc<Feed>> {
+        let mut v: Vec<Arc<Feed>> = self.feeds_lock().values().cloned().collect();
+        v.sort_by(|a, b| a.product.cmp(&b.product));
+        v
+    }
+
+    /// Current subscribers over every product.
+    pub fn subscribers(&self) -> usize {
+        self.feeds().iter().map(|f| f.subscribers()).sum()
+    }
+
+    /// Subscribes to `product` (the caller has checked it is known), starting its poller if
+    /// needed. `last_event_id` is the browser's `Last-Event-ID`, for a resume.
+    pub async fn subscribe(
+        self: &Arc<Self>,
+        product: &str,
+        last_event_id: Option<u64>,
+    ) -> Subscription {
+        let feed = {
+            let mut feeds = self.feeds_lock();
+            feeds
+                .entry(product.to_string())
+                .or_insert_with(|| Arc::new(Feed::new(product, &self.config)))
+                .clone()
+        };
+        self.subscriptions_total.fetch_add(1, Ordering::Relaxed);
+        let start_poller = feed.join();
+        let guard = Guard { feed: feed.clone() };
+        if start_poller {
+            tokio::spawn(poller::run(self.clone(), feed.clone()));
+        }
+        // A cold product: give the first poll a moment, so the first event normally has data.
+        feed.wait_first(self.config.first_sample_wait).await;
+        let (rx, start) = feed.start(last_event_id).await;
+        let mut pending = VecDeque::with_capacity(4);
+        pending.push_back(Bytes::from_static(RETRY));
+        match start {
+            Start::Snapshot(b) => pending.push_back(b),
+            Start::Resume(frames) => pending.extend(frames),
+        }
+        Subscription {
+            feed,
+            rx,
+            pending,
+            shutdown: self.shutdown.subscribe(),
+            _guard: guard,
+        }
+    }
+
+    /// Ends every stream (server shutdown). Pollers stop after their linger.
+    pub fn shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    /// Forgets a stopped feed whose product is no longer discovered (its history is of no use).
+    pub(crate) fn forget_if_gone(&self, feed: &Arc<Feed>) {
+        if self.registry.dashboard_of(&feed.product).is_some() {
+            return;
+        }
+        let mut feeds = self.feeds_lock();
+        if feed.subscribers() == 0 && !feed.is_running() {
+            feeds.remove(&feed.product);
+        }
+    }
+}
+
+/// Counts the subscriber out when its stream is dropped (the browser went away).
+struct Guard {
+    feed: Arc<Feed>,
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        self.feed.leave();
+    }
+}
+
+/// One browser's stream of events. Holds only a broadcast receiver and a few queued frames, so
+/// a slow browser costs bounded memory: once it is `buffer` events behind it is sent a fresh
+/// snapshot instead of what it missed.
+pub struct Subscription {
+    feed: Arc<Feed>,
+    rx: broadcast::Receiver<Arc<Frame>>,
+    pending: VecDeque<Bytes>,
+    shutdown: watch::Receiver<bool>,
+    _guard: Guard,
+}
+
+impl Subscription {
+    /// The next SSE frame to write, or `None` when the server shuts down.
+    pub async fn next(&mut self) -> Option<Bytes> {
+        if let Some(b) = self.pending.pop_front() {
+            return Some(b);
+        }
+        let shutdown = &mut self.shutdown;
+        let received = tokio::select! {
+            biased;
+            _ = async { shutdown.wait_for(|down| *down).await.is_ok() } => return None,
+            r = self.rx.recv() => r,
+        };
+        match received {
+            Ok(frame) => Some(frame.bytes.clone()),
+            Err(broadcast::error::RecvError::Lagged(_)) => {
+                self.feed.lagged.fetch_add(1, Ordering::Relaxed);
+                let (rx, snapshot) = self.feed.snapshot().await;
+                self.rx = rx;
+                Some(snapshot)
+            }
+            Err(broadcast::error::RecvError::Closed) => None,
+        }
+    }
+
+    /// The subscription as an HTTP body stream, with a keep-alive comment after `keepalive` of
+    /// silence.
+    pub fn into_stream(
+        self,
+        keepalive: Duration,
+    ) -> impl Stream<Item = Result<Bytes, Infallible>> + Send + 'static {
+        futures::stream::unfold(self, move |mut sub| async move {
+            match tokio::time::timeout(keepalive, sub.next()).await {
+                Ok(Some(b)) => Some((Ok(b), sub)),
+                Ok(None) => None,
+                Err(_) => Some((Ok(Bytes::from_static(KEEPALIVE)), sub)),
+            }
+        })
+    }
+}
