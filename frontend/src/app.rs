@@ -1,42 +1,360 @@
-use gloo_net::http::Request;
-use leptos::prelude::*;
+//! The shell: routes, the product sidebar, the sticky header with section tabs, the live banner.
+//!
+//! Page state lives in the URL (`/p/{product}/{section}`): deep links and reloads keep the
+//! product and section, Back/Forward work, and switching products does not reload the page. The
+//! backend serves index.html for unknown paths.
 
-/// The product list as `GET /list` returns it.
-async fn load_products() -> Result<Vec<String>, String> {
-    let resp = Request::get("/list")
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    if !resp.ok() {
-        return Err(format!("GET /list answered HTTP {}", resp.status()));
+use std::time::Duration;
+
+use codis_model::console::ProductsReply;
+use codis_model::derive::Health;
+use codis_model::live::LiveState;
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, ParentRoute, Route, Router, Routes, A};
+use leptos_router::hooks::{use_location, use_navigate, use_params_map};
+use leptos_router::path;
+
+use crate::components::actions::{Actions, ConfirmHost};
+use crate::components::toast::{ToastHost, Toasts};
+use crate::core::api::{self, enc};
+use crate::core::live::{Conn, Live};
+use crate::core::time::{age, clock, now_ms};
+use crate::pages;
+
+/// The browser clock, ticking once a second (ages in the banner and header).
+#[derive(Clone, Copy)]
+pub struct Now(pub RwSignal<f64>);
+
+/// The product list, refreshed every 10 s (codis-fe fetched it once per page load, spec 7.4).
+#[derive(Clone, Copy)]
+pub struct Products(pub RwSignal<Option<Result<ProductsReply, String>>>);
+
+pub const SECTIONS: [(&str, &str); 5] = [
+    ("", "Overview"),
+    ("proxies", "Proxies"),
+    ("slots", "Slots"),
+    ("groups", "Groups"),
+    ("sentinels", "Sentinels"),
+];
+
+pub fn section_href(product: &str, section: &str) -> String {
+    if section.is_empty() {
+        format!("/p/{}", enc(product))
+    } else {
+        format!("/p/{}/{section}", enc(product))
     }
-    resp.json::<Vec<String>>().await.map_err(|e| e.to_string())
+}
+
+/// (product, section) of the current path.
+fn path_parts(path: &str) -> (String, String) {
+    let mut it = path.trim_start_matches('/').split('/');
+    match (it.next(), it.next(), it.next()) {
+        (Some("p"), Some(p), s) => (
+            js_sys::decode_uri_component(p)
+                .map(String::from)
+                .unwrap_or_else(|_| p.to_owned()),
+            s.unwrap_or("").to_owned(),
+        ),
+        _ => (String::new(), String::new()),
+    }
 }
 
 #[component]
 pub fn App() -> impl IntoView {
-    let products = LocalResource::new(load_products);
+    provide_context(Toasts::new());
+    let now = RwSignal::new(now_ms());
+    set_interval(move || now.set(now_ms()), Duration::from_secs(1));
+    provide_context(Now(now));
+
+    let products = RwSignal::new(None);
+    let load = move || {
+        leptos::task::spawn_local(async move {
+            let r = api::get::<ProductsReply>("/api/products").await;
+            products.set(Some(r.map_err(|e| e.text())));
+        })
+    };
+    load();
+    set_interval(load, Duration::from_secs(10));
+    provide_context(Products(products));
+
     view! {
-        <div class="layout">
-            <nav class="sidebar">
-                <h1 class="brand">"Codis"</h1>
-                <Suspense fallback=|| view! { <p class="muted">"Loading products…"</p> }>
-                    {move || products.get().map(|r| match r {
-                        Ok(list) if list.is_empty() => view! {
-                            <p class="muted" id="no-products">"No products found. Check the discovery flags (--dashboard-list, --zookeeper, --etcd, --filesystem) or start with --demo."</p>
-                        }.into_any(),
-                        Ok(list) => view! {
-                            <ul class="products">
-                                {list.into_iter().map(|p| view! { <li><a href=format!("#/{p}")>{p.clone()}</a></li> }).collect_view()}
-                            </ul>
-                        }.into_any(),
-                        Err(e) => view! { <p class="error" role="alert">"Cannot load products: " {e}</p> }.into_any(),
-                    })}
-                </Suspense>
+        <Router>
+            <div class="layout">
+                <Sidebar/>
+                <div class="main-col">
+                    <Routes fallback=|| view! { <main class="main"><p class="muted">"No such page. Pick a product on the left."</p></main> }>
+                        <Route path=path!("/") view=Home/>
+                        <ParentRoute path=path!("/p/:product") view=ProductLayout>
+                            <Route path=path!("") view=pages::overview::OverviewPage/>
+                            <Route path=path!("proxies") view=pages::proxies::ProxiesPage/>
+                            <Route path=path!("slots") view=pages::slots::SlotsPage/>
+                            <Route path=path!("groups") view=pages::groups::GroupsPage/>
+                            <Route path=path!("sentinels") view=pages::sentinels::SentinelsPage/>
+                        </ParentRoute>
+                    </Routes>
+                </div>
+            </div>
+            <ToastHost/>
+        </Router>
+    }
+}
+
+#[component]
+fn Sidebar() -> impl IntoView {
+    let Products(products) = expect_context::<Products>();
+    let location = use_location();
+    let current = Memo::new(move |_| path_parts(&location.pathname.get()));
+    view! {
+        <nav class="sidebar" aria-label="Products">
+            <A href="/" attr:class="brand">"Codis"</A>
+            {move || match products.get() {
+                None => view! { <p class="muted side-note">"Loading products…"</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="error side-note" role="alert">{format!("Cannot load products. {e}")}</p> }.into_any(),
+                Some(Ok(reply)) if reply.products.is_empty() => view! {
+                    <p class="muted side-note" id="no-products">
+                        {if reply.discovery.loaded {
+                            "No products found. Check the discovery flags (--dashboard-list, --zookeeper, --etcd, --filesystem) or start with --demo."
+                        } else {
+                            "Discovering products…"
+                        }}
+                    </p>
+                }.into_any(),
+                Some(Ok(reply)) => {
+                    let stale = reply.discovery.stale.then(|| view! {
+                        <p class="side-note warn" title=reply.discovery.error.clone().unwrap_or_default()>"Product list is stale: discovery failed."</p>
+                    });
+                    view! {
+                        {stale}
+                        <ul class="products">
+                            <For each=move || products.with(|p| match p { Some(Ok(r)) => r.products.clone(), _ => Vec::new() })
+                                key=|p| (p.name.clone(), p.reachable, p.dashboard.clone())
+                                let:p>
+                                {
+                                    let name = p.name.clone();
+                                    let name2 = name.clone();
+                                    let selected = Memo::new(move |_| current.with(|c| c.0 == name2));
+                                    let href = move || section_href(&name, &current.with(|c| c.1.clone()));
+                                    let (dot, tip) = match p.reachable {
+                                        Some(true) => ("dot-ok", format!("{} — reachable", p.dashboard)),
+                                        Some(false) => ("dot-bad", format!("{} — unreachable: {}", p.dashboard, p.error.clone().unwrap_or_default())),
+                                        None => ("dot-unknown", format!("{} — not probed yet", p.dashboard)),
+                                    };
+                                    view! {
+                                        <li>
+                                            <a href=href class:selected=selected
+                                                aria-current=move || selected.get().then_some("page")
+                                                title=tip data-product=p.name.clone()>
+                                                <span class=format!("dot {dot}") aria-hidden="true"></span>
+                                                <span class="pname">{p.name.clone()}</span>
+                                                {(p.reachable == Some(false)).then(|| view! { <span class="sr-only">" (unreachable)"</span> })}
+                                            </a>
+                                        </li>
+                                    }
+                                }
+                            </For>
+                        </ul>
+                    }.into_any()
+                }
+            }}
+        </nav>
+    }
+}
+
+/// `/`: opens the only product directly; otherwise asks to pick one.
+#[component]
+fn Home() -> impl IntoView {
+    let Products(products) = expect_context::<Products>();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(r)) = products.get() {
+            if r.products.len() == 1 {
+                navigate(
+                    &section_href(&r.products[0].name, ""),
+                    leptos_router::NavigateOptions {
+                        replace: true,
+                        ..Default::default()
+                    },
+                );
+            }
+        }
+    });
+    view! {
+        <main class="main home">
+            <h1>"Codis"</h1>
+            <p class="muted">"Select a product to watch its proxies, slots, groups and sentinels live."</p>
+        </main>
+    }
+}
+
+#[component]
+fn ProductLayout() -> impl IntoView {
+    let params = use_params_map();
+    let product = Memo::new(move |_| params.with(|p| p.get("product")).unwrap_or_default());
+    let live = Live::new();
+    provide_context(live);
+    provide_context(Actions::new(live.product));
+    Effect::new(move |_| live.select(&product.get()));
+    let location = use_location();
+    let section = Memo::new(move |_| path_parts(&location.pathname.get()).1);
+
+    // Small signals in the tabs: something needs attention in that section.
+    let proxy_alert = Memo::new(move |_| {
+        live.proxies.with(|l| {
+            l.iter()
+                .filter(|p| p.row.with(|r| r.status != Health::Healthy || r.switched))
+                .count()
+        })
+    });
+    let group_alert = Memo::new(move |_| {
+        live.groups.with(|l| {
+            l.iter()
+                .filter(|g| {
+                    g.head
+                        .with(|h| h.out_of_sync || h.is_promoting || h.ha_warning.is_some())
+                        || g.servers.with(|s| {
+                            s.iter().any(|x| {
+                                x.row.with(|r| {
+                                    r.status != Health::Healthy || r.master_status == Some(false)
+                                })
+                            })
+                        })
+                })
+                .count()
+        })
+    });
+    let slots_alert = Memo::new(move |_| live.slots.with(|s| s.action_counts.total()));
+    let sentinel_alert = Memo::new(move |_| {
+        live.sentinels_out_of_sync.get() as usize
+            + live.sentinels.with(|l| {
+                l.iter()
+                    .filter(|s| {
+                        s.row
+                            .with(|r| r.status != Health::Healthy || !r.runid_errors.is_empty())
+                    })
+                    .count()
+            })
+    });
+    let alert = move |sec: &str| -> Option<(usize, &'static str)> {
+        match sec {
+            "proxies" => Some((proxy_alert.get(), "bad")),
+            "groups" => Some((group_alert.get(), "bad")),
+            "slots" => Some((slots_alert.get() as usize, "info")),
+            "sentinels" => Some((sentinel_alert.get(), "bad")),
+            _ => None,
+        }
+        .filter(|(n, _)| *n > 0)
+    };
+
+    view! {
+        <header class="topbar">
+            <div class="title-row">
+                <h1 class="product-name" id="product-name">{move || product.get()}</h1>
+                <LiveIndicator/>
+            </div>
+            <nav class="tabs" aria-label="Sections">
+                {SECTIONS.iter().map(|&(sec, label)| {
+                    let active = Memo::new(move |_| section.get() == sec);
+                    view! {
+                        <a href=move || section_href(&product.get(), sec)
+                            class="tab" class:active=active
+                            aria-current=move || active.get().then_some("page")
+                            data-section=if sec.is_empty() { "overview" } else { sec }>
+                            {label}
+                            {move || alert(sec).map(|(n, tone)| view! { <span class=format!("tab-count {tone}")>{n}</span> })}
+                        </a>
+                    }
+                }).collect_view()}
             </nav>
-            <main class="main">
-                <h2>"Overview"</h2>
-            </main>
-        </div>
+        </header>
+        <Banner/>
+        <main class="main">
+            <Outlet/>
+        </main>
+        <ConfirmHost/>
+    }
+}
+
+/// "Live · updated 12:03:04" in the header.
+#[component]
+fn LiveIndicator() -> impl IntoView {
+    let live = expect_context::<Live>();
+    let text = move || {
+        if !live.loaded.get() {
+            return ("conn connecting", "Connecting…".to_string());
+        }
+        let when = clock(live.sampled_ms.get() as f64 + live.skew_ms.get());
+        match (live.conn.get(), live.status.with(|s| s.state)) {
+            (Conn::Open, LiveState::Live) => ("conn live", format!("Live · {when}")),
+            (Conn::Open, _) => ("conn stale", format!("Dashboard down · {when}")),
+            _ => ("conn lost", format!("Reconnecting · {when}")),
+        }
+    };
+    view! {
+        <span class=move || text().0 id="live-indicator" role="status">{move || text().1}</span>
+    }
+}
+
+/// Shown whenever what is on screen may be out of date: the stream to the backend is down, or the
+/// dashboard is unreachable, stale or closed. Says how old the data is, ticking every second.
+#[component]
+fn Banner() -> impl IntoView {
+    let live = expect_context::<Live>();
+    let Now(now) = expect_context::<Now>();
+    let message = move || {
+        let loaded = live.loaded.get();
+        let conn = live.conn.get();
+        if !loaded {
+            return match conn {
+                Conn::Lost => Some((
+                    "bad",
+                    format!(
+                        "Cannot open the live stream of {} (attempt {}); retrying.",
+                        live.product.get(),
+                        live.attempts.get()
+                    ),
+                )),
+                _ => None,
+            };
+        }
+        if !live.degraded() {
+            return None;
+        }
+        let age_text = live
+            .data_age_ms(now.get())
+            .map(|a| format!(" Showing data from {} ago.", age(a)))
+            .unwrap_or_default();
+        let status = live.status.get();
+        Some(match conn {
+            Conn::Open | Conn::Connecting => match status.state {
+                LiveState::Unreachable => (
+                    "bad",
+                    format!(
+                        "The dashboard is unreachable{}.{age_text}",
+                        status.message.map(|m| format!(": {m}")).unwrap_or_default()
+                    ),
+                ),
+                LiveState::Stale => (
+                    "warn",
+                    format!(
+                        "The dashboard's data is stale{}.{age_text}",
+                        status.message.map(|m| format!(": {m}")).unwrap_or_default()
+                    ),
+                ),
+                _ if live.closed.get() => (
+                    "warn",
+                    format!("The dashboard reports itself closed (shutting down).{age_text}"),
+                ),
+                _ => return None,
+            },
+            Conn::Lost => (
+                "bad",
+                format!("Lost the live stream from the console backend; reconnecting.{age_text}"),
+            ),
+        })
+    };
+    view! {
+        {move || message().map(|(tone, text)| view! {
+            <div class=format!("banner {tone}") id="live-banner" role="alert">{text}</div>
+        })}
     }
 }

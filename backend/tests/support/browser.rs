@@ -131,3 +131,144 @@ fn which(cmd: &str) -> String {
     }
     panic!("{cmd} not found on PATH: run scripts/setup");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Helpers for the console's UI tests (ui_*.rs): wait for live text, click, type, run JS.
+// ---------------------------------------------------------------------------------------------
+
+impl Browser {
+    /// Opens `url` and waits for the app to mount (the sidebar exists).
+    pub async fn open(&self, url: &str) {
+        self.client.goto(url).await.expect("navigate");
+        self.wait_for("nav.sidebar").await;
+    }
+
+    /// Runs `script` (a function body; `arguments` are `args`) and returns its result.
+    pub async fn js(&self, script: &str, args: Vec<serde_json::Value>) -> serde_json::Value {
+        self.client
+            .execute(script, args)
+            .await
+            .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+    }
+
+    /// The text of the first element matching `css`, or `None` if there is none.
+    pub async fn text_of(&self, css: &str) -> Option<String> {
+        let v = self
+            .js(
+                "const e = document.querySelector(arguments[0]); return e ? e.innerText : null;",
+                vec![json!(css)],
+            )
+            .await;
+        v.as_str().map(str::to_owned)
+    }
+
+    /// Waits up to `secs` for `css` to exist with a text for which `pred` holds; returns it.
+    pub async fn wait_text_for(
+        &self,
+        css: &str,
+        secs: u64,
+        what: &str,
+        pred: impl Fn(&str) -> bool,
+    ) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        let mut last = None;
+        while Instant::now() < deadline {
+            last = self.text_of(css).await;
+            if let Some(t) = &last {
+                if pred(t) {
+                    return t.clone();
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css}: expected {what} within {secs} s; last text: {last:?}");
+    }
+
+    /// [`wait_text_for`](Self::wait_text_for) with 15 s.
+    pub async fn wait_text(&self, css: &str, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        self.wait_text_for(css, 15, what, pred).await
+    }
+
+    /// Waits until no element matches `css`.
+    pub async fn wait_gone(&self, css: &str) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            let n = self
+                .js(
+                    "return document.querySelectorAll(arguments[0]).length;",
+                    vec![json!(css)],
+                )
+                .await;
+            if n.as_u64() == Some(0) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} is still there after 15 s");
+    }
+
+    /// Number of elements matching `css`.
+    pub async fn count(&self, css: &str) -> usize {
+        self.js(
+            "return document.querySelectorAll(arguments[0]).length;",
+            vec![json!(css)],
+        )
+        .await
+        .as_u64()
+        .unwrap_or(0) as usize
+    }
+
+    /// Clicks the first element matching `css` (waiting for it to exist and be enabled).
+    pub async fn click(&self, css: &str) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let el = self.wait_for(css).await;
+            if el.is_enabled().await.unwrap_or(false) {
+                // Centre it first: fixed overlays (toasts) sit at the window's edges.
+                let _ = self
+                    .client
+                    .execute(
+                        "arguments[0].scrollIntoView({block: 'center', inline: 'center'});",
+                        vec![serde_json::to_value(&el).expect("element as JSON")],
+                    )
+                    .await;
+                el.click()
+                    .await
+                    .unwrap_or_else(|e| panic!("click {css}: {e}"));
+                return;
+            }
+            assert!(Instant::now() < deadline, "{css} stayed disabled");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Replaces the value of the input `css` by typing `text` (real key events, so the app's
+    /// validation runs as it does for a person).
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let el = self.wait_for(css).await;
+        el.clear()
+            .await
+            .unwrap_or_else(|e| panic!("clear {css}: {e}"));
+        el.send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+    }
+
+    /// Sends one key (e.g. `"\u{e00c}"`, Escape) to the focused element.
+    pub async fn press(&self, key: &str) {
+        let active = self
+            .client
+            .active_element()
+            .await
+            .expect("an active element");
+        active.send_keys(key).await.expect("send key");
+    }
+
+    /// Resizes the window (for the narrow-screen screenshots).
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.client
+            .set_window_size(width, height)
+            .await
+            .expect("resize");
+    }
+}

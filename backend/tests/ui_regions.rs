@@ -1,0 +1,229 @@
+//! The console against the demo cluster in headless Chromium: every region shows what the demo
+//! dashboard reports, on wide and narrow screens. Screenshots go to target/screenshots/.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use codis_model::derive::dashboard_view;
+use codis_model::Stats;
+use support::browser::Browser;
+
+async fn stats(addr: &std::net::SocketAddr, product: &str) -> Stats {
+    reqwest::get(format!("http://{addr}/api/products/{product}/stats"))
+        .await
+        .expect("stats request")
+        .json()
+        .await
+        .expect("stats json")
+}
+
+fn number(text: &str) -> f64 {
+    text.chars()
+        .filter(|c| c.is_ascii_digit() || *c == '.')
+        .collect::<String>()
+        .parse()
+        .unwrap_or(f64::NAN)
+}
+
+fn close(a: f64, b: f64, tolerance: f64) -> bool {
+    (a - b).abs() <= tolerance * a.abs().max(b.abs()).max(1.0)
+}
+
+#[tokio::test]
+async fn every_region_shows_what_the_demo_dashboard_reports() {
+    let dist = support::dist_dir();
+    let addr =
+        support::start_backend(&["--demo", &format!("--assets-dir={}", dist.display())]).await;
+    let browser = Browser::start().await;
+    let base = format!("http://{addr}");
+
+    // Product list: both demo products, reachable; the deep link selects one.
+    browser.open(&format!("{base}/p/codis-demo")).await;
+    browser
+        .wait_text("a.selected[data-product]", "the selected product", |t| {
+            t.contains("codis-demo")
+        })
+        .await;
+    assert_eq!(
+        browser.count("a[data-product] .dot-ok").await,
+        2,
+        "both demo products reachable"
+    );
+
+    // Overview: live numbers equal the backend's derivation of the dashboard's stats.
+    let qps = browser
+        .wait_text("#stat-qps", "a QPS number", |t| {
+            t.chars().any(|c| c.is_ascii_digit())
+        })
+        .await;
+    let s = stats(&addr, "codis-demo").await;
+    let view = dashboard_view(&s, "codis-demo");
+    let t = &view.totals;
+    assert!(
+        close(number(&qps), t.qps as f64, 0.6),
+        "QPS {qps} vs {}",
+        t.qps
+    );
+    let mem = browser.text_of("#stat-memory").await.unwrap_or_default();
+    assert!(
+        mem.ends_with(&t.memory_text[t.memory_text.len() - 2..]),
+        "memory unit {mem} vs {}",
+        t.memory_text
+    );
+    assert!(
+        close(number(&mem), number(&t.memory_text), 0.1),
+        "memory {mem} vs {}",
+        t.memory_text
+    );
+    let keys = browser.text_of("#stat-keys").await.unwrap_or_default();
+    assert!(
+        close(number(&keys), t.keys as f64, 0.1),
+        "keys {keys} vs {}",
+        t.keys
+    );
+    let sessions = browser.text_of("#stat-sessions").await.unwrap_or_default();
+    assert!(
+        close(number(&sessions), t.sessions as f64, 1.0),
+        "sessions {sessions} vs {}",
+        t.sessions
+    );
+    assert_eq!(
+        browser.text_of("#fact-product").await.as_deref(),
+        Some("codis-demo")
+    );
+    let dash = browser.text_of("#fact-dashboard").await.unwrap_or_default();
+    assert_eq!(
+        dash,
+        s.proxy
+            .models
+            .first()
+            .map(|_| dash.clone())
+            .unwrap_or_default()
+    );
+    let products: serde_json::Value = reqwest::get(format!("{base}/api/products"))
+        .await
+        .expect("products")
+        .json()
+        .await
+        .expect("json");
+    let dashboard_addr = products["products"]
+        .as_array()
+        .and_then(|a| a.iter().find(|p| p["name"] == "codis-demo"))
+        .and_then(|p| p["dashboard"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(dash, dashboard_addr, "dashboard address");
+    browser
+        .wait_text("#fact-coordinator", "the coordinator", |t| !t.is_empty())
+        .await;
+    // The chart has a line drawn from the backend's history.
+    browser.wait_for(".chart path.line[d^='M']").await;
+    browser.screenshot("ui-overview").await;
+
+    // Proxies: one row per proxy model, with its addresses and status.
+    browser.click("a[data-section='proxies']").await;
+    browser.wait_for("#proxy-table tbody tr").await;
+    for p in &s.proxy.models {
+        let row = format!("#proxy-table tr[data-token='{}']", p.token);
+        let text = browser
+            .wait_text(&row, "the proxy row", |t| t.contains(&p.proxy_addr))
+            .await;
+        assert!(text.contains(&p.admin_addr), "{text}");
+        assert!(text.contains("HEALTHY"), "{text}");
+    }
+    assert_eq!(
+        browser.count("#proxy-table tbody tr").await,
+        s.proxy.models.len()
+    );
+    browser.screenshot("ui-proxies").await;
+
+    // Groups: every group and server, with data center and master link.
+    browser.click("a[data-section='groups']").await;
+    for g in &view.groups {
+        browser
+            .wait_for(&format!("section.group[data-group='{}']", g.id))
+            .await;
+        for srv in &g.servers {
+            let row = format!(
+                "section.group[data-group='{}'] tr[data-server='{}']",
+                g.id, srv.server
+            );
+            let text = browser
+                .wait_text(&row, "the server row", |t| t.contains(&srv.master))
+                .await;
+            if !srv.datacenter.is_empty() {
+                assert!(text.contains(&srv.datacenter), "{text}");
+            }
+        }
+    }
+    browser.screenshot("ui-groups").await;
+
+    // Slots: all 1024 cells, coloured by their group; the legend counts match.
+    browser.click("a[data-section='slots']").await;
+    browser.wait_for("#slot-grid .slot").await;
+    assert_eq!(browser.count("#slot-grid .slot").await, 1024);
+    let groups: BTreeSet<codis_model::GroupId> = s.slots.iter().map(|x| x.group_id).collect();
+    for g in groups {
+        let n = s.slots.iter().filter(|x| x.group_id == g).count();
+        browser
+            .wait_text(
+                &format!("#slot-legend li[data-group='{g}']"),
+                "the group's slot count",
+                |t| t.ends_with(&format!(": {n}")),
+            )
+            .await;
+    }
+    let first = browser
+        .js(
+            "return document.querySelector('#slot-grid .slot').title;",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        first.as_str(),
+        Some(format!("Slot 0: group {}", s.slots[0].group_id).as_str())
+    );
+    browser
+        .wait_text("#slots-interval", "the interval", |t| {
+            t == format!("{} µs", s.slot_action.interval)
+        })
+        .await;
+    browser.screenshot("ui-slots").await;
+
+    // Sentinels: every sentinel with its monitored masters.
+    browser.click("a[data-section='sentinels']").await;
+    for addr in &s.sentinels.model.servers {
+        browser
+            .wait_text(
+                &format!("#sentinel-table tr[data-sentinel='{addr}']"),
+                "the sentinel row",
+                |t| t.contains("masters="),
+            )
+            .await;
+    }
+    browser.screenshot("ui-sentinels").await;
+
+    // Switching product without a reload keeps the section.
+    browser.click("a[data-product='codis-tiny']").await;
+    browser
+        .wait_text("#product-name", "the new product", |t| t == "codis-tiny")
+        .await;
+    let url = browser.client.current_url().await.expect("url");
+    assert!(url.path().ends_with("/p/codis-tiny/sentinels"), "{url}");
+
+    // Narrow screen.
+    browser.resize(360, 780).await;
+    browser.open(&format!("{base}/p/codis-demo/groups")).await;
+    browser.wait_for("section.group").await;
+    browser.screenshot("ui-narrow-groups").await;
+    browser.open(&format!("{base}/p/codis-demo")).await;
+    browser
+        .wait_text("#stat-qps", "a QPS number", |t| {
+            t.chars().any(|c| c.is_ascii_digit())
+        })
+        .await;
+    browser.wait_for(".chart path.line[d^='M']").await;
+    browser.screenshot("ui-narrow-overview").await;
+    browser.close().await;
+}

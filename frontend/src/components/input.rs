@@ -1,0 +1,59 @@
+//! Text inputs validated as you type with the backend's own rules (`codis_model::validate`
+//! through `Action::validate`): the message appears under the input that breaks a rule, and the
+//! submit button stays disabled until every input passes.
+
+use codis_model::validate::ValidationError;
+use codis_model::Action;
+use leptos::prelude::*;
+
+/// One labelled input. `field` is the action's field name this input fills (`gid`, `addr`, …);
+/// `check` is the form's current validation result.
+#[component]
+pub fn Field(
+    label: &'static str,
+    field: &'static str,
+    value: RwSignal<String>,
+    check: Signal<Result<Action, ValidationError>>,
+    #[prop(optional)] placeholder: &'static str,
+    #[prop(optional)] size: Option<u32>,
+    #[prop(optional)] id: &'static str,
+) -> impl IntoView {
+    // Only complain about what was typed: an empty required field just keeps the button off.
+    let error = Memo::new(move |_| {
+        if value.with(|v| v.trim().is_empty()) {
+            return None;
+        }
+        match check.get() {
+            Err(e) if e.field == field => Some(e.rule),
+            _ => None,
+        }
+    });
+    let err_id = format!("{id}-err");
+    let err_id2 = err_id.clone();
+    view! {
+        <label class="field">
+            <span class="field-label">{label}</span>
+            <input
+                type="text"
+                id=id
+                autocomplete="off"
+                spellcheck="false"
+                size=size.unwrap_or(14)
+                placeholder=placeholder
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+                aria-invalid=move || error.get().is_some().to_string()
+                aria-describedby=err_id2
+            />
+            <span class="field-error" id=err_id>{move || error.get()}</span>
+        </label>
+    }
+}
+
+/// Whether every required input is filled and the action passes its rules.
+pub fn ready(
+    check: Signal<Result<Action, ValidationError>>,
+    required: &[RwSignal<String>],
+) -> bool {
+    required.iter().all(|v| v.with(|s| !s.trim().is_empty())) && check.with(|c| c.is_ok())
+}

@@ -1,0 +1,8 @@
+//! Reusable pieces: dialogs (with focus trap), confirmation, toasts, inputs, chart, badges.
+
+pub mod actions;
+pub mod chart;
+pub mod dialog;
+pub mod input;
+pub mod status;
+pub mod toast;

@@ -1,0 +1,132 @@
+//! The backend's JSON API (`/api/...`). Every failure becomes an [`ApiFailure`] carrying the
+//! backend's or the dashboard's own message, so no error is ever shown as a blank dialog.
+
+use codis_model::console::ApiErrorBody;
+use gloo_net::http::{Request, Response};
+use serde::{de::DeserializeOwned, Serialize};
+
+use super::config::api_base;
+
+/// A failed call, ready to show.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiFailure {
+    /// HTTP status; 0 when the backend could not be reached at all.
+    pub status: u16,
+    /// The backend's error kind (`invalid_input`, `dashboard_refused`, ...), or `network`.
+    pub kind: String,
+    pub message: String,
+    /// For `invalid_input`: which input broke which rule.
+    pub field: Option<String>,
+    pub rule: Option<String>,
+}
+
+impl ApiFailure {
+    fn network(e: impl std::fmt::Display) -> ApiFailure {
+        ApiFailure {
+            status: 0,
+            kind: "network".into(),
+            message: format!("Cannot reach the console backend: {e}"),
+            field: None,
+            rule: None,
+        }
+    }
+
+    /// One line for a toast or a dialog.
+    pub fn text(&self) -> String {
+        let who = match self.kind.as_str() {
+            "dashboard_refused" => "The dashboard refused",
+            "dashboard_unreachable" => "Dashboard unreachable",
+            "dashboard_timeout" => "Dashboard timed out",
+            "invalid_input" => "Invalid input",
+            "network" => "Network error",
+            _ => "Failed",
+        };
+        match (&self.field, &self.rule) {
+            (Some(f), Some(r)) if !self.message.contains(r.as_str()) => {
+                format!("{who}: {} ({f}: {r})", self.message)
+            }
+            _ => format!("{who}: {}", self.message),
+        }
+    }
+}
+
+/// `<api_base><path>`; `path` starts with `/`.
+pub fn url(path: &str) -> String {
+    format!("{}{path}", api_base())
+}
+
+/// `/api/products/<product>` with the name percent-encoded.
+pub fn product_path(product: &str, rest: &str) -> String {
+    format!("/api/products/{}{rest}", enc(product))
+}
+
+/// Percent-encodes one path segment (addresses and names may hold `:`, `/`, `#`).
+pub fn enc(segment: &str) -> String {
+    String::from(js_sys::encode_uri_component(segment))
+}
+
+async fn decode<T: DeserializeOwned>(resp: Response) -> Result<T, ApiFailure> {
+    let status = resp.status();
+    let text = resp.text().await.map_err(ApiFailure::network)?;
+    if (200..300).contains(&status) {
+        return serde_json::from_str(&text).map_err(|e| ApiFailure {
+            status,
+            kind: "bad_response".into(),
+            message: format!("unexpected answer from the backend ({e})"),
+            field: None,
+            rule: None,
+        });
+    }
+    Err(match serde_json::from_str::<ApiErrorBody>(&text) {
+        Ok(body) => ApiFailure {
+            status,
+            kind: body.error.kind,
+            message: body.error.message,
+            field: body.error.field,
+            rule: body.error.rule,
+        },
+        Err(_) => {
+            let mut message = format!("HTTP {status}");
+            let t = text.trim();
+            if !t.is_empty() {
+                message.push_str(": ");
+                message.extend(t.chars().take(300));
+            }
+            ApiFailure {
+                status,
+                kind: "http".into(),
+                message,
+                field: None,
+                rule: None,
+            }
+        }
+    })
+}
+
+pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
+    let resp = Request::get(&url(path))
+        .send()
+        .await
+        .map_err(ApiFailure::network)?;
+    decode(resp).await
+}
+
+pub async fn post<B: Serialize, T: DeserializeOwned>(
+    path: &str,
+    body: &B,
+) -> Result<T, ApiFailure> {
+    let req = Request::post(&url(path))
+        .json(body)
+        .map_err(ApiFailure::network)?;
+    let resp = req.send().await.map_err(ApiFailure::network)?;
+    decode(resp).await
+}
+
+/// A POST without a body (the rebalance preview).
+pub async fn post_empty<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
+    let resp = Request::post(&url(path))
+        .send()
+        .await
+        .map_err(ApiFailure::network)?;
+    decode(resp).await
+}

@@ -1,0 +1,38 @@
+//! Deploy-time configuration.
+//!
+//! One `dist/` serves two deployments: behind the backend (same origin, the default) and on a CDN
+//! or static host with the backend elsewhere. Trunk copies `frontend/config.json` next to
+//! `index.html`; an operator edits that one file at deploy time (`{"api_base": "https://codis-fe.example"}`)
+//! instead of rebuilding. A missing or unreadable file means same-origin, so a plain deployment
+//! needs nothing. (A cross-origin backend must allow the console's origin with CORS.)
+
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+struct DeployConfig {
+    #[serde(default)]
+    api_base: String,
+}
+
+static API_BASE: OnceLock<String> = OnceLock::new();
+
+/// Reads `config.json` (relative to the document's `<base>`, so it works under any public path).
+/// Called once before the app mounts.
+pub async fn load() {
+    let base = match gloo_net::http::Request::get("config.json").send().await {
+        Ok(r) if r.ok() => r
+            .json::<DeployConfig>()
+            .await
+            .map(|c| c.api_base)
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    let _ = API_BASE.set(base.trim_end_matches('/').to_owned());
+}
+
+/// The API origin (no trailing slash); empty for same-origin.
+pub fn api_base() -> &'static str {
+    API_BASE.get().map(String::as_str).unwrap_or("")
+}

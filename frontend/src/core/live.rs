@@ -1,0 +1,601 @@
+//! The live view of one product, fed by the backend's Server-Sent Events stream
+//! (`GET /api/products/{p}/events`: `snapshot`, `update`, `status`; see `codis_model::live`).
+//!
+//! The view is held as many small signals instead of one big value, so that a tick re-renders
+//! only what changed: one signal per proxy row, per group header, per server row, per sentinel
+//! row and per slot (1024 owner cells, 1024 action cells). Lists are keyed (proxy token, group
+//! id, server address, sentinel address); a list signal itself changes only when rows are added,
+//! removed or reordered, and a row signal only when its row differs (`put`).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use codis_model::derive::{ClusterTotals, GroupView, ProxyRow, SentinelRow, ServerRow, SlotsView};
+use codis_model::live::{
+    DashboardInfo, History, LiveState, LiveStatus, LiveUpdate, LiveView, EVENT_SNAPSHOT,
+    EVENT_STATUS, EVENT_UPDATE,
+};
+use codis_model::{GroupId, SlotActionState};
+use leptos::prelude::*;
+use wasm_bindgen::{closure::Closure, JsCast};
+use web_sys::{EventSource, MessageEvent};
+
+use super::api;
+use super::time::now_ms;
+
+/// History points kept in the browser (one hour at the backend's 1 s step). The snapshot brings
+/// the backend's history; updates append one point each.
+pub const HISTORY_KEEP: usize = 3600;
+/// Slots in a Codis cluster.
+pub const SLOTS: usize = 1024;
+
+/// The state of the connection to the backend (not of the dashboard: that is [`LiveStatus`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Conn {
+    /// Opening the stream, no event yet.
+    Connecting,
+    /// Events arrive.
+    Open,
+    /// The stream broke; reconnecting.
+    Lost,
+}
+
+/// A row of a keyed list: the key never changes, the row signal changes when the row does.
+#[derive(Clone, Debug)]
+pub struct Keyed<K: Send + Sync + 'static, T: Send + Sync + 'static> {
+    pub key: K,
+    pub row: RwSignal<T>,
+}
+
+/// One group: its header (the view without servers) and its keyed server rows.
+#[derive(Clone, Debug)]
+pub struct GroupEntry {
+    pub id: GroupId,
+    pub head: RwSignal<GroupView>,
+    pub servers: RwSignal<Vec<Keyed<String, ServerRow>>>,
+}
+
+/// A slot's queued or running migration: (target group, state).
+pub type SlotMove = Option<(GroupId, SlotActionState)>;
+
+/// Sets `s` to `v` only if it differs, so that subscribers of an unchanged value do not re-run.
+pub fn put<T: PartialEq + Send + Sync + 'static>(s: RwSignal<T>, v: T) {
+    if s.with_untracked(|o| *o != v) {
+        s.set(v);
+    }
+}
+
+/// The live view of the selected product. `Copy`: every field is a signal handle.
+#[derive(Clone, Copy)]
+pub struct Live {
+    pub product: RwSignal<String>,
+    pub conn: RwSignal<Conn>,
+    /// Reconnection attempts since the stream was last open.
+    pub attempts: RwSignal<u32>,
+    /// A snapshot has been received for the current product.
+    pub loaded: RwSignal<bool>,
+    pub status: RwSignal<LiveStatus>,
+    /// Backend time of the newest sample, Unix ms.
+    pub sampled_ms: RwSignal<u64>,
+    /// Browser clock minus backend clock, measured when events arrive, so ages are computed on
+    /// one clock even if the browser's is off.
+    pub skew_ms: RwSignal<f64>,
+    pub dashboard: RwSignal<DashboardInfo>,
+    pub totals: RwSignal<ClusterTotals>,
+    pub proxies: RwSignal<Vec<Keyed<String, ProxyRow>>>,
+    pub groups: RwSignal<Vec<GroupEntry>>,
+    pub slots: RwSignal<SlotsView>,
+    pub slot_owner: StoredValue<Vec<RwSignal<GroupId>>>,
+    pub slot_move: StoredValue<Vec<RwSignal<SlotMove>>>,
+    pub sentinels: RwSignal<Vec<Keyed<String, SentinelRow>>>,
+    pub sentinels_out_of_sync: RwSignal<bool>,
+    pub sentinel_masters: RwSignal<BTreeMap<String, String>>,
+    pub history: RwSignal<History>,
+    pub closed: RwSignal<bool>,
+    step_ms: StoredValue<u64>,
+    /// History points kept per series: the backend's window (at least [`HISTORY_KEEP`]).
+    keep: StoredValue<usize>,
+    /// Last time an event arrived (browser clock), for the watchdog.
+    last_event: StoredValue<f64>,
+    /// Incremented per connection; events of an older connection are ignored.
+    generation: StoredValue<u64>,
+    stream: StoredValue<Option<Stream>, LocalStorage>,
+    owner: StoredValue<Option<Owner>, LocalStorage>,
+}
+
+/// An open EventSource and the callbacks registered on it; closed on drop.
+struct Stream {
+    es: EventSource,
+    _callbacks: Vec<Closure<dyn FnMut(MessageEvent)>>,
+}
+
+impl Drop for Stream {
+    fn drop(&mut self) {
+        self.es.close();
+    }
+}
+
+impl Live {
+    /// Creates the store and its watchdog; call inside the component that owns it.
+    pub fn new() -> Live {
+        let live = Live {
+            product: RwSignal::new(String::new()),
+            conn: RwSignal::new(Conn::Connecting),
+            attempts: RwSignal::new(0),
+            loaded: RwSignal::new(false),
+            status: RwSignal::new(LiveStatus::default()),
+            sampled_ms: RwSignal::new(0),
+            skew_ms: RwSignal::new(0.0),
+            dashboard: RwSignal::new(DashboardInfo::default()),
+            totals: RwSignal::new(ClusterTotals::default()),
+            proxies: RwSignal::new(Vec::new()),
+            groups: RwSignal::new(Vec::new()),
+            slots: RwSignal::new(SlotsView::default()),
+            slot_owner: StoredValue::new((0..SLOTS).map(|_| RwSignal::new(0)).collect()),
+            slot_move: StoredValue::new((0..SLOTS).map(|_| RwSignal::new(None)).collect()),
+            sentinels: RwSignal::new(Vec::new()),
+            sentinels_out_of_sync: RwSignal::new(false),
+            sentinel_masters: RwSignal::new(BTreeMap::new()),
+            history: RwSignal::new(History::default()),
+            closed: RwSignal::new(false),
+            step_ms: StoredValue::new(1000),
+            keep: StoredValue::new(HISTORY_KEEP),
+            last_event: StoredValue::new(0.0),
+            generation: StoredValue::new(0),
+            stream: StoredValue::new_local(None),
+            owner: StoredValue::new_local(Owner::current()),
+        };
+        // Watchdog: the backend sends an event per sample (about one per second). A stream that
+        // is silent for much longer is dead even if the browser has not noticed (a proxy that
+        // holds the connection open), so it is reopened.
+        let handle = set_interval_with_handle(
+            move || {
+                let product = live.product.get_untracked();
+                if product.is_empty() {
+                    return;
+                }
+                let silent_for = now_ms() - live.last_event.get_value();
+                let limit = (live.step_ms.get_value() as f64 * 5.0).max(15_000.0);
+                if live.conn.get_untracked() == Conn::Open && silent_for > limit {
+                    live.conn.set(Conn::Lost);
+                    live.open(&product);
+                }
+            },
+            Duration::from_secs(5),
+        )
+        .ok();
+        on_cleanup(move || {
+            if let Some(h) = handle {
+                h.clear();
+            }
+            live.generation.update_value(|g| *g += 1);
+            live.stream.set_value(None);
+        });
+        live
+    }
+
+    /// Shows `product`: clears the previous product's view and opens its stream.
+    pub fn select(&self, product: &str) {
+        if self.product.get_untracked() == product {
+            return;
+        }
+        self.product.set(product.to_owned());
+        self.reset();
+        if !product.is_empty() {
+            self.open(product);
+        } else {
+            self.stream.set_value(None);
+        }
+    }
+
+    fn reset(&self) {
+        self.loaded.set(false);
+        self.conn.set(Conn::Connecting);
+        self.attempts.set(0);
+        self.status.set(LiveStatus::default());
+        self.dashboard.set(DashboardInfo::default());
+        self.totals.set(ClusterTotals::default());
+        self.proxies.set(Vec::new());
+        self.groups.set(Vec::new());
+        self.slots.set(SlotsView::default());
+        self.slot_owner
+            .with_value(|v| v.iter().for_each(|s| put(*s, 0)));
+        self.slot_move
+            .with_value(|v| v.iter().for_each(|s| put(*s, None)));
+        self.sentinels.set(Vec::new());
+        self.sentinels_out_of_sync.set(false);
+        self.sentinel_masters.set(BTreeMap::new());
+        self.history.set(History::default());
+        self.closed.set(false);
+    }
+
+    /// (Re)opens the stream. The browser's EventSource retries by itself after a network error
+    /// (sending Last-Event-ID); when it gives up (HTTP error, readyState CLOSED) we reopen it with
+    /// a backoff of 1, 2, 4 … 15 s.
+    fn open(&self, product: &str) {
+        let live = *self;
+        live.generation.update_value(|g| *g += 1);
+        let generation = live.generation.get_value();
+        live.stream.set_value(None);
+        let url = api::url(&api::product_path(product, "/events"));
+        let Ok(es) = EventSource::new(&url) else {
+            live.retry_later(product.to_owned(), generation);
+            return;
+        };
+        live.last_event.set_value(now_ms());
+        let current = move || live.generation.get_value() == generation;
+        let on = |name: &str, f: Box<dyn Fn(String)>| {
+            let cb = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+                if let Some(text) = e.data().as_string() {
+                    f(text);
+                }
+            });
+            let _ = es.add_event_listener_with_callback(name, cb.as_ref().unchecked_ref());
+            cb
+        };
+        let mut callbacks = Vec::new();
+        callbacks.push(on(
+            EVENT_SNAPSHOT,
+            Box::new(move |text| {
+                if !current() {
+                    return;
+                }
+                match serde_json::from_str::<LiveView>(&text) {
+                    Ok(v) => {
+                        live.in_owner(|| live.apply_snapshot(v));
+                        perf::mark_once("codis:first-snapshot");
+                    }
+                    Err(e) => leptos::logging::warn!("bad snapshot event: {e}"),
+                }
+            }),
+        ));
+        callbacks.push(on(
+            EVENT_UPDATE,
+            Box::new(move |text| {
+                if !current() {
+                    return;
+                }
+                let started = perf::now();
+                match serde_json::from_str::<LiveUpdate>(&text) {
+                    Ok(u) => live.in_owner(|| live.apply_update(u)),
+                    Err(e) => leptos::logging::warn!("bad update event: {e}"),
+                }
+                perf::record_after_render(started);
+            }),
+        ));
+        callbacks.push(on(
+            EVENT_STATUS,
+            Box::new(move |text| {
+                if !current() {
+                    return;
+                }
+                if let Ok(s) = serde_json::from_str::<LiveStatus>(&text) {
+                    live.mark_event();
+                    put(live.status, s);
+                }
+            }),
+        ));
+        let product_owned = product.to_owned();
+        let on_error = Closure::<dyn FnMut(MessageEvent)>::new(move |_e: MessageEvent| {
+            if !current() {
+                return;
+            }
+            live.conn.set(Conn::Lost);
+            // readyState 2 = CLOSED: the browser will not retry by itself.
+            let closed = live
+                .stream
+                .with_value(|s| s.as_ref().map(|s| s.es.ready_state() == 2))
+                .unwrap_or(true);
+            if closed {
+                live.retry_later(product_owned.clone(), generation);
+            } else {
+                live.attempts.update(|a| *a += 1);
+            }
+        });
+        es.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        callbacks.push(on_error);
+        live.stream.set_value(Some(Stream {
+            es,
+            _callbacks: callbacks,
+        }));
+    }
+
+    fn retry_later(&self, product: String, generation: u64) {
+        let live = *self;
+        let attempt = live.attempts.get_untracked();
+        live.attempts.set(attempt + 1);
+        let delay = (1000u64 << attempt.min(4)).min(15_000);
+        set_timeout(
+            move || {
+                if live.generation.get_value() == generation
+                    && live.product.get_untracked() == product
+                {
+                    live.open(&product);
+                }
+            },
+            Duration::from_millis(delay),
+        );
+    }
+
+    /// Runs `f` under the store's owner, so that signals created for new rows belong to the
+    /// page (and are freed with it) rather than to no one.
+    fn in_owner(&self, f: impl FnOnce()) {
+        match self.owner.with_value(|o| o.clone()) {
+            Some(o) => o.with(f),
+            None => f(),
+        }
+    }
+
+    fn mark_event(&self) {
+        self.last_event.set_value(now_ms());
+        if self.conn.get_untracked() != Conn::Open {
+            self.conn.set(Conn::Open);
+            self.attempts.set(0);
+        }
+    }
+
+    fn mark_sample(&self, sampled_ms: u64) {
+        self.mark_event();
+        put(self.skew_ms, now_ms() - sampled_ms as f64);
+        put(self.sampled_ms, sampled_ms);
+    }
+
+    /// Replaces the whole view, keeping the signals of rows that still exist (a reconnection
+    /// then only touches what changed while the stream was down).
+    pub fn apply_snapshot(&self, v: LiveView) {
+        self.step_ms.set_value(v.history.cluster_qps.step_ms.max(1));
+        self.keep
+            .set_value(HISTORY_KEEP.max(v.history.cluster_qps.values.len()));
+        self.mark_sample(v.sampled_ms);
+        put(self.dashboard, v.dashboard);
+        put(self.totals, v.view.totals);
+        let order = v.view.proxies.iter().map(|p| p.token.clone()).collect();
+        patch_list(self.proxies, v.view.proxies, Some(order), |p| {
+            p.token.clone()
+        });
+        let order = v.view.groups.iter().map(|g| g.id).collect();
+        self.patch_groups(v.view.groups, Some(order));
+        self.set_slots(v.view.slots);
+        self.slot_owner.with_value(|cells| {
+            for (cell, gid) in cells.iter().zip(v.slot_owner.iter()) {
+                put(*cell, *gid);
+            }
+        });
+        self.set_sentinels(v.view.sentinels);
+        self.history.set(v.history);
+        put(self.closed, v.view.closed);
+        put(self.status, v.status);
+        self.loaded.set(true);
+    }
+
+    /// Applies one keyed update (see [`LiveUpdate`]): only the rows it names are touched.
+    pub fn apply_update(&self, u: LiveUpdate) {
+        if !self.loaded.get_untracked() {
+            // An update without a base (should not happen): wait for the next snapshot.
+            return;
+        }
+        self.mark_sample(u.sampled_ms);
+        if let Some(d) = u.dashboard {
+            put(self.dashboard, d);
+        }
+        if let Some(t) = u.totals {
+            put(self.totals, t);
+        }
+        if !u.proxies.is_empty() || u.proxy_order.is_some() {
+            patch_list(self.proxies, u.proxies, u.proxy_order, |p| p.token.clone());
+        }
+        if !u.groups.is_empty() || u.group_order.is_some() {
+            self.patch_groups(u.groups, u.group_order);
+        }
+        if let Some(s) = u.slots {
+            self.set_slots(s);
+        }
+        self.slot_owner.with_value(|cells| {
+            for (sid, gid) in &u.slot_owner {
+                if let Some(cell) = cells.get(usize::from(*sid)) {
+                    put(*cell, *gid);
+                }
+            }
+        });
+        if let Some(s) = u.sentinels {
+            self.set_sentinels(s);
+        }
+        if let Some(c) = u.closed {
+            put(self.closed, c);
+        }
+        if let Some(s) = u.status {
+            put(self.status, s);
+        }
+        let (step, keep) = (self.step_ms.get_value(), self.keep.get_value());
+        self.history.update(|h| h.record(&u.history, step, keep));
+    }
+
+    fn set_slots(&self, s: SlotsView) {
+        let mut moves: Vec<SlotMove> = vec![None; SLOTS];
+        for a in &s.actions {
+            if let Some(m) = moves.get_mut(usize::from(a.slot)) {
+                *m = Some((a.target_id, a.state.clone()));
+            }
+        }
+        self.slot_move.with_value(|cells| {
+            for (cell, m) in cells.iter().zip(moves) {
+                put(*cell, m);
+            }
+        });
+        put(self.slots, s);
+    }
+
+    fn set_sentinels(&self, s: codis_model::derive::SentinelsView) {
+        let order = s.rows.iter().map(|r| r.server.clone()).collect();
+        patch_list(self.sentinels, s.rows, Some(order), |r| r.server.clone());
+        put(self.sentinels_out_of_sync, s.out_of_sync);
+        put(self.sentinel_masters, s.masters);
+    }
+
+    fn patch_groups(&self, changed: Vec<GroupView>, order: Option<Vec<GroupId>>) {
+        let mut changed: BTreeMap<GroupId, GroupView> =
+            changed.into_iter().map(|g| (g.id, g)).collect();
+        let set = |e: &GroupEntry, mut g: GroupView| {
+            let servers = std::mem::take(&mut g.servers);
+            put(e.head, g);
+            let order = servers.iter().map(|s| s.server.clone()).collect();
+            patch_list(e.servers, servers, Some(order), |s| s.server.clone());
+        };
+        let new_entry = |mut g: GroupView| {
+            let servers = std::mem::take(&mut g.servers);
+            GroupEntry {
+                id: g.id,
+                head: RwSignal::new(g),
+                servers: RwSignal::new(
+                    servers
+                        .into_iter()
+                        .map(|s| Keyed {
+                            key: s.server.clone(),
+                            row: RwSignal::new(s),
+                        })
+                        .collect(),
+                ),
+            }
+        };
+        match order {
+            Some(order) => {
+                let old = self.groups.get_untracked();
+                let mut list = Vec::with_capacity(order.len());
+                for id in order {
+                    match (old.iter().find(|e| e.id == id), changed.remove(&id)) {
+                        (Some(e), Some(g)) => {
+                            set(e, g);
+                            list.push(e.clone());
+                        }
+                        (Some(e), None) => list.push(e.clone()),
+                        (None, Some(g)) => list.push(new_entry(g)),
+                        (None, None) => {}
+                    }
+                }
+                let same =
+                    old.len() == list.len() && old.iter().zip(&list).all(|(a, b)| a.id == b.id);
+                if !same {
+                    self.groups.set(list);
+                }
+            }
+            None => self.groups.with_untracked(|list| {
+                for e in list {
+                    if let Some(g) = changed.remove(&e.id) {
+                        set(e, g);
+                    }
+                }
+            }),
+        }
+    }
+
+    /// Age of the data on screen in ms (on the browser clock), using the dashboard's last good
+    /// sample when the backend reports one.
+    pub fn data_age_ms(&self, now: f64) -> Option<f64> {
+        let skew = self.skew_ms.get();
+        let last_ok = self
+            .status
+            .with(|s| s.last_ok_ms)
+            .or_else(|| Some(self.sampled_ms.get()).filter(|&t| t > 0))?;
+        Some(now - skew - last_ok as f64)
+    }
+
+    /// Whether what is shown may be out of date (for the banner).
+    pub fn degraded(&self) -> bool {
+        self.conn.get() != Conn::Open
+            || self.status.with(|s| s.state != LiveState::Live)
+            || self.closed.get()
+    }
+}
+
+/// Patches a keyed list: rows of `rows` update their entry's signal; with `order`, entries are
+/// added, removed and reordered to match it (the list signal changes only if the keys did).
+fn patch_list<K, T>(
+    list: RwSignal<Vec<Keyed<K, T>>>,
+    mut rows: Vec<T>,
+    order: Option<Vec<K>>,
+    key: impl Fn(&T) -> K,
+) where
+    K: PartialEq + Clone + Send + Sync + 'static,
+    T: PartialEq + Clone + Send + Sync + 'static,
+{
+    match order {
+        Some(order) => {
+            let old = list.get_untracked();
+            let mut new = Vec::with_capacity(order.len());
+            for k in order {
+                let row = rows
+                    .iter()
+                    .position(|r| key(r) == k)
+                    .map(|i| rows.swap_remove(i));
+                match (old.iter().find(|e| e.key == k), row) {
+                    (Some(e), Some(r)) => {
+                        put(e.row, r);
+                        new.push(e.clone());
+                    }
+                    (Some(e), None) => new.push(e.clone()),
+                    (None, Some(r)) => new.push(Keyed {
+                        key: k,
+                        row: RwSignal::new(r),
+                    }),
+                    (None, None) => {}
+                }
+            }
+            let same = old.len() == new.len() && old.iter().zip(&new).all(|(a, b)| a.key == b.key);
+            if !same {
+                list.set(new);
+            }
+        }
+        None => list.with_untracked(|l| {
+            for r in rows {
+                let k = key(&r);
+                if let Some(e) = l.iter().find(|e| e.key == k) {
+                    put(e.row, r);
+                }
+            }
+        }),
+    }
+}
+
+/// Measurement hooks for BENCHMARKS.md, inert unless a test asks for them.
+mod perf {
+    use wasm_bindgen::{closure::Closure, JsCast, JsValue};
+
+    pub fn now() -> f64 {
+        web_sys::window()
+            .and_then(|w| w.performance())
+            .map(|p| p.now())
+            .unwrap_or(0.0)
+    }
+
+    /// A User Timing mark (once per page load): time from navigation to the first live numbers.
+    pub fn mark_once(name: &str) {
+        if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+            if p.get_entries_by_name(name).length() == 0 {
+                let _ = p.mark(name);
+            }
+        }
+    }
+
+    /// When the page defines `window.codisPerf = []`, pushes the main-thread time of one update:
+    /// from the event's arrival to the end of the rendering it caused (Leptos runs effects in
+    /// microtasks; a MessageChannel message runs right after they drain).
+    pub fn record_after_render(started: f64) {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let Ok(sink) = js_sys::Reflect::get(&window, &JsValue::from_str("codisPerf")) else {
+            return;
+        };
+        let Ok(sink) = sink.dyn_into::<js_sys::Array>() else {
+            return;
+        };
+        let Ok(channel) = web_sys::MessageChannel::new() else {
+            return;
+        };
+        let done = Closure::once_into_js(move || {
+            sink.push(&JsValue::from_f64(now() - started));
+        });
+        channel.port1().set_onmessage(Some(done.unchecked_ref()));
+        let _ = channel.port2().post_message(&JsValue::NULL);
+    }
+}

@@ -1,0 +1,6 @@
+//! Everything that is not a view: where the API lives, how to call it, the live stream, time.
+
+pub mod api;
+pub mod config;
+pub mod live;
+pub mod time;

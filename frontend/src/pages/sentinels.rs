@@ -1,0 +1,154 @@
+//! Sentinels: each sentinel's status, the product's masters it monitors and every run-id
+//! mismatch (codis-fe showed only the last); the out-of-sync warning; add, remove, force remove
+//! and resync all; INFO and monitored masters through the backend.
+
+use codis_model::derive::{Health, SentinelRow};
+use codis_model::Action;
+use leptos::prelude::*;
+
+use super::{ha_conflict_warnings, use_live, InfoHost, InfoKind, InfoRequest};
+use crate::components::actions::{use_actions, Request};
+use crate::components::input::{ready, Field};
+use crate::components::status::HealthBadge;
+use crate::core::api;
+
+#[component]
+pub fn SentinelsPage() -> impl IntoView {
+    let live = use_live();
+    let actions = use_actions();
+    let info = RwSignal::new(None::<InfoRequest>);
+    let addr = RwSignal::new(String::new());
+    let check = Signal::derive(move || {
+        let a = Action::SentinelAdd {
+            addr: addr.get().trim().to_owned(),
+        };
+        a.validate().map(|_| a)
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if let Ok(a) = check.get_untracked() {
+            actions.run(Request::new(a).then(move || addr.set(String::new())));
+        }
+    };
+    let out = live.sentinels_out_of_sync;
+    let resync = move |_| {
+        let servers: Vec<String> = live
+            .sentinels
+            .with_untracked(|l| l.iter().map(|s| s.key.clone()).collect());
+        let mut w = ha_conflict_warnings(&live, "resyncing the sentinels");
+        if !w.is_empty() {
+            w.insert(0, format!("Sentinels: {}.", servers.join(", ")));
+        }
+        actions.run(Request::new(Action::SentinelResyncAll).warn(w));
+    };
+    view! {
+        <section class="card">
+            <div class="card-head">
+                <h2>"Sentinels"
+                    {move || out.get().then(|| view! { <span class="badge error" id="sentinels-out-of-sync" title="Sentinels or proxies have an old sentinel configuration: resync">"OUT OF SYNC"</span> })}
+                </h2>
+                <form class="inline-form" on:submit=submit>
+                    <Field label="Sentinel address" field="addr" value=addr check=check placeholder="host:26379" id="sentinel-addr" size=20/>
+                    <button class="btn btn-warning" type="submit" id="sentinel-add" disabled=move || !ready(check, &[addr])>"Add sentinel"</button>
+                </form>
+            </div>
+            <div class="bulk">
+                <button class="btn" id="sentinels-sync" class:btn-danger=move || out.get() class:btn-primary=move || !out.get()
+                    on:click=resync disabled=move || live.sentinels.with(|s| s.is_empty())>"Sync all sentinels & proxies…"</button>
+            </div>
+            {move || (live.loaded.get() && live.sentinels.with(|s| s.is_empty())).then(|| view! { <p class="muted">"No sentinels: HA is off for this product."</p> })}
+            <div class="scroll">
+                <table class="grid" id="sentinel-table">
+                    <thead><tr><th>"Sentinel"</th><th>"Status"</th><th>"Monitored masters"</th><th>"Run-id check"</th><th>"Actions"</th></tr></thead>
+                    <tbody>
+                        <For each=move || live.sentinels.get() key=|s| s.key.clone() let:s>
+                            <SentinelLine row=s.row info=info/>
+                        </For>
+                    </tbody>
+                </table>
+            </div>
+        </section>
+        <section class="card">
+            <h2>"Masters elected by the sentinels"</h2>
+            {move || {
+                let m = live.sentinel_masters.get();
+                if m.is_empty() {
+                    view! { <p class="muted">"None reported."</p> }.into_any()
+                } else {
+                    view! {
+                        <table class="grid narrow" id="sentinel-masters">
+                            <thead><tr><th class="num">"Group"</th><th>"Master"</th></tr></thead>
+                            <tbody>{m.into_iter().map(|(g, a)| view! { <tr><td class="num">{g}</td><td class="mono">{a}</td></tr> }).collect_view()}</tbody>
+                        </table>
+                    }.into_any()
+                }
+            }}
+        </section>
+        <InfoHost info=info/>
+    }
+}
+
+#[component]
+fn SentinelLine(row: RwSignal<SentinelRow>, info: RwSignal<Option<InfoRequest>>) -> impl IntoView {
+    let live = use_live();
+    let actions = use_actions();
+    let addr = row.with_untracked(|r| r.server.clone());
+    let health = Memo::new(move |_| row.with(|r| r.status));
+    let error = Memo::new(move |_| row.with(|r| r.error.clone()));
+    let product = live.product;
+    let addr1 = addr.clone();
+    let open = move |kind: &'static str| {
+        let a = addr1.clone();
+        move |_| {
+            let (title, rest, k) = if kind == "info" {
+                (format!("Sentinel {a}: INFO"), "info", InfoKind::Map)
+            } else {
+                (
+                    format!("Sentinel {a}: monitored masters"),
+                    "monitored",
+                    InfoKind::Json,
+                )
+            };
+            info.set(Some(InfoRequest {
+                title,
+                path: api::product_path(
+                    &product.get_untracked(),
+                    &format!("/sentinels/{}/{rest}", api::enc(&a)),
+                ),
+                kind: k,
+            }));
+        }
+    };
+    let addr2 = addr.clone();
+    let remove = move |force: bool| {
+        let a = addr2.clone();
+        move |_| {
+            actions.run(Request::new(Action::SentinelRemove {
+                addr: a.clone(),
+                force,
+            }))
+        }
+    };
+    view! {
+        <tr data-sentinel=addr.clone() class:row-bad=move || health.get() != Health::Healthy>
+            <td class="mono">{addr.clone()}</td>
+            <td>
+                <HealthBadge health=health error=error/>
+                {move || error.get().map(|e| view! { <div class="cell-error">{e}</div> })}
+            </td>
+            <td class="mono">{move || row.with(|r| if r.status_text.is_empty() { "–".to_string() } else { r.status_text.clone() })}</td>
+            <td>
+                {move || row.with(|r| r.runid_errors.clone()).into_iter().map(|e| view! { <div class="cell-error mono">{e}</div> }).collect_view()}
+                {move || (health.get() == Health::Healthy && row.with(|r| r.runid_errors.is_empty())).then(|| view! { <span class="ok-text">"consistent"</span> })}
+            </td>
+            <td class="actions">
+                <button class="btn small" on:click=open("info")>"Info"</button>
+                <button class="btn small" on:click=open("monitored")>"Monitored"</button>
+                <button class="btn small btn-danger-outline sentinel-remove" on:click=remove(false)>"Remove…"</button>
+                {move || (health.get() == Health::Error).then(|| view! {
+                    <button class="btn small btn-danger sentinel-force-remove" on:click=remove(true)>"Force remove…"</button>
+                })}
+            </td>
+        </tr>
+    }
+}
