@@ -22,6 +22,8 @@ use crate::{
 pub struct Server {
     pub app: Router,
     pub state: Arc<AppState>,
+    /// The origins allowed by `--cors-origins`, for the event streams [`serve`] answers itself.
+    pub cors_origins: Arc<[HeaderValue]>,
     pub demo: Option<demo::DemoCluster>,
     _refresh: tokio::task::JoinHandle<()>,
 }
@@ -67,13 +69,14 @@ pub async fn build(args: &Args) -> Result<Server, String> {
         app = app.fallback_service(assets::router(&dir));
     }
     let request_id = HeaderName::from_static("x-request-id");
+    let cors_origins = cors_origins(&args.cors_origins)?;
     let app = app
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             api::forward_layer,
         ))
         .with_state(state.clone())
-        .layer(cors(&args.cors_origins)?)
+        .layer(cors(&cors_origins))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
@@ -89,25 +92,109 @@ pub async fn build(args: &Args) -> Result<Server, String> {
     Ok(Server {
         app,
         state,
+        cors_origins: cors_origins.into(),
         demo,
         _refresh: refresh,
     })
 }
 
-/// CORS for a console hosted on another origin (CDN): only the configured origins.
-fn cors(origins: &[String]) -> Result<CorsLayer, String> {
-    let list = origins
+/// The origins of `--cors-origins`, checked.
+fn cors_origins(origins: &[String]) -> Result<Vec<HeaderValue>, String> {
+    origins
         .iter()
         .filter(|o| !o.is_empty())
         .map(|o| {
             HeaderValue::from_str(o)
                 .map_err(|_| format!("--cors-origins: {o:?} is not a valid origin"))
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(CorsLayer::new()
-        .allow_origin(AllowOrigin::list(list))
+        .collect()
+}
+
+/// CORS for a console hosted on another origin (CDN): only the configured origins.
+fn cors(origins: &[HeaderValue]) -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins.iter().cloned()))
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers([axum::http::header::CONTENT_TYPE, axum::http::header::ACCEPT]))
+        .allow_headers([axum::http::header::CONTENT_TYPE, axum::http::header::ACCEPT])
+}
+
+/// Serves `server` on `listener` until `shutdown` completes, then drains: what `axum::serve`
+/// does, except that live event streams (`GET /api/products/{product}/events`) are answered on
+/// the bare connection (see [`crate::live::conn`]): an open stream then holds a few KiB instead
+/// of hyper's buffers and the layers' state (~54 KiB), which matters with thousands of tabs.
+/// Every other request goes to hyper and the router as with `axum::serve`.
+pub async fn serve<F>(listener: TcpListener, server: &Server, shutdown: F) -> std::io::Result<()>
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    use crate::live::conn::{accept, Accepted};
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    // Every connection task holds a clone; the drain is over when all are dropped.
+    let (alive_tx, mut alive_rx) = tokio::sync::mpsc::channel::<()>(1);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, _peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(c) => c,
+                Err(e) => {
+                    accept_error(e).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        // Events are small writes that must leave at once.
+        let _ = stream.set_nodelay(true);
+        let app = server.app.clone();
+        let state = server.state.clone();
+        let cors = server.cors_origins.clone();
+        let mut stop = stop_rx.clone();
+        let alive = alive_tx.clone();
+        tokio::spawn(async move {
+            let _alive = alive;
+            let io = match accept(stream, &state, &cors).await {
+                Accepted::Events(events) => return events.run(state).await,
+                Accepted::Other(io) => io,
+                Accepted::Closed => return,
+            };
+            drop((state, cors));
+            // Boxed so that event-stream tasks do not carry the size of hyper's future.
+            Box::pin(async move {
+                let service = hyper_util::service::TowerToHyperService::new(app);
+                let conn = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(io), service)
+                    .with_upgrades();
+                let mut conn = std::pin::pin!(conn);
+                tokio::select! {
+                    _ = conn.as_mut() => return,
+                    _ = stop.wait_for(|s| *s) => {}
+                }
+                conn.as_mut().graceful_shutdown();
+                let _ = conn.await;
+            })
+            .await;
+        });
+    }
+    drop(listener);
+    stop_tx.send_replace(true);
+    drop(alive_tx);
+    let _ = alive_rx.recv().await;
+    Ok(())
+}
+
+/// As `axum::serve`: connection errors are the peer's business; others (out of file
+/// descriptors) pause accepting for a second rather than spin.
+async fn accept_error(e: std::io::Error) {
+    use std::io::ErrorKind::*;
+    if matches!(
+        e.kind(),
+        ConnectionRefused | ConnectionAborted | ConnectionReset
+    ) {
+        return;
+    }
+    tracing::error!("accept error: {e}");
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
 }
 
 pub async fn run(args: Args) -> Result<(), String> {
@@ -123,17 +210,16 @@ pub async fn run(args: Args) -> Result<(), String> {
         .transpose()?;
     tracing::warn!(listen = %args.listen, assets = ?args.assets_dir, demo = args.demo, "codis-fe started");
     eprintln!("codis-fe: console at http://{}", args.listen);
-    let result = axum::serve(listener, server.app.clone())
-        .with_graceful_shutdown({
-            // Live event streams never end by themselves: end them so the drain can finish.
-            let live = server.state.live.clone();
-            async move {
-                shutdown_signal().await;
-                live.shutdown();
-            }
-        })
-        .await
-        .map_err(|e| e.to_string());
+    let result = serve(listener, &server, {
+        // Live event streams never end by themselves: end them so the drain can finish.
+        let live = server.state.live.clone();
+        async move {
+            shutdown_signal().await;
+            live.shutdown();
+        }
+    })
+    .await
+    .map_err(|e| e.to_string());
     drop(pidfile);
     drop(server);
     result

@@ -517,3 +517,39 @@ async fn a_broken_dashboard_list_keeps_the_last_good_list_and_marks_it_stale() {
     assert_eq!(reply.products.len(), 1, "the last good list is kept");
     assert_eq!(stats(&base, "codis-demo").await.group.models.len(), 1);
 }
+
+#[tokio::test]
+async fn the_api_describes_itself_as_openapi_generated_from_the_handlers() {
+    let list = DashboardList::new(&[]);
+    let base = format!("http://{}", start_backend(&[&list.flag()]).await);
+    let doc: Value = http()
+        .get(format!("{base}/api/openapi.json"))
+        .send()
+        .await
+        .expect("openapi")
+        .json()
+        .await
+        .expect("json");
+    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
+    let paths = doc["paths"].as_object().expect("paths");
+    for p in [
+        "/api/products",
+        "/api/products/{product}/actions",
+        "/api/products/{product}/rebalance/apply",
+        "/api/products/{product}/servers/{addr}/info",
+        "/list",
+    ] {
+        assert!(paths.contains_key(p), "{p} documented");
+    }
+    let action = &doc["components"]["schemas"]["Action"];
+    let text = action.to_string();
+    for variant in [
+        "group-create",
+        "proxy-remove",
+        "slots-create-range",
+        "sentinel-resync-all",
+    ] {
+        assert!(text.contains(variant), "Action schema lists {variant}");
+    }
+    assert!(!text.contains("\"shutdown\""), "shutdown is not an action");
+}

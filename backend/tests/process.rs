@@ -98,3 +98,47 @@ fn sigterm_drains_and_removes_the_pidfile() {
     assert!(!pidfile.exists(), "pidfile removed on SIGTERM");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn log_goes_to_a_daily_file_named_like_codis_fe() {
+    let dir = std::env::temp_dir().join(format!("codis-fe-log-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let port = free_port();
+    let mut child = Command::new(BIN)
+        .args(["--demo", "--log-level=INFO"])
+        .arg(format!("--listen=127.0.0.1:{port}"))
+        .arg(format!("--log={}", dir.join("codis-fe.log").display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start codis-fe");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let file = loop {
+        let found = std::fs::read_dir(&dir).ok().and_then(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .find(|p| std::fs::metadata(p).map(|m| m.len() > 0).unwrap_or(false))
+        });
+        if let Some(f) = found {
+            break f;
+        }
+        assert!(Instant::now() < deadline, "no log file written");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    let name = file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("")
+        .to_string();
+    let suffix = name.strip_prefix("codis-fe.log.").expect("FILE.<date>");
+    assert_eq!(suffix.len(), 10, "YYYY-MM-DD: {name}");
+    assert!(suffix.chars().filter(|c| *c == '-').count() == 2, "{name}");
+    let text = std::fs::read_to_string(&file).expect("read log");
+    let first: serde_json::Value =
+        serde_json::from_str(text.lines().next().unwrap_or("")).expect("JSON lines");
+    assert!(first.get("level").is_some(), "{first}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -50,6 +50,10 @@ struct Opts {
     /// Seconds measured per step.
     #[arg(long, default_value_t = 10)]
     window: u64,
+    /// Subscribers ask for gzip (`Accept-Encoding: gzip`, as browsers do) in the fanout and
+    /// requests scenarios; the bytes scenario measures both.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    gzip: bool,
     /// Subscriber counts of the requests scenario.
     #[arg(long, value_delimiter = ',', default_value = "1,10,100,1000")]
     counts: Vec<usize>,
@@ -211,7 +215,21 @@ async fn run_backend(opts: Opts) {
             }),
         );
     }
-    let _ = axum::serve(listener, app).await;
+    let diagnostics = [
+        "BENCH_IDLE_ROUTE",
+        "BENCH_LAYERS",
+        "BENCH_BARE",
+        "BENCH_AXUM",
+    ]
+    .iter()
+    .any(|v| std::env::var_os(v).is_some());
+    if diagnostics {
+        // axum::serve: the router serves the event streams too (as before server::serve).
+        let _ = axum::serve(listener, app).await;
+    } else {
+        // As codis-fe runs: event streams on the bare connection.
+        let _ = codis_fe::server::serve(listener, &server, std::future::pending()).await;
+    }
 }
 
 fn one_event_then_nothing(
@@ -265,6 +283,20 @@ impl Backend {
         Backend { child, addr }
     }
 
+    /// CPU time (user + system) the backend process has used, seconds.
+    fn cpu_secs(&self) -> f64 {
+        let pid = self.child.id().unwrap_or(0);
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // Fields after the command name (which is in parentheses): utime and stime are the
+        // 12th and 13th of them, in clock ticks.
+        let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        // SAFETY: sysconf reads a constant.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+        (ticks(11) + ticks(12)) / hz.max(1.0)
+    }
+
     /// Resident memory of the backend process, KiB.
     fn rss_kib(&self) -> u64 {
         let pid = self.child.id().unwrap_or(0);
@@ -287,6 +319,8 @@ impl Backend {
 struct Seen {
     connected: bool,
     snapshot_bytes: usize,
+    /// Body bytes on the wire (chunk framing included) up to the end of the first snapshot.
+    snapshot_wire: u64,
     /// Body bytes (chunk framing included) received while measuring.
     bytes_measured: u64,
     /// Update sequence numbers received while measuring, and gaps between them.
@@ -302,6 +336,8 @@ struct Seen {
 
 /// Shared controls of a set of subscribers.
 struct Control {
+    /// Ask for gzip and decode it.
+    gzip: bool,
     measuring: AtomicBool,
     stop: tokio::sync::watch::Sender<bool>,
     ready: AtomicUsize,
@@ -325,12 +361,22 @@ async fn subscriber(addr: SocketAddr, path: String, ctl: Arc<Control>) -> Seen {
     let Ok(mut sock) = TcpStream::connect(addr).await else {
         return seen;
     };
-    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n");
+    let accept_encoding = if ctl.gzip {
+        "Accept-Encoding: gzip, deflate\r\n"
+    } else {
+        ""
+    };
+    let req = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n{accept_encoding}\r\n"
+    );
     if sock.write_all(req.as_bytes()).await.is_err() {
         return seen;
     }
     let mut raw: Vec<u8> = Vec::with_capacity(8192);
     let mut body: Vec<u8> = Vec::new();
+    // gzip: the chunked body's bytes, inflated into `body` (the 10-byte header skipped).
+    let mut gz: Option<(flate2::Decompress, Vec<u8>, bool)> = None;
+    let mut wire: u64 = 0;
     let mut headers_done = false;
     let mut chunk_left: usize = 0;
     let mut in_chunk = false;
@@ -345,6 +391,9 @@ async fn subscriber(addr: SocketAddr, path: String, ctl: Arc<Control>) -> Seen {
         if measuring && headers_done {
             seen.bytes_measured += n as u64;
         }
+        if headers_done {
+            wire += n as u64;
+        }
         raw.extend_from_slice(&buf[..n]);
         if !headers_done {
             let Some(i) = find(&raw, b"\r\n\r\n") else {
@@ -354,15 +403,25 @@ async fn subscriber(addr: SocketAddr, path: String, ctl: Arc<Control>) -> Seen {
                 break;
             }
             seen.connected = true;
+            let head = String::from_utf8_lossy(&raw[..i]).to_ascii_lowercase();
+            if head.contains("\r\ncontent-encoding: gzip") {
+                gz = Some((flate2::Decompress::new(false), Vec::new(), false));
+            }
             raw.drain(..i + 4);
+            wire = raw.len() as u64;
             headers_done = true;
         }
+        // Chunk payloads go to `body`, or through the inflater when gzip.
+        let sink: &mut Vec<u8> = match &mut gz {
+            Some((_, compressed, _)) => compressed,
+            None => &mut body,
+        };
         // Chunked transfer decoding.
         let mut pos = 0;
         loop {
             if in_chunk {
                 let take = chunk_left.min(raw.len() - pos);
-                body.extend_from_slice(&raw[pos..pos + take]);
+                sink.extend_from_slice(&raw[pos..pos + take]);
                 pos += take;
                 chunk_left -= take;
                 if chunk_left > 0 {
@@ -391,6 +450,11 @@ async fn subscriber(addr: SocketAddr, path: String, ctl: Arc<Control>) -> Seen {
             in_chunk = true;
         }
         raw.drain(..pos);
+        if let Some((inflater, compressed, header_skipped)) = &mut gz {
+            if !inflate(inflater, compressed, header_skipped, &mut body) {
+                break;
+            }
+        }
         // SSE events.
         while let Some(i) = find(&body, b"\n\n") {
             let block = &body[..i];
@@ -409,6 +473,7 @@ async fn subscriber(addr: SocketAddr, path: String, ctl: Arc<Control>) -> Seen {
                     snapshots += 1;
                     if snapshots == 1 {
                         seen.snapshot_bytes = block.len() + 2;
+                        seen.snapshot_wire = wire;
                         ctl.ready.fetch_add(1, Ordering::Relaxed);
                     } else {
                         seen.resyncs += 1;
@@ -450,6 +515,46 @@ async fn subscriber(addr: SocketAddr, path: String, ctl: Arc<Control>) -> Seen {
     seen
 }
 
+/// Inflates what `compressed` holds (a gzip stream in progress: the header is skipped once)
+/// into `out`. False on a decoding error.
+fn inflate(
+    d: &mut flate2::Decompress,
+    compressed: &mut Vec<u8>,
+    header_skipped: &mut bool,
+    out: &mut Vec<u8>,
+) -> bool {
+    if !*header_skipped {
+        if compressed.len() < 10 {
+            return true;
+        }
+        if compressed[..3] != [0x1f, 0x8b, 8] {
+            return false;
+        }
+        compressed.drain(..10);
+        *header_skipped = true;
+    }
+    let mut pos = 0;
+    loop {
+        out.reserve(16 * 1024);
+        let before = (d.total_in(), d.total_out());
+        if d.decompress_vec(&compressed[pos..], out, flate2::FlushDecompress::Sync)
+            .is_err()
+        {
+            return false;
+        }
+        pos += (d.total_in() - before.0) as usize;
+        // Stop when the input is used up and the output did not fill the space given.
+        if pos >= compressed.len() && out.len() < out.capacity() {
+            break;
+        }
+        if d.total_in() == before.0 && d.total_out() == before.1 {
+            break;
+        }
+    }
+    compressed.drain(..pos);
+    true
+}
+
 /// Opens `n` subscribers (at most 256 connecting at once) and waits for every snapshot.
 async fn open(
     n: usize,
@@ -478,8 +583,9 @@ async fn open(
     handles
 }
 
-fn control() -> Arc<Control> {
+fn control(gzip: bool) -> Arc<Control> {
     Arc::new(Control {
+        gzip,
         measuring: AtomicBool::new(false),
         stop: tokio::sync::watch::Sender::new(false),
         ready: AtomicUsize::new(0),
@@ -506,7 +612,7 @@ async fn requests(opts: &Opts) {
     let cluster = support::Cluster::start("codis-demo", Preset::Small).await;
     let backend = Backend::start(opts, &cluster.list).await;
     for &n in &opts.counts {
-        let ctl = control();
+        let ctl = control(opts.gzip);
         let handles = open(n, backend.addr, cluster.product(), &ctl).await;
         let ready = ctl.ready.load(Ordering::Relaxed);
         tokio::time::sleep(Duration::from_secs(2)).await;
@@ -542,8 +648,8 @@ async fn bytes(opts: &Opts) {
         opts.interval,
         opts.window * 3
     );
-    println!("| cluster | codis-fe tab: stats raw | gzip | per s (every 3 s) | codis-fe backend: snapshot once | updates per s | ratio |");
-    println!("|---|---|---|---|---|---|---|");
+    println!("| cluster | stream encoding | codis-fe tab: stats raw | gzip | per s (every 3 s) | codis-fe backend: snapshot once (wire) | updates per s (wire) | ratio | backend CPU |");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for (name, preset) in [("Small", Preset::Small), ("Large", Preset::Large)] {
         let cluster = support::Cluster::start("codis-demo", preset).await;
         // What one codis-fe tab downloads per poll.
@@ -575,40 +681,51 @@ async fn bytes(opts: &Opts) {
         }
         let fe_per_s = gz_len as f64 / 3.0;
         let backend = Backend::start(opts, &cluster.list).await;
-        let ctl = control();
-        let handles = open(1, backend.addr, cluster.product(), &ctl).await;
-        tokio::time::sleep(Duration::from_secs(3)).await;
-        ctl.measuring.store(true, Ordering::Relaxed);
-        let t0 = Instant::now();
-        tokio::time::sleep(Duration::from_secs(opts.window * 3)).await;
-        let secs = t0.elapsed().as_secs_f64();
-        ctl.measuring.store(false, Ordering::Relaxed);
-        let seen = close(&ctl, handles).await;
-        let s = seen.first().expect("one subscriber");
-        let ours = s.bytes_measured as f64 / secs;
-        println!(
-            "| {name} | {raw_len} B | {gz_len} B | {fe_per_s:.0} B/s | {} B | {ours:.0} B/s ({} updates) | {:.1}x less |",
-            s.snapshot_bytes,
-            s.updates,
-            fe_per_s / ours.max(1.0)
-        );
+        for gzip in [false, true] {
+            let ctl = control(gzip);
+            let handles = open(1, backend.addr, cluster.product(), &ctl).await;
+            // gzip: a newcomer receives frames compressed alone until the feed's next join point
+            // (every 30 frames, `LiveConfig::gzip_join_every`), then the shared chained frames;
+            // measure once it has joined.
+            let settle = if gzip { 33 } else { 3 };
+            tokio::time::sleep(Duration::from_secs(settle)).await;
+            ctl.measuring.store(true, Ordering::Relaxed);
+            let cpu0 = backend.cpu_secs();
+            let t0 = Instant::now();
+            tokio::time::sleep(Duration::from_secs(opts.window * 3)).await;
+            let secs = t0.elapsed().as_secs_f64();
+            let cpu = (backend.cpu_secs() - cpu0) / secs * 1000.0;
+            ctl.measuring.store(false, Ordering::Relaxed);
+            let seen = close(&ctl, handles).await;
+            let s = seen.first().expect("one subscriber");
+            let ours = s.bytes_measured as f64 / secs;
+            println!(
+                "| {name} | {} | {raw_len} B | {gz_len} B | {fe_per_s:.0} B/s | {} B ({} B decoded) | {ours:.0} B/s ({} updates, {:.0} B each) | {:.1}x less | {cpu:.1} ms/s |",
+                if gzip { "gzip" } else { "identity" },
+                s.snapshot_wire,
+                s.snapshot_bytes,
+                s.updates,
+                s.bytes_measured as f64 / (s.updates.max(1)) as f64,
+                fe_per_s / ours.max(1.0)
+            );
+        }
     }
 }
 
 async fn fanout(opts: &Opts) {
     let n = opts.subscribers;
     println!(
-        "\n## {n} subscribers to one product (Small cluster, poll interval {} s)",
-        opts.interval
+        "\n## {n} subscribers to one product (Small cluster, poll interval {} s, gzip {})",
+        opts.interval, opts.gzip
     );
     let cluster = support::Cluster::start("codis-demo", Preset::Small).await;
     let backend = Backend::start(opts, &cluster.list).await;
     // Warm: one subscriber, so the poller runs and the history exists.
-    let warm = control();
+    let warm = control(opts.gzip);
     let warm_handles = open(1, backend.addr, cluster.product(), &warm).await;
     tokio::time::sleep(Duration::from_secs(5)).await;
     let rss0 = backend.rss_kib();
-    let ctl = control();
+    let ctl = control(opts.gzip);
     let t_open = Instant::now();
     let handles = open(n, backend.addr, cluster.product(), &ctl).await;
     let ready = ctl.ready.load(Ordering::Relaxed);
@@ -616,6 +733,7 @@ async fn fanout(opts: &Opts) {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let polls0 = cluster.proxy.polls();
     ctl.measuring.store(true, Ordering::Relaxed);
+    let cpu0 = backend.cpu_secs();
     let t0 = Instant::now();
     let mut rss_max = 0;
     let rss_samples = AtomicU64::new(0);
@@ -627,6 +745,7 @@ async fn fanout(opts: &Opts) {
     ctl.measuring.store(false, Ordering::Relaxed);
     let polls = cluster.proxy.polls() - polls0;
     let rss1 = backend.rss_kib();
+    let cpu = (backend.cpu_secs() - cpu0) / t0.elapsed().as_secs_f64();
     let seen = close(&ctl, handles).await;
     let _ = close(&warm, warm_handles).await;
 
@@ -675,7 +794,18 @@ async fn fanout(opts: &Opts) {
         rss_max / 1024
     );
     println!(
-        "| backend memory per subscriber | {:.1} KiB |",
-        per_sub / 1024.0
+        "| backend memory per subscriber | {:.1} KiB ({:.0} B) |",
+        per_sub / 1024.0,
+        per_sub
+    );
+    println!(
+        "| backend CPU while measuring | {:.0} % of one core |",
+        cpu * 100.0
+    );
+    let wire: u64 = seen.iter().map(|s| s.bytes_measured).sum();
+    println!(
+        "| bytes received per subscriber per s | {:.0} B/s (gzip: {}) |",
+        wire as f64 / n.max(1) as f64 / t0.elapsed().as_secs_f64(),
+        opts.gzip
     );
 }

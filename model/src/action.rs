@@ -16,6 +16,7 @@ use crate::validate::{self, Validated};
 
 /// One mutation of a product. Serialised as `{"action": "group-create", "gid": "3"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "action", rename_all = "kebab-case")]
 pub enum Action {
     /// New Proxy: register the proxy listening at admin address `addr`.
@@ -540,6 +541,7 @@ fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 
 /// The answer to an action: what the dashboard said, without its stack.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActionOutcome {
     /// The action's wire name.
     pub action: String,

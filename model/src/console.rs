@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// One discovered product, as `GET /api/products` lists it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProductInfo {
     pub name: String,
     /// The dashboard's `host:port`.
@@ -21,6 +22,7 @@ pub struct ProductInfo {
 
 /// `GET /api/products`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProductsReply {
     pub products: Vec<ProductInfo>,
     pub discovery: DiscoveryStatus,
@@ -28,6 +30,7 @@ pub struct ProductsReply {
 
 /// The health of discovery itself.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DiscoveryStatus {
     /// `true` once a load has completed (successfully or not).
     pub loaded: bool,
@@ -42,11 +45,13 @@ pub struct DiscoveryStatus {
 
 /// Every error the backend answers with: `{"error": {...}}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiErrorBody {
     pub error: ApiErrorDetail,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiErrorDetail {
     /// Machine-readable kind: `invalid_input`, `unknown_product`, `forbidden`, `dashboard_refused`,
     /// `dashboard_unreachable`, `dashboard_timeout`, `dashboard_bad_response`, `not_found`, `internal`.
@@ -62,14 +67,22 @@ pub struct ApiErrorDetail {
 
 /// `POST /api/products/{p}/rebalance/preview`: the plan the dashboard computed, grouped for people.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RebalancePreview {
+    /// Slot id (as a string) -> target group id, exactly as the dashboard computed it.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub plan: crate::types::RebalancePlan,
+    /// The plan grouped by target group, with codis-fe's `group-[g] <== [b,e],...` text.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub groups: Vec<crate::derive::RebalanceGroupPlan>,
 }
 
 /// `POST /api/products/{p}/rebalance/apply`: the plan the operator saw. The backend runs it only if
 /// the dashboard still computes the same plan (codis-fe's preview and run could differ, spec 7.11).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RebalanceApply {
+    /// The plan from the preview, sent back unchanged.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub plan: crate::types::RebalancePlan,
 }

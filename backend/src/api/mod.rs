@@ -2,6 +2,7 @@
 
 mod actions;
 mod forward;
+mod openapi;
 mod products;
 mod reads;
 
@@ -24,6 +25,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/list", get(products::list))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(products::readyz))
+        .route("/api/openapi.json", get(openapi::document))
         .route("/api/products", get(products::products))
         .route("/api/products/{product}/overview", get(reads::overview))
         .route("/api/products/{product}/stats", get(reads::stats))

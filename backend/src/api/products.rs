@@ -9,6 +9,7 @@ use crate::state::AppState;
 
 /// `GET /list`, codis-fe compatible: product names sorted ascending; `[]` (not codis-fe's `null`)
 /// when there are none, with a JSON content type.
+#[utoipa::path(get, path = "/list", tag = "codis-fe", responses((status = 200, description = "Product names, sorted; [] when none (codis-fe compatible)", body = Vec<String>)))]
 pub async fn list(State(app): State<Arc<AppState>>) -> Json<Vec<String>> {
     let mut names: Vec<String> = app
         .registry
@@ -22,11 +23,13 @@ pub async fn list(State(app): State<Arc<AppState>>) -> Json<Vec<String>> {
 }
 
 /// `GET /api/products`: every product with its dashboard, reachability and last contact.
+#[utoipa::path(get, path = "/api/products", tag = "products", responses((status = 200, description = "Every discovered product with its dashboard, reachability and last contact", body = ProductsReply)))]
 pub async fn products(State(app): State<Arc<AppState>>) -> Json<ProductsReply> {
     Json(app.registry.snapshot())
 }
 
 /// `GET /readyz`: 200 once discovery has loaded, 503 before.
+#[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, description = "Discovery has loaded"), (status = 503, description = "Not yet")))]
 pub async fn readyz(State(app): State<Arc<AppState>>) -> (StatusCode, &'static str) {
     if app.registry.is_loaded() {
         (StatusCode::OK, "ready")

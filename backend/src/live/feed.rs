@@ -25,6 +25,7 @@ use codis_model::GroupId;
 use serde::Serialize;
 use tokio::sync::{broadcast, watch, Notify};
 
+use super::gzip::{self, Chain, GzFrame};
 use super::history;
 use super::LiveConfig;
 
@@ -34,6 +35,9 @@ pub struct Frame {
     /// The event id: the view's sequence number when the event was made.
     pub seq: u64,
     pub bytes: Bytes,
+    /// The same event compressed for gzip subscribers (see [`gzip`]): only `solo` for frames that
+    /// are not broadcast (snapshots, resumes), also `chained` for broadcast ones.
+    pub gz: GzFrame,
 }
 
 impl Frame {
@@ -51,8 +55,22 @@ impl Frame {
         Frame {
             seq,
             bytes: Bytes::from(s),
+            gz: GzFrame::default(),
         }
     }
+
+    /// This frame with its bytes compressed alone (a frame that is not broadcast).
+    fn compressed_alone(mut self) -> Frame {
+        self.gz.solo = gzip::solo(&self.bytes);
+        self
+    }
+}
+
+/// A snapshot frame and its gzip form (compressed alone).
+#[derive(Clone, Debug)]
+pub struct Snap {
+    pub plain: Bytes,
+    pub gz: Bytes,
 }
 
 /// Serialises exactly like [`LiveView`] but borrows the view and takes the history separately,
@@ -88,9 +106,10 @@ fn snapshot_json(view: &LiveView, history: &History) -> String {
 /// What a new subscriber is sent first.
 pub enum Start {
     /// The whole view.
-    Snapshot(Bytes),
-    /// Only the updates after its `Last-Event-ID`, then the current status.
-    Resume(Vec<Bytes>),
+    Snapshot(Snap),
+    /// Only the updates after its `Last-Event-ID`, then the current status (the last frame,
+    /// whose `gz.solo` is set; subscribers send the `solo` form of every frame of a resume).
+    Resume(Vec<Arc<Frame>>),
 }
 
 struct FeedState {
@@ -102,7 +121,7 @@ struct FeedState {
     /// The most recent update frames, oldest first.
     replay: VecDeque<Arc<Frame>>,
     /// The snapshot frame of `version`, built on demand and shared until the next change.
-    snapshot: Option<(u64, Bytes)>,
+    snapshot: Option<(u64, Snap)>,
     subscribers: usize,
     /// A poller task is running for this feed.
     running: bool,
@@ -115,6 +134,10 @@ pub struct Feed {
     pub product: String,
     tx: broadcast::Sender<Arc<Frame>>,
     state: Mutex<FeedState>,
+    /// The chained gzip compressor of the broadcast frames. Held from compressing a frame until
+    /// it is sent, so frames are compressed in the order they are broadcast (locked before
+    /// `state` when both are held).
+    chain: Mutex<Chain>,
     /// Wakes the poller when the last subscriber leaves, so it schedules its stop.
     pub(crate) wake: Notify,
     /// `true` while the current poller run has had no outcome yet.
@@ -127,6 +150,8 @@ pub struct Feed {
     pub poll_errors: AtomicU64,
     /// Subscribers resynchronised with a snapshot because they fell behind.
     pub lagged: AtomicU64,
+    /// gzip subscribers switched to the shared, chained frames (see [`gzip`]).
+    pub gzip_joins: AtomicU64,
 }
 
 impl Feed {
@@ -149,18 +174,26 @@ impl Feed {
                 running: false,
                 idle_since: None,
             }),
+            chain: Mutex::new(Chain::new(config.gzip_join_every)),
             wake: Notify::new(),
             awaiting_first: watch::Sender::new(false),
             builder: tokio::sync::Mutex::new(()),
             polls: AtomicU64::new(0),
             poll_errors: AtomicU64::new(0),
             lagged: AtomicU64::new(0),
+            gzip_joins: AtomicU64::new(0),
         }
     }
 
     fn lock(&self) -> MutexGuard<'_, FeedState> {
         // A panic while holding the lock leaves consistent data (every write is a whole swap).
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn chain_lock(&self) -> MutexGuard<'_, Chain> {
+        // Compression does not panic; the compressor holds no invariant a panic could break
+        // that the broadcast order depends on.
+        self.chain.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The current view (history not included).
@@ -260,9 +293,15 @@ impl Feed {
         new.history = History::default();
         let update = LiveUpdate::between(&old, &new);
         let json = serde_json::to_string(&update).unwrap_or_else(|_| "{}".into());
-        let frame = Arc::new(Frame::new(EVENT_UPDATE, new.seq, &json));
-        let status = (old.status.state != new.status.state)
-            .then(|| Arc::new(status_frame(new.seq, &new.status)));
+        let mut chain = self.chain_lock();
+        let mut frame = Frame::new(EVENT_UPDATE, new.seq, &json);
+        frame.gz = chain.frame(&frame.bytes);
+        let frame = Arc::new(frame);
+        let status = (old.status.state != new.status.state).then(|| {
+            let mut f = status_frame(new.seq, &new.status);
+            f.gz = chain.frame(&f.bytes);
+            Arc::new(f)
+        });
         let mut st = self.lock();
         st.history
             .record(&update.history, config.step_ms(), config.keep());
@@ -284,7 +323,10 @@ impl Feed {
         let old = self.view();
         let mut v = (*old).clone();
         v.status = status;
-        let frame = Arc::new(status_frame(v.seq, &v.status));
+        let mut chain = self.chain_lock();
+        let mut frame = status_frame(v.seq, &v.status);
+        frame.gz = chain.frame(&frame.bytes);
+        let frame = Arc::new(frame);
         let mut st = self.lock();
         st.view = Arc::new(v);
         st.version += 1;
@@ -307,14 +349,13 @@ impl Feed {
                 && last <= seq
                 && (last == seq || st.replay.front().is_some_and(|f| f.seq <= last + 1));
             if resumable {
-                let mut frames: Vec<Bytes> = st
-                    .replay
-                    .iter()
-                    .filter(|f| f.seq > last)
-                    .map(|f| f.bytes.clone())
-                    .collect();
-                frames.push(status_frame(seq, &st.view.status).bytes);
-                return (self.tx.subscribe(), Start::Resume(frames));
+                let mut frames: Vec<Arc<Frame>> =
+                    st.replay.iter().filter(|f| f.seq > last).cloned().collect();
+                let status = status_frame(seq, &st.view.status);
+                let rx = self.tx.subscribe();
+                drop(st);
+                frames.push(Arc::new(status.compressed_alone()));
+                return (rx, Start::Resume(frames));
             }
         }
         let (rx, bytes) = self.snapshot().await;
@@ -325,7 +366,7 @@ impl Feed {
     ///
     /// The frame is built once per view version, by one task, and shared: 10,000 browsers
     /// connecting at once cost one encoding.
-    pub async fn snapshot(&self) -> (broadcast::Receiver<Arc<Frame>>, Bytes) {
+    pub async fn snapshot(&self) -> (broadcast::Receiver<Arc<Frame>>, Snap) {
         {
             let st = self.lock();
             if let Some((v, bytes)) = &st.snapshot {
@@ -351,12 +392,16 @@ impl Feed {
             )
         };
         let json = snapshot_json(&view, &history);
-        let bytes = Frame::new(EVENT_SNAPSHOT, view.seq, &json).bytes;
+        let frame = Frame::new(EVENT_SNAPSHOT, view.seq, &json).compressed_alone();
+        let snap = Snap {
+            plain: frame.bytes,
+            gz: frame.gz.solo,
+        };
         let mut st = self.lock();
         if st.snapshot.as_ref().is_none_or(|(v, _)| *v < version) {
-            st.snapshot = Some((version, bytes.clone()));
+            st.snapshot = Some((version, snap.clone()));
         }
-        (rx, bytes)
+        (rx, snap)
     }
 
     /// The whole history (tests and diagnostics).

@@ -7,7 +7,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -15,8 +15,8 @@ use futures::Stream;
 use tokio::sync::{broadcast, watch};
 
 use super::cmds::CmdsCache;
-use super::feed::{Feed, Frame, Start};
-use super::{poller, LiveConfig};
+use super::feed::{Feed, Frame, Snap, Start};
+use super::{gzip, poller, LiveConfig};
 use crate::dashboard::DashboardClient;
 use crate::registry::Registry;
 
@@ -26,6 +26,17 @@ const RETRY: &[u8] = b"retry: 2000\n\n";
 
 /// An SSE comment: keeps proxies and load balancers from closing an idle stream.
 const KEEPALIVE: &[u8] = b": keep-alive\n\n";
+
+static RETRY_GZ: OnceLock<Bytes> = OnceLock::new();
+static KEEPALIVE_GZ: OnceLock<Bytes> = OnceLock::new();
+
+/// The body encoding of a stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    Identity,
+    /// `Content-Encoding: gzip` (see [`gzip`]).
+    Gzip,
+}
 
 pub struct Hub {
     pub(crate) registry: Arc<Registry>,
@@ -37,6 +48,8 @@ pub struct Hub {
     shutdown: watch::Sender<bool>,
     /// Every subscription ever made (counter for `/metrics`).
     pub subscriptions_total: AtomicU64,
+    /// Of which gzip streams.
+    pub gzip_subscriptions_total: AtomicU64,
     /// Per-command proxy stats, read on demand.
     pub cmds: CmdsCache,
 }
@@ -50,6 +63,7 @@ impl Hub {
             feeds: Mutex::new(HashMap::new()),
             shutdown: watch::Sender::new(false),
             subscriptions_total: AtomicU64::new(0),
+            gzip_subscriptions_total: AtomicU64::new(0),
             cmds: CmdsCache::default(),
         })
     }
@@ -82,6 +96,17 @@ impl Hub {
         product: &str,
         last_event_id: Option<u64>,
     ) -> Subscription {
+        self.subscribe_encoded(product, last_event_id, Encoding::Identity)
+            .await
+    }
+
+    /// [`subscribe`](Self::subscribe), with the frames in `encoding`.
+    pub async fn subscribe_encoded(
+        self: &Arc<Self>,
+        product: &str,
+        last_event_id: Option<u64>,
+        encoding: Encoding,
+    ) -> Subscription {
         let feed = {
             let mut feeds = self.feeds_lock();
             feeds
@@ -98,17 +123,35 @@ impl Hub {
         // A cold product: give the first poll a moment, so the first event normally has data.
         feed.wait_first(self.config.first_sample_wait).await;
         let (rx, start) = feed.start(last_event_id).await;
-        let mut pending = VecDeque::with_capacity(4);
-        pending.push_back(Bytes::from_static(RETRY));
+        let gz = encoding == Encoding::Gzip;
+        if gz {
+            self.gzip_subscriptions_total
+                .fetch_add(1, Ordering::Relaxed);
+        }
+        let mut pending = VecDeque::with_capacity(3);
+        if gz {
+            pending.push_back(Bytes::from_static(gzip::HEADER));
+            pending.push_back(gzip::solo_static(&RETRY_GZ, RETRY));
+        } else {
+            pending.push_back(Bytes::from_static(RETRY));
+        }
         match start {
-            Start::Snapshot(b) => pending.push_back(b),
-            Start::Resume(frames) => pending.extend(frames),
+            Start::Snapshot(s) => pending.push_back(pick_snapshot(s, gz)),
+            Start::Resume(frames) => pending.extend(frames.iter().map(|f| {
+                if gz {
+                    f.gz.solo.clone()
+                } else {
+                    f.bytes.clone()
+                }
+            })),
         }
         Subscription {
             feed,
             rx,
             pending,
             shutdown: self.shutdown.subscribe(),
+            gzip: gz.then_some(Joined(false)),
+            resync: false,
             _guard: guard,
         }
     }
@@ -141,6 +184,18 @@ impl Drop for Guard {
     }
 }
 
+fn pick_snapshot(s: Snap, gz: bool) -> Bytes {
+    if gz {
+        s.gz
+    } else {
+        s.plain
+    }
+}
+
+/// A gzip subscriber receives the feed's chained frames (true) or frames compressed alone.
+#[derive(Clone, Copy, Debug)]
+struct Joined(bool);
+
 /// One browser's stream of events. Holds only a broadcast receiver and a few queued frames, so
 /// a slow browser costs bounded memory: once it is `buffer` events behind it is sent a fresh
 /// snapshot instead of what it missed.
@@ -149,6 +204,10 @@ pub struct Subscription {
     rx: broadcast::Receiver<Arc<Frame>>,
     pending: VecDeque<Bytes>,
     shutdown: watch::Receiver<bool>,
+    /// `Some` for a gzip stream.
+    gzip: Option<Joined>,
+    /// Fell behind: the next frame is a fresh snapshot.
+    resync: bool,
     _guard: Guard,
 }
 
@@ -158,6 +217,9 @@ impl Subscription {
         if let Some(b) = self.pending.pop_front() {
             return Some(b);
         }
+        if self.resync {
+            return self.resync().await;
+        }
         let shutdown = &mut self.shutdown;
         let received = tokio::select! {
             biased;
@@ -165,14 +227,66 @@ impl Subscription {
             r = self.rx.recv() => r,
         };
         match received {
-            Ok(frame) => Some(frame.bytes.clone()),
+            Ok(frame) => Some(match &mut self.gzip {
+                None => frame.bytes.clone(),
+                Some(Joined(joined)) => {
+                    // The chained frames are valid from a join point on, provided none is
+                    // missed (a lag or a keep-alive in between un-joins).
+                    if frame.gz.join && !*joined {
+                        *joined = true;
+                        self.feed.gzip_joins.fetch_add(1, Ordering::Relaxed);
+                    }
+                    if *joined {
+                        frame.gz.chained.clone()
+                    } else {
+                        frame.gz.solo.clone()
+                    }
+                }
+            }),
             Err(broadcast::error::RecvError::Lagged(_)) => {
                 self.feed.lagged.fetch_add(1, Ordering::Relaxed);
-                let (rx, snapshot) = self.feed.snapshot().await;
-                self.rx = rx;
-                Some(snapshot)
+                if let Some(j) = &mut self.gzip {
+                    j.0 = false;
+                }
+                // Recorded first: should this future be dropped while the snapshot is being
+                // built (a keep-alive timeout), the next call still resynchronises.
+                self.resync = true;
+                self.resync().await
             }
             Err(broadcast::error::RecvError::Closed) => None,
+        }
+    }
+
+    /// A fresh snapshot and a receiver of the events after it, for a subscriber that fell behind.
+    async fn resync(&mut self) -> Option<Bytes> {
+        let (rx, snapshot) = self.feed.snapshot().await;
+        self.rx = rx;
+        self.resync = false;
+        Some(pick_snapshot(snapshot, self.gzip.is_some()))
+    }
+
+    /// The next frame, or a keep-alive comment after `keepalive` of silence; `None` when the
+    /// server shuts down.
+    pub async fn next_or_keepalive(&mut self, keepalive: Duration) -> Option<Bytes> {
+        match tokio::time::timeout(keepalive, self.next()).await {
+            Ok(next) => next,
+            Err(_) => Some(match &mut self.gzip {
+                None => Bytes::from_static(KEEPALIVE),
+                Some(j) => {
+                    // Not part of the chained stream: wait for the next join point.
+                    j.0 = false;
+                    gzip::solo_static(&KEEPALIVE_GZ, KEEPALIVE)
+                }
+            }),
+        }
+    }
+
+    /// The body encoding of this stream.
+    pub fn encoding(&self) -> Encoding {
+        if self.gzip.is_some() {
+            Encoding::Gzip
+        } else {
+            Encoding::Identity
         }
     }
 
@@ -183,11 +297,7 @@ impl Subscription {
         keepalive: Duration,
     ) -> impl Stream<Item = Result<Bytes, Infallible>> + Send + 'static {
         futures::stream::unfold(self, move |mut sub| async move {
-            match tokio::time::timeout(keepalive, sub.next()).await {
-                Ok(Some(b)) => Some((Ok(b), sub)),
-                Ok(None) => None,
-                Err(_) => Some((Ok(Bytes::from_static(KEEPALIVE)), sub)),
-            }
+            sub.next_or_keepalive(keepalive).await.map(|b| (Ok(b), sub))
         })
     }
 }

@@ -231,6 +231,21 @@ pub fn render(hub: &Hub) -> String {
         Vec::new(),
         hub.subscriptions_total.load(Ordering::Relaxed) as f64,
     );
+    let mut gzip_subscriptions = Family::new(
+        "codis_fe_live_gzip_subscriptions_total",
+        "counter",
+        "Live event streams opened with Content-Encoding: gzip.",
+    );
+    gzip_subscriptions.add(
+        Vec::new(),
+        hub.gzip_subscriptions_total.load(Ordering::Relaxed) as f64,
+    );
+    let mut gzip_joins = Family::new(
+        "codis_fe_live_gzip_joins_total",
+        "counter",
+        "gzip streams switched to the feed's shared, chained frames (at a join point).",
+    );
+
     let now = now_ms();
 
     for feed in hub.feeds().into_iter().filter(|f| f.is_running()) {
@@ -239,6 +254,7 @@ pub fn render(hub: &Hub) -> String {
         polls.add(vec![p()], feed.polls.load(Ordering::Relaxed) as f64);
         poll_errors.add(vec![p()], feed.poll_errors.load(Ordering::Relaxed) as f64);
         resyncs.add(vec![p()], feed.lagged.load(Ordering::Relaxed) as f64);
+        gzip_joins.add(vec![p()], feed.gzip_joins.load(Ordering::Relaxed) as f64);
         let v = feed.view();
         up.add(vec![p()], b(v.status.state == LiveState::Live));
         if let Some(ok) = v.status.last_ok_ms {
@@ -327,6 +343,8 @@ pub fn render(hub: &Hub) -> String {
         &pending,
         &subscribers,
         &subscriptions,
+        &gzip_subscriptions,
+        &gzip_joins,
         &polls,
         &poll_errors,
         &resyncs,

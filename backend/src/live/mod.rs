@@ -13,11 +13,16 @@
 //! * [`poller`]: the poll loop (timeouts, backoff, staleness, the `/topom` refresh);
 //! * [`history`]: how chart history is downsampled for snapshots;
 //! * [`sse`]: `GET /api/products/{product}/events`;
+//! * [`gzip`]: the stream's gzip encoding, compressed once per feed;
+//! * [`conn`]: the same stream served on a bare HTTP/1.1 connection, without hyper or the
+//!   router's layers (a few KiB per subscriber instead of ~50);
 //! * [`cmds`]: `GET /api/products/{product}/proxies/{token}/cmds` (per-command stats on demand);
 //! * [`metrics`]: `GET /metrics` in the Prometheus text format.
 
 pub mod cmds;
+pub mod conn;
 pub mod feed;
+pub mod gzip;
 pub mod history;
 pub mod hub;
 pub mod metrics;
@@ -26,7 +31,7 @@ pub mod sse;
 
 use std::time::Duration;
 
-pub use hub::{Hub, Subscription};
+pub use hub::{Encoding, Hub, Subscription};
 
 use crate::config::Args;
 
@@ -60,6 +65,11 @@ pub struct LiveConfig {
     pub stale_after: Duration,
     /// Ceiling of the backoff between polls of a failing dashboard.
     pub backoff_cap: Duration,
+    /// gzip streams: the feed's chained compressor is reset every this many broadcast frames,
+    /// the points where a new subscriber switches from frames compressed alone to the shared,
+    /// chained ones (see [`gzip`]). Larger saves bytes in the long run (a reset costs one frame
+    /// compressed alone), smaller lets newcomers reach the cheap frames sooner.
+    pub gzip_join_every: u32,
 }
 
 impl Default for LiveConfig {
@@ -76,6 +86,7 @@ impl Default for LiveConfig {
             first_sample_wait: Duration::from_secs(2),
             stale_after: Duration::from_secs(10),
             backoff_cap: Duration::from_secs(15),
+            gzip_join_every: 30,
         }
     }
 }

@@ -2,7 +2,11 @@
 //!
 //! One stream per tab carries everything: a `snapshot` first (or, for a browser reconnecting with
 //! `Last-Event-ID`, only what it missed), then `update` and `status` events. The frames are the
-//! feed's shared bytes, written as they are: nothing is encoded per subscriber.
+//! feed's shared bytes, written as they are: nothing is encoded per subscriber, also when the
+//! stream is gzip-compressed (see [`gzip`](super::gzip)).
+//!
+//! This handler serves the stream through the router (with its layers). `codis-fe` itself
+//! serves it on a bare connection instead (see [`conn`](super::conn)); both send the same bytes.
 
 use std::sync::Arc;
 
@@ -13,6 +17,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
+use super::Encoding;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -24,18 +29,55 @@ pub async fn events(
 ) -> Result<Response, ApiError> {
     app.dashboard_of(&product)?;
     let last_event_id = last_event_id(&headers);
-    let sub = app.live.subscribe(&product, last_event_id).await;
+    let sub = app
+        .live
+        .subscribe_encoded(&product, last_event_id, encoding(&headers))
+        .await;
+    let gzip = sub.encoding() == Encoding::Gzip;
     let body = Body::from_stream(sub.into_stream(app.live.config.keepalive));
     let mut resp = body.into_response();
     let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    // nginx would otherwise buffer the stream and deliver events in bursts.
-    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    for (name, value) in stream_headers(gzip) {
+        h.insert(*name, HeaderValue::from_static(value));
+    }
     Ok(resp)
+}
+
+/// The response headers of an event stream (besides CORS and framing).
+pub fn stream_headers(gzip: bool) -> &'static [(&'static str, &'static str)] {
+    const PLAIN: &[(&str, &str)] = &[
+        ("content-type", "text/event-stream"),
+        ("cache-control", "no-cache"),
+        // nginx would otherwise buffer the stream and deliver events in bursts.
+        ("x-accel-buffering", "no"),
+        ("vary", "accept-encoding"),
+    ];
+    const GZIP: &[(&str, &str)] = &[
+        ("content-type", "text/event-stream"),
+        ("cache-control", "no-cache"),
+        ("x-accel-buffering", "no"),
+        ("vary", "accept-encoding"),
+        ("content-encoding", "gzip"),
+    ];
+    if gzip {
+        GZIP
+    } else {
+        PLAIN
+    }
+}
+
+/// gzip when the browser accepts it (every browser does; see [`gzip`](super::gzip)).
+fn encoding(headers: &HeaderMap) -> Encoding {
+    let gzip = headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(super::gzip::accepts_gzip);
+    if gzip {
+        Encoding::Gzip
+    } else {
+        Encoding::Identity
+    }
 }
 
 /// The `Last-Event-ID` a reconnecting EventSource sends (our ids are sequence numbers); anything
@@ -44,7 +86,12 @@ fn last_event_id(headers: &HeaderMap) -> Option<u64> {
     headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
-        .and_then(|s| s.trim().parse().ok())
+        .and_then(parse_last_event_id)
+}
+
+/// A `Last-Event-ID` value as our event id.
+pub fn parse_last_event_id(value: &str) -> Option<u64> {
+    value.trim().parse().ok()
 }
 
 #[cfg(test)]
