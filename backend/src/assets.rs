@@ -26,6 +26,38 @@ pub fn router(dir: &Path) -> Router {
         .layer(middleware::from_fn(cache_control))
 }
 
+/// The CSP sources (`'sha256-…'`) of the inline scripts of `dir/index.html`: Trunk's module
+/// script that loads the WASM is inline, and its text changes with every build.
+pub fn inline_script_hashes(dir: &Path) -> Result<Vec<String>, String> {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let index = dir.join("index.html");
+    let html = std::fs::read_to_string(&index)
+        .map_err(|e| format!("--assets-dir: {}: {e}", index.display()))?;
+    let mut hashes = Vec::new();
+    let mut rest = html.as_str();
+    while let Some(start) = rest.find("<script") {
+        rest = &rest[start..];
+        let Some(open_end) = rest.find('>') else {
+            break;
+        };
+        let tag = &rest[..open_end];
+        let body = &rest[open_end + 1..];
+        let Some(close) = body.find("</script>") else {
+            break;
+        };
+        if !tag.contains("src=") {
+            let digest = sha2::Sha256::digest(&body.as_bytes()[..close]);
+            hashes.push(format!(
+                "'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            ));
+        }
+        rest = &body[close..];
+    }
+    Ok(hashes)
+}
+
 /// `index.html` must be revalidated on every load so a new deploy is picked up; Trunk's hashed files never change.
 async fn cache_control(req: Request<axum::body::Body>, next: Next) -> Response {
     let hashed = is_hashed_asset(req.uri().path());
@@ -40,13 +72,15 @@ async fn cache_control(req: Request<axum::body::Body>, next: Next) -> Response {
     resp
 }
 
-/// Trunk names its outputs `name-<16 hex>.ext`, and the wasm `name-<16 hex>_bg.wasm`.
+/// Trunk names its outputs `name-<hash>.ext`, and the wasm `name-<hash>_bg.wasm`, where the hash
+/// is a 64-bit number in hex written without leading zeros (so usually, not always, 16 digits).
 fn is_hashed_asset(path: &str) -> bool {
     let file = path.rsplit('/').next().unwrap_or("");
     let stem = file.split('.').next().unwrap_or("");
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    stem.rsplit_once('-')
-        .is_some_and(|(_, hash)| hash.len() >= 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+    stem.rsplit_once('-').is_some_and(|(_, hash)| {
+        (8..=16).contains(&hash.len()) && hash.bytes().all(|b| b.is_ascii_hexdigit())
+    })
 }
 
 /// Checks that `dir` holds a built console, so a wrong `--assets-dir` fails at start-up with a clear message.
@@ -64,13 +98,34 @@ pub fn check_dir(dir: &Path) -> Result<PathBuf, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::is_hashed_asset;
+    use super::{inline_script_hashes, is_hashed_asset};
+
+    #[test]
+    fn inline_scripts_are_hashed_and_external_ones_are_not() {
+        let dir = std::env::temp_dir().join(format!("codis-fe-csp-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(
+            dir.join("index.html"),
+            "<html><head><script src=\"/a.js\"></script><script type=\"module\">alert(1)</script></head></html>",
+        )
+        .expect("write");
+        let hashes = inline_script_hashes(&dir).expect("read");
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(
+            hashes,
+            ["'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='"]
+        );
+    }
 
     #[test]
     fn trunk_hashed_files_are_cached_forever_and_index_is_not() {
         assert!(is_hashed_asset("/codis-console-4f1c2b3a4d5e6f70_bg.wasm"));
         assert!(is_hashed_asset("/codis-console-4f1c2b3a4d5e6f70.js"));
         assert!(is_hashed_asset("/main-0123456789abcdef.css"));
+        assert!(
+            is_hashed_asset("/codis-console-b3abc287d3da929_bg.wasm"),
+            "a hash with a leading zero dropped"
+        );
         assert!(!is_hashed_asset("/index.html"));
         assert!(!is_hashed_asset("/"));
     }

@@ -13,7 +13,8 @@ use crate::discovery::{Source, SourceFlags};
 #[command(
     name = "codis-fe",
     about = "The Codis web console: a drop-in replacement for codis-fe",
-    long_about = None
+    long_about = None,
+    after_help = "`codis-fe passwd` reads a password on standard input and prints its argon2id hash for the --users file."
 )]
 pub struct Args {
     /// Address to listen on.
@@ -107,6 +108,39 @@ pub struct Args {
     #[arg(long, env = "CODIS_FE_HISTORY", default_value = "3600", value_parser = parse_history)]
     pub history: Duration,
 
+    /// Refuse every action (console API and `?forward=`) with 403; reads keep working.
+    #[arg(long, env = "CODIS_FE_READ_ONLY")]
+    pub read_only: bool,
+
+    /// Append one JSON line per action attempt (allowed or refused) to this file, flushed before
+    /// the response is sent.
+    #[arg(long, env = "CODIS_FE_AUDIT_LOG")]
+    pub audit_log: Option<PathBuf>,
+
+    /// Serve without sign-in on a non-loopback `--listen` address (user authentication is not
+    /// built yet, so any non-loopback address needs this).
+    #[arg(long, env = "CODIS_FE_INSECURE_NO_AUTH")]
+    pub insecure_no_auth: bool,
+
+    /// Local users: a JSON array of {"user", "hash" (argon2id PHC string, see `codis-fe passwd`),
+    /// "role" (viewer, operator or admin)}. With it, every read and action needs sign-in.
+    #[arg(long, env = "CODIS_FE_USERS")]
+    pub users: Option<PathBuf>,
+
+    /// Key signing the session cookies (at least 32 bytes), shared by the replicas behind one
+    /// address; without it a random key per process (a restart signs everyone out).
+    #[arg(long, env = "CODIS_FE_SESSION_KEY_FILE", requires = "users")]
+    pub session_key_file: Option<PathBuf>,
+
+    /// How long a sign-in lasts, in seconds.
+    #[arg(long, env = "CODIS_FE_SESSION_TTL", default_value = "28800", value_parser = clap::value_parser!(u64).range(1..))]
+    pub session_ttl: u64,
+
+    /// Most connections served at once (each open console tab holds one event stream); further
+    /// connections wait in the listen backlog until one closes.
+    #[arg(long, env = "CODIS_FE_MAX_CONNECTIONS", default_value = "16384", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+
     /// Live stats: how long a poller keeps running after its last subscriber left, in seconds
     /// (a reload finds it warm). Hidden: tests shorten it.
     #[arg(long, env = "CODIS_FE_LIVE_LINGER", default_value = "20", value_parser = parse_secs, hide = true)]
@@ -196,6 +230,20 @@ impl Args {
     }
 }
 
+impl Args {
+    /// Without authentication the console may only listen on loopback, unless
+    /// `--insecure-no-auth` says otherwise (spec 7.1).
+    pub fn check_auth(&self) -> Result<(), String> {
+        if self.listen.ip().is_loopback() || self.insecure_no_auth || self.users.is_some() {
+            return Ok(());
+        }
+        Err(format!(
+            "--listen {} is not a loopback address and no sign-in is configured: give --users (CODIS_FE_USERS), listen on 127.0.0.1, or pass --insecure-no-auth (CODIS_FE_INSECURE_NO_AUTH) to serve every action without sign-in",
+            self.listen
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,5 +293,28 @@ mod tests {
             both.discovery_source(),
             Ok(Some(Source::Etcd { .. }))
         ));
+    }
+
+    #[test]
+    fn no_auth_only_on_loopback_unless_insecure_no_auth() {
+        assert!(parse(&["--demo"]).expect("parses").check_auth().is_ok());
+        assert!(parse(&["--demo", "--listen=[::1]:9090"])
+            .expect("parses")
+            .check_auth()
+            .is_ok());
+        let err = parse(&["--demo", "--listen=0.0.0.0:9090"])
+            .expect("parses")
+            .check_auth()
+            .expect_err("refused");
+        assert!(
+            err.contains("--listen") && err.contains("--insecure-no-auth"),
+            "{err}"
+        );
+        assert!(
+            parse(&["--demo", "--listen=0.0.0.0:9090", "--insecure-no-auth"])
+                .expect("parses")
+                .check_auth()
+                .is_ok()
+        );
     }
 }

@@ -24,10 +24,15 @@ pub enum CallError {
 /// Connect timeout: a dead host fails fast, whatever the total timeout is.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// Largest dashboard answer read (a big cluster's stats are a few MiB): a dashboard, or whatever
+/// answers at its address, cannot make codis-fe buffer without bound.
+pub const MAX_RESPONSE_BODY: usize = 32 * 1024 * 1024;
+
 #[derive(Clone)]
 pub struct DashboardClient {
     http: reqwest::Client,
     timeout: Duration,
+    max_body: usize,
 }
 
 impl DashboardClient {
@@ -38,7 +43,17 @@ impl DashboardClient {
             .no_proxy()
             .build()
             .unwrap_or_default();
-        DashboardClient { http, timeout }
+        DashboardClient {
+            http,
+            timeout,
+            max_body: MAX_RESPONSE_BODY,
+        }
+    }
+
+    /// The same client with another answer size limit (tests).
+    pub fn with_max_body(mut self, max_body: usize) -> DashboardClient {
+        self.max_body = max_body;
+        self
     }
 
     /// `GET http://{addr}{path}` decoded as `T`.
@@ -79,7 +94,7 @@ impl DashboardClient {
             .await
             .map_err(|e| transport_error(addr, &e))?;
         let status = resp.status();
-        let body = resp.bytes().await.map_err(|e| transport_error(addr, &e))?;
+        let body = self.read_body(resp, &method, addr, path).await?;
         if status == StatusCode::OK {
             return Ok(body);
         }
@@ -107,6 +122,39 @@ impl DashboardClient {
                 format!(": {snippet}")
             }
         )))
+    }
+}
+
+impl DashboardClient {
+    /// The answer's body, read in chunks and refused past `max_body`.
+    async fn read_body(
+        &self,
+        mut resp: reqwest::Response,
+        method: &Method,
+        addr: &str,
+        path: &str,
+    ) -> Result<axum::body::Bytes, CallError> {
+        let too_big = || {
+            CallError::BadResponse(format!(
+                "the dashboard at {addr} answered {method} {} with more than {} bytes",
+                redact_path(path),
+                self.max_body
+            ))
+        };
+        if resp
+            .content_length()
+            .is_some_and(|n| n > self.max_body as u64)
+        {
+            return Err(too_big());
+        }
+        let mut body = bytes::BytesMut::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| transport_error(addr, &e))? {
+            if body.len() + chunk.len() > self.max_body {
+                return Err(too_big());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
     }
 }
 
@@ -141,4 +189,51 @@ pub fn redact_path(path: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A one-shot HTTP server answering `body`, with or without a Content-Length.
+    async fn serve_once(body: Vec<u8>, content_length: bool) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf).await;
+            let head = if content_length {
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                )
+            } else {
+                "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n".to_string()
+            };
+            let _ = s.write_all(head.as_bytes()).await;
+            let _ = s.write_all(&body).await;
+        });
+        addr
+    }
+
+    #[tokio::test]
+    async fn an_answer_past_the_size_limit_is_a_bad_response() {
+        for content_length in [true, false] {
+            let client = DashboardClient::new(Duration::from_secs(5)).with_max_body(1000);
+            let addr = serve_once(vec![b' '; 5000], content_length).await;
+            let err = client
+                .get::<serde_json::Value>(&addr, "/topom")
+                .await
+                .expect_err("too big");
+            assert!(
+                matches!(&err, CallError::BadResponse(m) if m.contains("more than 1000 bytes")),
+                "{err:?}"
+            );
+            let addr = serve_once(b"{\"ok\":1}".to_vec(), content_length).await;
+            let v: serde_json::Value = client.get(&addr, "/topom").await.expect("small is fine");
+            assert_eq!(v["ok"], 1);
+        }
+    }
 }

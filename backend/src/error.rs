@@ -23,7 +23,11 @@ pub enum ApiError {
     #[error("no product named {0:?} is known (see GET /api/products)")]
     UnknownProduct(String),
     #[error("{0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
     Forbidden(String),
+    #[error("{0}")]
+    RateLimited(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -33,13 +37,15 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    fn status_and_kind(&self) -> (StatusCode, &'static str) {
+    pub(crate) fn status_and_kind(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::Invalid(_) | ApiError::BadRequest(_) => {
                 (StatusCode::BAD_REQUEST, "invalid_input")
             }
             ApiError::UnknownProduct(_) => (StatusCode::NOT_FOUND, "unknown_product"),
+            ApiError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             // The dashboard understood and refused (state or precondition): a conflict with the

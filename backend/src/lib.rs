@@ -14,5 +14,7 @@ pub mod error;
 pub mod live;
 pub mod logging;
 pub mod registry;
+pub mod security;
 pub mod server;
+pub mod session;
 pub mod state;

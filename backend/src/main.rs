@@ -7,6 +7,9 @@ use clap::{error::ErrorKind, Parser};
 use codis_fe::{config::Args, server};
 
 fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("passwd") {
+        return passwd();
+    }
     let args = match Args::try_parse() {
         Ok(args) => args,
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
@@ -50,6 +53,34 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("codis-fe: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `codis-fe passwd`: reads a password (one line on standard input) and prints its argon2id hash
+/// for the `--users` file.
+fn passwd() -> ExitCode {
+    let mut line = String::new();
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        eprintln!("codis-fe passwd: type the password and press Enter (it is echoed)");
+    }
+    if let Err(e) = std::io::stdin().read_line(&mut line) {
+        eprintln!("codis-fe passwd: {e}");
+        return ExitCode::FAILURE;
+    }
+    let password = line.trim_end_matches(['\r', '\n']);
+    if password.is_empty() {
+        eprintln!("codis-fe passwd: the password is empty");
+        return ExitCode::from(2);
+    }
+    match codis_fe::security::hash_password(password) {
+        Ok(hash) => {
+            println!("{hash}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("codis-fe passwd: {e}");
             ExitCode::FAILURE
         }
     }

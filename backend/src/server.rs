@@ -9,7 +9,9 @@ use axum::{
 use tokio::net::TcpListener;
 use tower_http::{
     cors::{AllowOrigin, CorsLayer},
+    limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    set_header::SetResponseHeaderLayer,
     trace::TraceLayer,
 };
 
@@ -25,6 +27,8 @@ pub struct Server {
     /// The origins allowed by `--cors-origins`, for the event streams [`serve`] answers itself.
     pub cors_origins: Arc<[HeaderValue]>,
     pub demo: Option<demo::DemoCluster>,
+    /// `--max-connections`: connections served at once by [`serve`].
+    pub max_connections: usize,
     _refresh: tokio::task::JoinHandle<()>,
 }
 
@@ -38,6 +42,12 @@ impl Drop for Server {
 /// the API, the `?forward=` compatibility layer and the console's assets. Discovery has run once
 /// when this returns, so the first page load already lists products.
 pub async fn build(args: &Args) -> Result<Server, String> {
+    args.check_auth()?;
+    let security = crate::security::Security::from_args(args)?;
+    let audit = match &args.audit_log {
+        Some(path) => Some(crate::security::AuditLog::open(path).await?),
+        None => None,
+    };
     let source = args.discovery_source()?;
     let client = DashboardClient::new(args.dashboard_timeout);
     let registry = Registry::new(source, client.clone());
@@ -61,11 +71,15 @@ pub async fn build(args: &Args) -> Result<Server, String> {
         registry,
         client,
         live,
+        security,
+        audit,
     });
 
     let mut app = api::router();
+    let mut script_hashes = Vec::new();
     if let Some(dir) = &args.assets_dir {
         let dir = assets::check_dir(dir)?;
+        script_hashes = assets::inline_script_hashes(&dir)?;
         app = app.fallback_service(assets::router(&dir));
     }
     let request_id = HeaderName::from_static("x-request-id");
@@ -75,8 +89,14 @@ pub async fn build(args: &Args) -> Result<Server, String> {
             state.clone(),
             api::forward_layer,
         ))
+        // Outside `?forward=`, so forwarded requests need a session too.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::security::require_session,
+        ))
         .with_state(state.clone())
         .layer(cors(&cors_origins))
+        .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
@@ -89,13 +109,59 @@ pub async fn build(args: &Args) -> Result<Server, String> {
             }),
         )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
+    let app = security_headers(app, &content_security_policy(&script_hashes))?;
     Ok(Server {
         app,
         state,
         cors_origins: cors_origins.into(),
         demo,
+        max_connections: args.max_connections as usize,
         _refresh: refresh,
     })
+}
+
+/// Time allowed for a request head on a connection served by hyper.
+pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Largest request body accepted (actions are a few hundred bytes; a rebalance plan of all 1024
+/// slots is ~20 KiB): 413 past it.
+pub const MAX_REQUEST_BODY: usize = 64 * 1024;
+
+/// The console's Content-Security-Policy: its own scripts (and Trunk's inline module script, by
+/// hash: `script_hashes`) and the WASM module only, inline styles (Trunk inlines the CSS into
+/// index.html and the components set `style` attributes), API calls and event streams to the same
+/// origin, no plugins, no framing (clickjacking), no `<base>` tricks.
+pub fn content_security_policy(script_hashes: &[String]) -> String {
+    let mut script_src = String::from("'self' 'wasm-unsafe-eval'");
+    for h in script_hashes {
+        script_src.push(' ');
+        script_src.push_str(h);
+    }
+    format!(
+        "default-src 'self'; script-src {script_src}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    )
+}
+
+/// Security headers on every response of the router (set only when a handler did not).
+fn security_headers(app: Router, csp: &str) -> Result<Router, String> {
+    use axum::http::header;
+    let csp = HeaderValue::from_str(csp).map_err(|e| format!("Content-Security-Policy: {e}"))?;
+    Ok([
+        (header::CONTENT_SECURITY_POLICY, csp),
+        (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+        (
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ),
+        (
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ),
+    ]
+    .into_iter()
+    .fold(app, |app, (name, value)| {
+        app.layer(SetResponseHeaderLayer::if_not_present(name, value))
+    }))
 }
 
 /// The origins of `--cors-origins`, checked.
@@ -133,8 +199,18 @@ where
     // Every connection task holds a clone; the drain is over when all are dropped.
     let (alive_tx, mut alive_rx) = tokio::sync::mpsc::channel::<()>(1);
     let mut shutdown = std::pin::pin!(shutdown);
+    // `--max-connections`: a permit per connection, released when its task ends; while none is
+    // free, new connections wait in the kernel's backlog.
+    let permits = Arc::new(tokio::sync::Semaphore::new(server.max_connections));
     loop {
-        let (stream, _peer) = tokio::select! {
+        let permit = tokio::select! {
+            p = permits.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            _ = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
             r = listener.accept() => match r {
                 Ok(c) => c,
                 Err(e) => {
@@ -153,6 +229,7 @@ where
         let alive = alive_tx.clone();
         tokio::spawn(async move {
             let _alive = alive;
+            let _permit = permit;
             let io = match accept(stream, &state, &cors).await {
                 Accepted::Events(events) => return events.run(state).await,
                 Accepted::Other(io) => io,
@@ -161,8 +238,21 @@ where
             drop((state, cors));
             // Boxed so that event-stream tasks do not carry the size of hyper's future.
             Box::pin(async move {
+                // The peer address, for the audit log (as `into_make_service_with_connect_info`).
+                let app = tower::ServiceExt::map_request(
+                    app,
+                    move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                        req.extensions_mut()
+                            .insert(axum::extract::ConnectInfo(peer));
+                        req
+                    },
+                );
                 let service = hyper_util::service::TowerToHyperService::new(app);
+                // Every request head (keep-alive follow-ups too) within 30 s, as the first one
+                // (`live::conn::HEAD_TIMEOUT`); slow-header clients cannot hold connections.
                 let conn = hyper::server::conn::http1::Builder::new()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(HEADER_READ_TIMEOUT)
                     .serve_connection(hyper_util::rt::TokioIo::new(io), service)
                     .with_upgrades();
                 let mut conn = std::pin::pin!(conn);

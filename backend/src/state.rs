@@ -8,15 +8,56 @@ use crate::dashboard::DashboardClient;
 use crate::error::ApiError;
 use crate::live::Hub;
 use crate::registry::Registry;
+use crate::security::{
+    Attempt, AuditLog, Caller, Security, CSRF_MESSAGE, READ_ONLY_MESSAGE, VIEWER_MESSAGE,
+};
 
 pub struct AppState {
     pub registry: Arc<Registry>,
     pub client: DashboardClient,
     /// Live stats: one poller per watched product, and its subscribers.
     pub live: Arc<Hub>,
+    /// `--read-only` and the sign-in mode.
+    pub security: Security,
+    /// `--audit-log`, when given.
+    pub audit: Option<AuditLog>,
 }
 
 impl AppState {
+    /// Whether `caller` may run an action: 403 in read-only mode, for a missing or wrong CSRF
+    /// token, and for a viewer.
+    pub fn check_allowed(&self, caller: &Caller) -> Result<(), ApiError> {
+        if self.security.read_only {
+            return Err(ApiError::Forbidden(READ_ONLY_MESSAGE.into()));
+        }
+        if caller.csrf_failed {
+            return Err(ApiError::Forbidden(CSRF_MESSAGE.into()));
+        }
+        if caller.role.as_deref() == Some("viewer") {
+            return Err(ApiError::Forbidden(VIEWER_MESSAGE.into()));
+        }
+        Ok(())
+    }
+
+    /// Records an action attempt in the audit log (written and flushed before this returns) and
+    /// hands the result back.
+    pub async fn audit<T>(
+        &self,
+        attempt: &Attempt<'_>,
+        result: Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        if let Some(log) = &self.audit {
+            let role = attempt
+                .caller
+                .role
+                .as_deref()
+                .unwrap_or(self.security.anonymous_role());
+            log.write(&attempt.entry(role, result.as_ref().map(|_| ())))
+                .await;
+        }
+        result
+    }
+
     /// The dashboard address of a known product, or a 404 naming it.
     pub fn dashboard_of(&self, product: &str) -> Result<String, ApiError> {
         self.registry

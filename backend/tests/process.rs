@@ -41,6 +41,77 @@ fn a_bad_flag_exits_non_zero_with_one_line_naming_it() {
 }
 
 #[test]
+fn a_non_loopback_listen_without_auth_is_refused_naming_both_flags() {
+    let out = Command::new(BIN)
+        .args(["--demo", "--log-level=ERROR"])
+        .arg(format!("--listen=0.0.0.0:{}", free_port()))
+        .output()
+        .expect("run codis-fe");
+    assert!(!out.status.success(), "must refuse to start");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line, got {err:?}");
+    assert!(
+        lines[0].contains("--listen") && lines[0].contains("--insecure-no-auth"),
+        "{err:?}"
+    );
+    // The environment variable works as the flag does (the start is checked up to listening).
+    let port = free_port();
+    let mut child = Command::new(BIN)
+        .args(["--demo", "--log-level=ERROR"])
+        .arg(format!("--listen=0.0.0.0:{port}"))
+        .env("CODIS_FE_INSECURE_NO_AUTH", "true")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start codis-fe");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        if let Some(status) = child.try_wait().expect("wait") {
+            panic!("codis-fe exited with {status} despite CODIS_FE_INSECURE_NO_AUTH");
+        }
+        assert!(Instant::now() < deadline, "never listened");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn passwd_prints_an_argon2id_hash_of_the_password_on_stdin() {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .arg("passwd")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run codis-fe passwd");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"s3cret pass\n")
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success(), "{out:?}");
+    let hash = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    use argon2::PasswordVerifier as _;
+    let parsed = argon2::PasswordHash::new(&hash).expect("PHC string");
+    assert!(argon2::Argon2::default()
+        .verify_password(b"s3cret pass", &parsed)
+        .is_ok());
+    assert!(argon2::Argon2::default()
+        .verify_password(b"s3cret", &parsed)
+        .is_err());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("s3cret"));
+}
+
+#[test]
 fn version_prints_version_and_compile_lines() {
     let out = Command::new(BIN).arg("--version").output().expect("run");
     assert!(out.status.success());

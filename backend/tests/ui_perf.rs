@@ -2,8 +2,11 @@
 //! load of the console (bytes and requests), time from navigation to the first live numbers,
 //! and the main-thread time of one live update on the Large demo cluster (128 proxies, 64 groups).
 //!
-//! Run with `cargo test -p codis-fe --test ui_perf -- --nocapture` against a release build
-//! (`scripts/build-frontend`); the assertions hold the targets of issue 6.
+//! The cold-load test runs with every `cargo test`: bytes and requests do not depend on the
+//! machine's load. The update-time figures are a benchmark, not a test (timings on a shared
+//! 2-core machine are not a pass/fail signal), so that one is ignored by default. Run both against
+//! a release build (`scripts/build-frontend`) with
+//! `cargo test -p codis-fe --test ui_perf -- --include-ignored --nocapture`.
 
 mod support;
 
@@ -24,7 +27,7 @@ const LOAD_FIGURES: &str = r#"
 "#;
 
 #[tokio::test]
-async fn cold_load_and_live_update_figures() {
+async fn cold_load_takes_at_most_six_requests_and_340_kb() {
     let dist = support::dist_dir();
 
     // Cold load of the small demo product.
@@ -57,11 +60,17 @@ async fn cold_load_and_live_update_figures() {
         load["dom_content_loaded_ms"].as_f64().unwrap_or(0.0)
     );
     assert!(requests <= 6, "at most 6 requests, got {requests}");
-    // Issue 6 targets 250 KB; the release wasm is ~330 KB brotli today (see BENCHMARKS.md for
+    // Issue 6 targets 250 KB; the release wasm is ~305 KB brotli today (see BENCHMARKS.md for
     // why and what would bring it down). This bound catches regressions without failing CI on a
     // known, documented gap.
-    assert!(bytes <= 400 * 1024, "cold load grew beyond 400 KB: {bytes}");
+    assert!(bytes <= 340 * 1024, "cold load grew beyond 340 KB: {bytes}");
     b.close().await;
+}
+
+#[tokio::test]
+#[ignore = "benchmark: cargo test -p codis-fe --test ui_perf -- --include-ignored --nocapture"]
+async fn live_update_main_thread_time_on_the_large_cluster() {
+    let dist = support::dist_dir();
 
     // The Large demo cluster, through a dashboard list.
     let large = DemoDashboard::start(DemoOptions {
@@ -84,12 +93,17 @@ async fn cold_load_and_live_update_figures() {
     ])
     .await;
     let b = Browser::start().await;
+    let mut medians = Vec::new();
     for section in ["", "/groups", "/proxies"] {
         b.open(&format!("http://{addr}/p/codis-large{section}"))
             .await;
         b.wait_text("#live-indicator", "live", |t| t.starts_with("Live"))
             .await;
-        b.js("window.codisPerf = [];", vec![]).await;
+        b.js(
+            "window.codisPerf = []; window.codisPerfDetail = [];",
+            vec![],
+        )
+        .await;
         tokio::time::sleep(Duration::from_secs(12)).await;
         let v = b.js("return window.codisPerf;", vec![]).await;
         let mut ms: Vec<f64> = v
@@ -109,11 +123,29 @@ async fn cold_load_and_live_update_figures() {
             "large cluster, {name} page: {} updates, main thread per update median {median:.1} ms, max {max:.1} ms",
             ms.len()
         );
-        // Target: under 8 ms. Met on the overview and groups pages; the proxies page of 128
-        // proxies (every row's counters change every second) is over it, see BENCHMARKS.md.
-        let bound = if name == "proxies" { 80.0 } else { 8.0 };
-        assert!(median < bound, "{name}: median update {median:.1} ms");
+        // Where the time goes: decode, apply (signals), effects (DOM), style and layout.
+        let detail = b.js("return window.codisPerfDetail;", vec![]).await;
+        let part = |i: usize| {
+            let mut v: Vec<f64> = detail
+                .as_array()
+                .map(|a| a.iter().filter_map(|x| x[i].as_f64()).collect())
+                .unwrap_or_default();
+            v.sort_by(f64::total_cmp);
+            v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+        };
+        println!(
+            "  medians: decode {:.1} ms, apply {:.1} ms, effects {:.1} ms, style+layout {:.1} ms",
+            part(0),
+            part(1),
+            part(2),
+            part(3)
+        );
         b.screenshot(&format!("ui-large-{name}")).await;
+        medians.push((name, median));
+    }
+    // Target: under 8 ms on every page (all figures are printed before the first failure).
+    for (name, median) in medians {
+        assert!(median < 8.0, "{name}: median update {median:.1} ms");
     }
     b.close().await;
     let _ = std::fs::remove_file(&list);

@@ -201,7 +201,7 @@ fn ProductLayout() -> impl IntoView {
     let proxy_alert = Memo::new(move |_| {
         live.proxies.with(|l| {
             l.iter()
-                .filter(|p| p.row.with(|r| r.status != Health::Healthy || r.switched))
+                .filter(|p| p.head.with(|r| r.status != Health::Healthy || r.switched))
                 .count()
         })
     });

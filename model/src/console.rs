@@ -86,3 +86,37 @@ pub struct RebalanceApply {
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub plan: crate::types::RebalancePlan,
 }
+
+/// `GET /api/me`: who the console is talking to and what it may do, so the UI can hide controls.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Me {
+    /// How callers are identified: `none` (no sign-in: loopback, or `--insecure-no-auth`).
+    pub mode: String,
+    /// The signed-in user; `anonymous` without sign-in.
+    pub user: String,
+    /// `viewer`, `operator` or `admin`.
+    pub role: String,
+    /// `--read-only`: every action is refused with 403.
+    pub read_only: bool,
+    /// The CSRF token to send with state-changing requests; `None` when sign-in is off.
+    #[serde(default)]
+    pub csrf: Option<String>,
+}
+
+/// `POST /api/session`: sign in with a local user's name and password.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SignIn {
+    pub user: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for SignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignIn")
+            .field("user", &self.user)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::{
-    extract::{Path, State},
+    extract::{FromRequest, Path, Request, State},
     Json,
 };
 use codis_model::{
@@ -14,6 +14,7 @@ use codis_model::{
 
 use super::JsonBody;
 use crate::error::ApiError;
+use crate::security::{Attempt, Caller};
 use crate::state::AppState;
 #[allow(unused_imports)] // named in the OpenAPI annotations
 use codis_model::console::ApiErrorBody;
@@ -24,10 +25,30 @@ use codis_model::console::ApiErrorBody;
 pub async fn run(
     State(app): State<Arc<AppState>>,
     Path(product): Path<String>,
-    JsonBody(action): JsonBody<Action>,
+    caller: Caller,
+    req: Request,
 ) -> Result<Json<ActionOutcome>, ApiError> {
-    let path = action.dashboard_path(&xauth::product_xauth(&product))?;
-    let dashboard = app.dashboard_of(&product)?;
+    let mut attempt = Attempt::new(&caller, &product, "action");
+    let result = run_action(&app, &product, req, &mut attempt).await;
+    app.audit(&attempt, result).await
+}
+
+async fn run_action(
+    app: &AppState,
+    product: &str,
+    req: Request,
+    attempt: &mut Attempt<'_>,
+) -> Result<Json<ActionOutcome>, ApiError> {
+    let parsed = JsonBody::<Action>::from_request(req, &()).await;
+    if let Ok(JsonBody(action)) = &parsed {
+        attempt.action = action.name();
+        attempt.params = serde_json::to_value(action).unwrap_or_default();
+    }
+    // Read-only refuses every action, even one that would not parse.
+    app.check_allowed(attempt.caller)?;
+    let JsonBody(action) = parsed?;
+    let path = action.dashboard_path(&xauth::product_xauth(product))?;
+    let dashboard = app.dashboard_of(product)?;
     let started = std::time::Instant::now();
     let result = app
         .client
@@ -72,12 +93,19 @@ async fn plan(
 pub async fn rebalance_preview(
     State(app): State<Arc<AppState>>,
     Path(product): Path<String>,
+    caller: Caller,
 ) -> Result<Json<RebalancePreview>, ApiError> {
-    let dashboard = app.dashboard_of(&product)?;
-    let plan = plan(&app, &product, &dashboard, false).await?;
-    let stats = app.fetch_stats(&product).await?;
-    let groups = group_plan(&plan, &stats.group.models);
-    Ok(Json(RebalancePreview { plan, groups }))
+    let attempt = Attempt::new(&caller, &product, "slots-rebalance-preview");
+    let result = async {
+        app.check_allowed(attempt.caller)?;
+        let dashboard = app.dashboard_of(&product)?;
+        let plan = plan(&app, &product, &dashboard, false).await?;
+        let stats = app.fetch_stats(&product).await?;
+        let groups = group_plan(&plan, &stats.group.models);
+        Ok(Json(RebalancePreview { plan, groups }))
+    }
+    .await;
+    app.audit(&attempt, result).await
 }
 
 /// `POST /api/products/{product}/rebalance/apply` with the previewed plan: runs it only if the
@@ -86,10 +114,28 @@ pub async fn rebalance_preview(
 pub async fn rebalance_apply(
     State(app): State<Arc<AppState>>,
     Path(product): Path<String>,
-    JsonBody(req): JsonBody<RebalanceApply>,
+    caller: Caller,
+    req: Request,
 ) -> Result<Json<ActionOutcome>, ApiError> {
-    let dashboard = app.dashboard_of(&product)?;
-    let current = plan(&app, &product, &dashboard, false).await?;
+    let mut attempt = Attempt::new(&caller, &product, "slots-rebalance");
+    let result = apply(&app, &product, req, &mut attempt).await;
+    app.audit(&attempt, result).await
+}
+
+async fn apply(
+    app: &AppState,
+    product: &str,
+    req: Request,
+    attempt: &mut Attempt<'_>,
+) -> Result<Json<ActionOutcome>, ApiError> {
+    let parsed = JsonBody::<RebalanceApply>::from_request(req, &()).await;
+    if let Ok(JsonBody(req)) = &parsed {
+        attempt.params = serde_json::to_value(req).unwrap_or_default();
+    }
+    app.check_allowed(attempt.caller)?;
+    let JsonBody(req) = parsed?;
+    let dashboard = app.dashboard_of(product)?;
+    let current = plan(app, product, &dashboard, false).await?;
     if current != req.plan {
         return Err(ApiError::Conflict(format!(
             "the cluster changed since the preview: the plan now moves {} slots instead of {}; preview again",
@@ -104,7 +150,7 @@ pub async fn rebalance_apply(
             reply: Some(serde_json::json!({})),
         }));
     }
-    let applied = plan(&app, &product, &dashboard, true).await?;
+    let applied = plan(app, product, &dashboard, true).await?;
     Ok(Json(ActionOutcome {
         action: "slots-rebalance".into(),
         ok: true,

@@ -17,6 +17,7 @@ use axum::{
 use codis_model::{Action, Overview};
 
 use crate::error::ApiError;
+use crate::security::{Attempt, Caller};
 use crate::state::AppState;
 
 /// Middleware: requests with a `forward` query parameter are answered here; others go on.
@@ -26,7 +27,8 @@ pub async fn forward_layer(State(app): State<Arc<AppState>>, req: Request, next:
     };
     let method = req.method().clone();
     let path = req.uri().path().to_string();
-    match forward(&app, &product, &method, &path).await {
+    let caller = Caller::from_extensions(req.extensions());
+    match forward(&app, &caller, &product, &method, &path).await {
         Ok(resp) => resp,
         Err(e) => e.into_response(),
     }
@@ -41,6 +43,7 @@ fn forward_param(query: Option<&str>) -> Option<String> {
 
 async fn forward(
     app: &AppState,
+    caller: &Caller,
     product: &str,
     method: &Method,
     path: &str,
@@ -75,18 +78,35 @@ async fn forward(
         }
     }
     if let Some((action, xauth)) = Action::from_dashboard_path(method.as_str(), path) {
-        let dashboard_path = action.dashboard_path(&xauth)?;
-        let reply = app
-            .client
-            .put(&dashboard, &format!("/api/topom/{dashboard_path}"))
-            .await?;
+        let mut attempt = Attempt::new(caller, product, action.name());
+        attempt.params = serde_json::to_value(&action).unwrap_or_default();
+        let result = async {
+            app.check_allowed(caller)?;
+            let dashboard_path = action.dashboard_path(&xauth)?;
+            app.client
+                .put(&dashboard, &format!("/api/topom/{dashboard_path}"))
+                .await
+                .map_err(ApiError::from)
+        }
+        .await;
+        let reply = app.audit(&attempt, result).await?;
         tracing::info!(product, action = action.name(), "forwarded action");
         return Ok(Json(reply).into_response());
     }
-    Err(ApiError::Forbidden(format!(
+    let refused = ApiError::Forbidden(format!(
         "forward: {method} {} is not an allowed route (only the console's reads and the actions of the codis-fe page pass)",
         crate::dashboard::redact_path(path)
-    )))
+    ));
+    if is_read {
+        return Err(refused);
+    }
+    // A refused write is an action attempt too: audited with its method and (redacted) path.
+    let mut attempt = Attempt::new(caller, product, "forward");
+    attempt.params = serde_json::json!({
+        "method": method.as_str(),
+        "path": crate::dashboard::redact_path(path),
+    });
+    app.audit(&attempt, Err(refused)).await
 }
 
 #[cfg(test)]

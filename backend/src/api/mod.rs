@@ -27,6 +27,8 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/readyz", get(products::readyz))
         .route("/api/openapi.json", get(openapi::document))
         .route("/api/products", get(products::products))
+        .route("/api/me", get(me))
+        .route("/api/session", post(sign_in).delete(sign_out))
         .route("/api/products/{product}/overview", get(reads::overview))
         .route("/api/products/{product}/stats", get(reads::stats))
         .route(
@@ -65,6 +67,73 @@ pub fn router() -> Router<Arc<AppState>> {
         )
         // Without this, an unknown /api/ path would fall through to the console's index.html.
         .route("/api/{*rest}", axum::routing::any(not_found))
+}
+
+/// `GET /api/me`: the caller and what it may do (the UI hides controls it cannot use).
+#[utoipa::path(get, path = "/api/me", tag = "security", responses((status = 200, description = "Who the console is talking to: mode, user, role, read-only, CSRF token", body = codis_model::console::Me)))]
+async fn me(
+    axum::extract::State(app): axum::extract::State<Arc<AppState>>,
+    caller: crate::security::Caller,
+) -> axum::Json<codis_model::console::Me> {
+    axum::Json(me_of(&app, &caller))
+}
+
+fn me_of(app: &AppState, caller: &crate::security::Caller) -> codis_model::console::Me {
+    let csrf = match (&app.security.local, &caller.session) {
+        (Some(local), Some(session)) => Some(local.key.csrf(session)),
+        _ => None,
+    };
+    codis_model::console::Me {
+        mode: app.security.mode.into(),
+        user: caller.user.clone(),
+        role: caller
+            .role
+            .clone()
+            .unwrap_or_else(|| app.security.anonymous_role().into()),
+        read_only: app.security.read_only,
+        csrf,
+    }
+}
+
+/// `POST /api/session` with a user name and password: a signed HttpOnly SameSite=Strict cookie
+/// and the caller as `GET /api/me` describes it. 401 on a wrong password, 429 past the rate limit.
+async fn sign_in(
+    axum::extract::State(app): axum::extract::State<Arc<AppState>>,
+    caller: crate::security::Caller,
+    JsonBody(req): JsonBody<codis_model::console::SignIn>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse as _;
+    let Some(local) = &app.security.local else {
+        return Err(ApiError::NotFound(
+            "sign-in is off: codis-fe runs without --users".into(),
+        ));
+    };
+    let result = local.sign_in(&req.user, &req.password, caller.addr).await;
+    tracing::info!(user = %req.user, ok = result.is_ok(), "sign-in");
+    let session = result?;
+    let cookie = crate::session::set_cookie(&local.key.sign(&session), local.ttl_secs, false);
+    let caller = crate::security::Caller {
+        user: session.user.clone(),
+        role: Some(session.role.clone()),
+        session: Some(session),
+        ..caller
+    };
+    Ok((
+        [(axum::http::header::SET_COOKIE, cookie)],
+        axum::Json(me_of(&app, &caller)),
+    )
+        .into_response())
+}
+
+/// `DELETE /api/session`: signs out (the browser drops the cookie).
+async fn sign_out() -> impl axum::response::IntoResponse {
+    (
+        axum::http::StatusCode::NO_CONTENT,
+        [(
+            axum::http::header::SET_COOKIE,
+            crate::session::clear_cookie(),
+        )],
+    )
 }
 
 async fn not_found() -> ApiError {

@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::OpenApi;
 
 use codis_model::console::{
-    ApiErrorBody, ApiErrorDetail, DiscoveryStatus, ProductInfo, ProductsReply, RebalanceApply,
+    ApiErrorBody, ApiErrorDetail, DiscoveryStatus, Me, ProductInfo, ProductsReply, RebalanceApply,
     RebalancePreview,
 };
 use codis_model::{Action, ActionOutcome};
@@ -29,6 +29,7 @@ use codis_model::{Action, ActionOutcome};
         super::actions::run,
         super::actions::rebalance_preview,
         super::actions::rebalance_apply,
+        super::me,
     ),
     components(schemas(
         Action,
@@ -36,6 +37,7 @@ use codis_model::{Action, ActionOutcome};
         ApiErrorBody,
         ApiErrorDetail,
         DiscoveryStatus,
+        Me,
         ProductInfo,
         ProductsReply,
         RebalanceApply,

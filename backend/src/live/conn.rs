@@ -152,6 +152,9 @@ fn parse(buf: &[u8], app: &AppState, cors_origins: &[HeaderValue]) -> Option<Par
         request_id: HeaderValue::from_static("-"),
     };
     let mut request_id = None;
+    // With sign-in on, only a valid session's stream is served here; anything else goes to
+    // hyper and the router, whose `require_session` answers 401 (one check, one answer).
+    let mut signed_in = app.security.local.is_none();
     for h in req.headers.iter() {
         let name = h.name;
         let value = std::str::from_utf8(h.value).ok();
@@ -175,7 +178,12 @@ fn parse(buf: &[u8], app: &AppState, cors_origins: &[HeaderValue]) -> Option<Par
                 .cloned();
         } else if name.eq_ignore_ascii_case("x-request-id") {
             request_id = HeaderValue::from_bytes(h.value).ok();
+        } else if name.eq_ignore_ascii_case("cookie") && !signed_in {
+            signed_in = value.is_some_and(|v| app.security.session_from_cookie(v).is_some());
         }
+    }
+    if !signed_in {
+        return None;
     }
     p.request_id = request_id.or_else(new_request_id).unwrap_or(p.request_id);
     Some(p)

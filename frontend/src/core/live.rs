@@ -47,6 +47,104 @@ pub struct Keyed<K: Send + Sync + 'static, T: Send + Sync + 'static> {
     pub row: RwSignal<T>,
 }
 
+/// One proxy row, split in two signals so that a tick wakes as little as possible: the counters
+/// of every proxy change every second, the rest (addresses, status, buttons) hardly ever.
+#[derive(Clone, Debug)]
+pub struct ProxyEntry {
+    pub key: String,
+    /// The row without its counters (`numbers: None`, empty texts): changes rarely.
+    pub head: RwSignal<ProxyRow>,
+    /// The counters' display texts: change every tick.
+    pub cells: RwSignal<ProxyCells>,
+}
+
+/// Display texts of a proxy's counters (the proxies page's hot cells).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProxyCells {
+    pub qps: String,
+    pub sessions: String,
+    pub commands: String,
+    pub cpu_mem: String,
+}
+
+impl ProxyCells {
+    fn of(r: &ProxyRow) -> ProxyCells {
+        // Zero-width spaces after the commas let codis-fe's long texts wrap in narrow columns.
+        let wrap = |s: &str| s.replace(',', ",\u{200b}");
+        let dash = || "\u{2013}".to_owned();
+        ProxyCells {
+            qps: r.numbers.as_ref().map_or_else(dash, |n| n.qps.to_string()),
+            sessions: wrap(&r.sessions_text),
+            commands: wrap(&r.commands_text),
+            cpu_mem: r.numbers.as_ref().map_or_else(dash, |n| {
+                format!(
+                    "{:.0}% \u{b7} {}",
+                    n.cpu * 100.0,
+                    codis_model::format::human_size(n.mem.max(0) as u64)
+                )
+            }),
+        }
+    }
+}
+
+/// Splits a proxy row into its head and its counters.
+fn split_proxy(mut r: ProxyRow) -> (ProxyRow, ProxyCells) {
+    let cells = ProxyCells::of(&r);
+    r.numbers = None;
+    r.sessions_text = String::new();
+    r.commands_text = String::new();
+    (r, cells)
+}
+
+/// An entry of a keyed list (see [`patch_list`]).
+pub trait Entry<T>: Clone {
+    type Key: PartialEq + Clone;
+    fn key(&self) -> &Self::Key;
+    fn create(key: Self::Key, row: T) -> Self;
+    /// Updates the entry's signals (only those whose value changed).
+    fn put(&self, row: T);
+}
+
+impl<K, T> Entry<T> for Keyed<K, T>
+where
+    K: PartialEq + Clone + Send + Sync + 'static,
+    T: PartialEq + Clone + Send + Sync + 'static,
+{
+    type Key = K;
+    fn key(&self) -> &K {
+        &self.key
+    }
+    fn create(key: K, row: T) -> Self {
+        Keyed {
+            key,
+            row: RwSignal::new(row),
+        }
+    }
+    fn put(&self, row: T) {
+        put(self.row, row);
+    }
+}
+
+impl Entry<ProxyRow> for ProxyEntry {
+    type Key = String;
+    fn key(&self) -> &String {
+        &self.key
+    }
+    fn create(key: String, row: ProxyRow) -> Self {
+        let (head, cells) = split_proxy(row);
+        ProxyEntry {
+            key,
+            head: RwSignal::new(head),
+            cells: RwSignal::new(cells),
+        }
+    }
+    fn put(&self, row: ProxyRow) {
+        let (head, cells) = split_proxy(row);
+        put(self.head, head);
+        put(self.cells, cells);
+    }
+}
+
 /// One group: its header (the view without servers) and its keyed server rows.
 #[derive(Clone, Debug)]
 pub struct GroupEntry {
@@ -82,7 +180,7 @@ pub struct Live {
     pub skew_ms: RwSignal<f64>,
     pub dashboard: RwSignal<DashboardInfo>,
     pub totals: RwSignal<ClusterTotals>,
-    pub proxies: RwSignal<Vec<Keyed<String, ProxyRow>>>,
+    pub proxies: RwSignal<Vec<ProxyEntry>>,
     pub groups: RwSignal<Vec<GroupEntry>>,
     pub slots: RwSignal<SlotsView>,
     pub slot_owner: StoredValue<Vec<RwSignal<GroupId>>>,
@@ -256,11 +354,13 @@ impl Live {
                     return;
                 }
                 let started = perf::now();
-                match serde_json::from_str::<LiveUpdate>(&text) {
+                let decoded = serde_json::from_str::<LiveUpdate>(&text);
+                let parsed = perf::now();
+                match decoded {
                     Ok(u) => live.in_owner(|| live.apply_update(u)),
                     Err(e) => leptos::logging::warn!("bad update event: {e}"),
                 }
-                perf::record_after_render(started);
+                perf::record_after_render([started, parsed, perf::now()]);
             }),
         ));
         callbacks.push(on(
@@ -507,16 +607,15 @@ impl Live {
     }
 }
 
-/// Patches a keyed list: rows of `rows` update their entry's signal; with `order`, entries are
+/// Patches a keyed list: rows of `rows` update their entry's signals; with `order`, entries are
 /// added, removed and reordered to match it (the list signal changes only if the keys did).
-fn patch_list<K, T>(
-    list: RwSignal<Vec<Keyed<K, T>>>,
+fn patch_list<T, E>(
+    list: RwSignal<Vec<E>>,
     mut rows: Vec<T>,
-    order: Option<Vec<K>>,
-    key: impl Fn(&T) -> K,
+    order: Option<Vec<E::Key>>,
+    key: impl Fn(&T) -> E::Key,
 ) where
-    K: PartialEq + Clone + Send + Sync + 'static,
-    T: PartialEq + Clone + Send + Sync + 'static,
+    E: Entry<T> + Send + Sync + 'static,
 {
     match order {
         Some(order) => {
@@ -527,20 +626,18 @@ fn patch_list<K, T>(
                     .iter()
                     .position(|r| key(r) == k)
                     .map(|i| rows.swap_remove(i));
-                match (old.iter().find(|e| e.key == k), row) {
+                match (old.iter().find(|e| *e.key() == k), row) {
                     (Some(e), Some(r)) => {
-                        put(e.row, r);
+                        e.put(r);
                         new.push(e.clone());
                     }
                     (Some(e), None) => new.push(e.clone()),
-                    (None, Some(r)) => new.push(Keyed {
-                        key: k,
-                        row: RwSignal::new(r),
-                    }),
+                    (None, Some(r)) => new.push(E::create(k, r)),
                     (None, None) => {}
                 }
             }
-            let same = old.len() == new.len() && old.iter().zip(&new).all(|(a, b)| a.key == b.key);
+            let same =
+                old.len() == new.len() && old.iter().zip(&new).all(|(a, b)| a.key() == b.key());
             if !same {
                 list.set(new);
             }
@@ -548,8 +645,8 @@ fn patch_list<K, T>(
         None => list.with_untracked(|l| {
             for r in rows {
                 let k = key(&r);
-                if let Some(e) = l.iter().find(|e| e.key == k) {
-                    put(e.row, r);
+                if let Some(e) = l.iter().find(|e| *e.key() == k) {
+                    e.put(r);
                 }
             }
         }),
@@ -577,23 +674,49 @@ mod perf {
     }
 
     /// When the page defines `window.codisPerf = []`, pushes the main-thread time of one update:
-    /// from the event's arrival to the end of the rendering it caused (Leptos runs effects in
-    /// microtasks; a MessageChannel message runs right after they drain).
-    pub fn record_after_render(started: f64) {
+    /// from the event's arrival to the end of the rendering it caused, style and layout included
+    /// (Leptos runs effects in microtasks; a MessageChannel message runs right after they drain;
+    /// there the layout is forced, which the browser would otherwise do before the next frame).
+    /// With `window.codisPerfDetail = []` too, also pushes `[decode, apply, effects, layout]` ms.
+    /// `marks` are the arrival, the end of decoding and the end of the synchronous apply.
+    pub fn record_after_render(marks: [f64; 3]) {
         let Some(window) = web_sys::window() else {
             return;
         };
-        let Ok(sink) = js_sys::Reflect::get(&window, &JsValue::from_str("codisPerf")) else {
+        let sink = |name: &str| {
+            js_sys::Reflect::get(&window, &JsValue::from_str(name))
+                .ok()
+                .and_then(|s| s.dyn_into::<js_sys::Array>().ok())
+        };
+        let Some(total) = sink("codisPerf") else {
             return;
         };
-        let Ok(sink) = sink.dyn_into::<js_sys::Array>() else {
-            return;
-        };
+        let detail = sink("codisPerfDetail");
         let Ok(channel) = web_sys::MessageChannel::new() else {
             return;
         };
+        let body = window.document().and_then(|d| d.body());
         let done = Closure::once_into_js(move || {
-            sink.push(&JsValue::from_f64(now() - started));
+            let rendered = now();
+            if let Some(b) = body {
+                let _ = b.offset_height();
+            }
+            let end = now();
+            total.push(&JsValue::from_f64(end - marks[0]));
+            if let Some(d) = detail {
+                let parts = [
+                    marks[1] - marks[0],
+                    marks[2] - marks[1],
+                    rendered - marks[2],
+                    end - rendered,
+                ];
+                d.push(
+                    &parts
+                        .iter()
+                        .map(|&x| JsValue::from_f64(x))
+                        .collect::<js_sys::Array>(),
+                );
+            }
         });
         channel.port1().set_onmessage(Some(done.unchecked_ref()));
         let _ = channel.port2().post_message(&JsValue::NULL);

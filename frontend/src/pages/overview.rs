@@ -38,7 +38,7 @@ pub fn OverviewPage() -> impl IntoView {
         live.proxies.with(|l| {
             let ok = l
                 .iter()
-                .filter(|p| p.row.with(|r| r.status == Health::Healthy))
+                .filter(|p| p.head.with(|r| r.status == Health::Healthy))
                 .count();
             (ok, l.len())
         })
