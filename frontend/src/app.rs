@@ -15,8 +15,10 @@ use leptos_router::hooks::{use_location, use_navigate, use_params_map};
 use leptos_router::path;
 
 use crate::components::actions::{Actions, ConfirmHost};
+use crate::components::signin::{SignInForm, UserBar};
 use crate::components::toast::{ToastHost, Toasts};
 use crate::core::api::{self, enc};
+use crate::core::auth::{use_auth, Auth, AuthState};
 use crate::core::live::{Conn, Live};
 use crate::core::time::{age, clock, now_ms};
 use crate::pages;
@@ -66,20 +68,54 @@ pub fn App() -> impl IntoView {
     set_interval(move || now.set(now_ms()), Duration::from_secs(1));
     provide_context(Now(now));
 
+    // Who we are first: with sign-in on and no session, the form replaces the console.
+    let auth = Auth::new();
+    provide_context(auth);
+    auth.load();
+    let phase = Memo::new(move |_| match auth.state.get() {
+        AuthState::Loading => 0,
+        AuthState::SignIn => 1,
+        AuthState::Ready(_) => 2,
+    });
+
     let products = RwSignal::new(None);
     let load = move || {
+        if phase.get_untracked() != 2 {
+            return;
+        }
         leptos::task::spawn_local(async move {
             let r = api::get::<ProductsReply>("/api/products").await;
+            if matches!(&r, Err(e) if e.status == 401) {
+                // The session expired or was signed out elsewhere.
+                auth.signed_out();
+                return;
+            }
             products.set(Some(r.map_err(|e| e.text())));
         })
     };
-    load();
+    Effect::new(move |_| {
+        if phase.get() == 2 {
+            load();
+        }
+    });
     set_interval(load, Duration::from_secs(10));
     provide_context(Products(products));
 
+    move || match phase.get() {
+        0 => view! { <main class="main"><p class="muted" id="auth-loading">"Loading…"</p></main> }
+            .into_any(),
+        1 => view! { <SignInForm/> }.into_any(),
+        _ => view! { <Console/> }.into_any(),
+    }
+}
+
+/// The console proper: sidebar, routes, toasts.
+#[component]
+fn Console() -> impl IntoView {
+    let auth = use_auth();
     view! {
         <Router>
-            <div class="layout">
+            <div class="layout" class:read-only=move || !auth.can_act()>
                 <Sidebar/>
                 <div class="main-col">
                     <Routes fallback=|| view! { <main class="main"><p class="muted">"No such page. Pick a product on the left."</p></main> }>
@@ -180,6 +216,7 @@ fn Home() -> impl IntoView {
     });
     view! {
         <main class="main home">
+            <UserBar/>
             <h1>"Codis"</h1>
             <p class="muted">"Select a product to watch its proxies, slots, groups and sentinels live."</p>
         </main>
@@ -250,6 +287,7 @@ fn ProductLayout() -> impl IntoView {
             <div class="title-row">
                 <h1 class="product-name" id="product-name">{move || product.get()}</h1>
                 <LiveIndicator/>
+                <UserBar/>
             </div>
             <nav class="tabs" aria-label="Sections">
                 {SECTIONS.iter().map(|&(sec, label)| {

@@ -137,10 +137,10 @@ fn which(cmd: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 
 impl Browser {
-    /// Opens `url` and waits for the app to mount (the sidebar exists).
+    /// Opens `url` and waits for the app to mount (the sidebar, or the sign-in form).
     pub async fn open(&self, url: &str) {
         self.client.goto(url).await.expect("navigate");
-        self.wait_for("nav.sidebar").await;
+        self.wait_for("nav.sidebar, #signin-form").await;
     }
 
     /// Runs `script` (a function body; `arguments` are `args`) and returns its result.

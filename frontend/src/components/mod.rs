@@ -4,5 +4,6 @@ pub mod actions;
 pub mod chart;
 pub mod dialog;
 pub mod input;
+pub mod signin;
 pub mod status;
 pub mod toast;

@@ -2,7 +2,9 @@
 //! backend's or the dashboard's own message, so no error is ever shown as a blank dialog.
 
 use codis_model::console::ApiErrorBody;
-use gloo_net::http::{Request, Response};
+use std::cell::RefCell;
+
+use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::{de::DeserializeOwned, Serialize};
 
 use super::config::api_base;
@@ -47,6 +49,24 @@ impl ApiFailure {
             }
             _ => format!("{who}: {}", self.message),
         }
+    }
+}
+
+thread_local! {
+    /// The CSRF token of the signed-in session (`Me.csrf`), sent on every state-changing request.
+    static CSRF: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Remembers (or forgets) the CSRF token given by `GET /api/me` or `POST /api/session`.
+pub fn set_csrf(token: Option<String>) {
+    CSRF.with(|c| *c.borrow_mut() = token);
+}
+
+/// Adds `X-CSRF-Token` when sign-in gave one.
+fn with_csrf(req: RequestBuilder) -> RequestBuilder {
+    match CSRF.with(|c| c.borrow().clone()) {
+        Some(t) => req.header("X-CSRF-Token", &t),
+        None => req,
     }
 }
 
@@ -115,7 +135,7 @@ pub async fn post<B: Serialize, T: DeserializeOwned>(
     path: &str,
     body: &B,
 ) -> Result<T, ApiFailure> {
-    let req = Request::post(&url(path))
+    let req = with_csrf(Request::post(&url(path)))
         .json(body)
         .map_err(ApiFailure::network)?;
     let resp = req.send().await.map_err(ApiFailure::network)?;
@@ -124,9 +144,21 @@ pub async fn post<B: Serialize, T: DeserializeOwned>(
 
 /// A POST without a body (the rebalance preview).
 pub async fn post_empty<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
-    let resp = Request::post(&url(path))
+    let resp = with_csrf(Request::post(&url(path)))
         .send()
         .await
         .map_err(ApiFailure::network)?;
     decode(resp).await
+}
+
+/// A DELETE whose answer has no body (sign-out: 204).
+pub async fn delete(path: &str) -> Result<(), ApiFailure> {
+    let resp = with_csrf(Request::delete(&url(path)))
+        .send()
+        .await
+        .map_err(ApiFailure::network)?;
+    if (200..300).contains(&resp.status()) {
+        return Ok(());
+    }
+    decode::<serde_json::Value>(resp).await.map(|_| ())
 }

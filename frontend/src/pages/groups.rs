@@ -12,6 +12,7 @@ use crate::components::actions::{use_actions, Request};
 use crate::components::input::{ready, Field};
 use crate::components::status::HealthBadge;
 use crate::core::api;
+use crate::core::auth::use_auth;
 use crate::core::live::GroupEntry;
 use crate::pages::slots::group_class;
 
@@ -65,13 +66,13 @@ pub fn GroupsPage() -> impl IntoView {
         actions.run(Request::new(Action::GroupResyncAll).warn(w));
     };
     view! {
-        <section class="card">
+        <section class="card act">
             <div class="forms">
-                <form class="inline-form" on:submit=go_create aria-label="New group">
+                <form class="inline-form act" on:submit=go_create aria-label="New group">
                     <Field label="Group id" field="gid" value=new_gid check=create placeholder="1 – 9999" id="group-new-id" size=6/>
                     <button class="btn btn-ok" type="submit" id="group-create" disabled=move || !ready(create, &[new_gid])>"New group"</button>
                 </form>
-                <form class="inline-form" on:submit=go_add aria-label="Add server">
+                <form class="inline-form act" on:submit=go_add aria-label="Add server">
                     <Field label="Data center" field="datacenter" value=dc check=add placeholder="optional" id="server-dc" size=8/>
                     <Field label="Server address" field="addr" value=addr check=add placeholder="host:6379" id="server-addr" size=20/>
                     <Field label="To group" field="gid" value=gid check=add placeholder="1 – 9999" id="server-gid" size=6/>
@@ -79,9 +80,9 @@ pub fn GroupsPage() -> impl IntoView {
                 </form>
             </div>
             <div class="bulk">
-                <button class="btn btn-primary" id="groups-sync-all" on:click=resync_all disabled=move || live.groups.with(|g| g.is_empty())>"Sync all groups…"</button>
-                <button class="btn btn-ok" id="replicas-enable-all" on:click=move |_| actions.run(Request::new(Action::GroupReplicaGroupsAll { enabled: true }))>"Replica reads: enable all…"</button>
-                <button class="btn btn-danger" id="replicas-disable-all" on:click=move |_| actions.run(Request::new(Action::GroupReplicaGroupsAll { enabled: false }))>"Replica reads: disable all…"</button>
+                <button class="btn btn-primary act" id="groups-sync-all" on:click=resync_all disabled=move || live.groups.with(|g| g.is_empty())>"Sync all groups…"</button>
+                <button class="btn btn-ok act" id="replicas-enable-all" on:click=move |_| actions.run(Request::new(Action::GroupReplicaGroupsAll { enabled: true }))>"Replica reads: enable all…"</button>
+                <button class="btn btn-danger act" id="replicas-disable-all" on:click=move |_| actions.run(Request::new(Action::GroupReplicaGroupsAll { enabled: false }))>"Replica reads: disable all…"</button>
             </div>
         </section>
         {move || (live.loaded.get() && live.groups.with(|g| g.is_empty())).then(|| view! { <p class="muted">"No groups yet."</p> })}
@@ -125,10 +126,10 @@ fn GroupCard(group: GroupEntry, info: RwSignal<Option<InfoRequest>>) -> impl Int
                     {move || head.with(|h| h.ha_warning.clone()).map(|w| view! { <span class="badge error" title="The sentinels' master is not a server of this group">{w}</span> })}
                 </div>
                 <div class="head-actions">
-                    <button class="btn small group-sync" class:btn-danger=move || head.with(|h| h.out_of_sync) class:btn-primary=move || !head.with(|h| h.out_of_sync)
+                    <button class="btn small group-sync act" class:btn-danger=move || head.with(|h| h.out_of_sync) class:btn-primary=move || !head.with(|h| h.out_of_sync)
                         disabled=move || head.with(|h| h.is_promoting) on:click=resync title=format!("Resync the slots of group {gid} to every proxy")>"Sync…"</button>
                     {move || head.with(|h| h.can_remove).then(|| view! {
-                        <button class="btn small btn-danger-outline group-remove" on:click=move |_| actions.run(Request::new(Action::GroupRemove { gid: gid.to_string() }))>"Remove group…"</button>
+                        <button class="btn small btn-danger-outline group-remove act" on:click=move |_| actions.run(Request::new(Action::GroupRemove { gid: gid.to_string() }))>"Remove group…"</button>
                     })}
                 </div>
             </div>
@@ -195,6 +196,7 @@ fn ServerLine(
     let health = Memo::new(move |_| row.with(|r| r.status));
     let error = Memo::new(move |_| row.with(|r| r.error.clone()));
     let promoting = move || head.with(|h| h.is_promoting);
+    let auth = use_auth();
     let ha_m = Memo::new(move |_| row.with(|r| r.ha_status));
     let ha = move || ha_m.get();
     let ha_class = move || match ha() {
@@ -290,14 +292,14 @@ fn ServerLine(
             <td>
                 <span class="mono">{move || row.with(|r| r.sync.action_state.clone())}</span>
                 " "
-                <button class="btn small slaveof" disabled=promoting on:click=slaveof
+                <button class="btn small slaveof act" disabled=promoting on:click=slaveof
                     title=move || row.with(|r| if r.sync.button == SlaveofButton::Remove { "Cancel the queued SLAVEOF".to_string() } else { format!("SLAVEOF {}", r.master_expect) })>
                     {move || if row.with(|r| r.sync.button) == SlaveofButton::Remove { "Cancel" } else { "Slaveof" }}
                 </button>
             </td>
             <td>
                 <input type="checkbox" class="replica-toggle" aria-label=format!("Replica reads from {addr}")
-                    prop:checked=move || row.with(|r| r.replica_group) disabled=promoting on:change=toggle/>
+                    prop:checked=move || row.with(|r| r.replica_group) disabled=move || promoting() || !auth.can_act() on:change=toggle/>
             </td>
             <td class="num">{move || row.with(|r| r.memory_cell())}</td>
             <td class="num" title=move || row.with(|r| r.keys.join("\n"))>
@@ -309,13 +311,13 @@ fn ServerLine(
                     let (can_promote, is_promoting) = row.with(|r| (r.can_promote, r.is_promoting));
                     let p = promote.clone();
                     (can_promote || is_promoting).then(|| view! {
-                        <button class="btn small promote" class:btn-ok=move || ha() == HaStatus::RealMaster class:btn-warning=move || ha() != HaStatus::RealMaster
+                        <button class="btn small promote act" class:btn-ok=move || ha() == HaStatus::RealMaster class:btn-warning=move || ha() != HaStatus::RealMaster
                             class:btn-danger=is_promoting on:click=p>{if is_promoting { "Resume promote…" } else { "Promote…" }}</button>
                     })
                 }}
                 {move || (row.with(|r| r.can_remove) && !promoting()).then(|| {
                     let r = remove.clone();
-                    view! { <button class="btn small btn-danger-outline server-remove" on:click=r>"Remove…"</button> }
+                    view! { <button class="btn small btn-danger-outline server-remove act" on:click=r>"Remove…"</button> }
                 })}
             </td>
         </tr>

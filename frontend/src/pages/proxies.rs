@@ -39,7 +39,7 @@ pub fn ProxiesPage() -> impl IntoView {
         <section class="card">
             <div class="card-head">
                 <h2>"Proxies"</h2>
-                <form class="inline-form" on:submit=submit>
+                <form class="inline-form act" on:submit=submit>
                     <Field label="Admin address" field="addr" value=addr check=check placeholder="host:11080" id="proxy-addr" size=22/>
                     <button class="btn btn-warning" type="submit" id="proxy-add" disabled=move || !ready(check, &[addr])>"Add proxy"</button>
                 </form>
@@ -182,14 +182,14 @@ fn ProxyLine(entry: ProxyEntry, info: RwSignal<Option<InfoRequest>>) -> impl Int
                 {move || match resync.get() {
                     ResyncHint::Unavailable => None,
                     hint => Some(view! {
-                        <button class="btn small sync" class:btn-danger=hint == ResyncHint::Needed class:btn-ok=hint == ResyncHint::InSync
+                        <button class="btn small sync act" class:btn-danger=hint == ResyncHint::Needed class:btn-ok=hint == ResyncHint::InSync
                             title=move || format!("Resync all slots to {}", head.with(|r| r.proxy_addr.clone()))
                             on:click=reinit.clone()>"Sync"</button>
                     }),
                 }}
-                <button class="btn small btn-danger-outline remove" title="Shut down and remove this proxy" on:click=remove(false)>"Remove"</button>
+                <button class="btn small btn-danger-outline remove act" title="Shut down and remove this proxy" on:click=remove(false)>"Remove"</button>
                 {move || (health.get() == Health::Error).then(|| view! {
-                    <button class="btn small btn-danger force-remove" title="Remove even though it cannot be shut down" on:click=remove(true)>"Force remove"</button>
+                    <button class="btn small btn-danger force-remove act" title="Remove even though it cannot be shut down" on:click=remove(true)>"Force remove"</button>
                 })}
             </td>
         </tr>

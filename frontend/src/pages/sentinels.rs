@@ -47,13 +47,13 @@ pub fn SentinelsPage() -> impl IntoView {
                 <h2>"Sentinels"
                     {move || out.get().then(|| view! { <span class="badge error" id="sentinels-out-of-sync" title="Sentinels or proxies have an old sentinel configuration: resync">"OUT OF SYNC"</span> })}
                 </h2>
-                <form class="inline-form" on:submit=submit>
+                <form class="inline-form act" on:submit=submit>
                     <Field label="Sentinel address" field="addr" value=addr check=check placeholder="host:26379" id="sentinel-addr" size=20/>
                     <button class="btn btn-warning" type="submit" id="sentinel-add" disabled=move || !ready(check, &[addr])>"Add sentinel"</button>
                 </form>
             </div>
             <div class="bulk">
-                <button class="btn" id="sentinels-sync" class:btn-danger=move || out.get() class:btn-primary=move || !out.get()
+                <button class="btn act" id="sentinels-sync" class:btn-danger=move || out.get() class:btn-primary=move || !out.get()
                     on:click=resync disabled=move || live.sentinels.with(|s| s.is_empty())>"Sync all sentinels & proxies…"</button>
             </div>
             {move || (live.loaded.get() && live.sentinels.with(|s| s.is_empty())).then(|| view! { <p class="muted">"No sentinels: HA is off for this product."</p> })}
@@ -144,9 +144,9 @@ fn SentinelLine(row: RwSignal<SentinelRow>, info: RwSignal<Option<InfoRequest>>)
             <td class="actions">
                 <button class="btn small" on:click=open("info")>"Info"</button>
                 <button class="btn small" on:click=open("monitored")>"Monitored"</button>
-                <button class="btn small btn-danger-outline sentinel-remove" on:click=remove(false)>"Remove…"</button>
+                <button class="btn small btn-danger-outline sentinel-remove act" on:click=remove(false)>"Remove…"</button>
                 {move || (health.get() == Health::Error).then(|| view! {
-                    <button class="btn small btn-danger sentinel-force-remove" on:click=remove(true)>"Force remove…"</button>
+                    <button class="btn small btn-danger sentinel-force-remove act" on:click=remove(true)>"Force remove…"</button>
                 })}
             </td>
         </tr>

@@ -56,7 +56,7 @@ fn Control() -> impl IntoView {
         <section class="card">
             <div class="card-head">
                 <h2>"Migration"</h2>
-                <button class="btn btn-danger" id="rebalance" disabled=move || !live.loaded.get()
+                <button class="btn btn-danger act" id="rebalance" disabled=move || !live.loaded.get()
                     on:click=move |_| actions.rebalance()>"Rebalance all slots…"</button>
             </div>
             <dl class="facts">
@@ -68,9 +68,9 @@ fn Control() -> impl IntoView {
                         </span>
                         " "
                         {move || if disabled.get() {
-                            view! { <button class="btn small btn-ok" id="slots-enable" on:click=move |_| actions.run(Request::new(Action::SlotsDisabled { disabled: false }))>"Enable"</button> }.into_any()
+                            view! { <button class="btn small btn-ok act" id="slots-enable" on:click=move |_| actions.run(Request::new(Action::SlotsDisabled { disabled: false }))>"Enable"</button> }.into_any()
                         } else {
-                            view! { <button class="btn small btn-danger" id="slots-disable" on:click=move |_| actions.run(Request::new(Action::SlotsDisabled { disabled: true }))>"Disable"</button> }.into_any()
+                            view! { <button class="btn small btn-danger act" id="slots-disable" on:click=move |_| actions.run(Request::new(Action::SlotsDisabled { disabled: true }))>"Disable"</button> }.into_any()
                         }}
                     </dd>
                 </div>
@@ -78,7 +78,7 @@ fn Control() -> impl IntoView {
                     <dt>"Interval"</dt>
                     <dd>
                         <span id="slots-interval">{move || format!("{} µs", slots.with(|s| s.interval))}</span>
-                        <form class="inline-form" on:submit=set_interval>
+                        <form class="inline-form act" on:submit=set_interval>
                             <Field label="New interval (µs)" field="interval" value=interval check=check placeholder="0 – 1000000" id="interval-input" size=10/>
                             <button class="btn small" type="submit" id="interval-set" disabled=move || !ready(check, &[interval])>"Set"</button>
                         </form>
@@ -159,15 +159,15 @@ fn MigrateForms() -> impl IntoView {
         }
     };
     view! {
-        <section class="card">
+        <section class="card act">
             <h2>"Migrate"</h2>
-            <form class="inline-form" on:submit=go_range aria-label="Migrate a range of slots">
+            <form class="inline-form act" on:submit=go_range aria-label="Migrate a range of slots">
                 <Field label="First slot" field="beg" value=beg check=range placeholder="0" id="range-beg" size=6/>
                 <Field label="Last slot" field="end" value=end check=range placeholder="1023" id="range-end" size=6/>
                 <Field label="To group" field="gid" value=gid check=range placeholder="1 – 9999" id="range-gid" size=6/>
                 <button class="btn btn-warning" type="submit" id="range-go" disabled=move || !ready(range, &[beg, end, gid])>"Migrate range…"</button>
             </form>
-            <form class="inline-form" on:submit=go_some aria-label="Migrate some slots">
+            <form class="inline-form act" on:submit=go_some aria-label="Migrate some slots">
                 <Field label="Number of slots" field="num" value=num check=some placeholder="e.g. 64" id="some-num" size=6/>
                 <Field label="From group" field="from" value=from check=some placeholder="1 – 9999" id="some-from" size=6/>
                 <Field label="To group" field="to" value=to check=some placeholder="1 – 9999" id="some-to" size=6/>
@@ -250,7 +250,7 @@ fn ActionQueue() -> impl IntoView {
                                     <td><span class=if a.state == SlotActionState::Pending { "badge pending" } else { "badge running" }>{a.state.as_str().to_owned()}</span></td>
                                     <td>{a.can_cancel.then(|| {
                                         let sid = a.slot.to_string();
-                                        view! { <button class="btn small btn-danger-outline cancel-action" on:click=move |_| actions.run(Request::new(Action::SlotsActionRemove { sid: sid.clone() }))>"Cancel"</button> }
+                                        view! { <button class="btn small btn-danger-outline cancel-action act" on:click=move |_| actions.run(Request::new(Action::SlotsActionRemove { sid: sid.clone() }))>"Cancel"</button> }
                                     })}</td>
                                 </tr>
                             </For>

@@ -1,0 +1,195 @@
+//! Sign-in through the console in headless Chromium: the form while there is no session, the
+//! backend's error on a wrong password, the live console after the right one, an action that
+//! only succeeds with the CSRF header, Sign out back to the form; and `--read-only`, where no
+//! action control is shown but reads and INFO dialogs keep working.
+
+mod support;
+
+use std::path::PathBuf;
+
+use serde_json::json;
+use support::browser::Browser;
+
+/// A fast argon2id hash (small parameters: the tests run unoptimized).
+fn hash(password: &str) -> String {
+    use argon2::password_hash::{PasswordHasher as _, SaltString};
+    let params = argon2::Params::new(64, 1, 1, None).expect("params");
+    let a = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let salt = SaltString::encode_b64(b"0123456789abcdef").expect("salt");
+    a.hash_password(password.as_bytes(), &salt)
+        .expect("hash")
+        .to_string()
+}
+
+/// The users file of one test; removed on drop.
+struct Users(PathBuf);
+
+impl Users {
+    fn new() -> Users {
+        let dir = std::env::temp_dir().join(format!("codis-fe-ui-signin-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        let users = json!([
+            {"user": "otto", "hash": hash("otto-pw"), "role": "operator"},
+            {"user": "vera", "hash": hash("vera-pw"), "role": "viewer"},
+        ]);
+        std::fs::write(dir.join("users.json"), users.to_string()).expect("users");
+        Users(dir)
+    }
+
+    fn flag(&self) -> String {
+        format!("--users={}", self.0.join("users.json").display())
+    }
+}
+
+impl Drop for Users {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Action controls the user can see (they are hidden, not only disabled, when read-only).
+async fn visible_actions(b: &Browser) -> Vec<String> {
+    let v = b
+        .js(
+            "return [...document.querySelectorAll('.act')].filter(e => e.offsetParent !== null).map(e => e.id || e.className);",
+            vec![],
+        )
+        .await;
+    serde_json::from_value(v).expect("list")
+}
+
+/// Texts of the visible buttons in the page's main area.
+async fn visible_buttons(b: &Browser) -> Vec<String> {
+    let v = b
+        .js(
+            "return [...document.querySelectorAll('main button')].filter(e => e.offsetParent !== null).map(e => e.textContent.trim());",
+            vec![],
+        )
+        .await;
+    serde_json::from_value(v).expect("list")
+}
+
+async fn sign_in(b: &Browser, user: &str, password: &str) {
+    b.type_into("#signin-user", user).await;
+    b.type_into("#signin-password", password).await;
+    b.click("#signin-submit").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_act_and_sign_out_through_the_console() {
+    let dist = support::dist_dir();
+    let users = Users::new();
+    let addr = support::start_backend(&[
+        "--demo",
+        &users.flag(),
+        &format!("--assets-dir={}", dist.display()),
+    ])
+    .await;
+    let b = Browser::start().await;
+    let base = format!("http://{addr}/p/codis-demo");
+
+    // No session: the form instead of the console, with labelled inputs.
+    b.open(&base).await;
+    b.wait_for("#signin-form").await;
+    assert_eq!(
+        b.count("#live-indicator").await,
+        0,
+        "no console before sign-in"
+    );
+    assert_eq!(b.count("label[for='signin-user']").await, 1);
+    assert_eq!(b.count("label[for='signin-password']").await, 1);
+    b.screenshot("ui-signin-form").await;
+
+    // A wrong password: the backend's refusal is shown, the form stays.
+    sign_in(&b, "otto", "wrong").await;
+    let err = b
+        .wait_text("#signin-error", "the sign-in error", |t| !t.is_empty())
+        .await;
+    assert!(err.contains("Sign-in failed"), "{err}");
+    assert_eq!(b.count("#live-indicator").await, 0);
+
+    // The right one (submitted with Enter): the live overview, with the user and role.
+    b.type_into("#signin-user", "otto").await;
+    b.type_into("#signin-password", "otto-pw\u{e007}").await;
+    b.wait_text("#live-indicator", "the live overview", |t| {
+        t.starts_with("Live")
+    })
+    .await;
+    assert_eq!(b.text_of("#user-name").await.as_deref(), Some("otto"));
+    assert_eq!(b.text_of("#user-role").await.as_deref(), Some("operator"));
+    assert_eq!(b.count("#read-only-note").await, 0);
+
+    // An action: only succeeds when the console sends X-CSRF-Token.
+    b.click("a[data-section='groups']").await;
+    b.wait_for("section.group[data-group='1']").await;
+    b.type_into("#group-new-id", "4").await;
+    b.wait_text("#group-new-id-err", "no error", |t| t.is_empty())
+        .await;
+    b.click("#group-create").await;
+    b.wait_for("section.group[data-group='4']").await;
+    assert_eq!(b.count(".toast-error").await, 0, "no refusal");
+
+    // Sign out: back to the form, and a reload keeps it (the cookie is gone).
+    b.click("#sign-out").await;
+    b.wait_for("#signin-form").await;
+    b.open(&base).await;
+    b.wait_for("#signin-form").await;
+
+    // A viewer: the console without action controls.
+    sign_in(&b, "vera", "vera-pw").await;
+    b.wait_text("#read-only-note", "the read-only note", |t| {
+        t.contains("Read-only")
+    })
+    .await;
+    b.click("a[data-section='groups']").await;
+    b.wait_for("section.group[data-group='1']").await;
+    assert_eq!(visible_actions(&b).await, Vec::<String>::new());
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_shows_no_action_controls() {
+    let dist = support::dist_dir();
+    let addr = support::start_backend(&[
+        "--demo",
+        "--read-only",
+        &format!("--assets-dir={}", dist.display()),
+    ])
+    .await;
+    let b = Browser::start().await;
+    let base = format!("http://{addr}/p/codis-demo");
+
+    b.open(&format!("{base}/proxies")).await;
+    b.wait_for("#proxy-table tbody tr").await;
+    b.wait_text("#read-only-note", "the read-only note", |t| {
+        t == "Read-only: actions are disabled"
+    })
+    .await;
+    assert_eq!(b.count("#sign-out").await, 0, "no sign-in, no Sign out");
+    assert_eq!(visible_actions(&b).await, Vec::<String>::new());
+    for t in visible_buttons(&b).await {
+        assert!(t == "Stats", "proxies: unexpected button {t:?}");
+    }
+
+    b.click("a[data-section='groups']").await;
+    b.wait_for("section.group[data-group='1'] button.info")
+        .await;
+    assert_eq!(visible_actions(&b).await, Vec::<String>::new());
+    for t in visible_buttons(&b).await {
+        assert!(t == "Info", "groups: unexpected button {t:?}");
+    }
+    let toggles_enabled = b
+        .js(
+            "return [...document.querySelectorAll('.replica-toggle')].filter(e => !e.disabled).length;",
+            vec![],
+        )
+        .await;
+    assert_eq!(toggles_enabled, json!(0), "replica toggles are disabled");
+    b.screenshot("ui-read-only").await;
+
+    // Reads keep working: the INFO dialog opens.
+    b.click("section.group[data-group='1'] button.info").await;
+    b.wait_for(".dialog").await;
+    b.close().await;
+}

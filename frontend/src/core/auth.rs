@@ -1,0 +1,101 @@
+//! Who is using the console (`GET /api/me`), sign-in and sign-out (`/api/session`), and whether
+//! actions are allowed (not `--read-only`, not a viewer). The CSRF token of the session goes to
+//! [`api::set_csrf`] so every state-changing request carries it.
+
+use codis_model::console::{Me, SignIn};
+use leptos::prelude::*;
+
+use super::api;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum AuthState {
+    /// `GET /api/me` is in flight.
+    Loading,
+    /// Sign-in is on and there is no session: show the sign-in form.
+    SignIn,
+    /// The console may be shown; `None` when the backend could not say who we are (its own
+    /// errors then show in the console).
+    Ready(Option<Me>),
+}
+
+#[derive(Clone, Copy)]
+pub struct Auth {
+    pub state: RwSignal<AuthState>,
+}
+
+pub fn use_auth() -> Auth {
+    expect_context::<Auth>()
+}
+
+impl Auth {
+    pub fn new() -> Auth {
+        Auth {
+            state: RwSignal::new(AuthState::Loading),
+        }
+    }
+
+    /// Asks the backend who we are.
+    pub fn load(self) {
+        leptos::task::spawn_local(async move {
+            match api::get::<Me>("/api/me").await {
+                Ok(me) => self.accept(me),
+                Err(e) if e.status == 401 => self.signed_out(),
+                Err(_) => self.state.set(AuthState::Ready(None)),
+            }
+        });
+    }
+
+    pub fn accept(self, me: Me) {
+        api::set_csrf(me.csrf.clone());
+        self.state.set(AuthState::Ready(Some(me)));
+    }
+
+    pub fn signed_out(self) {
+        api::set_csrf(None);
+        self.state.set(AuthState::SignIn);
+    }
+
+    /// The signed-in caller (tracked).
+    pub fn me(self) -> Option<Me> {
+        self.state.with(|s| match s {
+            AuthState::Ready(me) => me.clone(),
+            _ => None,
+        })
+    }
+
+    /// Whether action controls are shown (tracked): not read-only and not a viewer.
+    pub fn can_act(self) -> bool {
+        self.state.with(|s| match s {
+            AuthState::Ready(Some(me)) => !me.read_only && me.role != "viewer",
+            _ => true,
+        })
+    }
+
+    /// `POST /api/session`; the error is ready to show.
+    pub async fn sign_in(user: String, password: String) -> Result<Me, String> {
+        api::post::<_, Me>("/api/session", &SignIn { user, password })
+            .await
+            .map_err(|e| match e.status {
+                429 => format!(
+                    "Too many sign-in attempts: wait a minute and try again. ({})",
+                    e.message
+                ),
+                401 => format!("Sign-in failed: {}", e.message),
+                _ => e.text(),
+            })
+    }
+
+    /// `DELETE /api/session`, then back to the sign-in form.
+    pub fn sign_out(self) {
+        leptos::task::spawn_local(async move {
+            let _ = api::delete("/api/session").await;
+            self.signed_out();
+        });
+    }
+}
+
+impl Default for Auth {
+    fn default() -> Self {
+        Auth::new()
+    }
+}
