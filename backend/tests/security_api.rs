@@ -13,29 +13,13 @@ use codis_demo::Preset;
 use codis_fe::{config::Args, server};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::{demo_dashboard, DashboardList};
+use support::{demo_dashboard, start_backend, DashboardList};
 
 fn http() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
         .build()
         .expect("client")
-}
-
-/// Starts the backend as the binary serves it (`server::serve`) on an ephemeral loopback port.
-async fn start(extra: &[&str]) -> SocketAddr {
-    let mut argv = vec!["codis-fe".to_string(), "--listen=127.0.0.1:0".to_string()];
-    argv.extend(extra.iter().map(|s| s.to_string()));
-    let args = Args::try_parse_from(argv).expect("test flags parse");
-    let server = server::build(&args).await.expect("server builds");
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(async move {
-        let _ = server::serve(listener, &server, std::future::pending()).await;
-    });
-    addr
 }
 
 /// A fresh audit log path, removed on drop.
@@ -108,7 +92,7 @@ async fn read_only_refuses_every_action_with_403_and_reads_keep_working() {
     let audit = AuditFile::new("read-only");
     let base = format!(
         "http://{}",
-        start(&[&list.flag(), "--read-only", &audit.flag()]).await
+        start_backend(&[&list.flag(), "--read-only", &audit.flag()]).await
     );
     let x = codis_model::xauth::product_xauth("codis-demo");
 
@@ -204,7 +188,10 @@ async fn every_action_attempt_is_audited_before_the_response() {
     let d = demo_dashboard("codis-demo", Preset::Small).await;
     let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
     let audit = AuditFile::new("attempts");
-    let base = format!("http://{}", start(&[&list.flag(), &audit.flag()]).await);
+    let base = format!(
+        "http://{}",
+        start_backend(&[&list.flag(), &audit.flag()]).await
+    );
     let x = codis_model::xauth::product_xauth("codis-demo");
     let actions = "/api/products/codis-demo/actions";
 
@@ -352,7 +339,7 @@ async fn an_audit_log_that_cannot_be_opened_stops_the_start() {
 async fn every_response_carries_the_security_headers() {
     let d = demo_dashboard("codis-demo", Preset::Tiny).await;
     let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
-    let base = format!("http://{}", start(&[&list.flag()]).await);
+    let base = format!("http://{}", start_backend(&[&list.flag()]).await);
     let x = codis_model::xauth::product_xauth("codis-demo");
     for (method, path) in [
         ("GET", "/healthz".to_string()),
@@ -389,7 +376,10 @@ async fn a_request_body_past_64_kib_is_refused_with_413() {
     let d = demo_dashboard("codis-demo", Preset::Tiny).await;
     let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
     let audit = AuditFile::new("too-big");
-    let base = format!("http://{}", start(&[&list.flag(), &audit.flag()]).await);
+    let base = format!(
+        "http://{}",
+        start_backend(&[&list.flag(), &audit.flag()]).await
+    );
     let big = json!({"action": "group-create", "gid": 7, "pad": "x".repeat(70 * 1024)});
     let resp = http()
         .post(format!("{base}/api/products/codis-demo/actions"))
@@ -421,7 +411,7 @@ async fn the_console_page_allows_its_own_inline_loader_script_by_hash_only() {
     let dist = support::dist_dir();
     let base = format!(
         "http://{}",
-        start(&["--demo", &format!("--assets-dir={}", dist.display())]).await
+        start_backend(&["--demo", &format!("--assets-dir={}", dist.display())]).await
     );
     let resp = http().get(format!("{base}/")).send().await.expect("index");
     assert_eq!(resp.status(), StatusCode::OK);
@@ -443,7 +433,7 @@ async fn the_console_page_allows_its_own_inline_loader_script_by_hash_only() {
 #[tokio::test]
 async fn connections_past_max_connections_wait_until_one_closes() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let addr = start(&["--demo", "--max-connections=2"]).await;
+    let addr = start_backend(&["--demo", "--max-connections=2"]).await;
     // Two idle connections take both permits.
     let first = tokio::net::TcpStream::connect(addr).await.expect("first");
     let _second = tokio::net::TcpStream::connect(addr).await.expect("second");

@@ -14,7 +14,7 @@ use codis_demo::Preset;
 use codis_fe::{config::Args, server, session::SessionKey};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::{demo_dashboard, DashboardList};
+use support::{demo_dashboard, start_backend, DashboardList};
 
 const KEY: [u8; 32] = [7; 32];
 
@@ -23,21 +23,6 @@ fn http() -> reqwest::Client {
         .timeout(Duration::from_secs(20))
         .build()
         .expect("client")
-}
-
-async fn start(extra: &[&str]) -> SocketAddr {
-    let mut argv = vec!["codis-fe".to_string(), "--listen=127.0.0.1:0".to_string()];
-    argv.extend(extra.iter().map(|s| s.to_string()));
-    let args = Args::try_parse_from(argv).expect("test flags parse");
-    let server = server::build(&args).await.expect("server builds");
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(async move {
-        let _ = server::serve(listener, &server, std::future::pending()).await;
-    });
-    addr
 }
 
 /// A fast argon2id hash (small parameters: the tests run unoptimized).
@@ -173,7 +158,7 @@ async fn without_a_session_every_api_route_and_the_event_stream_answer_401() {
     let mut flags = files.flags();
     flags.push(list.flag());
     let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-    let addr = start(&flags).await;
+    let addr = start_backend(&flags).await;
     let base = format!("http://{addr}");
     let x = codis_model::xauth::product_xauth("codis-demo");
     for (method, path) in [
@@ -245,7 +230,7 @@ async fn viewers_read_operators_act_and_csrf_and_read_only_are_enforced() {
     let mut flags = files.flags();
     flags.push(list.flag());
     let flag_refs: Vec<&str> = flags.iter().map(String::as_str).collect();
-    let base = format!("http://{}", start(&flag_refs).await);
+    let base = format!("http://{}", start_backend(&flag_refs).await);
     let actions = "/api/products/codis-demo/actions";
     let create = |gid: u32| Some(json!({"action": "group-create", "gid": gid}));
 
@@ -347,7 +332,7 @@ async fn viewers_read_operators_act_and_csrf_and_read_only_are_enforced() {
     let mut ro = flags.clone();
     ro.push("--read-only".into());
     let ro: Vec<&str> = ro.iter().map(String::as_str).collect();
-    let base = format!("http://{}", start(&ro).await);
+    let base = format!("http://{}", start_backend(&ro).await);
     let otto = sign_in(&base, "otto", "otto-pw").await.expect("operator");
     let (status, body) = call(
         &base,
@@ -375,7 +360,7 @@ async fn sign_in_failures_are_rate_limited_per_user_and_per_address() {
     let mut flags = files.flags();
     flags.push("--demo".into());
     let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-    let base = format!("http://{}", start(&flags).await);
+    let base = format!("http://{}", start_backend(&flags).await);
     for _ in 0..codis_fe::security::MAX_FAILURES {
         let (status, body) = sign_in(&base, "otto", "wrong")
             .await
@@ -402,7 +387,7 @@ async fn sign_in_failures_are_rate_limited_per_user_and_per_address() {
     let mut flags = files2.flags();
     flags.push("--demo".into());
     let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-    let base = format!("http://{}", start(&flags).await);
+    let base = format!("http://{}", start_backend(&flags).await);
     let (status, body) = sign_in(&base, "nobody", "x").await.err().expect("refused");
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"]["message"], "wrong user name or password");

@@ -27,7 +27,9 @@ pub fn dist_dir() -> PathBuf {
     dir
 }
 
-/// Starts the backend in this process on an ephemeral loopback port with the given extra flags.
+/// Starts the backend in this process on an ephemeral loopback port with the given extra flags,
+/// served by `server::serve`, the accept loop the binary runs (event streams written directly,
+/// everything else through hyper and the router).
 pub async fn start_backend(extra: &[&str]) -> SocketAddr {
     let mut argv = vec!["codis-fe".to_string(), "--listen=127.0.0.1:0".to_string()];
     argv.extend(extra.iter().map(|s| s.to_string()));
@@ -37,11 +39,9 @@ pub async fn start_backend(extra: &[&str]) -> SocketAddr {
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("local addr");
-    let app = server.app.clone();
     tokio::spawn(async move {
-        // Keep the server (demo cluster, refresh task) alive as long as it serves.
-        let _server = server;
-        axum::serve(listener, app).await.expect("serve");
+        // `server` (demo cluster, refresh task) lives as long as it serves.
+        let _ = server::serve(listener, &server, std::future::pending()).await;
     });
     addr
 }
