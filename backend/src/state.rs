@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use codis_model::Stats;
+use codis_model::{Overview, Stats};
 
 use crate::dashboard::DashboardClient;
 use crate::error::ApiError;
@@ -69,11 +69,24 @@ impl AppState {
     pub async fn fetch_stats(&self, product: &str) -> Result<Stats, ApiError> {
         let dashboard = self.dashboard_of(product)?;
         let xauth = codis_model::xauth::product_xauth(product);
+        self.stats_from(&dashboard, &xauth).await
+    }
+
+    /// A dashboard's stats as a browser may see them (no stacks). `xauth` is passed as given, so
+    /// a codis-fe page forwarding a wrong one gets the dashboard's own refusal.
+    pub async fn stats_from(&self, dashboard: &str, xauth: &str) -> Result<Stats, ApiError> {
         let mut stats: Stats = self
             .client
-            .get(&dashboard, &format!("/api/topom/stats/{xauth}"))
+            .get(dashboard, &format!("/api/topom/stats/{xauth}"))
             .await?;
         stats.strip_stacks();
         Ok(stats)
+    }
+
+    /// A dashboard's `/topom` as a browser may see it: no coordinator credentials, no stacks.
+    pub async fn overview_from(&self, dashboard: &str) -> Result<Overview, ApiError> {
+        let mut overview: Overview = self.client.get(dashboard, "/topom").await?;
+        overview.redact();
+        Ok(overview)
     }
 }

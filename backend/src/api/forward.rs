@@ -14,7 +14,7 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
-use codis_model::{Action, Overview};
+use codis_model::Action;
 
 use crate::error::ApiError;
 use crate::security::{Attempt, Caller};
@@ -57,9 +57,7 @@ async fn forward(
         .unwrap_or(path);
     let is_read = *method == Method::GET || *method == Method::HEAD;
     if is_read && path == "/topom" {
-        let mut overview: Overview = app.client.get(&dashboard, "/topom").await?;
-        overview.redact();
-        return Ok(Json(overview).into_response());
+        return Ok(Json(app.overview_from(&dashboard).await?).into_response());
     }
     if is_read && (path == "/api/topom/model" || path == "/topom/model") {
         let model: serde_json::Value = app.client.get(&dashboard, "/api/topom/model").await?;
@@ -68,12 +66,7 @@ async fn forward(
     if is_read {
         if let Some(x) = path.strip_prefix("/api/topom/stats/") {
             if !x.contains('/') {
-                let mut stats: codis_model::Stats = app
-                    .client
-                    .get(&dashboard, &format!("/api/topom/stats/{x}"))
-                    .await?;
-                stats.strip_stacks();
-                return Ok(Json(stats).into_response());
+                return Ok(Json(app.stats_from(&dashboard, x).await?).into_response());
             }
         }
     }

@@ -23,9 +23,7 @@ pub async fn overview(
     Path(product): Path<String>,
 ) -> Result<Json<Overview>, ApiError> {
     let dashboard = app.dashboard_of(&product)?;
-    let mut overview: Overview = app.client.get(&dashboard, "/topom").await?;
-    overview.redact();
-    Ok(Json(overview))
+    Ok(Json(app.overview_from(&dashboard).await?))
 }
 
 /// `GET /api/products/{product}/stats`: the dashboard's stats without stacks.
