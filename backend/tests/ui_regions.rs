@@ -136,6 +136,40 @@ async fn every_region_shows_what_the_demo_dashboard_reports() {
         browser.count("#proxy-table tbody tr").await,
         s.proxy.models.len()
     );
+    // The counters move on every second (updates carry only the counters of such rows, and the
+    // browser rebuilds the texts): the command total grows and stays near the dashboard's.
+    let commands = format!(
+        "#proxy-table tr[data-token='{}'] td.wrap-commas:nth-of-type(8)",
+        s.proxy.models[0].token
+    );
+    let total_of = |t: &str| -> f64 {
+        let t = t.replace('\u{200b}', "");
+        t.split(',')
+            .find_map(|kv| kv.strip_prefix("total="))
+            .map(number)
+            .unwrap_or(f64::NAN)
+    };
+    let first = total_of(
+        &browser
+            .wait_text(&commands, "a command total", |t| t.contains("total="))
+            .await,
+    );
+    let later = total_of(
+        &browser
+            .wait_text(&commands, "a larger command total", |t| {
+                total_of(t) > first
+            })
+            .await,
+    );
+    let dashboard_total = stats(&addr, "codis-demo")
+        .await
+        .proxy_sample(&s.proxy.models[0].token)
+        .and_then(|p| p.stats.as_ref())
+        .map_or(f64::NAN, |d| d.ops.total as f64);
+    assert!(
+        close(later, dashboard_total, 0.05),
+        "shown {later}, dashboard {dashboard_total}"
+    );
     browser.screenshot("ui-proxies").await;
 
     // Groups: every group and server, with data center and master link.

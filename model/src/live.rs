@@ -14,7 +14,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::derive::{
-    dashboard_view, ClusterTotals, DashboardView, GroupView, ProxyRow, SentinelsView, SlotsView,
+    dashboard_view, ClusterTotals, DashboardView, GroupView, ProxyNumbers, ProxyRow, SentinelsView,
+    ServerCounters, ServerRow, SlotsView,
 };
 use crate::types::{GroupId, Overview, SlotId, Stats};
 
@@ -190,23 +191,42 @@ pub struct HistoryTick {
 impl HistoryTick {
     /// The point of history that `view` contributes at `t_ms`.
     pub fn from_view(view: &DashboardView, t_ms: u64) -> HistoryTick {
+        HistoryTick::from_rows(
+            t_ms,
+            view.totals.qps,
+            view.proxies
+                .iter()
+                .map(|p| (p.token.as_str(), p.numbers.as_ref().map(|n| n.qps))),
+            view.groups.iter().map(|g| (g.id, g.servers.first())),
+        )
+    }
+
+    /// The same point from the parts of a view: the cluster's QPS, each proxy's QPS (if it has
+    /// counters) and each group's first server (the master). The browser keeps its view as
+    /// separate rows and builds its history points with this, so that they equal the backend's.
+    pub fn from_rows<'a>(
+        t_ms: u64,
+        cluster_qps: i64,
+        proxies: impl IntoIterator<Item = (&'a str, Option<i64>)>,
+        masters: impl IntoIterator<Item = (GroupId, Option<&'a ServerRow>)>,
+    ) -> HistoryTick {
         let mut tick = HistoryTick {
             t_ms,
-            cluster_qps: Some(view.totals.qps as f64),
+            cluster_qps: Some(cluster_qps as f64),
             ..HistoryTick::default()
         };
-        for p in &view.proxies {
-            if let Some(n) = &p.numbers {
-                tick.proxy_qps.insert(p.token.clone(), n.qps as f64);
+        for (token, qps) in proxies {
+            if let Some(qps) = qps {
+                tick.proxy_qps.insert(token.to_owned(), qps as f64);
             }
         }
-        for g in &view.groups {
-            if let Some(master) = g.servers.first() {
+        for (gid, master) in masters {
+            if let Some(master) = master {
                 if let Some(m) = master.memory {
-                    tick.group_memory.insert(g.id, m as f64);
+                    tick.group_memory.insert(gid, m as f64);
                 }
                 if let Some(k) = master.key_count {
-                    tick.group_keys.insert(g.id, k as f64);
+                    tick.group_keys.insert(gid, k as f64);
                 }
             }
         }
@@ -344,6 +364,22 @@ impl LiveView {
                 }
             }
         }
+        for t in &u.proxy_numbers {
+            if let Some(row) = self.view.proxies.get_mut(t.index()) {
+                row.set_numbers(t.numbers());
+            }
+        }
+        for t in &u.server_numbers {
+            let server = self
+                .view
+                .groups
+                .iter_mut()
+                .find(|g| g.id == t.0)
+                .and_then(|g| g.servers.get_mut(t.1 as usize));
+            if let Some(row) = server {
+                row.set_counters(t.counters());
+            }
+        }
         if let Some(s) = &u.slots {
             self.view.slots = s.clone();
         }
@@ -361,7 +397,11 @@ impl LiveView {
                 *o = gid;
             }
         }
-        self.history.record(&u.history, step_ms, keep);
+        self.history.record(
+            &HistoryTick::from_view(&self.view, self.sampled_ms),
+            step_ms,
+            keep,
+        );
         if let Some(s) = &u.status {
             self.status = s.clone();
         }
@@ -378,15 +418,22 @@ pub struct LiveUpdate {
     pub dashboard: Option<DashboardInfo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub totals: Option<ClusterTotals>,
-    /// Changed or added proxy rows.
+    /// Changed or added proxy rows, whole.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub proxies: Vec<ProxyRow>,
+    /// Rows in which only the counters changed: just the counters (applied after `proxies` and
+    /// `proxy_order`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub proxy_numbers: Vec<ProxyTick>,
     /// The new order of proxy tokens, present only when rows were added, removed or reordered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proxy_order: Option<Vec<String>>,
-    /// Changed or added groups.
+    /// Changed or added groups, whole.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<GroupView>,
+    /// Server rows in which only the counters changed (applied after `groups`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub server_numbers: Vec<ServerTick>,
     /// The new order of group ids, present only when groups were added, removed or reordered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_order: Option<Vec<GroupId>>,
@@ -402,32 +449,173 @@ pub struct LiveUpdate {
     pub sentinels: Option<SentinelsView>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed: Option<bool>,
-    pub history: HistoryTick,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<LiveStatus>,
 }
 
+/// The counters of one proxy row, sent alone when nothing else in the row changed. A JSON array
+/// (`[index, online, qps, ops_total, ops_fails, redis_errors, sessions_total, sessions_alive,
+/// cpu, mem]`, index = position in the proxy list) rather than an object: on a cluster of 128
+/// proxies the field names would be most of the update.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProxyTick(
+    pub u32,
+    pub bool,
+    pub i64,
+    pub i64,
+    pub i64,
+    pub Option<i64>,
+    pub i64,
+    pub i64,
+    pub f64,
+    pub i64,
+);
+
+impl ProxyTick {
+    pub fn new(index: usize, n: &ProxyNumbers) -> ProxyTick {
+        ProxyTick(
+            u32::try_from(index).unwrap_or(u32::MAX),
+            n.online,
+            n.qps,
+            n.ops_total,
+            n.ops_fails,
+            n.redis_errors,
+            n.sessions_total,
+            n.sessions_alive,
+            n.cpu,
+            n.mem,
+        )
+    }
+
+    pub fn index(&self) -> usize {
+        self.0 as usize
+    }
+
+    pub fn numbers(&self) -> ProxyNumbers {
+        ProxyNumbers {
+            online: self.1,
+            qps: self.2,
+            ops_total: self.3,
+            ops_fails: self.4,
+            redis_errors: self.5,
+            sessions_total: self.6,
+            sessions_alive: self.7,
+            cpu: self.8,
+            mem: self.9,
+        }
+    }
+}
+
+/// The counters of one server row, sent alone when nothing else in its group changed:
+/// `[group id, index in the group, memory, key_count, connected_clients, keyspace texts]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServerTick(
+    pub GroupId,
+    pub u32,
+    pub Option<u64>,
+    pub Option<u64>,
+    pub Option<u64>,
+    pub Vec<String>,
+);
+
+impl ServerTick {
+    pub fn new(group: GroupId, index: usize, c: ServerCounters) -> ServerTick {
+        ServerTick(
+            group,
+            u32::try_from(index).unwrap_or(u32::MAX),
+            c.memory,
+            c.key_count,
+            c.connected_clients,
+            c.keys,
+        )
+    }
+
+    pub fn counters(&self) -> ServerCounters {
+        ServerCounters {
+            memory: self.2,
+            keys: self.5.clone(),
+            key_count: self.3,
+            connected_clients: self.4,
+        }
+    }
+}
+
+/// What to send for a proxy row that changed: its counters alone when they rebuild the new row
+/// exactly from the old one, otherwise the whole row.
+fn proxy_change(old: &ProxyRow, new: &ProxyRow) -> Option<ProxyNumbers> {
+    let n = new.numbers.clone()?;
+    let mut patched = old.clone();
+    patched.set_numbers(n.clone());
+    (patched == *new).then_some(n)
+}
+
+/// Likewise for a group: the counters of each changed server when nothing else in the group
+/// changed, otherwise `None` (send the group whole).
+fn group_change(old: &GroupView, new: &GroupView) -> Option<Vec<ServerTick>> {
+    if old.servers.len() != new.servers.len() {
+        return None;
+    }
+    let head = |g: &GroupView| GroupView {
+        servers: Vec::new(),
+        ..g.clone()
+    };
+    if head(old) != head(new) {
+        return None;
+    }
+    let mut ticks = Vec::new();
+    for (i, (a, b)) in old.servers.iter().zip(&new.servers).enumerate() {
+        if a == b {
+            continue;
+        }
+        let mut patched = a.clone();
+        patched.set_counters(b.counters());
+        if patched != *b {
+            return None;
+        }
+        ticks.push(ServerTick::new(new.id, i, b.counters()));
+    }
+    Some(ticks)
+}
+
 impl LiveUpdate {
-    /// What changed from `old` to `new`. `new.history` is ignored: the tick is derived from
-    /// `new.view` at `new.sampled_ms`.
+    /// What changed from `old` to `new`. `new.history` is ignored: the receiver derives the
+    /// history point from the view it holds after applying ([`HistoryTick::from_view`]), so the
+    /// update does not repeat every proxy's QPS.
     pub fn between(old: &LiveView, new: &LiveView) -> LiveUpdate {
-        let changed = |a: &ProxyRow| !old.view.proxies.contains(a);
-        let proxies: Vec<ProxyRow> = new
+        let old_proxies: BTreeMap<&str, &ProxyRow> = old
             .view
             .proxies
             .iter()
-            .filter(|p| changed(p))
-            .cloned()
+            .map(|p| (p.token.as_str(), p))
             .collect();
+        let mut proxies = Vec::new();
+        let mut proxy_numbers = Vec::new();
+        for (i, p) in new.view.proxies.iter().enumerate() {
+            match old_proxies.get(p.token.as_str()) {
+                Some(o) if *o == p => {}
+                Some(o) => match proxy_change(o, p) {
+                    Some(n) => proxy_numbers.push(ProxyTick::new(i, &n)),
+                    None => proxies.push(p.clone()),
+                },
+                None => proxies.push(p.clone()),
+            }
+        }
         let old_tokens: Vec<&str> = old.view.proxies.iter().map(|p| p.token.as_str()).collect();
         let new_tokens: Vec<&str> = new.view.proxies.iter().map(|p| p.token.as_str()).collect();
-        let groups: Vec<GroupView> = new
-            .view
-            .groups
-            .iter()
-            .filter(|g| !old.view.groups.contains(g))
-            .cloned()
-            .collect();
+        let old_groups: BTreeMap<GroupId, &GroupView> =
+            old.view.groups.iter().map(|g| (g.id, g)).collect();
+        let mut groups = Vec::new();
+        let mut server_numbers = Vec::new();
+        for g in &new.view.groups {
+            match old_groups.get(&g.id) {
+                Some(o) if *o == g => {}
+                Some(o) => match group_change(o, g) {
+                    Some(ticks) => server_numbers.extend(ticks),
+                    None => groups.push(g.clone()),
+                },
+                None => groups.push(g.clone()),
+            }
+        }
         let old_ids: Vec<GroupId> = old.view.groups.iter().map(|g| g.id).collect();
         let new_ids: Vec<GroupId> = new.view.groups.iter().map(|g| g.id).collect();
         let slot_owner = new
@@ -443,9 +631,11 @@ impl LiveUpdate {
             dashboard: (old.dashboard != new.dashboard).then(|| new.dashboard.clone()),
             totals: (old.view.totals != new.view.totals).then(|| new.view.totals.clone()),
             proxies,
+            proxy_numbers,
             proxy_order: (old_tokens != new_tokens)
                 .then(|| new_tokens.iter().map(|s| s.to_string()).collect()),
             groups,
+            server_numbers,
             group_order: (old_ids != new_ids).then_some(new_ids),
             slots: (old.view.slots != new.view.slots).then(|| new.view.slots.clone()),
             slot_owner,
@@ -454,7 +644,6 @@ impl LiveUpdate {
             sentinels: (old.view.sentinels != new.view.sentinels)
                 .then(|| new.view.sentinels.clone()),
             closed: (old.view.closed != new.view.closed).then_some(new.view.closed),
-            history: HistoryTick::from_view(&new.view, new.sampled_ms),
             status: (old.status != new.status).then(|| new.status.clone()),
         }
     }
@@ -547,7 +736,7 @@ mod tests {
     }
 
     #[test]
-    fn an_unchanged_sample_sends_only_the_history_tick() {
+    fn an_unchanged_sample_sends_only_its_sequence_and_time() {
         let s = fixture("demo_get_topom_stats__final_healthy.json").expect("fixture");
         let a = LiveView::from_sample("codis-demo", 1, 1_000, DashboardInfo::default(), &s);
         let mut b = a.clone();
@@ -556,10 +745,79 @@ mod tests {
         let u = LiveUpdate::between(&a, &b);
         let json = serde_json::to_string(&u).expect("json");
         assert!(u.proxies.is_empty() && u.groups.is_empty() && u.slots.is_none());
-        assert!(
-            json.len() < 400,
-            "update of an unchanged sample is small: {json}"
+        assert_eq!(json, r#"{"seq":2,"sampled_ms":2000}"#);
+    }
+
+    /// The captured healthy sample, and the same sample one second later with every proxy's
+    /// counters and every master's memory and keys moved on (nothing else changed).
+    fn a_busy_second() -> (LiveView, LiveView) {
+        let s = fixture("demo_get_topom_stats__final_healthy.json").expect("fixture");
+        let a = LiveView::from_sample("codis-demo", 1, 1_000, DashboardInfo::default(), &s);
+        let mut b = a.clone();
+        b.seq = 2;
+        b.sampled_ms = 2_000;
+        for p in &mut b.view.proxies {
+            let mut n = p.numbers.clone().expect("healthy proxies have counters");
+            n.qps += 17;
+            n.ops_total += n.qps;
+            n.sessions_total += 1;
+            n.cpu = 0.0123;
+            n.mem += 4096;
+            p.set_numbers(n);
+        }
+        for g in &mut b.view.groups {
+            let master = &mut g.servers[0];
+            let mut c = master.counters();
+            c.memory = c.memory.map(|m| m + 1_000_000);
+            c.key_count = c.key_count.map(|k| k + 5);
+            c.connected_clients = c.connected_clients.map(|n| n + 1);
+            master.set_counters(c);
+        }
+        (a, b)
+    }
+
+    #[test]
+    fn a_second_in_which_only_counters_moved_sends_counters_not_rows() {
+        let (mut a, b) = a_busy_second();
+        let u = LiveUpdate::between(&a, &b);
+        assert!(u.proxies.is_empty() && u.groups.is_empty(), "{u:?}");
+        assert_eq!(u.proxy_numbers.len(), b.view.proxies.len());
+        assert_eq!(u.server_numbers.len(), b.view.groups.len());
+        let json = serde_json::to_string(&u).expect("json");
+        assert!(!json.contains("token"), "no row is resent: {json}");
+        a.apply(&u, 1000, 3600);
+        assert_eq!(
+            a.view, b.view,
+            "the counters rebuild the rows and their texts"
         );
+        let last = |s: &Series| s.points().last().map(|(_, v)| v);
+        let p0 = &b.view.proxies[0];
+        assert_eq!(
+            last(&a.history.proxy_qps[&p0.token]),
+            p0.numbers.as_ref().map(|n| n.qps as f64),
+            "the history point comes from the applied view"
+        );
+        let g0 = &b.view.groups[0];
+        assert_eq!(
+            last(&a.history.group_memory[&g0.id]),
+            g0.servers[0].memory.map(|m| m as f64)
+        );
+    }
+
+    #[test]
+    fn a_proxy_whose_status_changed_is_sent_whole() {
+        let (a, mut b) = a_busy_second();
+        b.view.proxies[1].status = crate::derive::Health::Pending;
+        b.view.groups[0].servers[1].master = "NA".to_owned();
+        let u = LiveUpdate::between(&a, &b);
+        assert_eq!(u.proxies.len(), 1, "the changed proxy goes whole");
+        assert_eq!(u.proxies[0].token, b.view.proxies[1].token);
+        assert_eq!(u.proxy_numbers.len(), b.view.proxies.len() - 1);
+        assert_eq!(u.groups.len(), 1, "so does the group whose server changed");
+        assert_eq!(u.groups[0].id, b.view.groups[0].id);
+        let mut patched = a.clone();
+        patched.apply(&u, 1000, 3600);
+        assert_eq!(patched.view, b.view);
     }
 
     #[test]

@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 use codis_model::derive::DashboardView;
 use codis_model::live::{
-    DashboardInfo, History, LiveState, LiveStatus, LiveUpdate, LiveView, EVENT_SNAPSHOT,
-    EVENT_STATUS, EVENT_UPDATE,
+    DashboardInfo, History, HistoryTick, LiveState, LiveStatus, LiveUpdate, LiveView,
+    EVENT_SNAPSHOT, EVENT_STATUS, EVENT_UPDATE,
 };
 use codis_model::GroupId;
 use serde::Serialize;
@@ -303,8 +303,11 @@ impl Feed {
             Arc::new(f)
         });
         let mut st = self.lock();
-        st.history
-            .record(&update.history, config.step_ms(), config.keep());
+        st.history.record(
+            &HistoryTick::from_view(&new.view, new.sampled_ms),
+            config.step_ms(),
+            config.keep(),
+        );
         st.view = Arc::new(new);
         st.version += 1;
         st.replay.push_back(frame.clone());
@@ -418,7 +421,7 @@ fn status_frame(seq: u64, status: &LiveStatus) -> Frame {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use codis_model::live::{HistoryTick, Series};
+    use codis_model::live::Series;
 
     #[test]
     fn the_borrowed_snapshot_encodes_exactly_a_live_view() {

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use codis_model::derive::{ClusterTotals, GroupView, ProxyRow, SentinelRow, ServerRow, SlotsView};
 use codis_model::live::{
-    DashboardInfo, History, LiveState, LiveStatus, LiveUpdate, LiveView, EVENT_SNAPSHOT,
-    EVENT_STATUS, EVENT_UPDATE,
+    DashboardInfo, History, HistoryTick, LiveState, LiveStatus, LiveUpdate, LiveView,
+    EVENT_SNAPSHOT, EVENT_STATUS, EVENT_UPDATE,
 };
 use codis_model::{GroupId, SlotActionState};
 use leptos::prelude::*;
@@ -61,6 +61,8 @@ pub struct ProxyEntry {
 /// Display texts of a proxy's counters (the proxies page's hot cells).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProxyCells {
+    /// The QPS as a number, for the history point the browser records per update.
+    pub qps_value: Option<i64>,
     pub qps: String,
     pub sessions: String,
     pub commands: String,
@@ -73,6 +75,7 @@ impl ProxyCells {
         let wrap = |s: &str| s.replace(',', ",\u{200b}");
         let dash = || "\u{2013}".to_owned();
         ProxyCells {
+            qps_value: r.numbers.as_ref().map(|n| n.qps),
             qps: r.numbers.as_ref().map_or_else(dash, |n| n.qps.to_string()),
             sessions: wrap(&r.sessions_text),
             commands: wrap(&r.commands_text),
@@ -484,8 +487,37 @@ impl Live {
         if !u.proxies.is_empty() || u.proxy_order.is_some() {
             patch_list(self.proxies, u.proxies, u.proxy_order, |p| p.token.clone());
         }
+        if !u.proxy_numbers.is_empty() {
+            self.proxies.with_untracked(|list| {
+                for t in &u.proxy_numbers {
+                    if let Some(e) = list.get(t.index()) {
+                        // The head holds everything but the counters; `put` splits the rebuilt
+                        // row again and wakes only the cells.
+                        let mut row = e.head.get_untracked();
+                        row.set_numbers(t.numbers());
+                        e.put(row);
+                    }
+                }
+            });
+        }
         if !u.groups.is_empty() || u.group_order.is_some() {
             self.patch_groups(u.groups, u.group_order);
+        }
+        if !u.server_numbers.is_empty() {
+            self.groups.with_untracked(|groups| {
+                for t in &u.server_numbers {
+                    let Some(g) = groups.iter().find(|g| g.id == t.0) else {
+                        continue;
+                    };
+                    g.servers.with_untracked(|servers| {
+                        if let Some(s) = servers.get(t.1 as usize) {
+                            let mut row = s.row.get_untracked();
+                            row.set_counters(t.counters());
+                            put(s.row, row);
+                        }
+                    });
+                }
+            });
         }
         if let Some(s) = u.slots {
             self.set_slots(s);
@@ -506,8 +538,36 @@ impl Live {
         if let Some(s) = u.status {
             put(self.status, s);
         }
+        let tick = self.history_tick(u.sampled_ms);
         let (step, keep) = (self.step_ms.get_value(), self.keep.get_value());
-        self.history.update(|h| h.record(&u.history, step, keep));
+        self.history.update(|h| h.record(&tick, step, keep));
+    }
+
+    /// The history point of the view now held (updates do not carry it; the backend records
+    /// the same point from the same view).
+    fn history_tick(&self, t_ms: u64) -> HistoryTick {
+        let qps = self.totals.with_untracked(|t| t.qps);
+        let proxies: Vec<(String, Option<i64>)> = self.proxies.with_untracked(|l| {
+            l.iter()
+                .map(|e| (e.key.clone(), e.cells.with_untracked(|c| c.qps_value)))
+                .collect()
+        });
+        let masters: Vec<(GroupId, Option<ServerRow>)> = self.groups.with_untracked(|l| {
+            l.iter()
+                .map(|g| {
+                    let master = g
+                        .servers
+                        .with_untracked(|s| s.first().map(|s| s.row.get_untracked()));
+                    (g.id, master)
+                })
+                .collect()
+        });
+        HistoryTick::from_rows(
+            t_ms,
+            qps,
+            proxies.iter().map(|(k, q)| (k.as_str(), *q)),
+            masters.iter().map(|(id, m)| (*id, m.as_ref())),
+        )
     }
 
     fn set_slots(&self, s: SlotsView) {

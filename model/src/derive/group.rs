@@ -131,10 +131,38 @@ pub struct HaConflict {
     pub ha_real_master: String,
 }
 
+/// The counters of a server row: what changes every second on a busy cluster while the rest of
+/// the row stays put. The live stream sends only these for such a row.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServerCounters {
+    pub memory: Option<u64>,
+    pub keys: Vec<String>,
+    pub key_count: Option<u64>,
+    pub connected_clients: Option<u64>,
+}
+
 impl ServerRow {
     /// The memory cell: `"<memory> / <maxmem>"`.
     pub fn memory_cell(&self) -> String {
         format!("{} / {}", self.memory_text, self.maxmem_text)
+    }
+
+    pub fn counters(&self) -> ServerCounters {
+        ServerCounters {
+            memory: self.memory,
+            keys: self.keys.clone(),
+            key_count: self.key_count,
+            connected_clients: self.connected_clients,
+        }
+    }
+
+    /// Replaces the counters and the memory text made from them, as [`group_views`] does.
+    pub fn set_counters(&mut self, c: ServerCounters) {
+        self.memory_text = c.memory.map_or_else(|| "NA".to_owned(), human_size);
+        self.memory = c.memory;
+        self.keys = c.keys;
+        self.key_count = c.key_count;
+        self.connected_clients = c.connected_clients;
     }
 }
 

@@ -18,8 +18,8 @@ pub mod status;
 pub mod totals;
 
 pub use group::{
-    group_views, ha_conflicts, GroupView, HaConflict, HaStatus, ServerRow, SlaveofButton,
-    SyncActionView,
+    group_views, ha_conflicts, GroupView, HaConflict, HaStatus, ServerCounters, ServerRow,
+    SlaveofButton, SyncActionView,
 };
 pub use proxy::{proxy_rows, ProxyNumbers, ProxyRow, ResyncHint};
 pub use rebalance::{rebalance_preview, RebalanceGroupPlan};

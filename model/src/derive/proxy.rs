@@ -75,8 +75,9 @@ pub fn proxy_rows(stats: &Stats) -> Vec<ProxyRow> {
                 .and_then(|s| s.stats.as_ref());
             let switched = data.is_some_and(|d| d.sentinels.switched);
             let healthy = status == Health::Healthy;
-            let (sessions_text, commands_text) = match data {
-                Some(d) if healthy => (sessions_text(d), commands_text(d)),
+            let numbers = data.map(numbers);
+            let (sessions_text, commands_text) = match &numbers {
+                Some(n) if healthy => (n.sessions_text(), n.commands_text()),
                 _ => ("NA".to_owned(), "NA".to_owned()),
             };
             let resync = if status == Health::Pending || switched {
@@ -100,7 +101,7 @@ pub fn proxy_rows(stats: &Stats) -> Vec<ProxyRow> {
                     .map(|e| e.cause.clone()),
                 sessions_text,
                 commands_text,
-                numbers: data.map(numbers),
+                numbers,
                 switched,
                 primary_only: data.is_some_and(|d| d.backend.primary_only),
                 resync,
@@ -109,17 +110,37 @@ pub fn proxy_rows(stats: &Stats) -> Vec<ProxyRow> {
         .collect()
 }
 
-fn sessions_text(d: &ProxyStatsData) -> String {
-    format!("total={},alive={}", d.sessions.total, d.sessions.alive)
+impl ProxyNumbers {
+    /// `total=<n>,alive=<n>`, codis-fe's Sessions cell.
+    pub fn sessions_text(&self) -> String {
+        format!(
+            "total={},alive={}",
+            self.sessions_total, self.sessions_alive
+        )
+    }
+
+    /// `total=<n>,fails=<n>[,rsp.errs=<n>],qps=<n>`, codis-fe's Commands cell.
+    pub fn commands_text(&self) -> String {
+        let mut s = format!("total={},fails={}", self.ops_total, self.ops_fails);
+        if let Some(errors) = self.redis_errors {
+            s.push_str(&format!(",rsp.errs={errors}"));
+        }
+        s.push_str(&format!(",qps={}", self.qps));
+        s
+    }
 }
 
-fn commands_text(d: &ProxyStatsData) -> String {
-    let mut s = format!("total={},fails={}", d.ops.total, d.ops.fails);
-    if let Some(redis) = &d.ops.redis {
-        s.push_str(&format!(",rsp.errs={}", redis.errors));
+impl ProxyRow {
+    /// Replaces the counters and the texts made from them, exactly as [`proxy_rows`] makes them
+    /// (texts only for a healthy proxy). The live stream sends only the counters of a row in which
+    /// nothing else changed; the browser rebuilds the row with this.
+    pub fn set_numbers(&mut self, n: ProxyNumbers) {
+        if self.status == Health::Healthy {
+            self.sessions_text = n.sessions_text();
+            self.commands_text = n.commands_text();
+        }
+        self.numbers = Some(n);
     }
-    s.push_str(&format!(",qps={}", d.ops.qps));
-    s
 }
 
 fn numbers(d: &ProxyStatsData) -> ProxyNumbers {
@@ -131,7 +152,9 @@ fn numbers(d: &ProxyStatsData) -> ProxyNumbers {
         redis_errors: d.ops.redis.as_ref().map(|r| r.errors),
         sessions_total: d.sessions.total,
         sessions_alive: d.sessions.alive,
-        cpu: d.rusage.cpu,
+        // 0.01 % of a core is finer than anything shown; the proxy's full-precision float would
+        // be ~16 fresh digits per proxy per second on the live stream.
+        cpu: (d.rusage.cpu * 1e4).round() / 1e4,
         mem: d.rusage.mem,
     }
 }
