@@ -156,9 +156,7 @@ async fn every_region_shows_what_the_demo_dashboard_reports() {
     );
     let later = total_of(
         &browser
-            .wait_text(&commands, "a larger command total", |t| {
-                total_of(t) > first
-            })
+            .wait_text(&commands, "a larger command total", |t| total_of(t) > first)
             .await,
     );
     let dashboard_total = stats(&addr, "codis-demo")
@@ -191,6 +189,21 @@ async fn every_region_shows_what_the_demo_dashboard_reports() {
             }
         }
     }
+    // A master's memory moves every second (updates carry only a server's counters then): the
+    // cell follows it.
+    let g0 = &view.groups[0];
+    let memory_cell = format!(
+        "section.group[data-group='{}'] tr[data-server='{}'] td.num",
+        g0.id, g0.servers[0].server
+    );
+    let before = browser
+        .wait_text(&memory_cell, "a memory cell", |t| t.contains(" / "))
+        .await;
+    browser
+        .wait_text(&memory_cell, "the memory cell to change", |t| {
+            t.contains(" / ") && t != before
+        })
+        .await;
     browser.screenshot("ui-groups").await;
 
     // Slots: all 1024 cells, coloured by their group; the legend counts match.

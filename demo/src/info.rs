@@ -113,7 +113,11 @@ impl Model {
         } else {
             1.0
         };
-        let used = 1_000_000 + keys * 427 + (h % 50_000);
+        // A real codis-server's used_memory moves every second with its buffers and clients, on a
+        // master more than on a replica; the live stream must cope with that on every server.
+        let churn = if is_master { 262_144.0 } else { 16_384.0 };
+        let used =
+            1_000_000 + keys * 427 + (h % 50_000) + (churn * jitter(self.seed, h, now, 1.0)) as u64;
         let uptime = (now - sim.started).max(0) as u64;
         let offset = 3_000_000 + uptime * 3_000;
         put(&mut m, "aof_current_rewrite_time_sec", -1);

@@ -17,7 +17,7 @@ use crate::derive::{
     dashboard_view, ClusterTotals, DashboardView, GroupView, ProxyNumbers, ProxyRow, SentinelsView,
     ServerCounters, ServerRow, SlotsView,
 };
-use crate::types::{GroupId, Overview, SlotId, Stats};
+use crate::types::{GroupId, Overview, SlotId, Stats, MAX_SLOT_NUM};
 
 /// SSE event names.
 pub const EVENT_SNAPSHOT: &str = "snapshot";
@@ -316,7 +316,12 @@ impl LiveView {
             sampled_ms,
             dashboard,
             view: dashboard_view(stats, product),
-            slot_owner: stats.slots.iter().map(|s| s.group_id).collect(),
+            slot_owner: stats
+                .slots
+                .iter()
+                .take(MAX_SLOT_NUM)
+                .map(|s| s.group_id)
+                .collect(),
             history: History::default(),
             status: LiveStatus::default(),
         }
@@ -364,20 +369,20 @@ impl LiveView {
                 }
             }
         }
-        for t in &u.proxy_numbers {
-            if let Some(row) = self.view.proxies.get_mut(t.index()) {
-                row.set_numbers(t.numbers());
+        for (i, n) in u.proxy_numbers.rows() {
+            if let Some(row) = self.view.proxies.get_mut(i) {
+                row.set_numbers(n);
             }
         }
-        for t in &u.server_numbers {
+        for (gid, i, k) in u.server_numbers.rows() {
             let server = self
                 .view
                 .groups
                 .iter_mut()
-                .find(|g| g.id == t.0)
-                .and_then(|g| g.servers.get_mut(t.1 as usize));
+                .find(|g| g.id == gid)
+                .and_then(|g| g.servers.get_mut(i));
             if let Some(row) = server {
-                row.set_counters(t.counters());
+                u.server_numbers.apply(k, row);
             }
         }
         if let Some(s) = &u.slots {
@@ -390,7 +395,9 @@ impl LiveView {
             self.view.closed = c;
         }
         if let Some(len) = u.slot_count {
-            self.slot_owner.resize(len, 0);
+            // Codis has 1024 slots; a corrupt or hostile count must not grow the view without
+            // bound (found by the `live_event` fuzz target).
+            self.slot_owner.resize(len.min(MAX_SLOT_NUM), 0);
         }
         for &(sid, gid) in &u.slot_owner {
             if let Some(o) = self.slot_owner.get_mut(usize::from(sid)) {
@@ -423,8 +430,8 @@ pub struct LiveUpdate {
     pub proxies: Vec<ProxyRow>,
     /// Rows in which only the counters changed: just the counters (applied after `proxies` and
     /// `proxy_order`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub proxy_numbers: Vec<ProxyTick>,
+    #[serde(default, skip_serializing_if = "ProxyCounterColumns::is_empty")]
+    pub proxy_numbers: ProxyCounterColumns,
     /// The new order of proxy tokens, present only when rows were added, removed or reordered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proxy_order: Option<Vec<String>>,
@@ -432,8 +439,8 @@ pub struct LiveUpdate {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<GroupView>,
     /// Server rows in which only the counters changed (applied after `groups`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub server_numbers: Vec<ServerTick>,
+    #[serde(default, skip_serializing_if = "ServerCounterColumns::is_empty")]
+    pub server_numbers: ServerCounterColumns,
     /// The new order of group ids, present only when groups were added, removed or reordered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_order: Option<Vec<GroupId>>,
@@ -453,90 +460,137 @@ pub struct LiveUpdate {
     pub status: Option<LiveStatus>,
 }
 
-/// The counters of one proxy row, sent alone when nothing else in the row changed. A JSON array
-/// (`[index, online, qps, ops_total, ops_fails, redis_errors, sessions_total, sessions_alive,
-/// cpu, mem]`, index = position in the proxy list) rather than an object: on a cluster of 128
-/// proxies the field names would be most of the update.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ProxyTick(
-    pub u32,
-    pub bool,
-    pub i64,
-    pub i64,
-    pub i64,
-    pub Option<i64>,
-    pub i64,
-    pub i64,
-    pub f64,
-    pub i64,
-);
+/// The counters of the proxy rows in which nothing else changed, one array per counter (row
+/// `k` is `index[k]`, `qps[k]`, ...; `index` = position in the proxy list). Columns rather than
+/// one object per row: a 128-proxy update is then ~6 KB of JSON with like digits side by side,
+/// which the stream's shared deflate window compresses to ~1 KB (objects with field names per
+/// row were ~75 KB, tuples per row ~2 KB; BENCHMARKS.md).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProxyCounterColumns {
+    pub index: Vec<u32>,
+    pub online: Vec<bool>,
+    pub qps: Vec<i64>,
+    pub ops_total: Vec<i64>,
+    pub ops_fails: Vec<i64>,
+    pub redis_errors: Vec<Option<i64>>,
+    pub sessions_total: Vec<i64>,
+    pub sessions_alive: Vec<i64>,
+    pub cpu: Vec<f64>,
+    pub mem: Vec<i64>,
+}
 
-impl ProxyTick {
-    pub fn new(index: usize, n: &ProxyNumbers) -> ProxyTick {
-        ProxyTick(
-            u32::try_from(index).unwrap_or(u32::MAX),
-            n.online,
-            n.qps,
-            n.ops_total,
-            n.ops_fails,
-            n.redis_errors,
-            n.sessions_total,
-            n.sessions_alive,
-            n.cpu,
-            n.mem,
-        )
+impl ProxyCounterColumns {
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
     }
 
-    pub fn index(&self) -> usize {
-        self.0 as usize
+    pub fn push(&mut self, index: usize, n: &ProxyNumbers) {
+        self.index.push(u32::try_from(index).unwrap_or(u32::MAX));
+        self.online.push(n.online);
+        self.qps.push(n.qps);
+        self.ops_total.push(n.ops_total);
+        self.ops_fails.push(n.ops_fails);
+        self.redis_errors.push(n.redis_errors);
+        self.sessions_total.push(n.sessions_total);
+        self.sessions_alive.push(n.sessions_alive);
+        self.cpu.push(n.cpu);
+        self.mem.push(n.mem);
     }
 
-    pub fn numbers(&self) -> ProxyNumbers {
-        ProxyNumbers {
-            online: self.1,
-            qps: self.2,
-            ops_total: self.3,
-            ops_fails: self.4,
-            redis_errors: self.5,
-            sessions_total: self.6,
-            sessions_alive: self.7,
-            cpu: self.8,
-            mem: self.9,
-        }
+    /// `(index in the proxy list, counters)` of every row. Columns of unequal length (a
+    /// malformed event) yield only the rows every column has.
+    pub fn rows(&self) -> impl Iterator<Item = (usize, ProxyNumbers)> + '_ {
+        let len = [
+            self.index.len(),
+            self.online.len(),
+            self.qps.len(),
+            self.ops_total.len(),
+            self.ops_fails.len(),
+            self.redis_errors.len(),
+            self.sessions_total.len(),
+            self.sessions_alive.len(),
+            self.cpu.len(),
+            self.mem.len(),
+        ]
+        .into_iter()
+        .min()
+        .unwrap_or(0);
+        (0..len).map(move |k| {
+            let n = ProxyNumbers {
+                online: self.online[k],
+                qps: self.qps[k],
+                ops_total: self.ops_total[k],
+                ops_fails: self.ops_fails[k],
+                redis_errors: self.redis_errors[k],
+                sessions_total: self.sessions_total[k],
+                sessions_alive: self.sessions_alive[k],
+                cpu: self.cpu[k],
+                mem: self.mem[k],
+            };
+            (self.index[k] as usize, n)
+        })
     }
 }
 
-/// The counters of one server row, sent alone when nothing else in its group changed:
-/// `[group id, index in the group, memory, key_count, connected_clients, keyspace texts]`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ServerTick(
-    pub GroupId,
-    pub u32,
-    pub Option<u64>,
-    pub Option<u64>,
-    pub Option<u64>,
-    pub Vec<String>,
-);
+/// The counters of the server rows in which nothing else changed (and nothing else in their
+/// group), by column like [`ProxyCounterColumns`]. `keyspace[k]` is `null` when the server's
+/// keyspace texts did not change (they rarely do, and are the longest part).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServerCounterColumns {
+    pub group: Vec<GroupId>,
+    /// Position of the server in its group.
+    pub index: Vec<u32>,
+    pub memory: Vec<Option<u64>>,
+    pub key_count: Vec<Option<u64>>,
+    pub connected_clients: Vec<Option<u64>>,
+    pub keyspace: Vec<Option<Vec<String>>>,
+}
 
-impl ServerTick {
-    pub fn new(group: GroupId, index: usize, c: ServerCounters) -> ServerTick {
-        ServerTick(
-            group,
-            u32::try_from(index).unwrap_or(u32::MAX),
-            c.memory,
-            c.key_count,
-            c.connected_clients,
-            c.keys,
-        )
+impl ServerCounterColumns {
+    pub fn is_empty(&self) -> bool {
+        self.group.is_empty()
     }
 
-    pub fn counters(&self) -> ServerCounters {
-        ServerCounters {
-            memory: self.2,
-            keys: self.5.clone(),
-            key_count: self.3,
-            connected_clients: self.4,
-        }
+    /// Adds the row that turns `old` into a row with the counters `new`.
+    pub fn push(&mut self, group: GroupId, index: usize, old: &ServerRow, new: ServerCounters) {
+        self.group.push(group);
+        self.index.push(u32::try_from(index).unwrap_or(u32::MAX));
+        self.memory.push(new.memory);
+        self.key_count.push(new.key_count);
+        self.connected_clients.push(new.connected_clients);
+        self.keyspace
+            .push((new.keys != old.keys).then_some(new.keys));
+    }
+
+    /// `(group, position in the group, k)` of every complete row; apply row `k` with
+    /// [`apply`](Self::apply).
+    pub fn rows(&self) -> impl Iterator<Item = (GroupId, usize, usize)> + '_ {
+        let len = [
+            self.group.len(),
+            self.index.len(),
+            self.memory.len(),
+            self.key_count.len(),
+            self.connected_clients.len(),
+            self.keyspace.len(),
+        ]
+        .into_iter()
+        .min()
+        .unwrap_or(0);
+        (0..len).map(move |k| (self.group[k], self.index[k] as usize, k))
+    }
+
+    /// Applies row `k` to the server row it was made for.
+    pub fn apply(&self, k: usize, row: &mut ServerRow) {
+        let keys = match self.keyspace.get(k) {
+            Some(Some(keys)) => keys.clone(),
+            _ => row.keys.clone(),
+        };
+        row.set_counters(ServerCounters {
+            memory: self.memory.get(k).copied().flatten(),
+            keys,
+            key_count: self.key_count.get(k).copied().flatten(),
+            connected_clients: self.connected_clients.get(k).copied().flatten(),
+        });
     }
 }
 
@@ -549,32 +603,33 @@ fn proxy_change(old: &ProxyRow, new: &ProxyRow) -> Option<ProxyNumbers> {
     (patched == *new).then_some(n)
 }
 
-/// Likewise for a group: the counters of each changed server when nothing else in the group
-/// changed, otherwise `None` (send the group whole).
-fn group_change(old: &GroupView, new: &GroupView) -> Option<Vec<ServerTick>> {
+/// Likewise for a group: when nothing but server counters changed, adds the changed servers'
+/// counters to `out` and returns true; otherwise false (send the group whole).
+fn group_change(old: &GroupView, new: &GroupView, out: &mut ServerCounterColumns) -> bool {
     if old.servers.len() != new.servers.len() {
-        return None;
+        return false;
     }
     let head = |g: &GroupView| GroupView {
         servers: Vec::new(),
         ..g.clone()
     };
     if head(old) != head(new) {
-        return None;
+        return false;
     }
-    let mut ticks = Vec::new();
-    for (i, (a, b)) in old.servers.iter().zip(&new.servers).enumerate() {
-        if a == b {
-            continue;
-        }
+    let rebuilt = |(a, b): (&ServerRow, &ServerRow)| {
         let mut patched = a.clone();
         patched.set_counters(b.counters());
-        if patched != *b {
-            return None;
-        }
-        ticks.push(ServerTick::new(new.id, i, b.counters()));
+        patched == *b
+    };
+    if !old.servers.iter().zip(&new.servers).all(rebuilt) {
+        return false;
     }
-    Some(ticks)
+    for (i, (a, b)) in old.servers.iter().zip(&new.servers).enumerate() {
+        if a != b {
+            out.push(new.id, i, a, b.counters());
+        }
+    }
+    true
 }
 
 impl LiveUpdate {
@@ -589,12 +644,12 @@ impl LiveUpdate {
             .map(|p| (p.token.as_str(), p))
             .collect();
         let mut proxies = Vec::new();
-        let mut proxy_numbers = Vec::new();
+        let mut proxy_numbers = ProxyCounterColumns::default();
         for (i, p) in new.view.proxies.iter().enumerate() {
             match old_proxies.get(p.token.as_str()) {
                 Some(o) if *o == p => {}
                 Some(o) => match proxy_change(o, p) {
-                    Some(n) => proxy_numbers.push(ProxyTick::new(i, &n)),
+                    Some(n) => proxy_numbers.push(i, &n),
                     None => proxies.push(p.clone()),
                 },
                 None => proxies.push(p.clone()),
@@ -605,14 +660,15 @@ impl LiveUpdate {
         let old_groups: BTreeMap<GroupId, &GroupView> =
             old.view.groups.iter().map(|g| (g.id, g)).collect();
         let mut groups = Vec::new();
-        let mut server_numbers = Vec::new();
+        let mut server_numbers = ServerCounterColumns::default();
         for g in &new.view.groups {
             match old_groups.get(&g.id) {
                 Some(o) if *o == g => {}
-                Some(o) => match group_change(o, g) {
-                    Some(ticks) => server_numbers.extend(ticks),
-                    None => groups.push(g.clone()),
-                },
+                Some(o) => {
+                    if !group_change(o, g, &mut server_numbers) {
+                        groups.push(g.clone());
+                    }
+                }
                 None => groups.push(g.clone()),
             }
         }
@@ -781,8 +837,8 @@ mod tests {
         let (mut a, b) = a_busy_second();
         let u = LiveUpdate::between(&a, &b);
         assert!(u.proxies.is_empty() && u.groups.is_empty(), "{u:?}");
-        assert_eq!(u.proxy_numbers.len(), b.view.proxies.len());
-        assert_eq!(u.server_numbers.len(), b.view.groups.len());
+        assert_eq!(u.proxy_numbers.rows().count(), b.view.proxies.len());
+        assert_eq!(u.server_numbers.rows().count(), b.view.groups.len());
         let json = serde_json::to_string(&u).expect("json");
         assert!(!json.contains("token"), "no row is resent: {json}");
         a.apply(&u, 1000, 3600);
@@ -812,7 +868,7 @@ mod tests {
         let u = LiveUpdate::between(&a, &b);
         assert_eq!(u.proxies.len(), 1, "the changed proxy goes whole");
         assert_eq!(u.proxies[0].token, b.view.proxies[1].token);
-        assert_eq!(u.proxy_numbers.len(), b.view.proxies.len() - 1);
+        assert_eq!(u.proxy_numbers.rows().count(), b.view.proxies.len() - 1);
         assert_eq!(u.groups.len(), 1, "so does the group whose server changed");
         assert_eq!(u.groups[0].id, b.view.groups[0].id);
         let mut patched = a.clone();

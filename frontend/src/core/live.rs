@@ -489,12 +489,12 @@ impl Live {
         }
         if !u.proxy_numbers.is_empty() {
             self.proxies.with_untracked(|list| {
-                for t in &u.proxy_numbers {
-                    if let Some(e) = list.get(t.index()) {
+                for (i, n) in u.proxy_numbers.rows() {
+                    if let Some(e) = list.get(i) {
                         // The head holds everything but the counters; `put` splits the rebuilt
                         // row again and wakes only the cells.
                         let mut row = e.head.get_untracked();
-                        row.set_numbers(t.numbers());
+                        row.set_numbers(n);
                         e.put(row);
                     }
                 }
@@ -505,14 +505,14 @@ impl Live {
         }
         if !u.server_numbers.is_empty() {
             self.groups.with_untracked(|groups| {
-                for t in &u.server_numbers {
-                    let Some(g) = groups.iter().find(|g| g.id == t.0) else {
+                for (gid, i, k) in u.server_numbers.rows() {
+                    let Some(g) = groups.iter().find(|g| g.id == gid) else {
                         continue;
                     };
                     g.servers.with_untracked(|servers| {
-                        if let Some(s) = servers.get(t.1 as usize) {
+                        if let Some(s) = servers.get(i) {
                             let mut row = s.row.get_untracked();
-                            row.set_counters(t.counters());
+                            u.server_numbers.apply(k, &mut row);
                             put(s.row, row);
                         }
                     });
