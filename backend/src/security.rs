@@ -953,6 +953,66 @@ mod tests {
     use std::time::Duration;
 
     #[test]
+    fn trusted_proxies_are_addresses_or_cidrs_and_mapped_ipv6_counts_as_ipv4() {
+        let net = Net::parse("10.1.0.0/16").expect("cidr");
+        assert!(net.contains("10.1.200.3".parse().expect("ip")));
+        assert!(!net.contains("10.2.0.1".parse().expect("ip")));
+        assert!(net.contains("::ffff:10.1.0.9".parse().expect("ip")));
+        let one = Net::parse("127.0.0.1").expect("address");
+        assert!(one.contains("127.0.0.1".parse().expect("ip")));
+        assert!(!one.contains("127.0.0.2".parse().expect("ip")));
+        assert!(Net::parse("0.0.0.0/0")
+            .expect("all")
+            .contains("203.0.113.1".parse().expect("ip")));
+        let v6 = Net::parse("fd00::/8").expect("v6");
+        assert!(v6.contains("fd12::1".parse().expect("ip")));
+        assert!(!v6.contains("10.0.0.1".parse().expect("ip")));
+        for bad in ["10.0.0.0/33", "proxy.local", "10.0.0.0/", "::/129"] {
+            assert_eq!(Net::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_forwarded_client_is_the_rightmost_untrusted_address() {
+        let proxy = ProxyAuth {
+            header: "x-remote-user".into(),
+            role_header: None,
+            trusted: vec![Net::parse("10.0.0.0/8").expect("cidr")],
+            default_role: "viewer".into(),
+        };
+        let mut h = HeaderMap::new();
+        assert_eq!(forwarded_client(&h, &proxy), None);
+        h.insert(
+            "x-forwarded-for",
+            "1.2.3.4, 198.51.100.7, 10.0.0.2".parse().expect("header"),
+        );
+        assert_eq!(
+            forwarded_client(&h, &proxy).as_deref(),
+            Some("198.51.100.7")
+        );
+        h.insert(
+            "x-forwarded-for",
+            "10.0.0.3, 10.0.0.2".parse().expect("header"),
+        );
+        assert_eq!(forwarded_client(&h, &proxy).as_deref(), Some("10.0.0.3"));
+    }
+
+    #[test]
+    fn product_paths_are_decoded_as_the_router_decodes_them() {
+        let uri = |s: &str| s.parse::<axum::http::Uri>().expect("uri");
+        assert_eq!(
+            product_of(&uri("/api/products/codis%2Db/stats")).as_deref(),
+            Some("codis-b")
+        );
+        assert_eq!(
+            product_of(&uri("/topom?forward=codis-a")).as_deref(),
+            Some("codis-a")
+        );
+        assert_eq!(product_of(&uri("/api/products")), None);
+        assert_eq!(product_of(&uri("/api/me")), None);
+    }
+
+    #[test]
     fn times_are_rfc3339_utc() {
         assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
         let t = UNIX_EPOCH + Duration::from_millis(1_709_210_096_789); // leap day 2024

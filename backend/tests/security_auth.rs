@@ -771,6 +771,7 @@ async fn per_product_roles_decide_actions_and_hide_products_and_activity_is_for_
             {"user": "stan", "hash": hash("stan-pw"), "role": "viewer", "products": {"codis-b": "operator"}},
             {"user": "vera", "hash": hash("vera-pw"), "role": "viewer"},
             {"user": "otto", "hash": hash("otto-pw"), "role": "operator"},
+            {"user": "wes", "hash": hash("wes-pw"), "products": {"*": "viewer", "codis-b": "admin"}},
         ]),
     );
     let mut flags = files.flags();
@@ -835,6 +836,14 @@ async fn per_product_roles_decide_actions_and_hide_products_and_activity_is_for_
     assert_eq!(
         (&last["user"], &last["product"], &last["outcome"]),
         (&json!("pia"), &json!("codis-b"), &json!("role_refused"))
+    );
+
+    // wes: "*" is the role of every product not listed.
+    let wes = sign_in(&base, "wes", "wes-pw").await.expect("wes");
+    let (_, me) = call(&base, "GET", "/api/me", Some(&wes.cookie), None, None).await;
+    assert_eq!(
+        me["product_roles"],
+        json!({"codis-a": "viewer", "codis-b": "admin"})
     );
 
     // stan: viewer, but operator of codis-b.
