@@ -664,6 +664,20 @@ pub async fn require_session(
     if let Some(c) = id.client {
         req.extensions_mut().insert(ForwardedClient(c));
     }
+    if req.uri().path() == "/metrics" {
+        // Series are labelled by product: only for callers who may see every product.
+        let caller = Caller::from_extensions(req.extensions());
+        let products = app.registry.snapshot().products;
+        if products
+            .iter()
+            .any(|p| app.security.role_in(&caller, &p.name).is_none())
+        {
+            return ApiError::Forbidden(
+                "the metrics cover every product: only for users with a role on all of them".into(),
+            )
+            .into_response();
+        }
+    }
     if let Some(product) = product_of(req.uri()) {
         let caller = Caller::from_extensions(req.extensions());
         if app.security.role_in(&caller, &product).is_none() {

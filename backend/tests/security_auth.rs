@@ -805,6 +805,8 @@ async fn per_product_roles_decide_actions_and_hide_products_and_activity_is_for_
         let (status, body) = call(&base, "GET", path, Some(&pia.cookie), None, None).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {body}");
     }
+    let (status, _) = call(&base, "GET", "/metrics", Some(&pia.cookie), None, None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "metrics label every product");
     let events = |p: &str, cookie: &str| {
         format!("GET /api/products/{p}/events HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\n\r\n")
     };
