@@ -127,10 +127,31 @@ pub struct Args {
     #[arg(long, env = "CODIS_FE_USERS")]
     pub users: Option<PathBuf>,
 
-    /// Key signing the session cookies (at least 32 bytes), shared by the replicas behind one
-    /// address; without it a random key per process (a restart signs everyone out).
-    #[arg(long, env = "CODIS_FE_SESSION_KEY_FILE", requires = "users")]
+    /// Key signing the session cookies and CSRF tokens (at least 32 bytes), shared by the
+    /// replicas behind one address; without it a random key per process (a restart signs
+    /// everyone out). Used with --users or --auth-proxy-header.
+    #[arg(long, env = "CODIS_FE_SESSION_KEY_FILE")]
     pub session_key_file: Option<PathBuf>,
+
+    /// Trusted reverse-proxy sign-in: the request header carrying the user name (e.g.
+    /// X-Remote-User), believed only from --trusted-proxies. Needs --trusted-proxies.
+    #[arg(long, env = "CODIS_FE_AUTH_PROXY_HEADER")]
+    pub auth_proxy_header: Option<String>,
+
+    /// Addresses or CIDRs of the reverse proxies whose --auth-proxy-header (and X-Forwarded-For)
+    /// are believed, comma-separated. Needs --auth-proxy-header.
+    #[arg(long, env = "CODIS_FE_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
+
+    /// Trusted reverse-proxy sign-in: a header carrying the user's role (viewer, operator or
+    /// admin); without it the role comes from the --users entry, else --auth-proxy-default-role.
+    #[arg(long, env = "CODIS_FE_AUTH_PROXY_ROLE_HEADER")]
+    pub auth_proxy_role_header: Option<String>,
+
+    /// Trusted reverse-proxy sign-in: the role of a user named neither by the role header nor
+    /// by --users.
+    #[arg(long, env = "CODIS_FE_AUTH_PROXY_DEFAULT_ROLE", default_value = "viewer", value_parser = ["viewer", "operator", "admin"])]
+    pub auth_proxy_default_role: String,
 
     /// How long a sign-in lasts, in seconds.
     #[arg(long, env = "CODIS_FE_SESSION_TTL", default_value = "28800", value_parser = clap::value_parser!(u64).range(1..))]
@@ -234,11 +255,15 @@ impl Args {
     /// Without authentication the console may only listen on loopback, unless
     /// `--insecure-no-auth` says otherwise (spec 7.1).
     pub fn check_auth(&self) -> Result<(), String> {
-        if self.listen.ip().is_loopback() || self.insecure_no_auth || self.users.is_some() {
+        if self.listen.ip().is_loopback()
+            || self.insecure_no_auth
+            || self.users.is_some()
+            || self.auth_proxy_header.is_some()
+        {
             return Ok(());
         }
         Err(format!(
-            "--listen {} is not a loopback address and no sign-in is configured: give --users (CODIS_FE_USERS), listen on 127.0.0.1, or pass --insecure-no-auth (CODIS_FE_INSECURE_NO_AUTH) to serve every action without sign-in",
+            "--listen {} is not a loopback address and no sign-in is configured: give --users (CODIS_FE_USERS) or --auth-proxy-header with --trusted-proxies, listen on 127.0.0.1, or pass --insecure-no-auth (CODIS_FE_INSECURE_NO_AUTH) to serve every action without sign-in",
             self.listen
         ))
     }
@@ -310,6 +335,15 @@ mod tests {
             err.contains("--listen") && err.contains("--insecure-no-auth"),
             "{err}"
         );
+        assert!(parse(&[
+            "--demo",
+            "--listen=0.0.0.0:9090",
+            "--auth-proxy-header=X-Remote-User",
+            "--trusted-proxies=10.0.0.0/8"
+        ])
+        .expect("parses")
+        .check_auth()
+        .is_ok());
         assert!(
             parse(&["--demo", "--listen=0.0.0.0:9090", "--insecure-no-auth"])
                 .expect("parses")

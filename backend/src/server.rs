@@ -72,7 +72,8 @@ pub async fn build(args: &Args) -> Result<Server, String> {
         client,
         live,
         security,
-        audit,
+        audit_log: audit,
+        recent: Default::default(),
     });
 
     let mut app = api::router();
@@ -97,6 +98,11 @@ pub async fn build(args: &Args) -> Result<Server, String> {
         .with_state(state.clone())
         .layer(cors(&cors_origins))
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY))
+        // Outside the limit: a 413 it answers is audited (state-changing requests).
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::security::audit_too_large,
+        ))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {

@@ -9,7 +9,8 @@ use crate::error::ApiError;
 use crate::live::Hub;
 use crate::registry::Registry;
 use crate::security::{
-    Attempt, AuditLog, Caller, Security, CSRF_MESSAGE, READ_ONLY_MESSAGE, VIEWER_MESSAGE,
+    Attempt, AuditLog, Caller, Recent, Security, ADMIN_MESSAGE, CSRF_MESSAGE, NO_ACCESS_MESSAGE,
+    READ_ONLY_MESSAGE, VIEWER_MESSAGE,
 };
 
 pub struct AppState {
@@ -20,42 +21,71 @@ pub struct AppState {
     /// `--read-only` and the sign-in mode.
     pub security: Security,
     /// `--audit-log`, when given.
-    pub audit: Option<AuditLog>,
+    pub audit_log: Option<AuditLog>,
+    /// The last audit entries (`GET /api/activity`), kept with or without `--audit-log`.
+    pub recent: Recent,
 }
 
 impl AppState {
-    /// Whether `caller` may run an action: 403 in read-only mode, for a missing or wrong CSRF
-    /// token, and for a viewer.
-    pub fn check_allowed(&self, caller: &Caller) -> Result<(), ApiError> {
+    /// Whether `caller` may run an action on `product`: 403 in read-only mode, for a missing or
+    /// wrong CSRF token, for a product it has no role for, for a viewer, and for an operator
+    /// when the action is `admin_only` (dangerous dashboard settings).
+    pub fn check_allowed(
+        &self,
+        caller: &Caller,
+        product: &str,
+        admin_only: bool,
+    ) -> Result<(), ApiError> {
         if self.security.read_only {
             return Err(ApiError::Forbidden(READ_ONLY_MESSAGE.into()));
         }
         if caller.csrf_failed {
             return Err(ApiError::Forbidden(CSRF_MESSAGE.into()));
         }
-        if caller.role.as_deref() == Some("viewer") {
-            return Err(ApiError::Forbidden(VIEWER_MESSAGE.into()));
+        match self.security.role_in(caller, product).as_deref() {
+            None => Err(ApiError::Forbidden(NO_ACCESS_MESSAGE.into())),
+            Some("viewer") => Err(ApiError::Forbidden(VIEWER_MESSAGE.into())),
+            Some("admin") => Ok(()),
+            Some(_) if admin_only => Err(ApiError::Forbidden(ADMIN_MESSAGE.into())),
+            Some(_) => Ok(()),
         }
-        Ok(())
     }
 
-    /// Records an action attempt in the audit log (written and flushed before this returns) and
-    /// hands the result back.
+    /// The role written in an audit line: the caller's role for the product, `-` for nobody.
+    pub fn audit_role(&self, caller: &Caller, product: &str) -> String {
+        if self.security.key.is_some() && caller.session.is_none() {
+            return "-".into();
+        }
+        self.security
+            .role_in(caller, product)
+            .or_else(|| caller.role.clone())
+            .unwrap_or_else(|| "none".into())
+    }
+
+    /// Records an attempt: the audit log (written and flushed before this returns) and the
+    /// recent entries.
+    pub async fn record(&self, attempt: &Attempt<'_>, result: Result<(), &ApiError>) {
+        let role = self.audit_role(attempt.caller, attempt.product);
+        let entry = attempt.entry(&role, result);
+        if let Some(log) = &self.audit_log {
+            log.write(&entry).await;
+        }
+        self.recent.push(entry);
+    }
+
+    /// Records an action attempt (see [`AppState::record`]) and hands the result back.
     pub async fn audit<T>(
         &self,
         attempt: &Attempt<'_>,
         result: Result<T, ApiError>,
     ) -> Result<T, ApiError> {
-        if let Some(log) = &self.audit {
-            let role = attempt
-                .caller
-                .role
-                .as_deref()
-                .unwrap_or(self.security.anonymous_role());
-            log.write(&attempt.entry(role, result.as_ref().map(|_| ())))
-                .await;
-        }
+        self.record(attempt, result.as_ref().map(|_| ())).await;
         result
+    }
+
+    /// `--session-ttl` of local sign-in.
+    pub fn local_ttl(&self) -> u64 {
+        self.security.local.as_ref().map_or(0, |l| l.ttl_secs)
     }
 
     /// The dashboard address of a known product, or a 404 naming it.

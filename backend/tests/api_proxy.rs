@@ -538,8 +538,20 @@ async fn the_api_describes_itself_as_openapi_generated_from_the_handlers() {
         "/api/products/{product}/rebalance/apply",
         "/api/products/{product}/servers/{addr}/info",
         "/list",
+        "/api/me",
+        "/api/session",
+        "/api/activity",
     ] {
         assert!(paths.contains_key(p), "{p} documented");
+    }
+    assert!(
+        paths["/api/session"]["post"].is_object() && paths["/api/session"]["delete"].is_object()
+    );
+    for schema in ["SignIn", "AuditEntry", "Me"] {
+        assert!(
+            doc["components"]["schemas"][schema].is_object(),
+            "{schema} documented"
+        );
     }
     let action = &doc["components"]["schemas"]["Action"];
     let text = action.to_string();
@@ -548,6 +560,8 @@ async fn the_api_describes_itself_as_openapi_generated_from_the_handlers() {
         "proxy-remove",
         "slots-create-range",
         "sentinel-resync-all",
+        "loglevel",
+        "reload",
     ] {
         assert!(text.contains(variant), "Action schema lists {variant}");
     }

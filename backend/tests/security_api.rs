@@ -398,12 +398,17 @@ async fn a_request_body_past_64_kib_is_refused_with_413() {
         .await
         .expect("request");
     assert_ne!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    // The oversized request is refused by the limit layer before any handler runs: it is not
-    // an action attempt the audit log can describe (see SECURITY.md); the plan is.
+    // The oversized request is refused by the limit layer before any handler runs, and audited
+    // (`too_large`, the body unread); then the plan.
     let lines = audit.lines();
-    assert_eq!(lines.len(), 1);
-    assert_eq!(lines[0]["action"], "slots-rebalance");
-    assert_eq!(lines[0]["status"], 409);
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    assert_eq!(lines[0]["action"], "action");
+    assert_eq!(lines[0]["outcome"], "too_large");
+    assert_eq!(lines[0]["status"], 413);
+    assert_eq!(lines[0]["product"], "codis-demo");
+    assert_eq!(lines[0]["user"], "anonymous");
+    assert_eq!(lines[1]["action"], "slots-rebalance");
+    assert_eq!(lines[1]["status"], 409);
 }
 
 #[tokio::test]

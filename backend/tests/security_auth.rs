@@ -63,6 +63,10 @@ impl Files {
         ]
     }
 
+    fn audit_text(&self) -> String {
+        std::fs::read_to_string(self.dir.join("audit.jsonl")).unwrap_or_default()
+    }
+
     fn audit(&self) -> Vec<Value> {
         std::fs::read_to_string(self.dir.join("audit.jsonl"))
             .unwrap_or_default()
@@ -216,10 +220,43 @@ async fn without_a_session_every_api_route_and_the_event_stream_answer_401() {
         .expect("viewer signs in");
     let line = raw_status_line(addr, &format!("{events}Cookie: {}\r\n\r\n", signed.cookie)).await;
     assert!(line.starts_with("HTTP/1.1 200"), "{line}");
-    // Health checks and sign-in need no session; nothing was audited as allowed.
+    // Health checks and sign-in need no session; no action was allowed, and every
+    // state-changing request without a session was audited as `unauthenticated` before its 401.
     let (status, _) = call(&base, "GET", "/healthz", None, None, None).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(files.audit().iter().all(|l| l["outcome"] != "allowed"));
+    let lines = files.audit();
+    assert!(lines
+        .iter()
+        .all(|l| l["outcome"] != "allowed" || l["action"] == "sign-in"));
+    let unauth: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["outcome"] == "unauthenticated")
+        .collect();
+    let actions: Vec<&str> = unauth
+        .iter()
+        .map(|l| l["action"].as_str().unwrap_or("?"))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "action",
+            "slots-rebalance-preview",
+            "slots-rebalance",
+            "group-create"
+        ],
+        "{lines:#?}"
+    );
+    for l in unauth {
+        assert_eq!(l["user"], "-");
+        assert_eq!(l["role"], "-");
+        assert_eq!(l["status"], 401);
+        assert_eq!(l["product"], "codis-demo");
+        assert!(l["client"].as_str().unwrap_or("").starts_with("127.0.0.1:"));
+    }
+    assert!(
+        !files.audit_text().contains(&x),
+        "no xauth in the audit log"
+    );
 }
 
 #[tokio::test]
@@ -304,23 +341,27 @@ async fn viewers_read_operators_act_and_csrf_and_read_only_are_enforced() {
     );
 
     let lines = files.audit();
-    let seen: Vec<(String, String, String)> = lines
+    let seen: Vec<(String, String, String, String)> = lines
         .iter()
         .map(|l| {
             (
                 l["user"].as_str().unwrap_or("?").to_string(),
                 l["role"].as_str().unwrap_or("?").to_string(),
+                l["action"].as_str().unwrap_or("?").to_string(),
                 l["outcome"].as_str().unwrap_or("?").to_string(),
             )
         })
         .collect();
     let expected = [
-        ("vera", "viewer", "role_refused"),
-        ("otto", "operator", "csrf_refused"),
-        ("otto", "operator", "csrf_refused"),
-        ("otto", "operator", "allowed"),
+        ("vera", "viewer", "sign-in", "allowed"),
+        ("vera", "viewer", "group-create", "role_refused"),
+        ("otto", "operator", "sign-in", "allowed"),
+        ("otto", "operator", "group-create", "csrf_refused"),
+        ("otto", "operator", "group-create", "csrf_refused"),
+        ("otto", "operator", "group-create", "allowed"),
+        ("otto", "operator", "sign-out", "allowed"),
     ]
-    .map(|(u, r, o)| (u.to_string(), r.to_string(), o.to_string()));
+    .map(|(u, r, a, o)| (u.to_string(), r.to_string(), a.to_string(), o.to_string()));
     assert_eq!(seen, expected, "{lines:#?}");
     let text = std::fs::read_to_string(files.dir.join("audit.jsonl")).expect("audit");
     assert!(
@@ -382,6 +423,30 @@ async fn sign_in_failures_are_rate_limited_per_user_and_per_address() {
         .err()
         .expect("limited");
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // Every attempt is audited as `sign-in`, with the name tried and never the password.
+    let seen: Vec<(String, String, u64)> = files
+        .audit()
+        .iter()
+        .map(|l| {
+            assert_eq!(l["action"], "sign-in");
+            assert_eq!(l["product"], "-");
+            (
+                l["user"].as_str().unwrap_or("?").to_string(),
+                l["outcome"].as_str().unwrap_or("?").to_string(),
+                l["status"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    let mut expected = vec![("otto".to_string(), "wrong_password".to_string(), 401); 5];
+    expected.push(("otto".into(), "rate_limited".into(), 429));
+    expected.push(("vera".into(), "rate_limited".into(), 429));
+    assert_eq!(seen, expected);
+    let text = files.audit_text();
+    assert!(!text.contains("\"password\""), "{text}");
+    assert!(
+        !text.contains("otto-pw") && !text.contains("vera-pw"),
+        "{text}"
+    );
     // An unknown user is refused like a wrong password.
     let files2 = Files::new("rate2");
     let mut flags = files2.flags();
@@ -419,4 +484,543 @@ async fn a_bad_users_file_stops_the_start() {
         assert!(err.contains("--users") && err.contains(needle), "{err}");
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+async fn call_with(
+    base: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut req = http().request(method.parse().expect("method"), format!("{base}{path}"));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.expect("request");
+    let status = resp.status();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+/// Writes a users file into `files` (replacing the default one).
+fn write_users(files: &Files, users: Value) {
+    std::fs::write(files.dir.join("users.json"), users.to_string()).expect("users");
+}
+
+#[tokio::test]
+async fn refusals_before_a_handler_are_audited_sign_in_sign_out_and_too_large_included() {
+    let d = demo_dashboard("codis-demo", Preset::Tiny).await;
+    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
+    let files = Files::new("pre-handler");
+    let mut flags = files.flags();
+    flags.push(list.flag());
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let base = format!("http://{}", start_backend(&flags).await);
+    let actions = "/api/products/codis-demo/actions";
+    // No session: 401, audited as `unauthenticated` before the answer.
+    let (status, _) = call(
+        &base,
+        "POST",
+        actions,
+        None,
+        None,
+        Some(json!({"action": "group-create", "gid": 5})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let last = files.audit().last().cloned().expect("a line");
+    assert_eq!(last["outcome"], "unauthenticated");
+    assert_eq!(last["status"], 401);
+    assert_eq!(last["user"], "-");
+    // Sign-in: wrong password, then right.
+    let (status, _) = sign_in(&base, "otto", "not-it")
+        .await
+        .err()
+        .expect("refused");
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let otto = sign_in(&base, "otto", "otto-pw").await.expect("operator");
+    // A body past the limit: 413, audited as `too_large` for the signed-in user.
+    let resp = http()
+        .post(format!("{base}{actions}"))
+        .header("cookie", &otto.cookie)
+        .header("x-csrf-token", &otto.csrf)
+        .json(&json!({"action": "group-create", "gid": 7, "pad": "x".repeat(70 * 1024)}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // Sign-out.
+    let resp = http()
+        .delete(format!("{base}/api/session"))
+        .header("cookie", &otto.cookie)
+        .send()
+        .await
+        .expect("sign-out");
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let seen: Vec<(String, String, String, String, u64)> = files
+        .audit()
+        .iter()
+        .map(|l| {
+            let s = |k: &str| l[k].as_str().unwrap_or("?").to_string();
+            (
+                s("user"),
+                s("role"),
+                s("action"),
+                s("outcome"),
+                l["status"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    let expected = [
+        ("-", "-", "action", "unauthenticated", 401),
+        ("otto", "-", "sign-in", "wrong_password", 401),
+        ("otto", "operator", "sign-in", "allowed", 200),
+        ("otto", "operator", "action", "too_large", 413),
+        ("otto", "operator", "sign-out", "allowed", 204),
+    ]
+    .map(|(u, r, a, o, st)| (u.into(), r.into(), a.into(), o.into(), st));
+    assert_eq!(seen, expected);
+    let text = files.audit_text();
+    for secret in [
+        "not-it",
+        "otto-pw",
+        otto.csrf.as_str(),
+        otto.cookie.as_str(),
+    ] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+}
+
+#[tokio::test]
+async fn a_trusted_proxy_names_the_user_and_headers_from_others_are_ignored() {
+    let d = demo_dashboard("codis-demo", Preset::Tiny).await;
+    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
+    let files = Files::new("proxy");
+    // In proxy mode the users file only gives roles: no hashes needed.
+    write_users(
+        &files,
+        json!([{"user": "otto", "role": "operator"}, {"user": "vera", "role": "viewer"}]),
+    );
+    let proxy_flags = |trusted: &str| {
+        let mut f = files.flags();
+        f.push(list.flag());
+        f.push("--auth-proxy-header=X-Remote-User".into());
+        f.push("--auth-proxy-role-header=X-Remote-Role".into());
+        f.push(format!("--trusted-proxies={trusted}"));
+        f
+    };
+    let flags = proxy_flags("10.9.9.9,127.0.0.0/8");
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let addr = start_backend(&flags).await;
+    let base = format!("http://{addr}");
+    let otto = [("x-remote-user", "otto")];
+    let (status, me) = call_with(&base, "GET", "/api/me", &otto, None).await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me["mode"], "proxy");
+    assert_eq!(
+        (me["user"].as_str(), me["role"].as_str()),
+        (Some("otto"), Some("operator"))
+    );
+    let csrf = me["csrf"].as_str().expect("csrf token").to_string();
+    // No header: nobody.
+    let (status, body) = call_with(&base, "GET", "/api/me", &[], None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    // Unknown to --users: the default role (viewer); the role header wins when given.
+    let (_, me) = call_with(&base, "GET", "/api/me", &[("x-remote-user", "paula")], None).await;
+    assert_eq!(me["role"], "viewer");
+    let (_, me) = call_with(
+        &base,
+        "GET",
+        "/api/me",
+        &[("x-remote-user", "paula"), ("x-remote-role", "admin")],
+        None,
+    )
+    .await;
+    assert_eq!(me["role"], "admin");
+    // CSRF still applies; X-Forwarded-For from the proxy is the audit's client.
+    let actions = "/api/products/codis-demo/actions";
+    let create = Some(json!({"action": "group-create", "gid": 7}));
+    let xff = ("x-forwarded-for", "198.51.100.1, 203.0.113.9");
+    let (status, _) = call_with(&base, "POST", actions, &[otto[0], xff], create.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = call_with(
+        &base,
+        "POST",
+        actions,
+        &[otto[0], xff, ("x-csrf-token", &csrf)],
+        create.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let lines = files.audit();
+    let last = &lines[lines.len() - 1];
+    assert_eq!(
+        (
+            &last["user"],
+            &last["role"],
+            &last["outcome"],
+            &last["client"]
+        ),
+        (
+            &json!("otto"),
+            &json!("operator"),
+            &json!("allowed"),
+            &json!("203.0.113.9")
+        )
+    );
+    assert_eq!(lines[lines.len() - 2]["outcome"], "csrf_refused");
+    // Local sign-in is off in proxy mode.
+    let (status, _) = sign_in(&base, "otto", "x")
+        .await
+        .err()
+        .expect("no local sign-in");
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // The event stream on the bare connection decides the same way.
+    let events = "GET /api/products/codis-demo/events HTTP/1.1\r\nHost: x\r\n";
+    let line = raw_status_line(addr, &format!("{events}X-Remote-User: vera\r\n\r\n")).await;
+    assert!(line.starts_with("HTTP/1.1 200"), "{line}");
+    let line = raw_status_line(addr, &format!("{events}\r\n")).await;
+    assert!(line.starts_with("HTTP/1.1 401"), "{line}");
+
+    // From an address that is not a trusted proxy, the headers are ignored.
+    let flags = proxy_flags("10.0.0.0/8");
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let addr = start_backend(&flags).await;
+    let base = format!("http://{addr}");
+    let (status, body) = call_with(&base, "GET", "/api/me", &otto, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let (status, _) = call_with(
+        &base,
+        "POST",
+        actions,
+        &[otto[0], ("x-csrf-token", &csrf)],
+        create,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let last = files.audit().last().cloned().expect("line");
+    assert_eq!(
+        (&last["user"], &last["outcome"]),
+        (&json!("-"), &json!("unauthenticated"))
+    );
+    assert!(last["client"]
+        .as_str()
+        .unwrap_or("")
+        .starts_with("127.0.0.1:"));
+    let line = raw_status_line(addr, &format!("{events}X-Remote-User: otto\r\n\r\n")).await;
+    assert!(line.starts_with("HTTP/1.1 401"), "{line}");
+}
+
+#[tokio::test]
+async fn proxy_mode_flags_come_together_and_errors_name_them() {
+    for (argv, needle) in [
+        (
+            vec!["--auth-proxy-header=X-Remote-User"],
+            "--trusted-proxies",
+        ),
+        (vec!["--trusted-proxies=10.0.0.1"], "--auth-proxy-header"),
+        (
+            vec![
+                "--auth-proxy-header=X-Remote-User",
+                "--trusted-proxies=10.0.0.0/33",
+            ],
+            "--trusted-proxies",
+        ),
+        (
+            vec![
+                "--auth-proxy-header=X-Remote-User",
+                "--trusted-proxies=proxy.local",
+            ],
+            "--trusted-proxies",
+        ),
+    ] {
+        let args = Args::try_parse_from(
+            ["codis-fe", "--demo"]
+                .into_iter()
+                .chain(argv.iter().copied()),
+        )
+        .expect("parses");
+        let err = server::build(&args).await.err().expect("refused");
+        assert!(
+            err.contains(needle) && !err.contains('\n'),
+            "{argv:?}: {err}"
+        );
+    }
+    let err = Args::try_parse_from(["codis-fe", "--demo", "--auth-proxy-default-role=root"])
+        .expect_err("refused")
+        .to_string();
+    assert!(err.contains("--auth-proxy-default-role"), "{err}");
+}
+
+#[tokio::test]
+async fn per_product_roles_decide_actions_and_hide_products_and_activity_is_for_operators() {
+    let a = demo_dashboard("codis-a", Preset::Tiny).await;
+    let b = demo_dashboard("codis-b", Preset::Tiny).await;
+    let list = DashboardList::new(&[
+        ("codis-a", &a.addr().to_string()),
+        ("codis-b", &b.addr().to_string()),
+    ]);
+    let files = Files::new("per-product");
+    write_users(
+        &files,
+        json!([
+            {"user": "pia", "hash": hash("pia-pw"), "products": {"codis-a": "operator"}},
+            {"user": "stan", "hash": hash("stan-pw"), "role": "viewer", "products": {"codis-b": "operator"}},
+            {"user": "vera", "hash": hash("vera-pw"), "role": "viewer"},
+            {"user": "otto", "hash": hash("otto-pw"), "role": "operator"},
+            {"user": "wes", "hash": hash("wes-pw"), "products": {"*": "viewer", "codis-b": "admin"}},
+        ]),
+    );
+    let mut flags = files.flags();
+    flags.push(list.flag());
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let addr = start_backend(&flags).await;
+    let base = format!("http://{addr}");
+    let create = |gid: u32| Some(json!({"action": "group-create", "gid": gid}));
+
+    // pia: operator of codis-a, nothing else: codis-b is hidden everywhere.
+    let pia = sign_in(&base, "pia", "pia-pw").await.expect("pia");
+    let (_, me) = call(&base, "GET", "/api/me", Some(&pia.cookie), None, None).await;
+    assert_eq!(me["role"], "none");
+    assert_eq!(me["product_roles"], json!({"codis-a": "operator"}));
+    let (_, products) = call(&base, "GET", "/api/products", Some(&pia.cookie), None, None).await;
+    let names: Vec<&str> = products["products"]
+        .as_array()
+        .expect("products")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(names, ["codis-a"]);
+    let (_, listed) = call(&base, "GET", "/list", Some(&pia.cookie), None, None).await;
+    assert_eq!(listed, json!(["codis-a"]));
+    for path in [
+        "/api/products/codis-b/stats",
+        "/api/products/codis-b/overview",
+        "/api/products/codis%2Db/stats",
+        "/topom?forward=codis-b",
+    ] {
+        let (status, body) = call(&base, "GET", path, Some(&pia.cookie), None, None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {body}");
+    }
+    let (status, _) = call(&base, "GET", "/metrics", Some(&pia.cookie), None, None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "metrics label every product");
+    let events = |p: &str, cookie: &str| {
+        format!("GET /api/products/{p}/events HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\n\r\n")
+    };
+    let line = raw_status_line(addr, &events("codis-b", &pia.cookie)).await;
+    assert!(line.starts_with("HTTP/1.1 403"), "{line}");
+    let line = raw_status_line(addr, &events("codis-a", &pia.cookie)).await;
+    assert!(line.starts_with("HTTP/1.1 200"), "{line}");
+    let (status, body) = call(
+        &base,
+        "POST",
+        "/api/products/codis-a/actions",
+        Some(&pia.cookie),
+        Some(&pia.csrf),
+        create(7),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = call(
+        &base,
+        "POST",
+        "/api/products/codis-b/actions",
+        Some(&pia.cookie),
+        Some(&pia.csrf),
+        create(7),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let last = files.audit().last().cloned().expect("line");
+    assert_eq!(
+        (&last["user"], &last["product"], &last["outcome"]),
+        (&json!("pia"), &json!("codis-b"), &json!("role_refused"))
+    );
+
+    // wes: "*" is the role of every product not listed.
+    let wes = sign_in(&base, "wes", "wes-pw").await.expect("wes");
+    let (_, me) = call(&base, "GET", "/api/me", Some(&wes.cookie), None, None).await;
+    assert_eq!(
+        me["product_roles"],
+        json!({"codis-a": "viewer", "codis-b": "admin"})
+    );
+
+    // stan: viewer, but operator of codis-b.
+    let stan = sign_in(&base, "stan", "stan-pw").await.expect("stan");
+    let (_, me) = call(&base, "GET", "/api/me", Some(&stan.cookie), None, None).await;
+    assert_eq!(me["role"], "viewer");
+    assert_eq!(
+        me["product_roles"],
+        json!({"codis-a": "viewer", "codis-b": "operator"})
+    );
+    let (status, _) = call(
+        &base,
+        "POST",
+        "/api/products/codis-a/actions",
+        Some(&stan.cookie),
+        Some(&stan.csrf),
+        create(8),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = call(
+        &base,
+        "POST",
+        "/api/products/codis-b/actions",
+        Some(&stan.cookie),
+        Some(&stan.csrf),
+        create(8),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let last = files.audit().last().cloned().expect("line");
+    assert_eq!(
+        (&last["role"], &last["outcome"]),
+        (&json!("operator"), &json!("allowed"))
+    );
+
+    // Recent activity: newest first, the audit lines themselves, for operators only.
+    let otto = sign_in(&base, "otto", "otto-pw").await.expect("otto");
+    let (_, me) = call(&base, "GET", "/api/me", Some(&otto.cookie), None, None).await;
+    assert!(
+        me.get("product_roles").is_none(),
+        "no per-product roles: {me}"
+    );
+    let (status, recent) = call(
+        &base,
+        "GET",
+        "/api/activity",
+        Some(&otto.cookie),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{recent}");
+    let mut lines = files.audit();
+    lines.reverse();
+    assert_eq!(recent, Value::Array(lines.clone()));
+    let (_, one) = call(
+        &base,
+        "GET",
+        "/api/activity?limit=1",
+        Some(&otto.cookie),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(one, json!([lines[0]]));
+    let (_, only_b) = call(
+        &base,
+        "GET",
+        "/api/activity?product=codis-b",
+        Some(&otto.cookie),
+        None,
+        None,
+    )
+    .await;
+    let only_b = only_b.as_array().expect("array").clone();
+    assert_eq!(only_b.len(), 2, "{only_b:#?}");
+    assert!(only_b.iter().all(|e| e["product"] == "codis-b"));
+    // pia sees only codis-a's entries (not sign-ins: her own role is none).
+    let (status, mine) = call(&base, "GET", "/api/activity", Some(&pia.cookie), None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let mine = mine.as_array().expect("array").clone();
+    assert!(
+        !mine.is_empty() && mine.iter().all(|e| e["product"] == "codis-a"),
+        "{mine:#?}"
+    );
+    // A viewer everywhere is refused.
+    let vera = sign_in(&base, "vera", "vera-pw").await.expect("vera");
+    let (status, _) = call(
+        &base,
+        "GET",
+        "/api/activity",
+        Some(&vera.cookie),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn loglevel_and_reload_are_admin_only_and_every_spec_action_stays_operator() {
+    let d = demo_dashboard("codis-demo", Preset::Tiny).await;
+    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
+    let files = Files::new("admin");
+    write_users(
+        &files,
+        json!([
+            {"user": "ada", "hash": hash("ada-pw"), "role": "admin"},
+            {"user": "otto", "hash": hash("otto-pw"), "role": "operator"},
+        ]),
+    );
+    let mut flags = files.flags();
+    flags.push(list.flag());
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let base = format!("http://{}", start_backend(&flags).await);
+    let actions = "/api/products/codis-demo/actions";
+    let ada = sign_in(&base, "ada", "ada-pw").await.expect("admin");
+    let otto = sign_in(&base, "otto", "otto-pw").await.expect("operator");
+    let run = |who: &Signed, body: Value| {
+        let (cookie, csrf) = (who.cookie.clone(), who.csrf.clone());
+        let base = base.clone();
+        async move {
+            call(
+                &base,
+                "POST",
+                actions,
+                Some(&cookie),
+                Some(&csrf),
+                Some(body),
+            )
+            .await
+        }
+    };
+    for body in [
+        json!({"action": "loglevel", "value": "DEBUG"}),
+        json!({"action": "reload"}),
+    ] {
+        let (status, err) = run(&otto, body.clone()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}: {err}");
+        assert!(
+            err["error"]["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("admin"),
+            "{err}"
+        );
+        let last = files.audit().last().cloned().expect("line");
+        assert_eq!(
+            (&last["user"], &last["outcome"]),
+            (&json!("otto"), &json!("role_refused"))
+        );
+        assert_eq!(last["params"], body);
+        let (status, reply) = run(&ada, body.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{body}: {reply}");
+        assert_eq!(reply["reply"], "OK");
+    }
+    let (status, err) = run(&ada, json!({"action": "loglevel", "value": "LOUD"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(err["error"]["field"], "value");
+    // Operators keep every action of spec 2.8; shutdown is no action at all.
+    let (status, body) = run(&otto, json!({"action": "group-create", "gid": 9})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = run(&ada, json!({"action": "shutdown"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Through ?forward= the dashboard's loglevel and reload stay refused for everyone.
+    let x = codis_model::xauth::product_xauth("codis-demo");
+    let (status, _) = call(
+        &base,
+        "PUT",
+        &format!("/api/topom/reload/{x}?forward=codis-demo"),
+        Some(&ada.cookie),
+        Some(&ada.csrf),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }

@@ -165,6 +165,10 @@ fn put_api(ctl: &Arc<Control>, segs: &[&str], body: &Bytes) -> Response<Body> {
                 ctl.shutdown_soon();
                 reply::ok()
             }
+            ["loglevel", _] => return Err(ApiError::plain("missing loglevel")),
+            ["loglevel", _, value] if value.trim().is_empty() => {
+                return Err(ApiError::plain("missing loglevel"))
+            }
             ["loglevel", _, value] => {
                 let upper = value.to_ascii_uppercase();
                 if !LOG_LEVELS.contains(&upper.as_str()) {
@@ -275,7 +279,7 @@ fn put_api(ctl: &Arc<Control>, segs: &[&str], body: &Bytes) -> Response<Body> {
 fn xauth_segment<'a>(segs: &[&'a str]) -> Option<&'a str> {
     let at = match segs {
         ["reload" | "shutdown", _] => 1,
-        ["loglevel", _, _] => 1,
+        ["loglevel", _] | ["loglevel", _, _] => 1,
         ["proxy", "create" | "online" | "reinit", _, _] | ["proxy", "remove", _, _, _] => 2,
         ["group", "create" | "remove" | "resync", _, _]
         | ["group", "resync-all", _]

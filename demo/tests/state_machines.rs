@@ -249,6 +249,8 @@ async fn refusals_not_in_the_captures_use_codis_texts() {
             "proxy-[abc] doesn't exist",
         ),
         ("/api/topom/loglevel/{X}/LOUD", "invalid loglevel"),
+        ("/api/topom/loglevel/{X}/", "missing loglevel"),
+        ("/api/topom/loglevel/{X}/%20", "missing loglevel"),
         ("/api/topom/group/create/{X}/x1", "invalid gid"),
         (
             "/api/topom/slots/action/create-some/{X}/a/2/3",

@@ -147,6 +147,15 @@ pub enum Action {
     },
     /// Sentinels SYNC: re-monitor every group on every sentinel and tell the proxies.
     SentinelResyncAll,
+    /// Admin only: set the dashboard's log level (`ERROR`, `WARN`, `INFO`, `DEBUG`, `NONE`).
+    #[serde(rename = "loglevel")]
+    Loglevel {
+        #[serde(deserialize_with = "text")]
+        value: String,
+    },
+    /// Admin only: make the dashboard re-read its whole model from the coordinator.
+    #[serde(rename = "reload")]
+    Reload,
 }
 
 impl Action {
@@ -175,7 +184,20 @@ impl Action {
             Action::SentinelAdd { .. } => "sentinel-add",
             Action::SentinelRemove { .. } => "sentinel-remove",
             Action::SentinelResyncAll => "sentinel-resync-all",
+            Action::Loglevel { .. } => "loglevel",
+            Action::Reload => "reload",
         }
+    }
+
+    /// Dangerous dashboard settings only the `admin` role may change; every action of spec 2.8
+    /// is open to `operator`.
+    pub fn admin_only(&self) -> bool {
+        matches!(self, Action::Loglevel { .. } | Action::Reload)
+    }
+
+    /// [`Action::admin_only`] by wire name (for audit and role checks that only have the name).
+    pub fn name_is_admin_only(name: &str) -> bool {
+        matches!(name, "loglevel" | "reload")
     }
 
     /// Checks every field and returns the dashboard path (after `/api/topom/`, with the xauth
@@ -279,6 +301,10 @@ impl Action {
                 bit(*force)
             ),
             Action::SentinelResyncAll => format!("sentinels/resync-all/{xauth}"),
+            Action::Loglevel { value } => {
+                format!("loglevel/{xauth}/{}", v::log_level("value", value)?)
+            }
+            Action::Reload => format!("reload/{xauth}"),
         })
     }
 
@@ -373,6 +399,13 @@ impl Action {
             ),
             Action::SentinelResyncAll => {
                 "Make every sentinel monitor every group again and push the sentinel list to every proxy.".into()
+            }
+            Action::Loglevel { value } => format!(
+                "Set the dashboard's log level to {}. The setting is lost if the dashboard restarts.",
+                value.trim().to_ascii_uppercase()
+            ),
+            Action::Reload => {
+                "Make the dashboard drop its cache and re-read the whole model from the coordinator.".into()
             }
         }
     }
@@ -671,6 +704,34 @@ mod tests {
         assert_eq!(a, Action::GroupCreate { gid: "3".into() });
         let err = serde_json::from_str::<Action>(r#"{"action":"shutdown"}"#).expect_err("unknown");
         assert!(err.to_string().contains("unknown variant"));
+    }
+
+    #[test]
+    fn loglevel_and_reload_are_admin_only_and_validated() {
+        let a: Action =
+            serde_json::from_str(r#"{"action":"loglevel","value":"debug"}"#).expect("parses");
+        assert_eq!(a.name(), "loglevel");
+        assert!(a.admin_only());
+        assert_eq!(
+            a.dashboard_path(X).expect("valid"),
+            format!("loglevel/{X}/DEBUG")
+        );
+        let bad = Action::Loglevel {
+            value: "LOUD".into(),
+        };
+        let err = bad.validate().expect_err("refused");
+        assert_eq!(err.field, "value");
+        assert!(err.rule.contains("ERROR, WARN, INFO, DEBUG, NONE"), "{err}");
+        let r: Action = serde_json::from_str(r#"{"action":"reload"}"#).expect("parses");
+        assert_eq!(r, Action::Reload);
+        assert!(r.admin_only());
+        assert_eq!(r.dashboard_path(X).expect("valid"), format!("reload/{X}"));
+        assert_eq!(
+            serde_json::to_value(&a).expect("json"),
+            serde_json::json!({"action": "loglevel", "value": "debug"})
+        );
+        assert!(!Action::GroupCreate { gid: "1".into() }.admin_only());
+        assert!(Action::name_is_admin_only("reload"));
     }
 
     #[test]

@@ -91,17 +91,53 @@ pub struct RebalanceApply {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Me {
-    /// How callers are identified: `none` (no sign-in: loopback, or `--insecure-no-auth`).
+    /// How callers are identified: `none` (no sign-in: loopback, or `--insecure-no-auth`),
+    /// `local` (`--users`, sign-in form) or `proxy` (a trusted reverse proxy's header).
     pub mode: String,
     /// The signed-in user; `anonymous` without sign-in.
     pub user: String,
-    /// `viewer`, `operator` or `admin`.
+    /// `viewer`, `operator` or `admin`; `none` for a user who has roles only per product.
     pub role: String,
     /// `--read-only`: every action is refused with 403.
     pub read_only: bool,
     /// The CSRF token to send with state-changing requests; `None` when sign-in is off.
     #[serde(default)]
     pub csrf: Option<String>,
+    /// Per-product roles (`--users` entries with `"products"`): product -> `viewer`, `operator`
+    /// or `admin`, for every known product the user may see; `role` applies elsewhere. Absent
+    /// when the user has no per-product roles.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub product_roles: std::collections::BTreeMap<String, String>,
+}
+
+/// One audit line: a line of `--audit-log`, and an entry of `GET /api/activity`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditEntry {
+    /// RFC 3339, UTC, milliseconds.
+    pub time: String,
+    /// The user (`anonymous` without sign-in, `-` when unknown: no valid session).
+    pub user: String,
+    /// The user's role for this product (`-` when unknown).
+    pub role: String,
+    /// The client address: the TCP peer, or `X-Forwarded-For` from a trusted proxy; `-` unknown.
+    pub client: String,
+    /// The product (`-` for sign-in and sign-out).
+    pub product: String,
+    /// The action's name (`group-create`, `sign-in`, `forward`, …).
+    pub action: String,
+    /// The action's parameters (never a password, token or xauth).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub params: serde_json::Value,
+    /// `allowed`, or why not: `unauthenticated`, `read_only`, `csrf_refused`, `role_refused`,
+    /// `too_large`, `wrong_password`, `rate_limited`, or the API error kind.
+    pub outcome: String,
+    /// The HTTP status answered.
+    pub status: u16,
+    /// The dashboard's (or our) message when refused or failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub duration_ms: u64,
 }
 
 /// `POST /api/session`: sign in with a local user's name and password.

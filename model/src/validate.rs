@@ -177,6 +177,20 @@ pub fn product_name<'a>(field: &str, input: &'a str) -> Validated<&'a str> {
 }
 
 /// A proxy token: exactly 32 lowercase hexadecimal characters.
+/// A dashboard log level: `ERROR`, `WARN` (or `WARNING`), `INFO`, `DEBUG` or `NONE`, any case;
+/// returned upper-case.
+pub fn log_level(field: &str, input: &str) -> Validated<String> {
+    let upper = input.trim().to_ascii_uppercase();
+    if ["ERROR", "WARN", "WARNING", "INFO", "DEBUG", "NONE"].contains(&upper.as_str()) {
+        Ok(upper)
+    } else {
+        Err(ValidationError::new(
+            field,
+            "must be one of ERROR, WARN, INFO, DEBUG, NONE",
+        ))
+    }
+}
+
 pub fn proxy_token<'a>(field: &str, input: &'a str) -> Validated<&'a str> {
     let ok = input.len() == 32
         && input

@@ -45,7 +45,8 @@ async fn run_action(
         attempt.params = serde_json::to_value(action).unwrap_or_default();
     }
     // Read-only refuses every action, even one that would not parse.
-    app.check_allowed(attempt.caller)?;
+    let admin_only = parsed.as_ref().is_ok_and(|JsonBody(a)| a.admin_only());
+    app.check_allowed(attempt.caller, product, admin_only)?;
     let JsonBody(action) = parsed?;
     let path = action.dashboard_path(&xauth::product_xauth(product))?;
     let dashboard = app.dashboard_of(product)?;
@@ -97,7 +98,7 @@ pub async fn rebalance_preview(
 ) -> Result<Json<RebalancePreview>, ApiError> {
     let attempt = Attempt::new(&caller, &product, "slots-rebalance-preview");
     let result = async {
-        app.check_allowed(attempt.caller)?;
+        app.check_allowed(attempt.caller, &product, false)?;
         let dashboard = app.dashboard_of(&product)?;
         let plan = plan(&app, &product, &dashboard, false).await?;
         let stats = app.fetch_stats(&product).await?;
@@ -132,7 +133,7 @@ async fn apply(
     if let Ok(JsonBody(req)) = &parsed {
         attempt.params = serde_json::to_value(req).unwrap_or_default();
     }
-    app.check_allowed(attempt.caller)?;
+    app.check_allowed(attempt.caller, product, false)?;
     let JsonBody(req) = parsed?;
     let dashboard = app.dashboard_of(product)?;
     let current = plan(app, product, &dashboard, false).await?;

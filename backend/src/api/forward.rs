@@ -74,7 +74,7 @@ async fn forward(
         let mut attempt = Attempt::new(caller, product, action.name());
         attempt.params = serde_json::to_value(&action).unwrap_or_default();
         let result = async {
-            app.check_allowed(caller)?;
+            app.check_allowed(caller, product, action.admin_only())?;
             let dashboard_path = action.dashboard_path(&xauth)?;
             app.client
                 .put(&dashboard, &format!("/api/topom/{dashboard_path}"))

@@ -29,6 +29,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/api/products", get(products::products))
         .route("/api/me", get(me))
         .route("/api/session", post(sign_in).delete(sign_out))
+        .route("/api/activity", get(activity))
         .route("/api/products/{product}/overview", get(reads::overview))
         .route("/api/products/{product}/stats", get(reads::stats))
         .route(
@@ -79,10 +80,11 @@ async fn me(
 }
 
 fn me_of(app: &AppState, caller: &crate::security::Caller) -> codis_model::console::Me {
-    let csrf = match (&app.security.local, &caller.session) {
-        (Some(local), Some(session)) => Some(local.key.csrf(session)),
+    let csrf = match (&app.security.key, &caller.session) {
+        (Some(key), Some(session)) => Some(key.csrf(session)),
         _ => None,
     };
+    let products = app.registry.snapshot().products;
     codis_model::console::Me {
         mode: app.security.mode.into(),
         user: caller.user.clone(),
@@ -92,41 +94,74 @@ fn me_of(app: &AppState, caller: &crate::security::Caller) -> codis_model::conso
             .unwrap_or_else(|| app.security.anonymous_role().into()),
         read_only: app.security.read_only,
         csrf,
+        product_roles: app
+            .security
+            .product_roles(caller, products.iter().map(|p| p.name.as_str())),
     }
 }
 
 /// `POST /api/session` with a user name and password: a signed HttpOnly SameSite=Strict cookie
-/// and the caller as `GET /api/me` describes it. 401 on a wrong password, 429 past the rate limit.
+/// and the caller as `GET /api/me` describes it. 401 on a wrong password, 429 past the rate
+/// limit, 404 when local sign-in is off (no `--users`, or proxy mode). Every attempt is audited
+/// (`sign-in`; the password never is).
+#[utoipa::path(post, path = "/api/session", tag = "security", request_body = codis_model::console::SignIn, responses((status = 200, description = "Signed in: Set-Cookie codis_fe_session (HttpOnly, SameSite=Strict) and the caller with its CSRF token", body = codis_model::console::Me), (status = 401, description = "Wrong user name or password", body = codis_model::console::ApiErrorBody), (status = 429, description = "Too many failed sign-ins from this address or for this user within 60 s", body = codis_model::console::ApiErrorBody), (status = 404, description = "Local sign-in is off", body = codis_model::console::ApiErrorBody)))]
 async fn sign_in(
     axum::extract::State(app): axum::extract::State<Arc<AppState>>,
     caller: crate::security::Caller,
     JsonBody(req): JsonBody<codis_model::console::SignIn>,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse as _;
-    let Some(local) = &app.security.local else {
+    let (Some(_), Some(key)) = (&app.security.local, &app.security.key) else {
         return Err(ApiError::NotFound(
-            "sign-in is off: codis-fe runs without --users".into(),
+            "sign-in is off: codis-fe runs without --users (or signs in through a reverse proxy)"
+                .into(),
         ));
     };
-    let result = local.sign_in(&req.user, &req.password, caller.addr).await;
+    let started = std::time::Instant::now();
+    let result = app
+        .security
+        .sign_in(&req.user, &req.password, caller.addr)
+        .await;
     tracing::info!(user = %req.user, ok = result.is_ok(), "sign-in");
-    let session = result?;
-    let cookie = crate::session::set_cookie(&local.key.sign(&session), local.ttl_secs, false);
-    let caller = crate::security::Caller {
-        user: session.user.clone(),
-        role: Some(session.role.clone()),
-        session: Some(session),
-        ..caller
+    let attempt_caller = match &result {
+        Ok(session) => crate::security::Caller {
+            user: session.user.clone(),
+            role: Some(session.role.clone()),
+            session: Some(session.clone()),
+            ..caller.clone()
+        },
+        Err(_) => crate::security::Caller {
+            user: req.user.chars().take(255).collect(),
+            ..crate::security::Caller::unknown(caller.addr)
+        },
     };
+    let mut attempt = crate::security::Attempt::new(&attempt_caller, "-", "sign-in");
+    attempt.started = started;
+    let session = app.audit(&attempt, result).await?;
+    let cookie = crate::session::set_cookie(&key.sign(&session), app.local_ttl(), false);
     Ok((
         [(axum::http::header::SET_COOKIE, cookie)],
-        axum::Json(me_of(&app, &caller)),
+        axum::Json(me_of(&app, &attempt_caller)),
     )
         .into_response())
 }
 
-/// `DELETE /api/session`: signs out (the browser drops the cookie).
-async fn sign_out() -> impl axum::response::IntoResponse {
+/// `DELETE /api/session`: signs out (the browser drops the cookie); audited as `sign-out` for
+/// the session's user (`-` without one).
+#[utoipa::path(delete, path = "/api/session", tag = "security", responses((status = 204, description = "Signed out: Set-Cookie codis_fe_session with Max-Age=0")))]
+async fn sign_out(
+    axum::extract::State(app): axum::extract::State<Arc<AppState>>,
+    peer: crate::security::Caller,
+    headers: axum::http::HeaderMap,
+) -> impl axum::response::IntoResponse {
+    let caller = match app.security.identify(peer.addr, &headers) {
+        Some(id) => crate::security::Caller::from_identity(id, peer.addr),
+        None if app.security.key.is_some() => crate::security::Caller::unknown(peer.addr),
+        None => peer,
+    };
+    let mut attempt = crate::security::Attempt::new(&caller, "-", "sign-out");
+    attempt.ok_status = 204;
+    app.record(&attempt, Ok(())).await;
     (
         axum::http::StatusCode::NO_CONTENT,
         [(
@@ -134,6 +169,55 @@ async fn sign_out() -> impl axum::response::IntoResponse {
             crate::session::clear_cookie(),
         )],
     )
+}
+
+/// `GET /api/activity` parameters.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct ActivityQuery {
+    /// Only this product's entries.
+    pub product: Option<String>,
+    /// At most this many entries (default 50, at most 200).
+    pub limit: Option<usize>,
+}
+
+/// `GET /api/activity`: the most recent audit entries (the last 200 are kept in memory, with or
+/// without `--audit-log`), newest first, as the audit log's lines. Operators and admins only
+/// (viewers 403); only entries of products the caller may see (sign-in and sign-out entries,
+/// product `-`, for a caller whose own role is operator or admin).
+#[utoipa::path(get, path = "/api/activity", tag = "security", params(ActivityQuery), responses((status = 200, description = "Recent audit entries, newest first", body = Vec<codis_model::console::AuditEntry>), (status = 403, description = "The caller is a viewer everywhere", body = codis_model::console::ApiErrorBody)))]
+async fn activity(
+    axum::extract::State(app): axum::extract::State<Arc<AppState>>,
+    caller: crate::security::Caller,
+    axum::extract::Query(q): axum::extract::Query<ActivityQuery>,
+) -> Result<axum::Json<Vec<codis_model::console::AuditEntry>>, ApiError> {
+    let acts = |r: &str| r == "operator" || r == "admin";
+    let global = caller
+        .role
+        .clone()
+        .unwrap_or_else(|| app.security.anonymous_role().into());
+    let products = app.registry.snapshot().products;
+    let any = acts(&global)
+        || products.iter().any(|p| {
+            app.security
+                .role_in(&caller, &p.name)
+                .is_some_and(|r| acts(&r))
+        });
+    if !any {
+        return Err(ApiError::Forbidden(
+            "recent activity is for operators and admins".into(),
+        ));
+    }
+    let limit = q.limit.unwrap_or(50).min(crate::security::RECENT_ENTRIES);
+    let entries = app.recent.newest(limit, |e| {
+        if q.product.as_deref().is_some_and(|p| p != e.product) {
+            return false;
+        }
+        if e.product == "-" {
+            return acts(&global);
+        }
+        app.security.role_in(&caller, &e.product).is_some()
+    });
+    Ok(axum::Json(entries))
 }
 
 async fn not_found() -> ApiError {

@@ -5,8 +5,8 @@ use axum::Json;
 use utoipa::OpenApi;
 
 use codis_model::console::{
-    ApiErrorBody, ApiErrorDetail, DiscoveryStatus, Me, ProductInfo, ProductsReply, RebalanceApply,
-    RebalancePreview,
+    ApiErrorBody, ApiErrorDetail, AuditEntry, DiscoveryStatus, Me, ProductInfo, ProductsReply,
+    RebalanceApply, RebalancePreview, SignIn,
 };
 use codis_model::{Action, ActionOutcome};
 
@@ -30,6 +30,9 @@ use codis_model::{Action, ActionOutcome};
         super::actions::rebalance_preview,
         super::actions::rebalance_apply,
         super::me,
+        super::sign_in,
+        super::sign_out,
+        super::activity,
     ),
     components(schemas(
         Action,
@@ -41,7 +44,9 @@ use codis_model::{Action, ActionOutcome};
         ProductInfo,
         ProductsReply,
         RebalanceApply,
-        RebalancePreview
+        RebalancePreview,
+        SignIn,
+        AuditEntry
     ))
 )]
 pub struct ApiDoc;

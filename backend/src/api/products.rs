@@ -5,18 +5,20 @@ use std::sync::Arc;
 use axum::{extract::State, http::StatusCode, Json};
 use codis_model::console::ProductsReply;
 
+use crate::security::Caller;
 use crate::state::AppState;
 
-/// `GET /list`, codis-fe compatible: product names sorted ascending; `[]` (not codis-fe's `null`)
+/// `GET /list`, codis-fe compatible: product names (those the caller may see) sorted ascending; `[]` (not codis-fe's `null`)
 /// when there are none, with a JSON content type.
 #[utoipa::path(get, path = "/list", tag = "codis-fe", responses((status = 200, description = "Product names, sorted; [] when none (codis-fe compatible)", body = Vec<String>)))]
-pub async fn list(State(app): State<Arc<AppState>>) -> Json<Vec<String>> {
+pub async fn list(State(app): State<Arc<AppState>>, caller: Caller) -> Json<Vec<String>> {
     let mut names: Vec<String> = app
         .registry
         .snapshot()
         .products
         .into_iter()
         .map(|p| p.name)
+        .filter(|p| app.security.role_in(&caller, p).is_some())
         .collect();
     names.sort();
     Json(names)
@@ -24,8 +26,13 @@ pub async fn list(State(app): State<Arc<AppState>>) -> Json<Vec<String>> {
 
 /// `GET /api/products`: every product with its dashboard, reachability and last contact.
 #[utoipa::path(get, path = "/api/products", tag = "products", responses((status = 200, description = "Every discovered product with its dashboard, reachability and last contact", body = ProductsReply)))]
-pub async fn products(State(app): State<Arc<AppState>>) -> Json<ProductsReply> {
-    Json(app.registry.snapshot())
+pub async fn products(State(app): State<Arc<AppState>>, caller: Caller) -> Json<ProductsReply> {
+    let mut reply = app.registry.snapshot();
+    // Products the caller has no role for (per-product roles) are hidden.
+    reply
+        .products
+        .retain(|p| app.security.role_in(&caller, &p.name).is_some());
+    Json(reply)
 }
 
 /// `GET /readyz`: 200 once discovery has loaded, 503 before.

@@ -94,7 +94,8 @@ pub async fn accept(
         // hyper would close this connection too (no request in time, or none at all).
         Ok(false) | Err(_) => return Accepted::Closed,
     }
-    match parse(&buf, app, cors_origins) {
+    let peer = stream.peer_addr().ok();
+    match parse(&buf, app, cors_origins, peer) {
         Some(p) => Accepted::Events(Box::new(EventsConn {
             stream,
             product: p.product,
@@ -126,7 +127,12 @@ struct Parsed {
 }
 
 /// The event-stream request in `buf`, if that is exactly what it is.
-fn parse(buf: &[u8], app: &AppState, cors_origins: &[HeaderValue]) -> Option<Parsed> {
+fn parse(
+    buf: &[u8],
+    app: &AppState,
+    cors_origins: &[HeaderValue],
+    peer: Option<std::net::SocketAddr>,
+) -> Option<Parsed> {
     let mut headers = [httparse::EMPTY_HEADER; 48];
     let mut req = httparse::Request::new(&mut headers);
     let httparse::Status::Complete(len) = req.parse(buf).ok()? else {
@@ -152,9 +158,11 @@ fn parse(buf: &[u8], app: &AppState, cors_origins: &[HeaderValue]) -> Option<Par
         request_id: HeaderValue::from_static("-"),
     };
     let mut request_id = None;
-    // With sign-in on, only a valid session's stream is served here; anything else goes to
-    // hyper and the router, whose `require_session` answers 401 (one check, one answer).
-    let mut signed_in = app.security.local.is_none();
+    // With sign-in on, only a caller `Security::identify` recognises (session cookie, or a
+    // trusted proxy's user header) and who has a role for the product is served here; anything
+    // else goes to hyper and the router, whose `require_session` answers 401 or 403 (one
+    // decision, one answer).
+    let mut auth_headers = axum::http::HeaderMap::new();
     for h in req.headers.iter() {
         let name = h.name;
         let value = std::str::from_utf8(h.value).ok();
@@ -178,12 +186,20 @@ fn parse(buf: &[u8], app: &AppState, cors_origins: &[HeaderValue]) -> Option<Par
                 .cloned();
         } else if name.eq_ignore_ascii_case("x-request-id") {
             request_id = HeaderValue::from_bytes(h.value).ok();
-        } else if name.eq_ignore_ascii_case("cookie") && !signed_in {
-            signed_in = value.is_some_and(|v| app.security.session_from_cookie(v).is_some());
+        }
+        if app.security.key.is_some() {
+            if let (Ok(n), Ok(v)) = (
+                axum::http::HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_bytes(h.value),
+            ) {
+                auth_headers.append(n, v);
+            }
         }
     }
-    if !signed_in {
-        return None;
+    if app.security.key.is_some() {
+        let id = app.security.identify(peer, &auth_headers)?;
+        let caller = crate::security::Caller::from_identity(id, peer);
+        app.security.role_in(&caller, product)?;
     }
     p.request_id = request_id.or_else(new_request_id).unwrap_or(p.request_id);
     Some(p)
@@ -394,6 +410,7 @@ mod tests {
         for line in [
             "content-type: text/event-stream",
             "content-encoding: gzip",
+            "x-content-type-options: nosniff",
             "access-control-allow-origin: https://cdn.example",
             "x-request-id: abc",
         ] {

@@ -51,12 +51,14 @@ pub fn stream_headers(gzip: bool) -> &'static [(&'static str, &'static str)] {
         // nginx would otherwise buffer the stream and deliver events in bursts.
         ("x-accel-buffering", "no"),
         ("vary", "accept-encoding"),
+        ("x-content-type-options", "nosniff"),
     ];
     const GZIP: &[(&str, &str)] = &[
         ("content-type", "text/event-stream"),
         ("cache-control", "no-cache"),
         ("x-accel-buffering", "no"),
         ("vary", "accept-encoding"),
+        ("x-content-type-options", "nosniff"),
         ("content-encoding", "gzip"),
     ];
     if gzip {
