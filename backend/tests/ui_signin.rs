@@ -32,6 +32,9 @@ impl Users {
         let users = json!([
             {"user": "otto", "hash": hash("otto-pw"), "role": "operator"},
             {"user": "vera", "hash": hash("vera-pw"), "role": "viewer"},
+            {"user": "adam", "hash": hash("adam-pw"), "role": "admin"},
+            {"user": "pia", "hash": hash("pia-pw"),
+             "products": {"codis-demo": "viewer", "codis-tiny": "operator"}},
         ]);
         std::fs::write(dir.join("users.json"), users.to_string()).expect("users");
         Users(dir)
@@ -191,5 +194,90 @@ async fn read_only_shows_no_action_controls() {
     // Reads keep working: the INFO dialog opens.
     b.click("section.group[data-group='1'] button.info").await;
     b.wait_for(".dialog").await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_change_dashboard_settings_operators_see_activity_and_roles_follow_the_product() {
+    let dist = support::dist_dir();
+    let users = Users::new();
+    let addr = support::start_backend(&[
+        "--demo",
+        &users.flag(),
+        &format!("--assets-dir={}", dist.display()),
+    ])
+    .await;
+    let b = Browser::start().await;
+    let base = format!("http://{addr}/p");
+
+    // An admin: the dashboard settings, behind a confirmation; the change is in the activity.
+    b.open(&format!("{base}/codis-demo")).await;
+    sign_in(&b, "adam", "adam-pw").await;
+    b.wait_for("#dashboard-settings").await;
+    b.js(
+        "const s = document.querySelector('#loglevel'); s.value = 'DEBUG'; s.dispatchEvent(new Event('change'));",
+        vec![],
+    )
+    .await;
+    b.click("#activity summary").await;
+    b.wait_text("#activity", "the opened activity", |t| {
+        t.contains("No action")
+    })
+    .await;
+    b.click("#set-loglevel").await;
+    let text = b
+        .wait_text(".dialog #confirm-text", "a confirmation", |t| !t.is_empty())
+        .await;
+    assert!(text.contains("log level to DEBUG"), "{text}");
+    b.click(".dialog button.confirm").await;
+    b.wait_gone(".dialog").await;
+    let row = b
+        .wait_text(
+            "#activity tr[data-action='loglevel']",
+            "the admin's change in the activity",
+            |t| t.contains("allowed"),
+        )
+        .await;
+    assert!(row.contains("adam") && row.contains("DEBUG"), "{row}");
+    b.screenshot("ui-activity-admin").await;
+    b.click("#sign-out").await;
+    b.wait_for("#signin-form").await;
+
+    // An operator: no settings, but the activity, with the admin's change.
+    sign_in(&b, "otto", "otto-pw").await;
+    b.click("#activity summary").await;
+    b.wait_text(
+        "#activity tr[data-action='loglevel']",
+        "the activity for an operator",
+        |t| t.contains("adam"),
+    )
+    .await;
+    assert_eq!(
+        b.count("#dashboard-settings").await,
+        0,
+        "settings are admin-only"
+    );
+    b.click("#sign-out").await;
+    b.wait_for("#signin-form").await;
+
+    // A viewer on codis-demo who operates codis-tiny: read-only on one, controls on the other.
+    sign_in(&b, "pia", "pia-pw").await;
+    b.wait_text("#user-role", "the role on codis-demo", |t| t == "viewer")
+        .await;
+    b.wait_for("#read-only-note").await;
+    assert_eq!(b.count("#activity").await, 0, "no activity for a viewer");
+    b.click("a[data-section='groups']").await;
+    b.wait_for("section.group[data-group='1']").await;
+    assert_eq!(visible_actions(&b).await, Vec::<String>::new());
+    b.click("a[data-product='codis-tiny']").await;
+    b.wait_text("#user-role", "the role on codis-tiny", |t| t == "operator")
+        .await;
+    b.wait_gone("#read-only-note").await;
+    b.click("a[data-section='groups']").await;
+    b.wait_for("#group-create").await;
+    assert!(
+        !visible_actions(&b).await.is_empty(),
+        "controls on codis-tiny"
+    );
     b.close().await;
 }

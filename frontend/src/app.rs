@@ -230,7 +230,12 @@ fn ProductLayout() -> impl IntoView {
     let live = Live::new();
     provide_context(live);
     provide_context(Actions::new(live.product));
-    Effect::new(move |_| live.select(&product.get()));
+    let auth = use_auth();
+    Effect::new(move |_| {
+        let p = product.get();
+        auth.product.set(p.clone());
+        live.select(&p);
+    });
     let location = use_location();
     let section = Memo::new(move |_| path_parts(&location.pathname.get()).1);
 

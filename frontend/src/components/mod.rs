@@ -1,6 +1,7 @@
 //! Reusable pieces: dialogs (with focus trap), confirmation, toasts, inputs, chart, badges.
 
 pub mod actions;
+pub mod activity;
 pub mod chart;
 pub mod dialog;
 pub mod input;

@@ -60,13 +60,17 @@ pub fn UserBar() -> impl IntoView {
             {move || (!auth.can_act()).then(|| view! {
                 <span class="note warn" id="read-only-note" role="note">"Read-only: actions are disabled"</span>
             })}
-            {move || auth.me().filter(|me| me.mode == "local").map(|me| view! {
+            // The role shown is the one on the product on screen (roles may differ per product).
+            // A reverse proxy's user has no session here to end: no Sign out then.
+            {move || auth.me().filter(|me| me.mode != "none").map(|me| view! {
                 <span class="who">
                     <span id="user-name">{me.user.clone()}</span>
                     " · "
-                    <span class="role" id="user-role">{me.role.clone()}</span>
+                    <span class="role" id="user-role">{move || auth.role().unwrap_or_default()}</span>
                 </span>
-                <button class="btn small" type="button" id="sign-out" on:click=move |_| auth.sign_out()>"Sign out"</button>
+                {(me.mode == "local").then(|| view! {
+                    <button class="btn small" type="button" id="sign-out" on:click=move |_| auth.sign_out()>"Sign out"</button>
+                })}
             })}
         </div>
     }

@@ -21,6 +21,8 @@ pub enum AuthState {
 #[derive(Clone, Copy)]
 pub struct Auth {
     pub state: RwSignal<AuthState>,
+    /// The product on screen: roles may differ per product (`Me::product_roles`).
+    pub product: RwSignal<String>,
 }
 
 pub fn use_auth() -> Auth {
@@ -31,6 +33,7 @@ impl Auth {
     pub fn new() -> Auth {
         Auth {
             state: RwSignal::new(AuthState::Loading),
+            product: RwSignal::new(String::new()),
         }
     }
 
@@ -63,12 +66,40 @@ impl Auth {
         })
     }
 
-    /// Whether action controls are shown (tracked): not read-only and not a viewer.
-    pub fn can_act(self) -> bool {
+    /// The caller's role on the product on screen (tracked): its per-product role, else the
+    /// general one; `None` while unknown.
+    pub fn role(self) -> Option<String> {
+        let product = self.product.get();
         self.state.with(|s| match s {
-            AuthState::Ready(Some(me)) => !me.read_only && me.role != "viewer",
-            _ => true,
+            AuthState::Ready(Some(me)) => Some(
+                me.product_roles
+                    .get(&product)
+                    .cloned()
+                    .unwrap_or_else(|| me.role.clone()),
+            ),
+            _ => None,
         })
+    }
+
+    fn read_only(self) -> bool {
+        self.state
+            .with(|s| matches!(s, AuthState::Ready(Some(me)) if me.read_only))
+    }
+
+    /// Whether action controls are shown (tracked): not read-only, operator or admin on this
+    /// product (shown while the role is unknown: the backend decides anyway).
+    pub fn can_act(self) -> bool {
+        !self.read_only() && self.role().is_none_or(|r| r == "operator" || r == "admin")
+    }
+
+    /// Whether the dashboard settings (log level, reload) are shown: admin on this product.
+    pub fn is_admin(self) -> bool {
+        !self.read_only() && self.role().is_some_and(|r| r == "admin")
+    }
+
+    /// Whether the recent-activity panel is shown: operators and admins (`GET /api/activity`).
+    pub fn sees_activity(self) -> bool {
+        self.role().is_some_and(|r| r == "operator" || r == "admin")
     }
 
     /// `POST /api/session`; the error is ready to show.

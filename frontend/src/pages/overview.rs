@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use super::use_live;
 use crate::app::section_href;
+use crate::components::activity::{ActivityPanel, DashboardSettings};
 use crate::components::chart::TimeChart;
 
 const WINDOWS: [(f64, &str); 4] = [
@@ -157,5 +158,7 @@ pub fn OverviewPage() -> impl IntoView {
                 </ul>
             </section>
         </div>
+        <DashboardSettings/>
+        <ActivityPanel product=product/>
     }
 }

@@ -1,0 +1,164 @@
+//! For operators: who changed what on this product recently (`GET /api/activity`, the backend's
+//! last audit entries), and for admins the dashboard's own settings (log level, reload), which
+//! the backend allows to the `admin` role only.
+
+use std::time::Duration;
+
+use codis_model::console::AuditEntry;
+use codis_model::Action;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::actions::{use_actions, Request};
+use crate::core::api;
+use crate::core::auth::use_auth;
+use crate::core::time::clock;
+
+/// Entries shown; the backend keeps the last 200.
+const SHOWN: usize = 20;
+
+/// How often the panel re-reads the activity while it is on screen.
+const REFRESH: Duration = Duration::from_secs(5);
+
+/// The recent-activity table of the product on screen, for operators and admins. Folded until
+/// opened (then re-read every few seconds), so that a cold load of the console makes no request
+/// for it.
+#[component]
+pub fn ActivityPanel(product: RwSignal<String>) -> impl IntoView {
+    let auth = use_auth();
+    let open = RwSignal::new(false);
+    let entries = RwSignal::new(None::<Vec<AuditEntry>>);
+    let error = RwSignal::new(None::<String>);
+    let load = move || {
+        let p = product.get_untracked();
+        if p.is_empty() || !open.get_untracked() || !auth.sees_activity() {
+            return;
+        }
+        spawn_local(async move {
+            let path = format!("/api/activity?product={}&limit={SHOWN}", api::enc(&p));
+            match api::get::<Vec<AuditEntry>>(&path).await {
+                Ok(v) => {
+                    error.set(None);
+                    if entries.with_untracked(|e| e.as_ref() != Some(&v)) {
+                        entries.set(Some(v));
+                    }
+                }
+                Err(e) => error.set(Some(e.text())),
+            }
+        });
+    };
+    Effect::new(move |_| {
+        product.track();
+        auth.state.track();
+        open.track();
+        load();
+    });
+    let timer = set_interval_with_handle(load, REFRESH).ok();
+    on_cleanup(move || {
+        if let Some(t) = timer {
+            t.clear();
+        }
+    });
+    let toggle = move |ev: leptos::ev::Event| {
+        // `<details>.open`, read without one more web-sys feature.
+        let now_open = ev
+            .target()
+            .and_then(|t| js_sys::Reflect::get(&t, &"open".into()).ok())
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        open.set(now_open);
+    };
+
+    view! {
+        <Show when=move || auth.sees_activity()>
+            <details class="card" id="activity" on:toggle=toggle>
+                <summary><h2>"Recent activity"</h2></summary>
+                {move || error.get().map(|e| view! { <p class="bad-text">{e}</p> })}
+                {move || match entries.get() {
+                    None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                    Some(v) if v.is_empty() => view! {
+                        <p class="muted">"No action on this product since the console started."</p>
+                    }.into_any(),
+                    Some(v) => view! {
+                        <div class="table-wrap">
+                            <table class="grid">
+                                <thead><tr>
+                                    <th>"Time"</th><th>"User"</th><th>"Action"</th><th>"Outcome"</th><th>"Message"</th>
+                                </tr></thead>
+                                <tbody>{v.into_iter().map(row).collect_view()}</tbody>
+                            </table>
+                        </div>
+                    }.into_any(),
+                }}
+            </details>
+        </Show>
+    }
+}
+
+fn row(e: AuditEntry) -> impl IntoView {
+    let ms = js_sys::Date::parse(&e.time);
+    let time = if ms.is_nan() {
+        e.time.clone()
+    } else {
+        clock(ms)
+    };
+    let ok = e.outcome == "allowed";
+    let params = match &e.params {
+        serde_json::Value::Object(m) => m
+            .iter()
+            .filter(|(k, _)| k.as_str() != "action")
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => format!("{k}={s}"),
+                v => format!("{k}={v}"),
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+        _ => String::new(),
+    };
+    let action = e.action.clone();
+    view! {
+        <tr data-action=action>
+            <td class="mono" title=e.time.clone()>{time}</td>
+            <td title=format!("{} from {}", e.role, e.client)>{e.user.clone()}</td>
+            <td><span class="mono">{e.action}</span>" "<span class="muted">{params}</span></td>
+            <td class=if ok { "ok-text" } else { "bad-text" }>{format!("{} ({})", e.outcome, e.status)}</td>
+            <td>{e.message.unwrap_or_default()}</td>
+        </tr>
+    }
+}
+
+/// Log levels the dashboard accepts.
+const LEVELS: [&str; 5] = ["ERROR", "WARN", "INFO", "DEBUG", "NONE"];
+
+/// The dashboard's settings, for admins: log level and reload from the coordinator.
+#[component]
+pub fn DashboardSettings() -> impl IntoView {
+    let auth = use_auth();
+    let actions = use_actions();
+    let level = RwSignal::new("INFO".to_string());
+    let set_level = move |_| {
+        actions.run(Request::new(Action::Loglevel {
+            value: level.get_untracked(),
+        }))
+    };
+    let reload = move |_| actions.run(Request::new(Action::Reload));
+    view! {
+        <Show when=move || auth.is_admin()>
+            <section class="card" id="dashboard-settings" aria-label="Dashboard settings">
+                <h2>"Dashboard settings " <span class="muted">"(admin)"</span></h2>
+                <div class="settings-row">
+                    <label for="loglevel">"Log level"</label>
+                    <select id="loglevel" on:change=move |ev| level.set(event_target_value(&ev))
+                        prop:value=move || level.get()>
+                        {LEVELS.iter().map(|l| view! { <option value=*l>{*l}</option> }).collect_view()}
+                    </select>
+                    <button class="btn" id="set-loglevel" on:click=set_level>"Set log level"</button>
+                    <button class="btn btn-danger-outline" id="reload-dashboard" on:click=reload
+                        title="The dashboard drops its cache and re-reads the model from the coordinator">
+                        "Reload from coordinator"
+                    </button>
+                </div>
+            </section>
+        </Show>
+    }
+}
