@@ -15,16 +15,16 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn replay(target: &str, check: fn(&[u8]), extra: &[PathBuf]) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("corpus")
-        .join(target);
-    let mut inputs = files(&dir);
-    inputs.extend_from_slice(extra);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let seeds = root.join("seeds").join(target);
+    let mut inputs = files(&seeds);
     assert!(
         !inputs.is_empty(),
-        "no corpus for {target} in {}",
-        dir.display()
+        "no seeds for {target} in {}",
+        seeds.display()
     );
+    inputs.extend(files(&root.join("corpus").join(target)));
+    inputs.extend_from_slice(extra);
     for path in &inputs {
         let data = std::fs::read(path).expect("corpus file");
         let outcome = std::panic::catch_unwind(|| check(&data));
