@@ -37,6 +37,8 @@ pub struct Security {
     pub mode: &'static str,
     /// `--users`: local users and the session key.
     pub local: Option<LocalAuth>,
+    /// No sign-in on a non-loopback `--listen` address (`--insecure-no-auth`): `Me.insecure`.
+    pub insecure: bool,
 }
 
 /// One user of `--users`.
@@ -70,6 +72,7 @@ impl Security {
         Ok(Security {
             read_only: args.read_only,
             mode: if local.is_some() { "local" } else { "none" },
+            insecure: local.is_none() && !args.listen.ip().is_loopback(),
             local,
         })
     }

@@ -156,9 +156,7 @@ async fn every_region_shows_what_the_demo_dashboard_reports() {
     );
     let later = total_of(
         &browser
-            .wait_text(&commands, "a larger command total", |t| {
-                total_of(t) > first
-            })
+            .wait_text(&commands, "a larger command total", |t| total_of(t) > first)
             .await,
     );
     let dashboard_total = stats(&addr, "codis-demo")

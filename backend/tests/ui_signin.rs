@@ -167,6 +167,7 @@ async fn read_only_shows_no_action_controls() {
     })
     .await;
     assert_eq!(b.count("#sign-out").await, 0, "no sign-in, no Sign out");
+    assert_eq!(b.count("#insecure-banner").await, 0, "loopback: no warning");
     assert_eq!(visible_actions(&b).await, Vec::<String>::new());
     for t in visible_buttons(&b).await {
         assert!(t == "Stats", "proxies: unexpected button {t:?}");
@@ -191,5 +192,47 @@ async fn read_only_shows_no_action_controls() {
     // Reads keep working: the INFO dialog opens.
     b.click("section.group[data-group='1'] button.info").await;
     b.wait_for(".dialog").await;
+    b.close().await;
+}
+
+/// `--insecure-no-auth` on a non-loopback address: a warning in the header of every page, with no
+/// way to dismiss it; actions stay available (that is what the flag asks for).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_sign_in_on_a_non_loopback_address_shows_a_permanent_warning() {
+    let dist = support::dist_dir();
+    let addr = support::start_backend_on(
+        "0.0.0.0:0",
+        &[
+            "--demo",
+            "--insecure-no-auth",
+            &format!("--assets-dir={}", dist.display()),
+        ],
+    )
+    .await;
+    let b = Browser::start().await;
+    b.open(&format!("http://{addr}/p/codis-demo")).await;
+    b.wait_text("#live-indicator", "the live overview", |t| {
+        t.starts_with("Live")
+    })
+    .await;
+    let text = b
+        .wait_text("header #insecure-banner", "the warning", |t| {
+            t.contains("--insecure-no-auth")
+        })
+        .await;
+    assert!(text.contains("anyone"), "{text}");
+    assert_eq!(
+        b.count("#insecure-banner button").await,
+        0,
+        "nothing dismisses it"
+    );
+    // It stays on every page.
+    for section in ["proxies", "slots", "groups", "sentinels"] {
+        b.click(&format!("a[data-section='{section}']")).await;
+        b.wait_for(&format!("a[data-section='{section}'].active"))
+            .await;
+        assert_eq!(b.count("#insecure-banner").await, 1, "{section}");
+    }
+    b.screenshot("ui-insecure-banner").await;
     b.close().await;
 }

@@ -68,10 +68,10 @@ pub fn App() -> impl IntoView {
     set_interval(move || now.set(now_ms()), Duration::from_secs(1));
     provide_context(Now(now));
 
-    // Who we are first: with sign-in on and no session, the form replaces the console.
+    // One request says both who we are and which products there are (`me` in the reply); with
+    // sign-in on and no session it is a 401 and the form replaces the console.
     let auth = Auth::new();
     provide_context(auth);
-    auth.load();
     let phase = Memo::new(move |_| match auth.state.get() {
         AuthState::Loading => 0,
         AuthState::SignIn => 1,
@@ -80,23 +80,30 @@ pub fn App() -> impl IntoView {
 
     let products = RwSignal::new(None);
     let load = move || {
-        if phase.get_untracked() != 2 {
+        if phase.get_untracked() == 1 {
             return;
         }
         leptos::task::spawn_local(async move {
             let r = api::get::<ProductsReply>("/api/products").await;
             if matches!(&r, Err(e) if e.status == 401) {
-                // The session expired or was signed out elsewhere.
+                // No session yet, or it expired or was signed out elsewhere.
+                products.set(None);
                 auth.signed_out();
                 return;
             }
+            let me = r.as_ref().ok().and_then(|r| r.me.clone());
             products.set(Some(r.map_err(|e| e.text())));
+            auth.take_me(me);
         })
     };
-    Effect::new(move |_| {
-        if phase.get() == 2 {
+    load();
+    // After signing in (the form, phase 1 -> 2), load the list with the new session.
+    Effect::new(move |prev: Option<u8>| {
+        let p = phase.get();
+        if p == 2 && prev == Some(1) {
             load();
         }
+        p
     });
     set_interval(load, Duration::from_secs(10));
     provide_context(Products(products));
@@ -215,6 +222,7 @@ fn Home() -> impl IntoView {
         }
     });
     view! {
+        <InsecureBanner/>
         <main class="main home">
             <UserBar/>
             <h1>"Codis"</h1>
@@ -284,6 +292,7 @@ fn ProductLayout() -> impl IntoView {
 
     view! {
         <header class="topbar">
+            <InsecureBanner/>
             <div class="title-row">
                 <h1 class="product-name" id="product-name">{move || product.get()}</h1>
                 <LiveIndicator/>
@@ -309,6 +318,20 @@ fn ProductLayout() -> impl IntoView {
             <Outlet/>
         </main>
         <ConfirmHost/>
+    }
+}
+
+/// Sign-in is off on a non-loopback address (`--insecure-no-auth`): a warning that stays on every
+/// page (in the sticky header) and cannot be dismissed.
+#[component]
+fn InsecureBanner() -> impl IntoView {
+    let auth = use_auth();
+    move || {
+        auth.insecure().then(|| view! {
+            <div class="banner bad insecure" id="insecure-banner" role="alert">
+                "Sign-in is off and this console is served on a non-loopback address (--insecure-no-auth): anyone who can reach it can run every action. Restart it with --users to require sign-in."
+            </div>
+        })
     }
 }
 

@@ -26,6 +26,10 @@ pub struct ProductInfo {
 pub struct ProductsReply {
     pub products: Vec<ProductInfo>,
     pub discovery: DiscoveryStatus,
+    /// The caller, as `GET /api/me` describes it, so the console's first load needs one request
+    /// for both. Always present in the backend's answers; absent only in the registry's own copy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub me: Option<Me>,
 }
 
 /// The health of discovery itself.
@@ -102,6 +106,14 @@ pub struct Me {
     /// The CSRF token to send with state-changing requests; `None` when sign-in is off.
     #[serde(default)]
     pub csrf: Option<String>,
+    /// Sign-in is off on a non-loopback address (`--insecure-no-auth`): anyone who reaches the
+    /// server may run every action. The console shows a permanent warning. Absent means `false`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub insecure: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// `POST /api/session`: sign in with a local user's name and password.

@@ -78,7 +78,7 @@ async fn me(
     axum::Json(me_of(&app, &caller))
 }
 
-fn me_of(app: &AppState, caller: &crate::security::Caller) -> codis_model::console::Me {
+pub(crate) fn me_of(app: &AppState, caller: &crate::security::Caller) -> codis_model::console::Me {
     let csrf = match (&app.security.local, &caller.session) {
         (Some(local), Some(session)) => Some(local.key.csrf(session)),
         _ => None,
@@ -92,6 +92,7 @@ fn me_of(app: &AppState, caller: &crate::security::Caller) -> codis_model::conso
             .unwrap_or_else(|| app.security.anonymous_role().into()),
         read_only: app.security.read_only,
         csrf,
+        insecure: app.security.insecure,
     }
 }
 
