@@ -27,7 +27,7 @@ const LOAD_FIGURES: &str = r#"
 "#;
 
 #[tokio::test]
-async fn cold_load_takes_at_most_six_requests_and_285_kb() {
+async fn cold_load_takes_at_most_six_requests_and_280_kb() {
     let dist = support::dist_dir();
 
     // Cold load of the small demo product.
@@ -68,10 +68,10 @@ async fn cold_load_takes_at_most_six_requests_and_285_kb() {
     // Issue 6 targets 6 requests: the document, JS, wasm, config.json, /api/products (which also
     // says who the caller is, as GET /api/me does) and the event stream.
     assert!(requests <= 6, "at most 6 requests, got {requests}");
-    // Issue 6 targets 250 KB; measured 277 KB (wasm 263 KB brotli) after the hand-written live
+    // Issue 6 targets 250 KB; measured 276 KB (wasm 262 KB brotli) after the hand-written live
     // decoder and dropping leptos_router (see BENCHMARKS.md for what is left). This bound, just
     // above the measured size, catches regressions without failing CI on the documented gap.
-    assert!(bytes <= 285 * 1024, "cold load grew beyond 285 KB: {bytes}");
+    assert!(bytes <= 280 * 1024, "cold load grew beyond 280 KB: {bytes}");
     b.close().await;
 }
 

@@ -189,9 +189,38 @@ async fn read_only_shows_no_action_controls() {
     assert_eq!(toggles_enabled, json!(0), "replica toggles are disabled");
     b.screenshot("ui-read-only").await;
 
-    // Reads keep working: the INFO dialog opens.
+    // Reads keep working: the INFO dialog opens and shows the server's INFO as a table.
     b.click("section.group[data-group='1'] button.info").await;
-    b.wait_for(".dialog").await;
+    b.wait_for(".dialog table.kv tbody tr").await;
+    let info = b.text_of(".dialog table.kv").await.unwrap_or_default();
+    assert!(info.contains("redis_version"), "{info}");
+    b.press("\u{e00c}").await;
+    b.wait_gone(".dialog").await;
+
+    // A proxy's stats: the summary, the command table and the raw JSON, indented.
+    b.click("a[data-section='proxies']").await;
+    b.wait_for("#proxy-table tbody tr").await;
+    b.js(
+        "[...document.querySelectorAll('#proxy-table button')].find(e => e.textContent.trim() == 'Stats').click();",
+        vec![],
+    )
+    .await;
+    b.wait_for(".dialog dl.facts").await;
+    let facts = b.text_of(".dialog dl.facts").await.unwrap_or_default();
+    assert!(
+        facts.contains("QPS") && facts.contains("Memory (RSS)"),
+        "{facts}"
+    );
+    let raw = b
+        .js(
+            "return document.querySelector('.dialog pre.json').textContent;",
+            vec![],
+        )
+        .await;
+    let raw = raw.as_str().unwrap_or_default();
+    assert!(raw.starts_with("{\n  \""), "indented JSON: {raw:.80}");
+    let v: serde_json::Value = serde_json::from_str(raw).expect("the raw JSON parses");
+    assert!(v["ops"]["total"].is_number(), "{raw:.200}");
     b.close().await;
 }
 

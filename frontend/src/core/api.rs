@@ -87,15 +87,22 @@ pub fn enc(segment: &str) -> String {
 
 async fn decode<T: DeserializeOwned>(resp: Response) -> Result<T, ApiFailure> {
     let status = resp.status();
+    let text = text_of(resp).await?;
+    serde_json::from_str(&text).map_err(|e| ApiFailure {
+        status,
+        kind: "bad_response".into(),
+        message: format!("unexpected answer from the backend ({e})"),
+        field: None,
+        rule: None,
+    })
+}
+
+/// The body of a 2xx answer, or the failure the backend described.
+async fn text_of(resp: Response) -> Result<String, ApiFailure> {
+    let status = resp.status();
     let text = resp.text().await.map_err(ApiFailure::network)?;
     if (200..300).contains(&status) {
-        return serde_json::from_str(&text).map_err(|e| ApiFailure {
-            status,
-            kind: "bad_response".into(),
-            message: format!("unexpected answer from the backend ({e})"),
-            field: None,
-            rule: None,
-        });
+        return Ok(text);
     }
     Err(match serde_json::from_str::<ApiErrorBody>(&text) {
         Ok(body) => ApiFailure {
@@ -121,6 +128,15 @@ async fn decode<T: DeserializeOwned>(resp: Response) -> Result<T, ApiFailure> {
             }
         }
     })
+}
+
+/// A GET whose answer is only shown (the INFO dialogs): its text.
+pub async fn get_text(path: &str) -> Result<String, ApiFailure> {
+    let resp = Request::get(&url(path))
+        .send()
+        .await
+        .map_err(ApiFailure::network)?;
+    text_of(resp).await
 }
 
 pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
@@ -157,8 +173,5 @@ pub async fn delete(path: &str) -> Result<(), ApiFailure> {
         .send()
         .await
         .map_err(ApiFailure::network)?;
-    if (200..300).contains(&resp.status()) {
-        return Ok(());
-    }
-    decode::<serde_json::Value>(resp).await.map(|_| ())
+    text_of(resp).await.map(|_| ())
 }
