@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One discovered product, as `GET /api/products` lists it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProductInfo {
     pub name: String,
@@ -48,13 +48,13 @@ pub struct DiscoveryStatus {
 }
 
 /// Every error the backend answers with: `{"error": {...}}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiErrorBody {
     pub error: ApiErrorDetail,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiErrorDetail {
     /// Machine-readable kind: `invalid_input`, `unknown_product`, `forbidden`, `dashboard_refused`,
@@ -92,7 +92,7 @@ pub struct RebalanceApply {
 }
 
 /// `GET /api/me`: who the console is talking to and what it may do, so the UI can hide controls.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Me {
     /// How callers are identified: `none` (no sign-in: loopback, or `--insecure-no-auth`).

@@ -1,7 +1,8 @@
-//! A small hand-written JSON decoder for the live events (`snapshot`, `update`, `status`), used by
-//! the browser instead of serde's derived `Deserialize`: the derived impls of every live type,
-//! monomorphised for serde_json, were about a tenth of the console's WASM. The wire format is
-//! the one serde writes (see [`crate::live`]); the tests decode real events both ways and compare.
+//! A small hand-written JSON decoder for what the browser reads: the live events (`snapshot`,
+//! `update`, `status`) and the console API's answers (products, `me`, errors, rebalance preview,
+//! action outcome), used instead of serde's derived `Deserialize` so that no serde_json decoder
+//! is in the console's WASM. The wire format is the one serde writes (see [`crate::live`] and
+//! [`crate::console`]); the tests decode real documents both ways and compare.
 //!
 //! Differences from serde, none of which the backend's output exercises: a missing field takes
 //! its default value (serde would refuse a missing non-`Option` field), and unknown fields are
@@ -9,6 +10,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::console::{
+    ApiErrorBody, ApiErrorDetail, DiscoveryStatus, Me, ProductInfo, ProductsReply, RebalancePreview,
+};
+use crate::derive::RebalanceGroupPlan;
 use crate::derive::{
     ActionCounts, ClusterTotals, DashboardView, GroupView, HaStatus, Health, MigrationProgress,
     ProxyNumbers, ProxyRow, ResyncHint, SentinelRow, SentinelsView, ServerRow, SlaveofButton,
@@ -18,7 +23,7 @@ use crate::live::{
     DashboardInfo, History, LiveState, LiveStatus, LiveUpdate, LiveView, ProxyTick, Series,
     ServerTick,
 };
-use crate::types::{PromotingState, ServerActionState, SlotActionState};
+use crate::types::{PromotingState, RebalancePlan, ServerActionState, SlotActionState};
 
 /// Where the text stopped being what was expected (byte offset).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,6 +54,16 @@ pub fn decode<T: Decode>(text: &str) -> R<T> {
 pub struct Reader<'a> {
     b: &'a [u8],
     i: usize,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader at the start of `text`.
+    pub fn new(text: &'a str) -> Reader<'a> {
+        Reader {
+            b: text.as_bytes(),
+            i: 0,
+        }
+    }
 }
 
 impl Reader<'_> {
@@ -171,8 +186,18 @@ impl Reader<'_> {
         std::str::from_utf8(&self.b[start..self.i]).map_err(|_| WireError(start))
     }
 
+    /// The text of the next value, whatever it is (kept as JSON).
+    pub fn raw(&mut self) -> R<String> {
+        self.peek();
+        let start = self.i;
+        self.skip()?;
+        std::str::from_utf8(&self.b[start..self.i])
+            .map(str::to_owned)
+            .map_err(|_| WireError(start))
+    }
+
     /// Calls `f` with each key of an object, positioned at its value (which `f` consumes).
-    fn object(&mut self, f: &mut dyn FnMut(&mut Self, &str) -> R<()>) -> R<()> {
+    pub fn object(&mut self, f: &mut dyn FnMut(&mut Self, &str) -> R<()>) -> R<()> {
         self.eat(b'{')?;
         if self.peek() == b'}' {
             self.i += 1;
@@ -214,7 +239,7 @@ impl Reader<'_> {
     }
 
     /// Skips one value of any kind (an unknown field).
-    fn skip(&mut self) -> R<()> {
+    pub fn skip(&mut self) -> R<()> {
         match self.peek() {
             b'{' => self.object(&mut |r, _| r.skip()),
             b'[' => self.array(&mut |r| r.skip()),
@@ -296,6 +321,12 @@ pub trait Key: Ord + Sized {
 impl Key for String {
     fn from_key(k: &str) -> Option<String> {
         Some(k.to_owned())
+    }
+}
+
+impl Key for u16 {
+    fn from_key(k: &str) -> Option<u16> {
+        k.parse().ok()
     }
 }
 
@@ -389,6 +420,47 @@ objects! {
     SentinelsView { rows, out_of_sync, masters }
     SentinelRow {
         server, status, error, masters, masters_down, slaves, sentinels, status_text, runid_errors,
+    }
+    ProductsReply { products, discovery, me }
+    ProductInfo { name, dashboard, source, reachable, last_seen_ms, error }
+    DiscoveryStatus { loaded, stale, error, updated_ms }
+    Me { mode, user, role, read_only, csrf, insecure }
+    ApiErrorBody { error }
+    ApiErrorDetail { kind, message, field, rule }
+    RebalancePreview { plan, groups }
+    RebalanceGroupPlan { group_id, ranges, slots, text }
+    ActionReply { ok, reply }
+}
+
+/// `POST /api/products/{p}/actions` as the browser needs it (`ActionOutcome` with its `reply`
+/// kept as JSON text, which is only shown when the dashboard refused).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ActionReply {
+    pub ok: bool,
+    pub reply: Option<Raw>,
+}
+
+/// A value kept as its JSON text.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Raw(pub String);
+
+impl Decode for Raw {
+    fn decode(r: &mut Reader) -> R<Raw> {
+        r.raw().map(Raw)
+    }
+}
+
+impl Decode for RebalancePlan {
+    fn decode(r: &mut Reader) -> R<RebalancePlan> {
+        let at = r.i;
+        let m: BTreeMap<u16, u32> = Decode::decode(r)?;
+        // As serde: a key that is not a slot id fails (a wrong slot would mislead the preview).
+        if m.keys()
+            .any(|&k| usize::from(k) >= crate::types::MAX_SLOT_NUM)
+        {
+            return Err(WireError(at));
+        }
+        Ok(RebalancePlan(m))
     }
 }
 
@@ -517,6 +589,142 @@ macro_rules! tolerant {
 }
 tolerant!(PromotingState, ServerActionState, SlotActionState);
 
+// ---------------------------------------------------------------------------------------------
+// Encoding: the few request bodies the browser sends, written as serde_json writes them.
+// ---------------------------------------------------------------------------------------------
+
+/// A JSON object under construction: `{"k":v,...}` in the order fields are added.
+pub struct Obj(String);
+
+impl Obj {
+    pub fn new() -> Obj {
+        Obj(String::from("{"))
+    }
+
+    fn key(&mut self, k: &str) {
+        if self.0.len() > 1 {
+            self.0.push(',');
+        }
+        push_str(&mut self.0, k);
+        self.0.push(':');
+    }
+
+    pub fn str(mut self, k: &str, v: &str) -> Obj {
+        self.key(k);
+        push_str(&mut self.0, v);
+        self
+    }
+
+    pub fn bool(mut self, k: &str, v: bool) -> Obj {
+        self.key(k);
+        self.0.push_str(if v { "true" } else { "false" });
+        self
+    }
+
+    /// `v` is JSON text already.
+    pub fn raw(mut self, k: &str, v: &str) -> Obj {
+        self.key(k);
+        self.0.push_str(v);
+        self
+    }
+
+    pub fn end(mut self) -> String {
+        self.0.push('}');
+        self.0
+    }
+}
+
+impl Default for Obj {
+    fn default() -> Obj {
+        Obj::new()
+    }
+}
+
+/// A JSON string, escaped as serde_json escapes it.
+fn push_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 => {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// The body of `POST /api/products/{p}/actions`.
+pub fn encode_action(a: &crate::Action) -> String {
+    use crate::Action::*;
+    let o = Obj::new().str("action", a.name());
+    match a {
+        ProxyCreate { addr }
+        | SyncActionCreate { addr }
+        | SyncActionRemove { addr }
+        | SentinelAdd { addr } => o.str("addr", addr),
+        ProxyReinit { token } => o.str("token", token),
+        ProxyRemove { token, force } => o.str("token", token).bool("force", *force),
+        SlotsCreateRange { beg, end, gid } => o.str("beg", beg).str("end", end).str("gid", gid),
+        SlotsCreateSome { from, to, num } => o.str("from", from).str("to", to).str("num", num),
+        SlotsActionRemove { sid } => o.str("sid", sid),
+        SlotsDisabled { disabled } => o.bool("disabled", *disabled),
+        SlotsInterval { interval } => o.str("interval", interval),
+        GroupCreate { gid } | GroupRemove { gid } | GroupResync { gid } => o.str("gid", gid),
+        GroupAddServer {
+            gid,
+            addr,
+            datacenter,
+        } => o
+            .str("gid", gid)
+            .str("addr", addr)
+            .str("datacenter", datacenter),
+        GroupDelServer { gid, addr } | GroupPromote { gid, addr } => {
+            o.str("gid", gid).str("addr", addr)
+        }
+        GroupReplicaGroups { gid, addr, enabled } => o
+            .str("gid", gid)
+            .str("addr", addr)
+            .bool("enabled", *enabled),
+        GroupReplicaGroupsAll { enabled } => o.bool("enabled", *enabled),
+        SentinelRemove { addr, force } => o.str("addr", addr).bool("force", *force),
+        GroupResyncAll | SentinelResyncAll => o,
+    }
+    .end()
+}
+
+/// The body of `POST /api/session`.
+pub fn encode_sign_in(s: &crate::console::SignIn) -> String {
+    Obj::new()
+        .str("user", &s.user)
+        .str("password", &s.password)
+        .end()
+}
+
+/// The body of `POST /api/products/{p}/rebalance/apply`: the plan as the preview gave it (keys
+/// in Go's order, sorted as strings).
+pub fn encode_rebalance_apply(a: &crate::console::RebalanceApply) -> String {
+    let mut entries: Vec<(String, u32)> = a
+        .plan
+        .0
+        .iter()
+        .map(|(sid, gid)| (sid.to_string(), *gid))
+        .collect();
+    entries.sort();
+    let plan = entries
+        .iter()
+        .fold(Obj::new(), |o, (k, v)| o.raw(k, &v.to_string()))
+        .end();
+    Obj::new().raw("plan", &plan).end()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -640,6 +848,166 @@ mod tests {
         s.values = vec![Some(30.0), None, Some(0.1 + 0.2)];
         s.coarse = Some(Box::new(coarse));
         both_ways(&s);
+    }
+
+    #[test]
+    fn console_answers_decode_as_serde_does() {
+        let me = Me {
+            mode: "local".into(),
+            user: "otto".into(),
+            role: "operator".into(),
+            read_only: false,
+            csrf: Some("t0k\"en".into()),
+            insecure: true,
+        };
+        both_ways(&me);
+        both_ways(&Me::default());
+        both_ways(&ProductsReply {
+            products: vec![
+                ProductInfo {
+                    name: "codis-demo".into(),
+                    dashboard: "127.0.0.1:18080".into(),
+                    source: "etcd http://x".into(),
+                    reachable: Some(false),
+                    last_seen_ms: Some(1_700_000_000_000),
+                    error: Some("refused".into()),
+                },
+                ProductInfo::default(),
+            ],
+            discovery: DiscoveryStatus {
+                loaded: true,
+                stale: true,
+                error: Some("etcd down".into()),
+                updated_ms: None,
+            },
+            me: Some(me),
+        });
+        both_ways(&ApiErrorBody {
+            error: ApiErrorDetail {
+                kind: "invalid_input".into(),
+                message: "gid must be 1..9999".into(),
+                field: Some("gid".into()),
+                rule: None,
+            },
+        });
+        let plan: RebalancePlan =
+            serde_json::from_str(r#"{"0": 2, "1": 2, "10": 3, "1023": 1}"#).expect("plan");
+        let preview = RebalancePreview {
+            groups: crate::derive::rebalance_preview(&plan, &[]),
+            plan,
+        };
+        assert!(!preview.groups.is_empty());
+        both_ways(&preview);
+        assert!(
+            decode::<RebalancePlan>(r#"{"1024": 1}"#).is_err(),
+            "not a slot"
+        );
+        let outcome = crate::ActionOutcome {
+            action: "group-create".into(),
+            ok: false,
+            reply: Some(serde_json::json!({"Cause": "group-[7] already exists", "Stack": ["a"]})),
+        };
+        let json = serde_json::to_string(&outcome).expect("json");
+        let ours: ActionReply = decode(&json).expect("outcome");
+        assert!(!ours.ok);
+        let raw = ours.reply.expect("reply").0;
+        let back: serde_json::Value = serde_json::from_str(&raw).expect("raw is JSON");
+        assert_eq!(
+            Some(back),
+            outcome.reply,
+            "the reply's text is kept as sent"
+        );
+        let ok: ActionReply = decode(r#"{"action":"x","ok":true}"#).expect("ok");
+        assert_eq!(
+            ok,
+            ActionReply {
+                ok: true,
+                reply: None
+            }
+        );
+    }
+
+    #[test]
+    fn request_bodies_are_written_as_serde_writes_them() {
+        use crate::Action;
+        let t = |s: &str| s.to_string();
+        let odd = t("a\"b\\c\n\u{1}\u{7f}é😀/");
+        let actions = vec![
+            Action::ProxyCreate { addr: odd.clone() },
+            Action::ProxyReinit { token: t("x") },
+            Action::ProxyRemove {
+                token: t("x"),
+                force: true,
+            },
+            Action::SlotsCreateRange {
+                beg: t("0"),
+                end: t("9"),
+                gid: t("1"),
+            },
+            Action::SlotsCreateSome {
+                from: t("1"),
+                to: t("2"),
+                num: t("3"),
+            },
+            Action::SlotsActionRemove { sid: t("4") },
+            Action::SlotsDisabled { disabled: false },
+            Action::SlotsInterval { interval: t("100") },
+            Action::GroupCreate { gid: t("7") },
+            Action::GroupRemove { gid: t("7") },
+            Action::GroupAddServer {
+                gid: t("1"),
+                addr: t("h:1"),
+                datacenter: odd.clone(),
+            },
+            Action::GroupDelServer {
+                gid: t("1"),
+                addr: t("h:1"),
+            },
+            Action::GroupPromote {
+                gid: t("1"),
+                addr: t("h:1"),
+            },
+            Action::GroupResync { gid: t("1") },
+            Action::GroupResyncAll,
+            Action::GroupReplicaGroups {
+                gid: t("1"),
+                addr: t("h:1"),
+                enabled: true,
+            },
+            Action::GroupReplicaGroupsAll { enabled: false },
+            Action::SyncActionCreate { addr: t("h:1") },
+            Action::SyncActionRemove { addr: t("h:1") },
+            Action::SentinelAdd { addr: t("h:2") },
+            Action::SentinelRemove {
+                addr: t("h:2"),
+                force: false,
+            },
+            Action::SentinelResyncAll,
+        ];
+        for a in &actions {
+            assert_eq!(
+                encode_action(a),
+                serde_json::to_string(a).expect("json"),
+                "{a:?}"
+            );
+        }
+        let s = crate::console::SignIn {
+            user: odd.clone(),
+            password: t("p\"w"),
+        };
+        assert_eq!(encode_sign_in(&s), serde_json::to_string(&s).expect("json"));
+        let plan: RebalancePlan =
+            serde_json::from_str(r#"{"0": 2, "1": 2, "10": 3, "100": 1, "2": 4}"#).expect("plan");
+        let apply = crate::console::RebalanceApply { plan };
+        assert_eq!(
+            encode_rebalance_apply(&apply),
+            serde_json::to_string(&apply).expect("json")
+        );
+        let empty = crate::console::RebalanceApply::default();
+        assert_eq!(
+            encode_rebalance_apply(&empty),
+            serde_json::to_string(&empty).expect("json")
+        );
     }
 
     #[test]
