@@ -5,7 +5,8 @@ use codis_model::console::ApiErrorBody;
 use codis_model::wire::{self, Decode};
 use std::cell::RefCell;
 
-use gloo_net::http::{Request, RequestBuilder, Response};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 
 use super::config::api_base;
 
@@ -23,7 +24,12 @@ pub struct ApiFailure {
 }
 
 impl ApiFailure {
-    fn network(e: impl std::fmt::Display) -> ApiFailure {
+    fn network(e: JsValue) -> ApiFailure {
+        let e = e
+            .dyn_ref::<js_sys::Error>()
+            .map(|e| String::from(e.to_string()))
+            .or_else(|| e.as_string())
+            .unwrap_or_else(|| "the request failed".into());
         ApiFailure {
             status: 0,
             kind: "network".into(),
@@ -62,12 +68,47 @@ pub fn set_csrf(token: Option<String>) {
     CSRF.with(|c| *c.borrow_mut() = token);
 }
 
-/// Adds `X-CSRF-Token` when sign-in gave one.
-fn with_csrf(req: RequestBuilder) -> RequestBuilder {
-    match CSRF.with(|c| c.borrow().clone()) {
-        Some(t) => req.header("X-CSRF-Token", &t),
-        None => req,
+/// One `fetch` (the browser's, directly): the status and the text of the answer. State-changing
+/// requests carry `X-CSRF-Token` when sign-in gave one.
+pub async fn fetch(method: &str, url: &str, body: Option<String>) -> Result<Answer, JsValue> {
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    let headers = web_sys::Headers::new()?;
+    if method != "GET" {
+        if let Some(t) = CSRF.with(|c| c.borrow().clone()) {
+            headers.set("X-CSRF-Token", &t)?;
+        }
     }
+    if let Some(b) = body {
+        headers.set("Content-Type", "application/json")?;
+        init.set_body(&JsValue::from(b));
+    }
+    init.set_headers(&headers);
+    let req = web_sys::Request::new_with_str_and_init(url, &init)?;
+    let resp: web_sys::Response =
+        JsFuture::from(leptos::prelude::window().fetch_with_request(&req))
+            .await?
+            .unchecked_into();
+    let text = JsFuture::from(resp.text()?)
+        .await?
+        .as_string()
+        .unwrap_or_default();
+    Ok(Answer {
+        status: resp.status(),
+        text,
+    })
+}
+
+/// What [`fetch`] got.
+pub struct Answer {
+    pub status: u16,
+    pub text: String,
+}
+
+async fn call(method: &str, path: &str, body: Option<String>) -> Result<Answer, ApiFailure> {
+    fetch(method, &url(path), body)
+        .await
+        .map_err(ApiFailure::network)
 }
 
 /// `<api_base><path>`; `path` starts with `/`.
@@ -86,9 +127,10 @@ pub fn enc(segment: &str) -> String {
 }
 
 /// Answers are decoded by [`codis_model::wire`] (no serde_json decoder in the WASM).
-async fn decode<T: Decode>(resp: Response) -> Result<T, ApiFailure> {
-    let status = resp.status();
-    let text = text_of(resp).await?;
+async fn decode<T: Decode>(a: Result<Answer, ApiFailure>) -> Result<T, ApiFailure> {
+    let a = a?;
+    let status = a.status;
+    let text = text_of(Ok(a))?;
     wire::decode(&text).map_err(|e| ApiFailure {
         status,
         kind: "bad_response".into(),
@@ -99,9 +141,8 @@ async fn decode<T: Decode>(resp: Response) -> Result<T, ApiFailure> {
 }
 
 /// The body of a 2xx answer, or the failure the backend described.
-async fn text_of(resp: Response) -> Result<String, ApiFailure> {
-    let status = resp.status();
-    let text = resp.text().await.map_err(ApiFailure::network)?;
+fn text_of(a: Result<Answer, ApiFailure>) -> Result<String, ApiFailure> {
+    let Answer { status, text } = a?;
     if (200..300).contains(&status) {
         return Ok(text);
     }
@@ -133,45 +174,24 @@ async fn text_of(resp: Response) -> Result<String, ApiFailure> {
 
 /// A GET whose answer is only shown (the INFO dialogs): its text.
 pub async fn get_text(path: &str) -> Result<String, ApiFailure> {
-    let resp = Request::get(&url(path))
-        .send()
-        .await
-        .map_err(ApiFailure::network)?;
-    text_of(resp).await
+    text_of(call("GET", path, None).await)
 }
 
 pub async fn get<T: Decode>(path: &str) -> Result<T, ApiFailure> {
-    let resp = Request::get(&url(path))
-        .send()
-        .await
-        .map_err(ApiFailure::network)?;
-    decode(resp).await
+    decode(call("GET", path, None).await).await
 }
 
 /// A POST of a JSON body (written by `codis_model::wire::encode_*`).
 pub async fn post<T: Decode>(path: &str, body: String) -> Result<T, ApiFailure> {
-    let req = with_csrf(Request::post(&url(path)))
-        .header("Content-Type", "application/json")
-        .body(body)
-        .map_err(ApiFailure::network)?;
-    let resp = req.send().await.map_err(ApiFailure::network)?;
-    decode(resp).await
+    decode(call("POST", path, Some(body)).await).await
 }
 
 /// A POST without a body (the rebalance preview).
 pub async fn post_empty<T: Decode>(path: &str) -> Result<T, ApiFailure> {
-    let resp = with_csrf(Request::post(&url(path)))
-        .send()
-        .await
-        .map_err(ApiFailure::network)?;
-    decode(resp).await
+    decode(call("POST", path, None).await).await
 }
 
 /// A DELETE whose answer has no body (sign-out: 204).
 pub async fn delete(path: &str) -> Result<(), ApiFailure> {
-    let resp = with_csrf(Request::delete(&url(path)))
-        .send()
-        .await
-        .map_err(ApiFailure::network)?;
-    text_of(resp).await.map(|_| ())
+    text_of(call("DELETE", path, None).await).map(|_| ())
 }

@@ -29,13 +29,8 @@ static API_BASE: OnceLock<String> = OnceLock::new();
 /// Reads `config.json` (relative to the document's `<base>`, so it works under any public path).
 /// Called once before the app mounts.
 pub async fn load() {
-    let base = match gloo_net::http::Request::get("config.json").send().await {
-        Ok(r) if r.ok() => r
-            .text()
-            .await
-            .ok()
-            .and_then(|t| api_base_of(&t))
-            .unwrap_or_default(),
+    let base = match super::api::fetch("GET", "config.json", None).await {
+        Ok(a) if (200..300).contains(&a.status) => api_base_of(&a.text).unwrap_or_default(),
         _ => String::new(),
     };
     let _ = API_BASE.set(base.trim_end_matches('/').to_owned());
