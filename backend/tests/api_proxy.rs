@@ -127,7 +127,9 @@ async fn products_say_which_dashboards_answer() {
 
 #[tokio::test]
 async fn no_sign_in_on_a_non_loopback_address_is_reported_as_insecure() {
-    let addr = support::start_backend_on("0.0.0.0:0", &["--demo", "--insecure-no-auth"]).await;
+    let demo = demo_dashboard("codis-demo", Preset::Tiny).await;
+    let list = DashboardList::new(&[("codis-demo", &demo.addr().to_string())]);
+    let addr = support::start_backend_on("0.0.0.0:0", &[&list.flag(), "--insecure-no-auth"]).await;
     for path in ["/api/me", "/api/products"] {
         let v: serde_json::Value = http()
             .get(format!("http://{addr}{path}"))

@@ -229,10 +229,13 @@ async fn read_only_shows_no_action_controls() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_sign_in_on_a_non_loopback_address_shows_a_permanent_warning() {
     let dist = support::dist_dir();
+    // A dashboard on an ephemeral port (--demo's fixed ports would collide with the other tests).
+    let demo = support::demo_dashboard("codis-demo", codis_demo::Preset::Tiny).await;
+    let list = support::DashboardList::new(&[("codis-demo", &demo.addr().to_string())]);
     let addr = support::start_backend_on(
         "0.0.0.0:0",
         &[
-            "--demo",
+            &list.flag(),
             "--insecure-no-auth",
             &format!("--assets-dir={}", dist.display()),
         ],

@@ -81,8 +81,8 @@ impl ProxyCells {
             commands: wrap(&r.commands_text),
             cpu_mem: r.numbers.as_ref().map_or_else(dash, |n| {
                 format!(
-                    "{:.0}% \u{b7} {}",
-                    n.cpu * 100.0,
+                    "{}% \u{b7} {}",
+                    codis_model::format::fixed(n.cpu * 100.0, 0),
                     codis_model::format::human_size(n.mem.max(0) as u64)
                 )
             }),
