@@ -68,9 +68,9 @@ async fn cold_load_takes_at_most_six_requests_and_255_kb() {
     // Issue 6 targets 6 requests: the document, JS, wasm, config.json, /api/products (which also
     // says who the caller is, as GET /api/me does) and the event stream.
     assert!(requests <= 6, "at most 6 requests, got {requests}");
-    // Issue 6 targets 250 KB; measured 253 KB (259,081 B; wasm 244,781 B brotli) without
-    // leptos_router, serde, gloo-net and float formatting in the console (see BENCHMARKS.md for
-    // what is left). This bound, just above the measured size, catches regressions without
+    // Issue 6 targets 250 KB; measured 252.3 KB (258,350 B; wasm 244,781 B brotli) without
+    // leptos_router, serde, gloo-net and float formatting in the console, index.html minified
+    // (see BENCHMARKS.md for what is left). This bound, just above the measured size, catches regressions without
     // failing CI on the gap.
     assert!(bytes <= 255 * 1024, "cold load grew beyond 255 KB: {bytes}");
     b.close().await;
