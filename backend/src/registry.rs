@@ -142,6 +142,7 @@ impl Registry {
             *state = ProductsReply {
                 products,
                 discovery,
+                me: None,
             };
         }
     }

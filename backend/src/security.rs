@@ -70,6 +70,8 @@ pub struct Security {
     pub local: Option<LocalAuth>,
     /// Trusted reverse-proxy sign-in (mode `proxy`).
     pub proxy: Option<ProxyAuth>,
+    /// No sign-in on a non-loopback `--listen` address (`--insecure-no-auth`): `Me.insecure`.
+    pub insecure: bool,
 }
 
 /// One user of `--users`.
@@ -187,6 +189,7 @@ impl Security {
             },
             users,
             key,
+            insecure: local.is_none() && proxy.is_none() && !args.listen.ip().is_loopback(),
             local,
             proxy,
         })

@@ -105,6 +105,44 @@ async fn products_say_which_dashboards_answer() {
     assert_eq!(dead.reachable, Some(false));
     assert!(dead.error.as_deref().unwrap_or("").contains("127.0.0.1:1"));
     assert!(reply.discovery.loaded && !reply.discovery.stale);
+    // The caller comes with the list (one request for the console's first load), as /api/me says.
+    let me = reply.me.expect("me in the products reply");
+    assert_eq!((me.mode.as_str(), me.user.as_str()), ("none", "anonymous"));
+    assert_eq!(me.role, "admin");
+    assert!(!me.read_only && me.csrf.is_none() && !me.insecure);
+    let raw: serde_json::Value = http()
+        .get(format!("http://{addr}/api/products"))
+        .send()
+        .await
+        .expect("products")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        raw["me"],
+        serde_json::json!({"mode": "none", "user": "anonymous", "role": "admin", "read_only": false, "csrf": null}),
+        "on loopback `insecure` is left out"
+    );
+}
+
+#[tokio::test]
+async fn no_sign_in_on_a_non_loopback_address_is_reported_as_insecure() {
+    let demo = demo_dashboard("codis-demo", Preset::Tiny).await;
+    let list = DashboardList::new(&[("codis-demo", &demo.addr().to_string())]);
+    let addr = support::start_backend_on("0.0.0.0:0", &[&list.flag(), "--insecure-no-auth"]).await;
+    for path in ["/api/me", "/api/products"] {
+        let v: serde_json::Value = http()
+            .get(format!("http://{addr}{path}"))
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json");
+        let me = if path == "/api/me" { &v } else { &v["me"] };
+        assert_eq!(me["insecure"], true, "{path}: {v}");
+        assert_eq!(me["mode"], "none", "{path}: {v}");
+    }
 }
 
 #[tokio::test]

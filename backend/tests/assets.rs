@@ -25,8 +25,9 @@ async fn hashed_files_are_cached_forever_and_index_html_is_revalidated() {
     assert_eq!(index.status(), StatusCode::OK);
     assert_eq!(index.headers()[header::CACHE_CONTROL], "no-cache");
     let html = index.text().await.expect("html");
+    // Release builds minify index.html: attribute values may be unquoted.
     let wasm = html
-        .split('"')
+        .split(|c: char| c == '"' || c == '\'' || c == '=' || c == '>' || c.is_whitespace())
         .find(|s| s.ends_with("_bg.wasm"))
         .expect("index.html names the wasm")
         .trim_start_matches('/')

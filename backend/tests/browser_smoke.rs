@@ -35,3 +35,63 @@ async fn console_loads_in_chromium_and_says_when_no_product_is_found() {
         .unwrap_or(false));
     browser.close().await;
 }
+
+/// Pages live in the path (`/p/{product}/{section}`): links and tabs navigate without reloading
+/// the page, Back and Forward walk the history, a deep link or a reload opens the same page, and
+/// switching products keeps the section and does not reload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_back_forward_and_deep_links_keep_the_page_in_the_path() {
+    use codis_demo::Preset;
+    let dist = support::dist_dir();
+    let a = support::demo_dashboard("codis-a", Preset::Tiny).await;
+    let b2 = support::demo_dashboard("codis-b", Preset::Tiny).await;
+    let list = support::DashboardList::new(&[
+        ("codis-a", &a.addr().to_string()),
+        ("codis-b", &b2.addr().to_string()),
+    ]);
+    let addr =
+        support::start_backend(&[&format!("--assets-dir={}", dist.display()), &list.flag()]).await;
+    let b = Browser::start().await;
+    let path = || async { b.js("return location.pathname;", vec![]).await };
+    let page_of = |s: &'static str| format!("a[data-section='{s}'].active");
+
+    // A deep link, then a marker that a reload would wipe.
+    b.open(&format!("http://{addr}/p/codis-a/groups")).await;
+    b.wait_for(&page_of("groups")).await;
+    assert_eq!(b.text_of("#product-name").await.as_deref(), Some("codis-a"));
+    b.js("window.__kept = 1;", vec![]).await;
+
+    b.click("a[data-section='proxies']").await;
+    b.wait_for(&page_of("proxies")).await;
+    assert_eq!(path().await, "/p/codis-a/proxies");
+    // Another product: same section, no reload.
+    b.click("a[data-product='codis-b']").await;
+    b.wait_text("#product-name", "codis-b", |t| t == "codis-b")
+        .await;
+    assert_eq!(path().await, "/p/codis-b/proxies");
+    b.wait_for(&page_of("proxies")).await;
+
+    b.client.back().await.expect("back");
+    b.wait_text("#product-name", "codis-a", |t| t == "codis-a")
+        .await;
+    b.wait_for(&page_of("proxies")).await;
+    b.client.back().await.expect("back");
+    b.wait_for(&page_of("groups")).await;
+    assert_eq!(path().await, "/p/codis-a/groups");
+    b.client.forward().await.expect("forward");
+    b.wait_for(&page_of("proxies")).await;
+    assert_eq!(
+        b.js("return window.__kept;", vec![]).await,
+        serde_json::json!(1),
+        "no page load while navigating"
+    );
+
+    // A reload keeps product and section; an unknown section says so.
+    b.client.refresh().await.expect("reload");
+    b.wait_for(&page_of("proxies")).await;
+    assert_eq!(b.text_of("#product-name").await.as_deref(), Some("codis-a"));
+    b.open(&format!("http://{addr}/p/codis-a/nope")).await;
+    b.wait_text("main", "the not-found note", |t| t.contains("No such page"))
+        .await;
+    b.close().await;
+}

@@ -27,7 +27,7 @@ const LOAD_FIGURES: &str = r#"
 "#;
 
 #[tokio::test]
-async fn cold_load_takes_at_most_six_requests_and_340_kb() {
+async fn cold_load_takes_at_most_six_requests_and_266_kb() {
     let dist = support::dist_dir();
 
     // Cold load of the small demo product.
@@ -65,14 +65,15 @@ async fn cold_load_takes_at_most_six_requests_and_340_kb() {
         items.iter().any(|i| i["name"] == "/config.json"),
         "config.json is read from the site root: {items:?}"
     );
-    // Issue 6 targets 6 requests; GET /api/me (sign-in state and CSRF token, issue 7) made it 7.
-    // Folding it into /api/products is the known fix (see the closing note); this bound catches
-    // anything beyond that.
-    assert!(requests <= 7, "at most 7 requests, got {requests}");
-    // Issue 6 targets 250 KB; the release wasm is ~305 KB brotli today (see BENCHMARKS.md for
-    // why and what would bring it down). This bound catches regressions without failing CI on a
-    // known, documented gap.
-    assert!(bytes <= 340 * 1024, "cold load grew beyond 340 KB: {bytes}");
+    // Issue 6 targets 6 requests: the document, JS, wasm, config.json, /api/products (which also
+    // says who the caller is, as GET /api/me does) and the event stream.
+    assert!(requests <= 6, "at most 6 requests, got {requests}");
+    // Issue 6 targets 250 KB, not met yet: measured 263.1 KB (269,396 B; wasm 255,533 B brotli)
+    // with gloo-net kept for HTTP (a named package of the brief), the admin settings and
+    // activity panel, without leptos_router, serde decoding or float formatting in the console
+    // (BENCHMARKS.md says what is left). This bound, just above the measured size, catches
+    // regressions without failing CI on the gap.
+    assert!(bytes <= 266 * 1024, "cold load grew beyond 266 KB: {bytes}");
     b.close().await;
 }
 

@@ -170,6 +170,7 @@ async fn read_only_shows_no_action_controls() {
     })
     .await;
     assert_eq!(b.count("#sign-out").await, 0, "no sign-in, no Sign out");
+    assert_eq!(b.count("#insecure-banner").await, 0, "loopback: no warning");
     assert_eq!(visible_actions(&b).await, Vec::<String>::new());
     for t in visible_buttons(&b).await {
         assert!(t == "Stats", "proxies: unexpected button {t:?}");
@@ -191,9 +192,83 @@ async fn read_only_shows_no_action_controls() {
     assert_eq!(toggles_enabled, json!(0), "replica toggles are disabled");
     b.screenshot("ui-read-only").await;
 
-    // Reads keep working: the INFO dialog opens.
+    // Reads keep working: the INFO dialog opens and shows the server's INFO as a table.
     b.click("section.group[data-group='1'] button.info").await;
-    b.wait_for(".dialog").await;
+    b.wait_for(".dialog table.kv tbody tr").await;
+    let info = b.text_of(".dialog table.kv").await.unwrap_or_default();
+    assert!(info.contains("redis_version"), "{info}");
+    b.press("\u{e00c}").await;
+    b.wait_gone(".dialog").await;
+
+    // A proxy's stats: the summary, the command table and the raw JSON, indented.
+    b.click("a[data-section='proxies']").await;
+    b.wait_for("#proxy-table tbody tr").await;
+    b.js(
+        "[...document.querySelectorAll('#proxy-table button')].find(e => e.textContent.trim() == 'Stats').click();",
+        vec![],
+    )
+    .await;
+    b.wait_for(".dialog dl.facts").await;
+    let facts = b.text_of(".dialog dl.facts").await.unwrap_or_default();
+    assert!(
+        facts.contains("QPS") && facts.contains("Memory (RSS)"),
+        "{facts}"
+    );
+    let raw = b
+        .js(
+            "return document.querySelector('.dialog pre.json').textContent;",
+            vec![],
+        )
+        .await;
+    let raw = raw.as_str().unwrap_or_default();
+    assert!(raw.starts_with("{\n  \""), "indented JSON: {raw:.80}");
+    let v: serde_json::Value = serde_json::from_str(raw).expect("the raw JSON parses");
+    assert!(v["ops"]["total"].is_number(), "{raw:.200}");
+    b.close().await;
+}
+
+/// `--insecure-no-auth` on a non-loopback address: a warning in the header of every page, with no
+/// way to dismiss it; actions stay available (that is what the flag asks for).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_sign_in_on_a_non_loopback_address_shows_a_permanent_warning() {
+    let dist = support::dist_dir();
+    // A dashboard on an ephemeral port (--demo's fixed ports would collide with the other tests).
+    let demo = support::demo_dashboard("codis-demo", codis_demo::Preset::Tiny).await;
+    let list = support::DashboardList::new(&[("codis-demo", &demo.addr().to_string())]);
+    let addr = support::start_backend_on(
+        "0.0.0.0:0",
+        &[
+            &list.flag(),
+            "--insecure-no-auth",
+            &format!("--assets-dir={}", dist.display()),
+        ],
+    )
+    .await;
+    let b = Browser::start().await;
+    b.open(&format!("http://{addr}/p/codis-demo")).await;
+    b.wait_text("#live-indicator", "the live overview", |t| {
+        t.starts_with("Live")
+    })
+    .await;
+    let text = b
+        .wait_text("header #insecure-banner", "the warning", |t| {
+            t.contains("--insecure-no-auth")
+        })
+        .await;
+    assert!(text.contains("anyone"), "{text}");
+    assert_eq!(
+        b.count("#insecure-banner button").await,
+        0,
+        "nothing dismisses it"
+    );
+    // It stays on every page.
+    for section in ["proxies", "slots", "groups", "sentinels"] {
+        b.click(&format!("a[data-section='{section}']")).await;
+        b.wait_for(&format!("a[data-section='{section}'].active"))
+            .await;
+        assert_eq!(b.count("#insecure-banner").await, 1, "{section}");
+    }
+    b.screenshot("ui-insecure-banner").await;
     b.close().await;
 }
 

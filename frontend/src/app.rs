@@ -1,8 +1,8 @@
 //! The shell: routes, the product sidebar, the sticky header with section tabs, the live banner.
 //!
-//! Page state lives in the URL (`/p/{product}/{section}`): deep links and reloads keep the
-//! product and section, Back/Forward work, and switching products does not reload the page. The
-//! backend serves index.html for unknown paths.
+//! Page state lives in the URL (`/p/{product}/{section}`, followed by [`Nav`]): deep links and
+//! reloads keep the product and section, Back/Forward work, and switching products does not
+//! reload the page. The backend serves index.html for unknown paths.
 
 use std::time::Duration;
 
@@ -10,9 +10,6 @@ use codis_model::console::ProductsReply;
 use codis_model::derive::Health;
 use codis_model::live::LiveState;
 use leptos::prelude::*;
-use leptos_router::components::{Outlet, ParentRoute, Route, Router, Routes, A};
-use leptos_router::hooks::{use_location, use_navigate, use_params_map};
-use leptos_router::path;
 
 use crate::components::actions::{Actions, ConfirmHost};
 use crate::components::signin::{SignInForm, UserBar};
@@ -20,6 +17,7 @@ use crate::components::toast::{ToastHost, Toasts};
 use crate::core::api::{self, enc};
 use crate::core::auth::{use_auth, Auth, AuthState};
 use crate::core::live::{Conn, Live};
+use crate::core::nav::{use_nav, Nav};
 use crate::core::time::{age, clock, now_ms};
 use crate::pages;
 
@@ -48,7 +46,7 @@ pub fn section_href(product: &str, section: &str) -> String {
 }
 
 /// (product, section) of the current path.
-fn path_parts(path: &str) -> (String, String) {
+pub fn path_parts(path: &str) -> (String, String) {
     let mut it = path.trim_start_matches('/').split('/');
     match (it.next(), it.next(), it.next()) {
         (Some("p"), Some(p), s) => (
@@ -64,14 +62,15 @@ fn path_parts(path: &str) -> (String, String) {
 #[component]
 pub fn App() -> impl IntoView {
     provide_context(Toasts::new());
+    provide_context(Nav::start());
     let now = RwSignal::new(now_ms());
     set_interval(move || now.set(now_ms()), Duration::from_secs(1));
     provide_context(Now(now));
 
-    // Who we are first: with sign-in on and no session, the form replaces the console.
+    // One request says both who we are and which products there are (`me` in the reply); with
+    // sign-in on and no session it is a 401 and the form replaces the console.
     let auth = Auth::new();
     provide_context(auth);
-    auth.load();
     let phase = Memo::new(move |_| match auth.state.get() {
         AuthState::Loading => 0,
         AuthState::SignIn => 1,
@@ -80,23 +79,30 @@ pub fn App() -> impl IntoView {
 
     let products = RwSignal::new(None);
     let load = move || {
-        if phase.get_untracked() != 2 {
+        if phase.get_untracked() == 1 {
             return;
         }
         leptos::task::spawn_local(async move {
             let r = api::get::<ProductsReply>("/api/products").await;
             if matches!(&r, Err(e) if e.status == 401) {
-                // The session expired or was signed out elsewhere.
+                // No session yet, or it expired or was signed out elsewhere.
+                products.set(None);
                 auth.signed_out();
                 return;
             }
+            let me = r.as_ref().ok().and_then(|r| r.me.clone());
             products.set(Some(r.map_err(|e| e.text())));
+            auth.take_me(me);
         })
     };
-    Effect::new(move |_| {
-        if phase.get() == 2 {
+    load();
+    // After signing in (the form, phase 1 -> 2), load the list with the new session.
+    Effect::new(move |prev: Option<u8>| {
+        let p = phase.get();
+        if p == 2 && prev == Some(1) {
             load();
         }
+        p
     });
     set_interval(load, Duration::from_secs(10));
     provide_context(Products(products));
@@ -109,40 +115,56 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// The console proper: sidebar, routes, toasts.
+/// Which view the path asks for.
+#[derive(Clone, Copy, PartialEq)]
+enum Route {
+    Home,
+    Product,
+    NotFound,
+}
+
+fn route_of(path: &str) -> Route {
+    if path.trim_matches('/').is_empty() {
+        return Route::Home;
+    }
+    let (product, section) = path_parts(path);
+    let known = SECTIONS.iter().any(|&(s, _)| s == section);
+    if path.starts_with("/p/") && !product.is_empty() && known {
+        Route::Product
+    } else {
+        Route::NotFound
+    }
+}
+
+/// The console proper: sidebar, the page of the path, toasts.
 #[component]
 fn Console() -> impl IntoView {
     let auth = use_auth();
+    let nav = use_nav();
+    let route = Memo::new(move |_| nav.path.with(|p| route_of(p)));
     view! {
-        <Router>
-            <div class="layout" class:read-only=move || !auth.can_act()>
-                <Sidebar/>
-                <div class="main-col">
-                    <Routes fallback=|| view! { <main class="main"><p class="muted">"No such page. Pick a product on the left."</p></main> }>
-                        <Route path=path!("/") view=Home/>
-                        <ParentRoute path=path!("/p/:product") view=ProductLayout>
-                            <Route path=path!("") view=pages::overview::OverviewPage/>
-                            <Route path=path!("proxies") view=pages::proxies::ProxiesPage/>
-                            <Route path=path!("slots") view=pages::slots::SlotsPage/>
-                            <Route path=path!("groups") view=pages::groups::GroupsPage/>
-                            <Route path=path!("sentinels") view=pages::sentinels::SentinelsPage/>
-                        </ParentRoute>
-                    </Routes>
-                </div>
+        <div class="layout" class:read-only=move || !auth.can_act()>
+            <Sidebar/>
+            <div class="main-col">
+                {move || match route.get() {
+                    Route::Home => view! { <Home/> }.into_any(),
+                    Route::Product => view! { <ProductLayout/> }.into_any(),
+                    Route::NotFound => view! { <main class="main"><p class="muted">"No such page. Pick a product on the left."</p></main> }.into_any(),
+                }}
             </div>
-            <ToastHost/>
-        </Router>
+        </div>
+        <ToastHost/>
     }
 }
 
 #[component]
 fn Sidebar() -> impl IntoView {
     let Products(products) = expect_context::<Products>();
-    let location = use_location();
-    let current = Memo::new(move |_| path_parts(&location.pathname.get()));
+    let nav = use_nav();
+    let current = Memo::new(move |_| nav.path.with(|p| path_parts(p)));
     view! {
         <nav class="sidebar" aria-label="Products">
-            <A href="/" attr:class="brand">"Codis"</A>
+            <a href="/" class="brand">"Codis"</a>
             {move || match products.get() {
                 None => view! { <p class="muted side-note">"Loading products…"</p> }.into_any(),
                 Some(Err(e)) => view! { <p class="error side-note" role="alert">{format!("Cannot load products. {e}")}</p> }.into_any(),
@@ -200,21 +222,16 @@ fn Sidebar() -> impl IntoView {
 #[component]
 fn Home() -> impl IntoView {
     let Products(products) = expect_context::<Products>();
-    let navigate = use_navigate();
+    let nav = use_nav();
     Effect::new(move |_| {
         if let Some(Ok(r)) = products.get() {
             if r.products.len() == 1 {
-                navigate(
-                    &section_href(&r.products[0].name, ""),
-                    leptos_router::NavigateOptions {
-                        replace: true,
-                        ..Default::default()
-                    },
-                );
+                nav.go(&section_href(&r.products[0].name, ""), true);
             }
         }
     });
     view! {
+        <InsecureBanner/>
         <main class="main home">
             <UserBar/>
             <h1>"Codis"</h1>
@@ -225,8 +242,9 @@ fn Home() -> impl IntoView {
 
 #[component]
 fn ProductLayout() -> impl IntoView {
-    let params = use_params_map();
-    let product = Memo::new(move |_| params.with(|p| p.get("product")).unwrap_or_default());
+    let nav = use_nav();
+    let parts = Memo::new(move |_| nav.path.with(|p| path_parts(p)));
+    let product = Memo::new(move |_| parts.with(|p| p.0.clone()));
     let live = Live::new();
     provide_context(live);
     provide_context(Actions::new(live.product));
@@ -236,8 +254,7 @@ fn ProductLayout() -> impl IntoView {
         auth.product.set(p.clone());
         live.select(&p);
     });
-    let location = use_location();
-    let section = Memo::new(move |_| path_parts(&location.pathname.get()).1);
+    let section = Memo::new(move |_| parts.with(|p| p.1.clone()));
 
     // Small signals in the tabs: something needs attention in that section.
     let proxy_alert = Memo::new(move |_| {
@@ -289,6 +306,7 @@ fn ProductLayout() -> impl IntoView {
 
     view! {
         <header class="topbar">
+            <InsecureBanner/>
             <div class="title-row">
                 <h1 class="product-name" id="product-name">{move || product.get()}</h1>
                 <LiveIndicator/>
@@ -311,9 +329,29 @@ fn ProductLayout() -> impl IntoView {
         </header>
         <Banner/>
         <main class="main">
-            <Outlet/>
+            {move || match section.get().as_str() {
+                "proxies" => view! { <pages::proxies::ProxiesPage/> }.into_any(),
+                "slots" => view! { <pages::slots::SlotsPage/> }.into_any(),
+                "groups" => view! { <pages::groups::GroupsPage/> }.into_any(),
+                "sentinels" => view! { <pages::sentinels::SentinelsPage/> }.into_any(),
+                _ => view! { <pages::overview::OverviewPage/> }.into_any(),
+            }}
         </main>
         <ConfirmHost/>
+    }
+}
+
+/// Sign-in is off on a non-loopback address (`--insecure-no-auth`): a warning that stays on every
+/// page (in the sticky header) and cannot be dismissed.
+#[component]
+fn InsecureBanner() -> impl IntoView {
+    let auth = use_auth();
+    move || {
+        auth.insecure().then(|| view! {
+            <div class="banner bad insecure" id="insecure-banner" role="alert">
+                "Sign-in is off and this console is served on a non-loopback address (--insecure-no-auth): anyone who can reach it can run every action. Restart it with --users to require sign-in."
+            </div>
+        })
     }
 }
 

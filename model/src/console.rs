@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One discovered product, as `GET /api/products` lists it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProductInfo {
     pub name: String,
@@ -26,6 +26,10 @@ pub struct ProductInfo {
 pub struct ProductsReply {
     pub products: Vec<ProductInfo>,
     pub discovery: DiscoveryStatus,
+    /// The caller, as `GET /api/me` describes it, so the console's first load needs one request
+    /// for both. Always present in the backend's answers; absent only in the registry's own copy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub me: Option<Me>,
 }
 
 /// The health of discovery itself.
@@ -44,13 +48,13 @@ pub struct DiscoveryStatus {
 }
 
 /// Every error the backend answers with: `{"error": {...}}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiErrorBody {
     pub error: ApiErrorDetail,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiErrorDetail {
     /// Machine-readable kind: `invalid_input`, `unknown_product`, `forbidden`, `dashboard_refused`,
@@ -88,7 +92,7 @@ pub struct RebalanceApply {
 }
 
 /// `GET /api/me`: who the console is talking to and what it may do, so the UI can hide controls.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Me {
     /// How callers are identified: `none` (no sign-in: loopback, or `--insecure-no-auth`),
@@ -108,6 +112,10 @@ pub struct Me {
     /// when the user has no per-product roles.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub product_roles: std::collections::BTreeMap<String, String>,
+    /// Sign-in is off on a non-loopback address (`--insecure-no-auth`): anyone who reaches the
+    /// server may run every action. The console shows a permanent warning. Absent means `false`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub insecure: bool,
 }
 
 /// One audit line: a line of `--audit-log`, and an entry of `GET /api/activity`.
@@ -138,6 +146,10 @@ pub struct AuditEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     pub duration_ms: u64,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// `POST /api/session`: sign in with a local user's name and password.

@@ -93,6 +93,40 @@ fn format_hundredths(h: i128) -> String {
     format!("{sign}{}.{:02}", a / 100, a % 100)
 }
 
+/// `x` with `d` decimals (0..=3), as `format!("{x:.d$}")` writes it except that exact ties round
+/// away from zero. Integer arithmetic only: the console uses it instead of `core::fmt`'s float
+/// formatting, which is several KB of its WASM.
+pub fn fixed(x: f64, d: u32) -> String {
+    if !x.is_finite() {
+        return if x.is_nan() {
+            "NaN"
+        } else if x > 0.0 {
+            "inf"
+        } else {
+            "-inf"
+        }
+        .into();
+    }
+    let d = d.min(3);
+    let m = 10i64.pow(d);
+    let r = (x * m as f64).round();
+    let mut s = String::new();
+    if r < 0.0 {
+        s.push('-');
+    }
+    let r = r.abs() as i64;
+    s.push_str(&(r / m).to_string());
+    if d > 0 {
+        s.push('.');
+        let f = (r % m).to_string();
+        for _ in f.len()..d as usize {
+            s.push('0');
+        }
+        s.push_str(&f);
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,5 +169,40 @@ mod tests {
         assert_eq!(js_to_fixed2(0.015), "0.01");
         assert_eq!(js_to_fixed2(1.0 / 3.0), "0.33");
         assert_eq!(js_to_fixed2(-0.125), "-0.13");
+    }
+
+    #[test]
+    fn fixed_writes_what_format_writes_but_without_float_formatting() {
+        let mut n = 0;
+        for i in -20_000..20_000i64 {
+            for x in [
+                i as f64 * 0.0137,
+                i as f64 * 7.77,
+                i as f64 / 3.0,
+                i as f64 * 1e4 + 0.3,
+            ] {
+                for d in 0..=2u32 {
+                    let ours = fixed(x, d);
+                    let std = format!("{x:.*}", d as usize);
+                    // Exact ties (rare in binary) may round the other way; -0 is written as 0.
+                    if ours != std && std != format!("-{ours}") {
+                        let diff =
+                            (ours.parse::<f64>().unwrap() - std.parse::<f64>().unwrap()).abs();
+                        assert!(
+                            diff <= 1.01 / 10f64.powi(d as i32),
+                            "{x} {d}: {ours} vs {std}"
+                        );
+                        n += 1;
+                    }
+                }
+            }
+        }
+        // Out of 480,000: the product `x * 10^d` is itself rounded, so near-ties go either way.
+        assert!(n < 4_800, "{n} last-digit differences (over 1 %)");
+        assert_eq!(fixed(12.345, 1), "12.3");
+        assert_eq!(fixed(-0.04, 1), "0.0");
+        assert_eq!(fixed(99.999, 2), "100.00");
+        assert_eq!(fixed(1234567.0, 0), "1234567");
+        assert_eq!(fixed(-5.5, 0), "-6");
     }
 }

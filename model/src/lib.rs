@@ -24,6 +24,7 @@ pub mod live;
 mod redact;
 pub mod types;
 pub mod validate;
+pub mod wire;
 pub mod xauth;
 
 pub use action::{Action, ActionOutcome};

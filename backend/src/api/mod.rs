@@ -79,7 +79,7 @@ async fn me(
     axum::Json(me_of(&app, &caller))
 }
 
-fn me_of(app: &AppState, caller: &crate::security::Caller) -> codis_model::console::Me {
+pub(crate) fn me_of(app: &AppState, caller: &crate::security::Caller) -> codis_model::console::Me {
     let csrf = match (&app.security.key, &caller.session) {
         (Some(key), Some(session)) => Some(key.csrf(session)),
         _ => None,
@@ -97,6 +97,7 @@ fn me_of(app: &AppState, caller: &crate::security::Caller) -> codis_model::conso
         product_roles: app
             .security
             .product_roles(caller, products.iter().map(|p| p.name.as_str())),
+        insecure: app.security.insecure,
     }
 }
 

@@ -24,14 +24,19 @@ pub async fn list(State(app): State<Arc<AppState>>, caller: Caller) -> Json<Vec<
     Json(names)
 }
 
-/// `GET /api/products`: every product with its dashboard, reachability and last contact.
-#[utoipa::path(get, path = "/api/products", tag = "products", responses((status = 200, description = "Every discovered product with its dashboard, reachability and last contact", body = ProductsReply)))]
-pub async fn products(State(app): State<Arc<AppState>>, caller: Caller) -> Json<ProductsReply> {
+/// `GET /api/products`: every product with its dashboard, reachability and last contact, and
+/// the caller as `GET /api/me` describes it (`me`), so the console loads both in one request.
+#[utoipa::path(get, path = "/api/products", tag = "products", responses((status = 200, description = "Every discovered product with its dashboard, reachability and last contact; `me`: the caller, as GET /api/me describes it", body = ProductsReply), (status = 401, description = "Sign-in is on and there is no valid session")))]
+pub async fn products(
+    State(app): State<Arc<AppState>>,
+    caller: crate::security::Caller,
+) -> Json<ProductsReply> {
     let mut reply = app.registry.snapshot();
     // Products the caller has no role for (per-product roles) are hidden.
     reply
         .products
         .retain(|p| app.security.role_in(&caller, &p.name).is_some());
+    reply.me = Some(super::me_of(&app, &caller));
     Json(reply)
 }
 

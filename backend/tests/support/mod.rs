@@ -31,14 +31,23 @@ pub fn dist_dir() -> PathBuf {
 /// served by `server::serve`, the accept loop the binary runs (event streams written directly,
 /// everything else through hyper and the router).
 pub async fn start_backend(extra: &[&str]) -> SocketAddr {
-    let mut argv = vec!["codis-fe".to_string(), "--listen=127.0.0.1:0".to_string()];
+    start_backend_on("127.0.0.1:0", extra).await
+}
+
+/// [`start_backend`] listening on `listen` (e.g. `0.0.0.0:0` with `--insecure-no-auth`). The
+/// address returned is the loopback one, so clients on this machine can reach it.
+pub async fn start_backend_on(listen: &str, extra: &[&str]) -> SocketAddr {
+    let mut argv = vec!["codis-fe".to_string(), format!("--listen={listen}")];
     argv.extend(extra.iter().map(|s| s.to_string()));
     let args = Args::try_parse_from(argv).expect("test flags parse");
     let server = server::build(&args).await.expect("server builds");
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .expect("bind");
-    let addr = listener.local_addr().expect("local addr");
+    let mut addr = listener.local_addr().expect("local addr");
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
     tokio::spawn(async move {
         // `server` (demo cluster, refresh task) lives as long as it serves.
         let _ = server::serve(listener, &server, std::future::pending()).await;

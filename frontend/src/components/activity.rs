@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use codis_model::console::AuditEntry;
+use codis_model::wire::ActivityEntry;
 use codis_model::Action;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -27,7 +27,7 @@ const REFRESH: Duration = Duration::from_secs(5);
 pub fn ActivityPanel(product: RwSignal<String>) -> impl IntoView {
     let auth = use_auth();
     let open = RwSignal::new(false);
-    let entries = RwSignal::new(None::<Vec<AuditEntry>>);
+    let entries = RwSignal::new(None::<Vec<ActivityEntry>>);
     let error = RwSignal::new(None::<String>);
     let load = move || {
         let p = product.get_untracked();
@@ -36,7 +36,7 @@ pub fn ActivityPanel(product: RwSignal<String>) -> impl IntoView {
         }
         spawn_local(async move {
             let path = format!("/api/activity?product={}&limit={SHOWN}", api::enc(&p));
-            match api::get::<Vec<AuditEntry>>(&path).await {
+            match api::get::<Vec<ActivityEntry>>(&path).await {
                 Ok(v) => {
                     error.set(None);
                     if entries.with_untracked(|e| e.as_ref() != Some(&v)) {
@@ -95,7 +95,7 @@ pub fn ActivityPanel(product: RwSignal<String>) -> impl IntoView {
     }
 }
 
-fn row(e: AuditEntry) -> impl IntoView {
+fn row(e: ActivityEntry) -> impl IntoView {
     let ms = js_sys::Date::parse(&e.time);
     let time = if ms.is_nan() {
         e.time.clone()
@@ -103,18 +103,14 @@ fn row(e: AuditEntry) -> impl IntoView {
         clock(ms)
     };
     let ok = e.outcome == "allowed";
-    let params = match &e.params {
-        serde_json::Value::Object(m) => m
-            .iter()
-            .filter(|(k, _)| k.as_str() != "action")
-            .map(|(k, v)| match v {
-                serde_json::Value::String(s) => format!("{k}={s}"),
-                v => format!("{k}={v}"),
-            })
-            .collect::<Vec<_>>()
-            .join(" "),
-        _ => String::new(),
-    };
+    let params = e
+        .params
+        .0
+        .iter()
+        .filter(|(k, _)| k.as_str() != "action")
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(" ");
     let action = e.action.clone();
     view! {
         <tr data-action=action>

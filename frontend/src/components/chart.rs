@@ -6,6 +6,8 @@
 use codis_model::live::Series;
 use leptos::prelude::*;
 
+use codis_model::format::fixed;
+
 use crate::core::time::{clock, clock_hm};
 
 const W: f64 = 1000.0;
@@ -39,13 +41,13 @@ fn time_step(span_ms: f64) -> f64 {
 
 pub fn short_number(v: f64) -> String {
     if v >= 1e6 {
-        format!("{:.1}M", v / 1e6)
+        format!("{}M", fixed(v / 1e6, 1))
     } else if v >= 1e4 {
-        format!("{:.0}k", v / 1e3)
+        format!("{}k", fixed(v / 1e3, 0))
     } else if v >= 1e3 {
-        format!("{:.1}k", v / 1e3)
+        format!("{}k", fixed(v / 1e3, 1))
     } else {
-        format!("{v:.0}")
+        fixed(v, 0)
     }
 }
 
@@ -100,14 +102,14 @@ fn plot(series: &Series, window_ms: f64) -> Plot {
             Some(v) => {
                 let (px, py) = (x(*t), y(*v));
                 if joined {
-                    line.push_str(&format!("L{px:.1},{py:.1}"));
-                    area.push_str(&format!("L{px:.1},{py:.1}"));
+                    line.push_str(&format!("L{},{}", fixed(px, 1), fixed(py, 1)));
+                    area.push_str(&format!("L{},{}", fixed(px, 1), fixed(py, 1)));
                 } else {
                     if let Some(s) = seg_start {
-                        area.push_str(&format!("L{seg_last:.1},{H}L{s:.1},{H}Z"));
+                        area.push_str(&format!("L{},300L{},300Z", fixed(seg_last, 1), fixed(s, 1)));
                     }
-                    line.push_str(&format!("M{px:.1},{py:.1}"));
-                    area.push_str(&format!("M{px:.1},{py:.1}"));
+                    line.push_str(&format!("M{},{}", fixed(px, 1), fixed(py, 1)));
+                    area.push_str(&format!("M{},{}", fixed(px, 1), fixed(py, 1)));
                     seg_start = Some(px);
                 }
                 seg_last = px;
@@ -117,7 +119,7 @@ fn plot(series: &Series, window_ms: f64) -> Plot {
         }
     }
     if let Some(s) = seg_start {
-        area.push_str(&format!("L{seg_last:.1},{H}L{s:.1},{H}Z"));
+        area.push_str(&format!("L{},300L{},300Z", fixed(seg_last, 1), fixed(s, 1)));
     }
     let mut y_ticks = Vec::new();
     let mut v = 0.0;
@@ -208,7 +210,7 @@ pub fn TimeChart(
             <div class="chart-plot"
                 on:pointermove=on_move
                 on:pointerleave=move |_| hover.set(None)>
-                <svg viewBox=format!("0 0 {W} {H}") preserveAspectRatio="none" role="img" aria-label=label>
+                <svg viewBox="0 0 1000 300" preserveAspectRatio="none" role="img" aria-label=label>
                     {move || data.with(|d| d.2.iter().map(|(pct, _)| {
                         let yy = pct / 100.0 * H;
                         view! { <line class="grid-line" x1="0" x2=W y1=yy y2=yy vector-effect="non-scaling-stroke"/> }
@@ -217,21 +219,21 @@ pub fn TimeChart(
                     <path class="line" d=move || data.with(|d| d.0.clone()) vector-effect="non-scaling-stroke"/>
                 </svg>
                 {move || data.with(|d| d.4).map(|(x, y, _)| view! {
-                    <span class="dot last" style=format!("left:{x:.2}%;top:{y:.2}%")></span>
+                    <span class="dot last" style=format!("left:{}%;top:{}%", fixed(x, 2), fixed(y, 2))></span>
                 })}
                 {move || hover.get().map(|(x, y, t, v)| view! {
-                    <span class="dot" style=format!("left:{x:.2}%;top:{y:.2}%")></span>
-                    <span class="tip" style=format!("left:{:.2}%;top:{y:.2}%", x.clamp(8.0, 92.0))>{format!("{} · {}", clock(t), short_number(v))}</span>
+                    <span class="dot" style=format!("left:{}%;top:{}%", fixed(x, 2), fixed(y, 2))></span>
+                    <span class="tip" style=format!("left:{}%;top:{}%", fixed(x.clamp(8.0, 92.0), 2), fixed(y, 2))>{format!("{} · {}", clock(t), short_number(v))}</span>
                 })}
                 <div class="y-labels" aria-hidden="true">
                     {move || data.with(|d| d.2.iter().map(|(pct, l)| view! {
-                        <span style=format!("top:{pct:.2}%")>{l.clone()}</span>
+                        <span style=format!("top:{}%", fixed(*pct, 2))>{l.clone()}</span>
                     }).collect_view())}
                 </div>
             </div>
             <div class="x-labels" aria-hidden="true">
                 {move || data.with(|d| d.3.iter().map(|(pct, l)| view! {
-                    <span style=format!("left:{pct:.2}%")>{l.clone()}</span>
+                    <span style=format!("left:{}%", fixed(*pct, 2))>{l.clone()}</span>
                 }).collect_view())}
             </div>
             {move || data.with(|d| d.5.is_empty()).then(|| view! { <p class="chart-empty muted">"No samples yet."</p> })}

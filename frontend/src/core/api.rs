@@ -2,10 +2,10 @@
 //! backend's or the dashboard's own message, so no error is ever shown as a blank dialog.
 
 use codis_model::console::ApiErrorBody;
+use codis_model::wire::{self, Decode};
 use std::cell::RefCell;
 
 use gloo_net::http::{Request, RequestBuilder, Response};
-use serde::{de::DeserializeOwned, Serialize};
 
 use super::config::api_base;
 
@@ -85,19 +85,27 @@ pub fn enc(segment: &str) -> String {
     String::from(js_sys::encode_uri_component(segment))
 }
 
-async fn decode<T: DeserializeOwned>(resp: Response) -> Result<T, ApiFailure> {
+/// Answers are decoded by [`codis_model::wire`] (no serde_json decoder in the WASM).
+async fn decode<T: Decode>(resp: Response) -> Result<T, ApiFailure> {
+    let status = resp.status();
+    let text = text_of(resp).await?;
+    wire::decode(&text).map_err(|e| ApiFailure {
+        status,
+        kind: "bad_response".into(),
+        message: format!("unexpected answer from the backend ({e})"),
+        field: None,
+        rule: None,
+    })
+}
+
+/// The body of a 2xx answer, or the failure the backend described.
+async fn text_of(resp: Response) -> Result<String, ApiFailure> {
     let status = resp.status();
     let text = resp.text().await.map_err(ApiFailure::network)?;
     if (200..300).contains(&status) {
-        return serde_json::from_str(&text).map_err(|e| ApiFailure {
-            status,
-            kind: "bad_response".into(),
-            message: format!("unexpected answer from the backend ({e})"),
-            field: None,
-            rule: None,
-        });
+        return Ok(text);
     }
-    Err(match serde_json::from_str::<ApiErrorBody>(&text) {
+    Err(match wire::decode::<ApiErrorBody>(&text) {
         Ok(body) => ApiFailure {
             status,
             kind: body.error.kind,
@@ -123,7 +131,16 @@ async fn decode<T: DeserializeOwned>(resp: Response) -> Result<T, ApiFailure> {
     })
 }
 
-pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
+/// A GET whose answer is only shown (the INFO dialogs): its text.
+pub async fn get_text(path: &str) -> Result<String, ApiFailure> {
+    let resp = Request::get(&url(path))
+        .send()
+        .await
+        .map_err(ApiFailure::network)?;
+    text_of(resp).await
+}
+
+pub async fn get<T: Decode>(path: &str) -> Result<T, ApiFailure> {
     let resp = Request::get(&url(path))
         .send()
         .await
@@ -131,19 +148,18 @@ pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
     decode(resp).await
 }
 
-pub async fn post<B: Serialize, T: DeserializeOwned>(
-    path: &str,
-    body: &B,
-) -> Result<T, ApiFailure> {
+/// A POST of a JSON body (written by `codis_model::wire::encode_*`).
+pub async fn post<T: Decode>(path: &str, body: String) -> Result<T, ApiFailure> {
     let req = with_csrf(Request::post(&url(path)))
-        .json(body)
+        .header("Content-Type", "application/json")
+        .body(body)
         .map_err(ApiFailure::network)?;
     let resp = req.send().await.map_err(ApiFailure::network)?;
     decode(resp).await
 }
 
 /// A POST without a body (the rebalance preview).
-pub async fn post_empty<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
+pub async fn post_empty<T: Decode>(path: &str) -> Result<T, ApiFailure> {
     let resp = with_csrf(Request::post(&url(path)))
         .send()
         .await
@@ -157,8 +173,5 @@ pub async fn delete(path: &str) -> Result<(), ApiFailure> {
         .send()
         .await
         .map_err(ApiFailure::network)?;
-    if (200..300).contains(&resp.status()) {
-        return Ok(());
-    }
-    decode::<serde_json::Value>(resp).await.map(|_| ())
+    text_of(resp).await.map(|_| ())
 }

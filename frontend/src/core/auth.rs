@@ -1,4 +1,4 @@
-//! Who is using the console (`GET /api/me`), sign-in and sign-out (`/api/session`), and whether
+//! Who is using the console (`me` in `GET /api/products`, as `GET /api/me`), sign-in and sign-out (`/api/session`), and whether
 //! actions are allowed (not `--read-only`, not a viewer). The CSRF token of the session goes to
 //! [`api::set_csrf`] so every state-changing request carries it.
 
@@ -9,7 +9,7 @@ use super::api;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum AuthState {
-    /// `GET /api/me` is in flight.
+    /// The first `GET /api/products` (which says who we are) is in flight.
     Loading,
     /// Sign-in is on and there is no session: show the sign-in form.
     SignIn,
@@ -37,15 +37,25 @@ impl Auth {
         }
     }
 
-    /// Asks the backend who we are.
-    pub fn load(self) {
-        leptos::task::spawn_local(async move {
-            match api::get::<Me>("/api/me").await {
-                Ok(me) => self.accept(me),
-                Err(e) if e.status == 401 => self.signed_out(),
-                Err(_) => self.state.set(AuthState::Ready(None)),
+    /// What `GET /api/products` said about the caller (`None`: the call failed, or an older
+    /// backend left `me` out). Changes the state only when it changed, so the 10 s refresh of the
+    /// product list does not wake everything that reads it.
+    pub fn take_me(self, me: Option<Me>) {
+        match me {
+            Some(me) => {
+                let same = self
+                    .state
+                    .with_untracked(|s| matches!(s, AuthState::Ready(Some(m)) if *m == me));
+                if !same {
+                    self.accept(me);
+                }
             }
-        });
+            None => {
+                if self.state.with_untracked(|s| *s == AuthState::Loading) {
+                    self.state.set(AuthState::Ready(None));
+                }
+            }
+        }
     }
 
     pub fn accept(self, me: Me) {
@@ -102,18 +112,27 @@ impl Auth {
         self.role().is_some_and(|r| r == "operator" || r == "admin")
     }
 
+    /// Sign-in is off on a non-loopback address (tracked).
+    pub fn insecure(self) -> bool {
+        self.state
+            .with(|s| matches!(s, AuthState::Ready(Some(me)) if me.insecure))
+    }
+
     /// `POST /api/session`; the error is ready to show.
     pub async fn sign_in(user: String, password: String) -> Result<Me, String> {
-        api::post::<_, Me>("/api/session", &SignIn { user, password })
-            .await
-            .map_err(|e| match e.status {
-                429 => format!(
-                    "Too many sign-in attempts: wait a minute and try again. ({})",
-                    e.message
-                ),
-                401 => format!("Sign-in failed: {}", e.message),
-                _ => e.text(),
-            })
+        api::post::<Me>(
+            "/api/session",
+            codis_model::wire::encode_sign_in(&SignIn { user, password }),
+        )
+        .await
+        .map_err(|e| match e.status {
+            429 => format!(
+                "Too many sign-in attempts: wait a minute and try again. ({})",
+                e.message
+            ),
+            401 => format!("Sign-in failed: {}", e.message),
+            _ => e.text(),
+        })
     }
 
     /// `DELETE /api/session`, then back to the sign-in form.

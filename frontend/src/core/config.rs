@@ -8,12 +8,20 @@
 
 use std::sync::OnceLock;
 
-use serde::Deserialize;
-
-#[derive(Debug, Default, Deserialize)]
-struct DeployConfig {
-    #[serde(default)]
-    api_base: String,
+/// `{"api_base": "..."}`; other keys are ignored.
+fn api_base_of(text: &str) -> Option<String> {
+    let mut reader_out = None;
+    let mut r = codis_model::wire::Reader::new(text);
+    r.object(&mut |r, k| {
+        if k == "api_base" {
+            reader_out = Some(codis_model::wire::Decode::decode(r)?);
+            Ok(())
+        } else {
+            r.skip()
+        }
+    })
+    .ok()?;
+    reader_out
 }
 
 static API_BASE: OnceLock<String> = OnceLock::new();
@@ -23,9 +31,10 @@ static API_BASE: OnceLock<String> = OnceLock::new();
 pub async fn load() {
     let base = match gloo_net::http::Request::get("config.json").send().await {
         Ok(r) if r.ok() => r
-            .json::<DeployConfig>()
+            .text()
             .await
-            .map(|c| c.api_base)
+            .ok()
+            .and_then(|t| api_base_of(&t))
             .unwrap_or_default(),
         _ => String::new(),
     };

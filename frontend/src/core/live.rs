@@ -81,8 +81,8 @@ impl ProxyCells {
             commands: wrap(&r.commands_text),
             cpu_mem: r.numbers.as_ref().map_or_else(dash, |n| {
                 format!(
-                    "{:.0}% \u{b7} {}",
-                    n.cpu * 100.0,
+                    "{}% \u{b7} {}",
+                    codis_model::format::fixed(n.cpu * 100.0, 0),
                     codis_model::format::human_size(n.mem.max(0) as u64)
                 )
             }),
@@ -341,7 +341,7 @@ impl Live {
                 if !current() {
                     return;
                 }
-                match serde_json::from_str::<LiveView>(&text) {
+                match codis_model::wire::decode::<LiveView>(&text) {
                     Ok(v) => {
                         live.in_owner(|| live.apply_snapshot(v));
                         perf::mark_once("codis:first-snapshot");
@@ -357,7 +357,7 @@ impl Live {
                     return;
                 }
                 let started = perf::now();
-                let decoded = serde_json::from_str::<LiveUpdate>(&text);
+                let decoded = codis_model::wire::decode::<LiveUpdate>(&text);
                 let parsed = perf::now();
                 match decoded {
                     Ok(u) => live.in_owner(|| live.apply_update(u)),
@@ -372,7 +372,7 @@ impl Live {
                 if !current() {
                     return;
                 }
-                if let Ok(s) = serde_json::from_str::<LiveStatus>(&text) {
+                if let Ok(s) = codis_model::wire::decode::<LiveStatus>(&text) {
                     live.mark_event();
                     put(live.status, s);
                 }

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use codis_model::derive::{ha_conflicts, GroupView};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::components::dialog::Modal;
 use crate::core::api;
@@ -76,12 +77,12 @@ pub struct InfoRequest {
 /// A dialog that loads a document through the backend (never from cluster hosts directly).
 #[component]
 pub fn InfoDialog(req: InfoRequest, on_close: Callback<()>) -> impl IntoView {
-    let data = RwSignal::new(None::<Result<serde_json::Value, String>>);
+    // The answer's text, parsed by the browser (`JSON.parse`) when shown: these documents are
+    // only displayed, so they need no Rust types (or serde_json's `Value`) in the WASM.
+    let data = RwSignal::new(None::<Result<String, String>>);
     let path = req.path.clone();
     spawn_local(async move {
-        let r = api::get::<serde_json::Value>(&path)
-            .await
-            .map_err(|e| e.text());
+        let r = api::get_text(&path).await.map_err(|e| e.text());
         // The dialog may have been closed meanwhile.
         let _ = data.try_set(Some(r));
     });
@@ -92,9 +93,18 @@ pub fn InfoDialog(req: InfoRequest, on_close: Callback<()>) -> impl IntoView {
             {move || match data.get() {
                 None => view! { <p class="muted">"Loading…"</p> }.into_any(),
                 Some(Err(e)) => view! { <p class="dialog-error" role="alert">{e}</p> }.into_any(),
-                Some(Ok(v)) => match kind {
+                Some(Ok(text)) => {
+                let v = js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL);
+                match kind {
                     InfoKind::Map => {
-                        let map: BTreeMap<String, String> = v.as_object().map(|o| o.iter().map(|(k, v)| (k.clone(), v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))).collect()).unwrap_or_default();
+                        let map: BTreeMap<String, String> = if v.is_object() {
+                            js_sys::Object::entries(v.unchecked_ref()).iter().filter_map(|e| {
+                                let e: js_sys::Array = e.unchecked_into();
+                                Some((e.get(0).as_string()?, text_of(&e.get(1))))
+                            }).collect()
+                        } else {
+                            BTreeMap::new()
+                        };
                         view! {
                             <input class="filter" type="search" placeholder="Filter keys" aria-label="Filter keys"
                                 prop:value=move || filter.get() on:input=move |ev| filter.set(event_target_value(&ev))/>
@@ -112,38 +122,61 @@ pub fn InfoDialog(req: InfoRequest, on_close: Callback<()>) -> impl IntoView {
                             </div>
                         }.into_any()
                     }
-                    InfoKind::Json => view! { <pre class="json">{serde_json::to_string_pretty(&v).unwrap_or_default()}</pre> }.into_any(),
+                    InfoKind::Json => view! { <pre class="json">{pretty(&v)}</pre> }.into_any(),
                     InfoKind::ProxyStats => proxy_stats_view(&v).into_any(),
-                },
+                }
+                }
             }}
         </Modal>
     }
 }
 
-fn num(v: &serde_json::Value, path: &[&str]) -> String {
-    let mut cur = v;
-    for p in path {
-        match cur.get(p) {
-            Some(n) => cur = n,
-            None => return "–".into(),
-        }
-    }
-    match cur {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
+/// A string as itself, anything else as its JSON text.
+fn text_of(v: &JsValue) -> String {
+    v.as_string().unwrap_or_else(|| {
+        js_sys::JSON::stringify(v)
+            .ok()
+            .and_then(|s| s.as_string())
+            .unwrap_or_default()
+    })
 }
 
-fn proxy_stats_view(v: &serde_json::Value) -> impl IntoView {
-    let cmds: Vec<serde_json::Value> = v
-        .pointer("/ops/cmd")
-        .and_then(|c| c.as_array())
-        .cloned()
+/// JSON text indented by two spaces.
+fn pretty(v: &JsValue) -> String {
+    js_sys::JSON::stringify_with_replacer_and_space(v, &JsValue::NULL, &JsValue::from(2))
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_default()
+}
+
+/// The value at `path` (object keys), if there is one.
+fn at(v: &JsValue, path: &[&str]) -> Option<JsValue> {
+    let mut cur = v.clone();
+    for p in path {
+        if !cur.is_object() {
+            return None;
+        }
+        cur = js_sys::Reflect::get(&cur, &JsValue::from_str(p)).ok()?;
+        if cur.is_undefined() {
+            return None;
+        }
+    }
+    Some(cur)
+}
+
+fn num(v: &JsValue, path: &[&str]) -> String {
+    at(v, path).map_or_else(|| "–".into(), |n| text_of(&n))
+}
+
+fn proxy_stats_view(v: &JsValue) -> impl IntoView {
+    let cmds: Vec<JsValue> = at(v, &["ops", "cmd"])
+        .filter(js_sys::Array::is_array)
+        .map(|c| js_sys::Array::from(&c).to_vec())
         .unwrap_or_default();
-    let mem = v
-        .pointer("/rusage/mem")
-        .and_then(|m| m.as_u64())
-        .map(codis_model::format::human_size)
+    let mem = at(v, &["rusage", "mem"])
+        .and_then(|m| m.as_f64())
+        .filter(|m| *m >= 0.0 && m.fract() == 0.0)
+        .map(|m| codis_model::format::human_size(m as u64))
         .unwrap_or_else(|| "–".into());
     let facts = vec![
         ("Online", num(v, &["online"])),
@@ -165,7 +198,7 @@ fn proxy_stats_view(v: &serde_json::Value) -> impl IntoView {
         ("Primary only", num(v, &["backend", "primary_only"])),
         ("Sentinels switched", num(v, &["sentinels", "switched"])),
     ];
-    let raw = serde_json::to_string_pretty(v).unwrap_or_default();
+    let raw = pretty(v);
     view! {
         <dl class="facts">
             {facts.into_iter().map(|(k, val)| view! { <div><dt>{k}</dt><dd>{val}</dd></div> }).collect_view()}

@@ -142,7 +142,7 @@ pub fn OverviewPage() -> impl IntoView {
                         <span class=move || { if slots.get().0 > 0 { "bad-text" } else { "ok-text" } }>
                             {move || { let (off, act, frac) = slots.get();
                                 let mut s = if off > 0 { format!("{off} offline") } else { "all 1024 served".to_string() };
-                                if act > 0 { s.push_str(&format!(", {act} migrations queued ({:.0}% done)", frac * 100.0)); }
+                                if act > 0 { s.push_str(&format!(", {act} migrations queued ({}% done)", codis_model::format::fixed(frac * 100.0, 0))); }
                                 s }}
                         </span>
                     </li>

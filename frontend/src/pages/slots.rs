@@ -96,7 +96,7 @@ fn Control() -> impl IntoView {
                                 let pct = p.fraction() * 100.0;
                                 view! {
                                     <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax=p.total aria-valuenow=p.done id="slots-progress">
-                                        <div class="progress-bar" style=format!("width:{pct:.1}%")></div>
+                                        <div class="progress-bar" style=format!("width:{}%", codis_model::format::fixed(pct, 1))></div>
                                     </div>
                                     <span class="progress-text">{format!("{} of {} done, {} running, {} waiting", p.done, p.total, p.running, p.remaining - p.running)}</span>
                                 }.into_any()

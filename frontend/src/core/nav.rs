@@ -1,0 +1,88 @@
+//! The console's routing without a router crate: the path is one signal, set from
+//! `location.pathname` at start, on Back/Forward (`popstate`) and when a same-site link is clicked
+//! (the click becomes a `history.pushState`, so switching pages or products never reloads).
+//!
+//! Routes are `/`, `/p/{product}` and `/p/{product}/{section}` (see `app.rs`); the backend serves
+//! index.html for every such path, so deep links and reloads work.
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// The current path (`location.pathname`).
+#[derive(Clone, Copy)]
+pub struct Nav {
+    pub path: RwSignal<String>,
+}
+
+pub fn use_nav() -> Nav {
+    expect_context::<Nav>()
+}
+
+fn pathname() -> String {
+    window()
+        .location()
+        .pathname()
+        .unwrap_or_else(|_| "/".into())
+}
+
+impl Nav {
+    /// Follows the browser's path; call once, at the top of the app.
+    pub fn start() -> Nav {
+        let nav = Nav {
+            path: RwSignal::new(pathname()),
+        };
+        // The listeners live as long as the page.
+        std::mem::forget(window_event_listener(leptos::ev::popstate, move |_| {
+            nav.path.set(pathname())
+        }));
+        std::mem::forget(window_event_listener(
+            leptos::ev::click,
+            move |ev: web_sys::MouseEvent| nav.on_click(ev),
+        ));
+        nav
+    }
+
+    /// A plain left click on a link to a console page: navigate in place.
+    fn on_click(self, ev: web_sys::MouseEvent) {
+        if ev.default_prevented()
+            || ev.button() != 0
+            || ev.meta_key()
+            || ev.ctrl_key()
+            || ev.shift_key()
+            || ev.alt_key()
+        {
+            return;
+        }
+        let Some(a) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|e| e.closest("a[href]").ok().flatten())
+        else {
+            return;
+        };
+        if a.has_attribute("target") || a.has_attribute("download") {
+            return;
+        }
+        let href = a.get_attribute("href").unwrap_or_default();
+        if href == "/" || href.starts_with("/p/") {
+            ev.prevent_default();
+            self.go(&href, false);
+        }
+    }
+
+    /// Goes to `href` (a path on this site): a new history entry, or `replace` the current one.
+    pub fn go(self, href: &str, replace: bool) {
+        if let Ok(history) = window().history() {
+            let state = wasm_bindgen::JsValue::NULL;
+            let _ = if replace {
+                history.replace_state_with_url(&state, "", Some(href))
+            } else {
+                history.push_state_with_url(&state, "", Some(href))
+            };
+        }
+        if !replace {
+            window().scroll_to_with_x_and_y(0.0, 0.0);
+        }
+        self.path.set(pathname());
+    }
+}
