@@ -272,7 +272,7 @@ fn ProductLayout() -> impl IntoView {
                         .with(|h| h.out_of_sync || h.is_promoting || h.ha_warning.is_some())
                         || g.servers.with(|s| {
                             s.iter().any(|x| {
-                                x.row.with(|r| {
+                                x.head.with(|r| {
                                     r.status != Health::Healthy || r.master_status == Some(false)
                                 })
                             })

@@ -8,3 +8,4 @@ pub mod input;
 pub mod signin;
 pub mod status;
 pub mod toast;
+pub mod visibility;

@@ -10,7 +10,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use codis_model::derive::{ClusterTotals, GroupView, ProxyRow, SentinelRow, ServerRow, SlotsView};
+use codis_model::derive::{
+    ClusterTotals, GroupView, ProxyRow, SentinelRow, ServerCounters, ServerRow, SlotsView,
+};
 use codis_model::live::{
     DashboardInfo, History, HistoryTick, LiveState, LiveStatus, LiveUpdate, LiveView,
     EVENT_SNAPSHOT, EVENT_STATUS, EVENT_UPDATE,
@@ -153,7 +155,55 @@ impl Entry<ProxyRow> for ProxyEntry {
 pub struct GroupEntry {
     pub id: GroupId,
     pub head: RwSignal<GroupView>,
-    pub servers: RwSignal<Vec<Keyed<String, ServerRow>>>,
+    pub servers: RwSignal<Vec<ServerEntry>>,
+}
+
+/// One server row, split like [`ProxyEntry`]: on a busy cluster every server's memory changes
+/// every second, the rest of the row hardly ever; a row signal read by a dozen cells would wake
+/// all of them (1,500 effects per second on 64 groups).
+#[derive(Clone, Debug)]
+pub struct ServerEntry {
+    pub key: String,
+    /// The row without its counters (`ServerRow::counters` cleared): changes rarely.
+    pub head: RwSignal<ServerRow>,
+    /// Memory, keys and clients: change every tick.
+    pub counters: RwSignal<ServerCounters>,
+}
+
+impl ServerEntry {
+    /// The whole row (untracked).
+    pub fn row_untracked(&self) -> ServerRow {
+        let mut r = self.head.get_untracked();
+        r.set_counters(self.counters.get_untracked());
+        r
+    }
+}
+
+fn split_server(mut r: ServerRow) -> (ServerRow, ServerCounters) {
+    let c = r.counters();
+    r.set_counters(ServerCounters::default());
+    r.memory_text = String::new();
+    (r, c)
+}
+
+impl Entry<ServerRow> for ServerEntry {
+    type Key = String;
+    fn key(&self) -> &String {
+        &self.key
+    }
+    fn create(key: String, row: ServerRow) -> Self {
+        let (head, counters) = split_server(row);
+        ServerEntry {
+            key,
+            head: RwSignal::new(head),
+            counters: RwSignal::new(counters),
+        }
+    }
+    fn put(&self, row: ServerRow) {
+        let (head, counters) = split_server(row);
+        put(self.head, head);
+        put(self.counters, counters);
+    }
 }
 
 /// A slot's queued or running migration: (target group, state).
@@ -511,9 +561,9 @@ impl Live {
                     };
                     g.servers.with_untracked(|servers| {
                         if let Some(s) = servers.get(i) {
-                            let mut row = s.row.get_untracked();
+                            let mut row = s.row_untracked();
                             u.server_numbers.apply(k, &mut row);
-                            put(s.row, row);
+                            s.put(row);
                         }
                     });
                 }
@@ -557,7 +607,7 @@ impl Live {
                 .map(|g| {
                     let master = g
                         .servers
-                        .with_untracked(|s| s.first().map(|s| s.row.get_untracked()));
+                        .with_untracked(|s| s.first().map(ServerEntry::row_untracked));
                     (g.id, master)
                 })
                 .collect()
@@ -609,10 +659,7 @@ impl Live {
                 servers: RwSignal::new(
                     servers
                         .into_iter()
-                        .map(|s| Keyed {
-                            key: s.server.clone(),
-                            row: RwSignal::new(s),
-                        })
+                        .map(|s| ServerEntry::create(s.server.clone(), s))
                         .collect(),
                 ),
             }

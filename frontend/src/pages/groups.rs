@@ -3,7 +3,7 @@
 //! servers (with data center), remove, promote, resync one or all, SLAVEOF actions, and
 //! replica reads for all. HA conflicts turn the confirmation red, as codis-fe's alertAction2 did.
 
-use codis_model::derive::{HaStatus, Health, ServerRow, SlaveofButton};
+use codis_model::derive::{HaStatus, Health, ServerCounters, ServerRow, SlaveofButton};
 use codis_model::{Action, GroupId};
 use leptos::prelude::*;
 
@@ -11,6 +11,7 @@ use super::{ha_conflict_warnings, use_live, InfoHost, InfoKind, InfoRequest};
 use crate::components::actions::{use_actions, Request};
 use crate::components::input::{ready, Field};
 use crate::components::status::HealthBadge;
+use crate::components::visibility::RowVisibility;
 use crate::core::api;
 use crate::core::auth::use_auth;
 use crate::core::live::GroupEntry;
@@ -18,6 +19,7 @@ use crate::pages::slots::group_class;
 
 #[component]
 pub fn GroupsPage() -> impl IntoView {
+    provide_context(RowVisibility::new("data-server"));
     let live = use_live();
     let actions = use_actions();
     let info = RwSignal::new(None::<InfoRequest>);
@@ -144,7 +146,7 @@ fn GroupCard(group: GroupEntry, info: RwSignal<Option<InfoRequest>>) -> impl Int
                     <tbody>
                         {move || group.servers.with(|s| s.is_empty()).then(|| view! { <tr><td colspan="9" class="muted">"No servers. Add one above, or remove the group."</td></tr> })}
                         <For each=move || group.servers.get() key=|s| s.key.clone() let:s>
-                            <ServerLine gid=gid row=s.row head=head info=info/>
+                            <ServerLine gid=gid row=s.head counters=s.counters head=head info=info/>
                         </For>
                     </tbody>
                 </table>
@@ -187,9 +189,58 @@ fn group_warnings(
 fn ServerLine(
     gid: GroupId,
     row: RwSignal<ServerRow>,
+    counters: RwSignal<ServerCounters>,
     head: RwSignal<codis_model::derive::GroupView>,
     info: RwSignal<Option<InfoRequest>>,
 ) -> impl IntoView {
+    // `row` is the row without its counters (it changes rarely). The counters change every
+    // second on a busy cluster: one effect per row writes the memory and keys cells, and only
+    // while the row is on screen (rows out of view catch up when they scroll in).
+    let memory_td = NodeRef::<leptos::html::Td>::new();
+    let keys_td = NodeRef::<leptos::html::Td>::new();
+    let counter_texts = move |c: &ServerCounters| {
+        let memory = format!(
+            "{} / {}",
+            c.memory_text(),
+            row.with_untracked(|r| r.maxmem_text.clone())
+        );
+        let keys = c
+            .key_count
+            .map(|k| codis_model::format::thousands(k.into()))
+            .unwrap_or_else(|| "NA".into());
+        (memory, keys, c.keys.join("\n"))
+    };
+    let first = counters.with_untracked(counter_texts);
+    let visible = RwSignal::new(true);
+    let row_ref = NodeRef::<leptos::html::Tr>::new();
+    if let Some(rows) = use_context::<RowVisibility>() {
+        let key = row.with_untracked(|r| r.server.clone());
+        row_ref.on_load(move |tr| rows.watch(&tr, key, visible));
+        let key = row.with_untracked(|r| r.server.clone());
+        on_cleanup(move || rows.unwatch(&key, row_ref.get_untracked()));
+    }
+    let shown = first.clone();
+    Effect::new(move |prev: Option<(String, String, String)>| {
+        let prev = prev.unwrap_or_else(|| first.clone());
+        if !visible.get() {
+            return prev;
+        }
+        // The max memory is part of the memory cell: re-render when it changes too.
+        row.with(|r| r.maxmem_text.len());
+        let now = counters.with(counter_texts);
+        if now.0 != prev.0 {
+            if let Some(td) = memory_td.get_untracked() {
+                td.set_text_content(Some(&now.0));
+            }
+        }
+        if now.1 != prev.1 || now.2 != prev.2 {
+            if let Some(td) = keys_td.get_untracked() {
+                td.set_text_content(Some(&now.1));
+                let _ = td.set_attribute("title", &now.2);
+            }
+        }
+        now
+    });
     let live = use_live();
     let actions = use_actions();
     let addr = row.with_untracked(|r| r.server.clone());
@@ -274,7 +325,7 @@ fn ServerLine(
         }));
     };
     view! {
-        <tr data-server=addr.clone() class:row-bad=move || health.get() != Health::Healthy>
+        <tr node_ref=row_ref data-server=addr.clone() class:row-bad=move || health.get() != Health::Healthy>
             <td>
                 <span class=ha_class title=ha_title>{move || row.with(|r| r.server_text.clone())}</span>
                 {move || row.with(|r| r.index == 0).then(|| view! { <span class="badge note">"master"</span> })}
@@ -301,10 +352,8 @@ fn ServerLine(
                 <input type="checkbox" class="replica-toggle" aria-label=format!("Replica reads from {addr}")
                     prop:checked=move || row.with(|r| r.replica_group) disabled=move || promoting() || !auth.can_act() on:change=toggle/>
             </td>
-            <td class="num">{move || row.with(|r| r.memory_cell())}</td>
-            <td class="num" title=move || row.with(|r| r.keys.join("\n"))>
-                {move || row.with(|r| r.key_count).map(|k| codis_model::format::thousands(k.into())).unwrap_or_else(|| "NA".into())}
-            </td>
+            <td class="num" node_ref=memory_td>{shown.0}</td>
+            <td class="num" node_ref=keys_td title=shown.2>{shown.1}</td>
             <td class="actions">
                 <button class="btn small info" on:click=show_info title="INFO through the backend">"Info"</button>
                 {move || {

@@ -29,7 +29,7 @@ pub fn group_views(live: &Live) -> Vec<GroupView> {
                 let mut v = g.head.get_untracked();
                 v.servers = g
                     .servers
-                    .with_untracked(|s| s.iter().map(|x| x.row.get_untracked()).collect());
+                    .with_untracked(|s| s.iter().map(|x| x.row_untracked()).collect());
                 v
             })
             .collect()

@@ -57,7 +57,7 @@ pub fn OverviewPage() -> impl IntoView {
                     all += s.len();
                     ok += s
                         .iter()
-                        .filter(|x| x.row.with(|r| r.status == Health::Healthy))
+                        .filter(|x| x.head.with(|r| r.status == Health::Healthy))
                         .count();
                 });
             }

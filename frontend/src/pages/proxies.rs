@@ -3,18 +3,16 @@
 
 use codis_model::derive::{Health, ResyncHint};
 use codis_model::Action;
-use std::collections::HashMap;
 
 use leptos::prelude::*;
-use wasm_bindgen::{closure::Closure, JsCast};
-use web_sys::{IntersectionObserver, IntersectionObserverEntry, IntersectionObserverInit};
 
 use super::{ha_conflict_warnings, use_live, InfoHost, InfoKind, InfoRequest};
 use crate::components::actions::{use_actions, Request};
 use crate::components::input::{ready, Field};
 use crate::components::status::HealthBadge;
+use crate::components::visibility::RowVisibility;
 use crate::core::api;
-use crate::core::live::{put, ProxyCells, ProxyEntry};
+use crate::core::live::{ProxyCells, ProxyEntry};
 
 #[component]
 pub fn ProxiesPage() -> impl IntoView {
@@ -34,7 +32,7 @@ pub fn ProxiesPage() -> impl IntoView {
         }
     };
     let info = RwSignal::new(None::<InfoRequest>);
-    provide_context(RowVisibility::new());
+    provide_context(RowVisibility::new("data-token"));
     view! {
         <section class="card">
             <div class="card-head">
@@ -193,78 +191,5 @@ fn ProxyLine(entry: ProxyEntry, info: RwSignal<Option<InfoRequest>>) -> impl Int
                 })}
             </td>
         </tr>
-    }
-}
-
-/// Which proxy rows are on screen (or within 40 px of it), from one IntersectionObserver
-/// for the table; a row's signal is true while it is.
-#[derive(Clone, Copy)]
-struct RowVisibility {
-    rows: StoredValue<HashMap<String, RwSignal<bool>>>,
-    observer: StoredValue<Option<Observer>, LocalStorage>,
-}
-
-struct Observer {
-    io: IntersectionObserver,
-    _callback: Closure<dyn FnMut(js_sys::Array)>,
-}
-
-impl Drop for Observer {
-    fn drop(&mut self) {
-        self.io.disconnect();
-    }
-}
-
-impl RowVisibility {
-    fn new() -> RowVisibility {
-        let rows = StoredValue::new(HashMap::<String, RwSignal<bool>>::new());
-        let callback = Closure::<dyn FnMut(js_sys::Array)>::new(move |entries: js_sys::Array| {
-            for e in entries.iter() {
-                let e: IntersectionObserverEntry = e.unchecked_into();
-                let Some(token) = e.target().get_attribute("data-token") else {
-                    continue;
-                };
-                if let Some(s) = rows.with_value(|m| m.get(&token).copied()) {
-                    put(s, e.is_intersecting());
-                }
-            }
-        });
-        let init = IntersectionObserverInit::new();
-        init.set_root_margin("40px 0px");
-        let observer =
-            IntersectionObserver::new_with_options(callback.as_ref().unchecked_ref(), &init)
-                .ok()
-                .map(|io| Observer {
-                    io,
-                    _callback: callback,
-                });
-        let v = RowVisibility {
-            rows,
-            observer: StoredValue::new_local(observer),
-        };
-        on_cleanup(move || v.observer.set_value(None));
-        v
-    }
-
-    fn watch(&self, tr: &web_sys::HtmlTableRowElement, token: String, visible: RwSignal<bool>) {
-        self.rows.update_value(|m| {
-            m.insert(token, visible);
-        });
-        self.observer.with_value(|o| {
-            if let Some(o) = o {
-                o.io.observe(tr);
-            }
-        });
-    }
-
-    fn unwatch(&self, token: &str, tr: Option<web_sys::HtmlTableRowElement>) {
-        let _ = self.rows.try_update_value(|m| m.remove(token));
-        if let Some(tr) = tr {
-            let _ = self.observer.try_with_value(|o| {
-                if let Some(o) = o {
-                    o.io.unobserve(&tr);
-                }
-            });
-        }
     }
 }

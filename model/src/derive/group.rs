@@ -141,6 +141,13 @@ pub struct ServerCounters {
     pub connected_clients: Option<u64>,
 }
 
+impl ServerCounters {
+    /// `humanSize(used_memory)` or `NA`, as the row's `memory_text`.
+    pub fn memory_text(&self) -> String {
+        self.memory.map_or_else(|| "NA".to_owned(), human_size)
+    }
+}
+
 impl ServerRow {
     /// The memory cell: `"<memory> / <maxmem>"`.
     pub fn memory_cell(&self) -> String {
@@ -158,7 +165,7 @@ impl ServerRow {
 
     /// Replaces the counters and the memory text made from them, as [`group_views`] does.
     pub fn set_counters(&mut self, c: ServerCounters) {
-        self.memory_text = c.memory.map_or_else(|| "NA".to_owned(), human_size);
+        self.memory_text = c.memory_text();
         self.memory = c.memory;
         self.keys = c.keys;
         self.key_count = c.key_count;
