@@ -26,7 +26,11 @@ struct Users(PathBuf);
 
 impl Users {
     fn new() -> Users {
-        let dir = std::env::temp_dir().join(format!("codis-fe-ui-signin-{}", std::process::id()));
+        // One directory per test: the tests of this file run in parallel in one process.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("codis-fe-ui-signin-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("dir");
         let users = json!([
@@ -73,14 +77,8 @@ async fn visible_buttons(b: &Browser) -> Vec<String> {
     serde_json::from_value(v).expect("list")
 }
 
-async fn sign_in(b: &Browser, user: &str, password: &str) {
-    b.type_into("#signin-user", user).await;
-    b.type_into("#signin-password", password).await;
-    b.click("#signin-submit").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sign_in_act_and_sign_out_through_the_console() {
+/// The backend on the demo cluster with this file's users, and a browser.
+async fn demo_console_with_users() -> (Users, std::net::SocketAddr, Browser) {
     let dist = support::dist_dir();
     let users = Users::new();
     let addr = support::start_backend(&[
@@ -89,7 +87,18 @@ async fn sign_in_act_and_sign_out_through_the_console() {
         &format!("--assets-dir={}", dist.display()),
     ])
     .await;
-    let b = Browser::start().await;
+    (users, addr, Browser::start().await)
+}
+
+async fn sign_in(b: &Browser, user: &str, password: &str) {
+    b.type_into("#signin-user", user).await;
+    b.type_into("#signin-password", password).await;
+    b.click("#signin-submit").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_act_and_sign_out_through_the_console() {
+    let (_users, addr, b) = demo_console_with_users().await;
     let base = format!("http://{addr}/p/codis-demo");
 
     // No session: the form instead of the console, with labelled inputs.
@@ -274,15 +283,7 @@ async fn no_sign_in_on_a_non_loopback_address_shows_a_permanent_warning() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admins_change_dashboard_settings_operators_see_activity_and_roles_follow_the_product() {
-    let dist = support::dist_dir();
-    let users = Users::new();
-    let addr = support::start_backend(&[
-        "--demo",
-        &users.flag(),
-        &format!("--assets-dir={}", dist.display()),
-    ])
-    .await;
-    let b = Browser::start().await;
+    let (_users, addr, b) = demo_console_with_users().await;
     let base = format!("http://{addr}/p");
 
     // An admin: the dashboard settings, behind a confirmation; the change is in the activity.
