@@ -24,8 +24,19 @@ pub(crate) struct Control {
 impl Control {
     /// Starts (or restarts) the dashboard listener on its port.
     pub(crate) fn listen(self: &Arc<Self>) -> std::io::Result<()> {
+        self.listen_with(None)
+    }
+
+    /// Like [`listen`](Self::listen), on `bound` when given (already bound to `self.addr`).
+    pub(crate) fn listen_with(
+        self: &Arc<Self>,
+        bound: Option<std::net::TcpListener>,
+    ) -> std::io::Result<()> {
         let _guard = self.runtime.enter();
-        let listener = server::bind(self.addr)?;
+        let listener = match bound {
+            Some(l) => server::from_std(l)?,
+            None => server::bind(self.addr)?,
+        };
         let handle = server::serve(
             listener,
             crate::routes::router(self.clone()),

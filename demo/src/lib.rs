@@ -129,9 +129,11 @@ impl DemoDashboard {
         let runtime = tokio::runtime::Handle::current();
         let (life_tx, life_rx) = watch::channel(());
         let model = Model::new(&opts);
+        // Kept bound until the dashboard serves on it: released early, the port could go to one
+        // of the proxy listeners bound below (128 of them for Large), and the dashboard's own
+        // bind would then fail with AddrInUse (seen as a flaky test).
         let listener = std::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))?;
         let addr = listener.local_addr()?;
-        drop(listener);
         let n = model.world.proxies.len();
         let shared = Arc::new(Mutex::new(model));
         let ctl = Arc::new(Control {
@@ -158,7 +160,7 @@ impl DemoDashboard {
             m.topom.admin_addr = addr.to_string();
             m.config.admin_addr = addr.to_string();
         }
-        ctl.listen()?;
+        ctl.listen_with(Some(listener))?;
         tokio::spawn(workers::run(shared, life_rx, opts.step));
         Ok(DemoDashboard {
             inner: Arc::new(Inner {

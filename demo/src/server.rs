@@ -31,9 +31,13 @@ impl ServerHandle {
 /// Binds `addr` (port 0 for an ephemeral port). Uses std's bind, which sets `SO_REUSEADDR`, so a
 /// restart can take the same port again right away.
 pub(crate) fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
-    let std_listener = std::net::TcpListener::bind(addr)?;
-    std_listener.set_nonblocking(true)?;
-    TcpListener::from_std(std_listener)
+    from_std(std::net::TcpListener::bind(addr)?)
+}
+
+/// A tokio listener from one bound already.
+pub(crate) fn from_std(l: std::net::TcpListener) -> std::io::Result<TcpListener> {
+    l.set_nonblocking(true)?;
+    TcpListener::from_std(l)
 }
 
 /// Serves `router` on `listener` until the handle is dropped or `life` ends (the dashboard and
