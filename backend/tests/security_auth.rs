@@ -25,17 +25,6 @@ fn http() -> reqwest::Client {
         .expect("client")
 }
 
-/// A fast argon2id hash (small parameters: the tests run unoptimized).
-fn hash(password: &str) -> String {
-    use argon2::password_hash::{PasswordHasher as _, SaltString};
-    let params = argon2::Params::new(64, 1, 1, None).expect("params");
-    let a = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-    let salt = SaltString::encode_b64(b"0123456789abcdef").expect("salt");
-    a.hash_password(password.as_bytes(), &salt)
-        .expect("hash")
-        .to_string()
-}
-
 /// The users file, key file and audit log of one test; removed on drop.
 struct Files {
     dir: PathBuf,
@@ -47,8 +36,8 @@ impl Files {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("dir");
         let users = json!([
-            {"user": "vera", "hash": hash("vera-pw"), "role": "viewer"},
-            {"user": "otto", "hash": hash("otto-pw"), "role": "operator"},
+            {"user": "vera", "hash": support::password_hash("vera-pw"), "role": "viewer"},
+            {"user": "otto", "hash": support::password_hash("otto-pw"), "role": "operator"},
         ]);
         std::fs::write(dir.join("users.json"), users.to_string()).expect("users");
         std::fs::write(dir.join("key"), KEY).expect("key");
@@ -469,7 +458,7 @@ async fn a_bad_users_file_stops_the_start() {
             "PHC",
         ),
         (
-            json!([{"user": "a", "hash": hash("x"), "role": "root"}]),
+            json!([{"user": "a", "hash": support::password_hash("x"), "role": "root"}]),
             "role",
         ),
     ] {
@@ -767,11 +756,11 @@ async fn per_product_roles_decide_actions_and_hide_products_and_activity_is_for_
     write_users(
         &files,
         json!([
-            {"user": "pia", "hash": hash("pia-pw"), "products": {"codis-a": "operator"}},
-            {"user": "stan", "hash": hash("stan-pw"), "role": "viewer", "products": {"codis-b": "operator"}},
-            {"user": "vera", "hash": hash("vera-pw"), "role": "viewer"},
-            {"user": "otto", "hash": hash("otto-pw"), "role": "operator"},
-            {"user": "wes", "hash": hash("wes-pw"), "products": {"*": "viewer", "codis-b": "admin"}},
+            {"user": "pia", "hash": support::password_hash("pia-pw"), "products": {"codis-a": "operator"}},
+            {"user": "stan", "hash": support::password_hash("stan-pw"), "role": "viewer", "products": {"codis-b": "operator"}},
+            {"user": "vera", "hash": support::password_hash("vera-pw"), "role": "viewer"},
+            {"user": "otto", "hash": support::password_hash("otto-pw"), "role": "operator"},
+            {"user": "wes", "hash": support::password_hash("wes-pw"), "products": {"*": "viewer", "codis-b": "admin"}},
         ]),
     );
     let mut flags = files.flags();
@@ -954,8 +943,8 @@ async fn loglevel_and_reload_are_admin_only_and_every_spec_action_stays_operator
     write_users(
         &files,
         json!([
-            {"user": "ada", "hash": hash("ada-pw"), "role": "admin"},
-            {"user": "otto", "hash": hash("otto-pw"), "role": "operator"},
+            {"user": "ada", "hash": support::password_hash("ada-pw"), "role": "admin"},
+            {"user": "otto", "hash": support::password_hash("otto-pw"), "role": "operator"},
         ]),
     );
     let mut flags = files.flags();

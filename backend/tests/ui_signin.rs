@@ -10,17 +10,6 @@ use std::path::PathBuf;
 use serde_json::json;
 use support::browser::Browser;
 
-/// A fast argon2id hash (small parameters: the tests run unoptimized).
-fn hash(password: &str) -> String {
-    use argon2::password_hash::{PasswordHasher as _, SaltString};
-    let params = argon2::Params::new(64, 1, 1, None).expect("params");
-    let a = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-    let salt = SaltString::encode_b64(b"0123456789abcdef").expect("salt");
-    a.hash_password(password.as_bytes(), &salt)
-        .expect("hash")
-        .to_string()
-}
-
 /// The users file of one test; removed on drop.
 struct Users(PathBuf);
 
@@ -34,10 +23,10 @@ impl Users {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("dir");
         let users = json!([
-            {"user": "otto", "hash": hash("otto-pw"), "role": "operator"},
-            {"user": "vera", "hash": hash("vera-pw"), "role": "viewer"},
-            {"user": "adam", "hash": hash("adam-pw"), "role": "admin"},
-            {"user": "pia", "hash": hash("pia-pw"),
+            {"user": "otto", "hash": support::password_hash("otto-pw"), "role": "operator"},
+            {"user": "vera", "hash": support::password_hash("vera-pw"), "role": "viewer"},
+            {"user": "adam", "hash": support::password_hash("adam-pw"), "role": "admin"},
+            {"user": "pia", "hash": support::password_hash("pia-pw"),
              "products": {"codis-demo": "viewer", "codis-tiny": "operator"}},
         ]);
         std::fs::write(dir.join("users.json"), users.to_string()).expect("users");

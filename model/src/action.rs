@@ -195,11 +195,6 @@ impl Action {
         matches!(self, Action::Loglevel { .. } | Action::Reload)
     }
 
-    /// [`Action::admin_only`] by wire name (for audit and role checks that only have the name).
-    pub fn name_is_admin_only(name: &str) -> bool {
-        matches!(name, "loglevel" | "reload")
-    }
-
     /// Checks every field and returns the dashboard path (after `/api/topom/`, with the xauth
     /// inserted), e.g. `group/create/<xauth>/3`. Every value placed in the path has passed a rule
     /// that excludes `/ ? # %`, so no escaping is needed and none can corrupt the URL.
@@ -731,7 +726,6 @@ mod tests {
             serde_json::json!({"action": "loglevel", "value": "debug"})
         );
         assert!(!Action::GroupCreate { gid: "1".into() }.admin_only());
-        assert!(Action::name_is_admin_only("reload"));
     }
 
     #[test]

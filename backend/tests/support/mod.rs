@@ -99,3 +99,14 @@ impl Drop for DashboardList {
         let _ = std::fs::remove_file(&self.0);
     }
 }
+
+/// A fast argon2id hash (small parameters: the tests run unoptimized).
+pub fn password_hash(password: &str) -> String {
+    use argon2::password_hash::{PasswordHasher as _, SaltString};
+    let params = argon2::Params::new(64, 1, 1, None).expect("params");
+    let a = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let salt = SaltString::encode_b64(b"0123456789abcdef").expect("salt");
+    a.hash_password(password.as_bytes(), &salt)
+        .expect("hash")
+        .to_string()
+}
