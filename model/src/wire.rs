@@ -278,7 +278,119 @@ macro_rules! numbers {
         }
     )*};
 }
-numbers!(u16, u32, u64, usize, i64, f64);
+numbers!(u16, u32, u64, usize, i64);
+
+impl Decode for f64 {
+    fn decode(r: &mut Reader) -> R<f64> {
+        let at = r.i;
+        json_f64(r.number()?).ok_or(WireError(at))
+    }
+}
+
+/// Powers of ten that are exact in an `f64`.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// A JSON number (strict grammar: `-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?`) as the
+/// nearest `f64`.
+///
+/// Why not `str::parse`: `core`'s float parser carries a table of 128-bit powers of five
+/// (about 10 KB of incompressible data in the console's WASM). Every number the backend writes
+/// is an integer or a value rounded to a few decimals, so it takes Clinger's fast path here:
+/// a mantissa below 2^53 and a power of ten of at most 22 are both exact, so one IEEE multiply or
+/// divide gives the correctly rounded result. Anything else (17 significant digits, huge
+/// exponents) goes to the platform's correctly rounded parser: the browser's `parseFloat`
+/// in WASM, `str::parse` elsewhere. Either way the result equals `str::parse`'s.
+pub fn json_f64(text: &str) -> Option<f64> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    let negative = b.first() == Some(&b'-');
+    if negative {
+        i += 1;
+    }
+    let mut mantissa: u64 = 0;
+    // Digits that did not fit in `mantissa` (only the slow path can use them).
+    let mut overflow = false;
+    let mut exp10: i64 = 0;
+    let mut digits = |i: &mut usize, fraction: bool| -> usize {
+        let start = *i;
+        while let Some(d) = b.get(*i).filter(|c| c.is_ascii_digit()) {
+            match mantissa
+                .checked_mul(10)
+                .and_then(|m| m.checked_add(u64::from(d - b'0')))
+            {
+                Some(m) if !overflow => {
+                    mantissa = m;
+                    if fraction {
+                        exp10 -= 1;
+                    }
+                }
+                _ => overflow = true,
+            }
+            *i += 1;
+        }
+        *i - start
+    };
+    let int_digits = digits(&mut i, false);
+    if int_digits == 0 || (int_digits > 1 && b[i - int_digits] == b'0') {
+        return None;
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if digits(&mut i, true) == 0 {
+            return None;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        let negative_exp = b.get(i) == Some(&b'-');
+        if matches!(b.get(i), Some(b'-' | b'+')) {
+            i += 1;
+        }
+        let start = i;
+        let mut e: i64 = 0;
+        while let Some(d) = b.get(i).filter(|c| c.is_ascii_digit()) {
+            e = (e * 10 + i64::from(d - b'0')).min(1 << 20);
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        exp10 += if negative_exp { -e } else { e };
+    }
+    if i != b.len() {
+        return None;
+    }
+    let sign = if negative { -1.0 } else { 1.0 };
+    if !overflow && mantissa <= 1 << 53 && (-22..=22).contains(&exp10) {
+        let m = mantissa as f64;
+        let e = exp10.unsigned_abs() as usize;
+        return Some(
+            sign * if exp10 < 0 {
+                m / POW10[e]
+            } else {
+                m * POW10[e]
+            },
+        );
+    }
+    if mantissa == 0 && !overflow {
+        return Some(sign * 0.0);
+    }
+    slow_f64(text)
+}
+
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+fn slow_f64(text: &str) -> Option<f64> {
+    // `text` is a valid JSON number here, which `parseFloat` reads whole and rounds correctly.
+    Some(js_sys::Number::parse_float(text))
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+fn slow_f64(text: &str) -> Option<f64> {
+    text.parse().ok()
+}
 
 impl Decode for String {
     fn decode(r: &mut Reader) -> R<String> {
@@ -747,6 +859,51 @@ mod tests {
         assert_eq!(ours, theirs, "{json}");
         assert_eq!(&ours, v, "{json}");
         json
+    }
+
+    #[test]
+    fn json_numbers_read_as_rusts_parser_reads_them() {
+        for text in [
+            "0",
+            "-0",
+            "1",
+            "-1",
+            "0.1",
+            "0.3",
+            "1e22",
+            "1e23",
+            "9007199254740993",
+            "123.456e-7",
+            "0.1234",
+            "2.5E+3",
+            "1.7976931348623157e308",
+            "5e-324",
+            "1e400",
+            "-1e-400",
+            "0.30000000000000004",
+            "12345678901234567890123",
+            "0.000001",
+            "3.14159",
+        ] {
+            let expected: f64 = text.parse().unwrap();
+            let got = json_f64(text).unwrap_or_else(|| panic!("{text} refused"));
+            assert_eq!(got.to_bits(), expected.to_bits(), "{text}");
+        }
+        // Every value the backend writes for CPU (rounded to 1e-4) and rates takes the fast path.
+        for i in 0..100_000u32 {
+            let x = f64::from(i) / 1e4;
+            let text = serde_json::to_string(&x).unwrap();
+            assert_eq!(json_f64(&text), Some(x), "{text}");
+        }
+    }
+
+    #[test]
+    fn malformed_json_numbers_are_refused() {
+        for text in [
+            "", "-", "01", "1.", ".5", "+1", "1e", "1e+", "1.2.3", "1-2", "--1", "1ee2", "0x10",
+        ] {
+            assert_eq!(json_f64(text), None, "{text}");
+        }
     }
 
     fn names() -> Vec<String> {

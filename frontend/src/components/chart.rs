@@ -15,11 +15,18 @@ const H: f64 = 300.0;
 
 /// A "nice" upper bound for the y axis and its step (1, 2, 2.5, 5 × 10^n).
 fn nice_max(max: f64) -> (f64, f64) {
-    if max <= 0.0 {
+    if max <= 0.0 || !max.is_finite() {
         return (4.0, 1.0);
     }
     let raw = max / 4.0;
-    let mag = 10f64.powf(raw.log10().floor());
+    // The power of ten at or below `raw`, by steps (powf/log10 would link libm's, ~3 KB).
+    let mut mag = 1.0;
+    while mag > raw {
+        mag /= 10.0;
+    }
+    while mag * 10.0 <= raw {
+        mag *= 10.0;
+    }
     let step = [1.0, 2.0, 2.5, 5.0, 10.0]
         .iter()
         .map(|m| m * mag)
@@ -212,8 +219,9 @@ pub fn TimeChart(
                 on:pointerleave=move |_| hover.set(None)>
                 <svg viewBox="0 0 1000 300" preserveAspectRatio="none" role="img" aria-label=label>
                     {move || data.with(|d| d.2.iter().map(|(pct, _)| {
-                        let yy = pct / 100.0 * H;
-                        view! { <line class="grid-line" x1="0" x2=W y1=yy y2=yy vector-effect="non-scaling-stroke"/> }
+                        // Text, not an f64 attribute: Leptos would write it with float Display (KBs of WASM).
+                        let yy = fixed(pct / 100.0 * H, 1);
+                        view! { <line class="grid-line" x1="0" x2="1000" y1=yy.clone() y2=yy vector-effect="non-scaling-stroke"/> }
                     }).collect_view())}
                     <path class="area" d=move || data.with(|d| d.1.clone())/>
                     <path class="line" d=move || data.with(|d| d.0.clone()) vector-effect="non-scaling-stroke"/>

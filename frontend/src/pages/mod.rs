@@ -112,8 +112,10 @@ pub fn InfoDialog(req: InfoRequest, on_close: Callback<()>) -> impl IntoView {
                                 <table class="grid kv">
                                     <tbody>
                                         {move || {
-                                            let f = filter.get().to_lowercase();
-                                            map.iter().filter(|(k, v)| f.is_empty() || k.to_lowercase().contains(&f) || v.to_lowercase().contains(&f))
+                                            // ASCII case folding: INFO keys are ASCII, and str::to_lowercase
+                                            // would link Unicode case tables (~10 KB of WASM).
+                                            let f = filter.get().to_ascii_lowercase();
+                                            map.iter().filter(|(k, v)| f.is_empty() || k.to_ascii_lowercase().contains(&f) || v.to_ascii_lowercase().contains(&f))
                                                 .map(|(k, v)| view! { <tr><th>{k.clone()}</th><td class="wrap">{v.clone()}</td></tr> })
                                                 .collect_view()
                                         }}
