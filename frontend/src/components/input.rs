@@ -6,6 +6,43 @@ use codis_model::validate::ValidationError;
 use codis_model::Action;
 use leptos::prelude::*;
 
+use super::actions::{use_actions, Request};
+
+/// What a form's inputs build, checked with the backend's rules.
+pub type Checked = Signal<Result<Action, ValidationError>>;
+
+/// `N` text inputs and the action `build` makes of their trimmed texts, re-checked as they change.
+pub fn checked_inputs<const N: usize>(
+    build: impl Fn([String; N]) -> Action + Send + Sync + 'static,
+) -> ([RwSignal<String>; N], Checked) {
+    let inputs: [RwSignal<String>; N] = std::array::from_fn(|_| RwSignal::new(String::new()));
+    let check = Signal::derive(move || {
+        let a = build(inputs.map(|v| v.get().trim().to_owned()));
+        a.validate().map(|_| a)
+    });
+    (inputs, check)
+}
+
+/// A form's submit handler: runs the checked action (with its confirmation) and empties `clear`
+/// once the dashboard accepted it, so a refused action leaves the input for correction.
+pub fn submit_then_clear(
+    check: Checked,
+    clear: Vec<RwSignal<String>>,
+) -> impl Fn(leptos::ev::SubmitEvent) + 'static {
+    let actions = use_actions();
+    move |ev| {
+        ev.prevent_default();
+        if let Ok(a) = check.get_untracked() {
+            let clear = clear.clone();
+            actions.run(Request::new(a).then(move || {
+                for v in &clear {
+                    v.set(String::new());
+                }
+            }));
+        }
+    }
+}
+
 /// One labelled input. `field` is the action's field name this input fills (`gid`, `addr`, …);
 /// `check` is the form's current validation result.
 #[component]
@@ -13,7 +50,7 @@ pub fn Field(
     label: &'static str,
     field: &'static str,
     value: RwSignal<String>,
-    check: Signal<Result<Action, ValidationError>>,
+    check: Checked,
     #[prop(optional)] placeholder: &'static str,
     #[prop(optional)] size: Option<u32>,
     #[prop(optional)] id: &'static str,
@@ -51,9 +88,6 @@ pub fn Field(
 }
 
 /// Whether every required input is filled and the action passes its rules.
-pub fn ready(
-    check: Signal<Result<Action, ValidationError>>,
-    required: &[RwSignal<String>],
-) -> bool {
+pub fn ready(check: Checked, required: &[RwSignal<String>]) -> bool {
     required.iter().all(|v| v.with(|s| !s.trim().is_empty())) && check.with(|c| c.is_ok())
 }

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 
 use super::{ha_conflict_warnings, use_live, InfoHost, InfoKind, InfoRequest};
 use crate::components::actions::{use_actions, Request};
-use crate::components::input::{ready, Field};
+use crate::components::input::{checked_inputs, ready, submit_then_clear, Field};
 use crate::components::status::HealthBadge;
 use crate::components::visibility::RowVisibility;
 use crate::core::api;
@@ -24,39 +24,15 @@ pub fn GroupsPage() -> impl IntoView {
     let actions = use_actions();
     let info = RwSignal::new(None::<InfoRequest>);
 
-    let new_gid = RwSignal::new(String::new());
-    let create = Signal::derive(move || {
-        let a = Action::GroupCreate {
-            gid: new_gid.get().trim().to_owned(),
-        };
-        a.validate().map(|_| a)
+    let ([new_gid], create) = checked_inputs(|[gid]| Action::GroupCreate { gid });
+    let ([gid, addr, dc], add) = checked_inputs(|[gid, addr, datacenter]| Action::GroupAddServer {
+        gid,
+        addr,
+        datacenter,
     });
-    let (dc, addr, gid) = (
-        RwSignal::new(String::new()),
-        RwSignal::new(String::new()),
-        RwSignal::new(String::new()),
-    );
-    let add = Signal::derive(move || {
-        let a = Action::GroupAddServer {
-            gid: gid.get().trim().to_owned(),
-            addr: addr.get().trim().to_owned(),
-            datacenter: dc.get().trim().to_owned(),
-        };
-        a.validate().map(|_| a)
-    });
-    let go_create = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if let Ok(a) = create.get_untracked() {
-            actions.run(Request::new(a).then(move || new_gid.set(String::new())));
-        }
-    };
-    let go_add = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if let Ok(a) = add.get_untracked() {
-            // The data center is kept: servers are usually added several at a time per DC.
-            actions.run(Request::new(a).then(move || addr.set(String::new())));
-        }
-    };
+    let go_create = submit_then_clear(create, vec![new_gid]);
+    // The group and data center are kept: servers are usually added several at a time.
+    let go_add = submit_then_clear(add, vec![addr]);
     let resync_all = move |_| {
         let gids: Vec<String> = live
             .groups
@@ -146,7 +122,7 @@ fn GroupCard(group: GroupEntry, info: RwSignal<Option<InfoRequest>>) -> impl Int
                     <tbody>
                         {move || group.servers.with(|s| s.is_empty()).then(|| view! { <tr><td colspan="9" class="muted">"No servers. Add one above, or remove the group."</td></tr> })}
                         <For each=move || group.servers.get() key=|s| s.key.clone() let:s>
-                            <ServerLine gid=gid row=s.head counters=s.counters head=head info=info/>
+                            <ServerLine gid=gid row=s.head counters=s.hot head=head info=info/>
                         </For>
                     </tbody>
                 </table>

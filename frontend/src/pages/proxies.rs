@@ -8,7 +8,7 @@ use leptos::prelude::*;
 
 use super::{ha_conflict_warnings, use_live, InfoHost, InfoKind, InfoRequest};
 use crate::components::actions::{use_actions, Request};
-use crate::components::input::{ready, Field};
+use crate::components::input::{checked_inputs, ready, submit_then_clear, Field};
 use crate::components::status::HealthBadge;
 use crate::components::visibility::RowVisibility;
 use crate::core::api;
@@ -17,20 +17,8 @@ use crate::core::live::{ProxyCells, ProxyEntry};
 #[component]
 pub fn ProxiesPage() -> impl IntoView {
     let live = use_live();
-    let actions = use_actions();
-    let addr = RwSignal::new(String::new());
-    let check = Signal::derive(move || {
-        let a = Action::ProxyCreate {
-            addr: addr.get().trim().to_owned(),
-        };
-        a.validate().map(|_| a)
-    });
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if let Ok(a) = check.get_untracked() {
-            actions.run(Request::new(a).then(move || addr.set(String::new())));
-        }
-    };
+    let ([addr], check) = checked_inputs(|[addr]| Action::ProxyCreate { addr });
+    let submit = submit_then_clear(check, vec![addr]);
     let info = RwSignal::new(None::<InfoRequest>);
     provide_context(RowVisibility::new("data-token"));
     view! {
@@ -74,7 +62,7 @@ fn ProxyLine(entry: ProxyEntry, info: RwSignal<Option<InfoRequest>>) -> impl Int
     let ProxyEntry {
         key: token,
         head,
-        cells,
+        hot: cells,
     } = entry;
     let health = Memo::new(move |_| head.with(|r| r.status));
     let error = Memo::new(move |_| head.with(|r| r.error.clone()));

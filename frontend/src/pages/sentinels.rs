@@ -8,7 +8,7 @@ use leptos::prelude::*;
 
 use super::{ha_conflict_warnings, use_live, InfoHost, InfoKind, InfoRequest};
 use crate::components::actions::{use_actions, Request};
-use crate::components::input::{ready, Field};
+use crate::components::input::{checked_inputs, ready, submit_then_clear, Field};
 use crate::components::status::HealthBadge;
 use crate::core::api;
 
@@ -17,19 +17,8 @@ pub fn SentinelsPage() -> impl IntoView {
     let live = use_live();
     let actions = use_actions();
     let info = RwSignal::new(None::<InfoRequest>);
-    let addr = RwSignal::new(String::new());
-    let check = Signal::derive(move || {
-        let a = Action::SentinelAdd {
-            addr: addr.get().trim().to_owned(),
-        };
-        a.validate().map(|_| a)
-    });
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if let Ok(a) = check.get_untracked() {
-            actions.run(Request::new(a).then(move || addr.set(String::new())));
-        }
-    };
+    let ([addr], check) = checked_inputs(|[addr]| Action::SentinelAdd { addr });
+    let submit = submit_then_clear(check, vec![addr]);
     let out = live.sentinels_out_of_sync;
     let resync = move |_| {
         let servers: Vec<String> = live

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 
 use super::use_live;
 use crate::components::actions::{use_actions, Request};
-use crate::components::input::{ready, Field};
+use crate::components::input::{checked_inputs, ready, submit_then_clear, Field};
 
 /// Colour class of a group (12 distinct hues, cycling; group 0 = offline grey).
 pub fn group_class(gid: GroupId) -> String {
@@ -38,19 +38,8 @@ fn Control() -> impl IntoView {
     let actions = use_actions();
     let slots = live.slots;
     let disabled = Memo::new(move |_| slots.with(|s| s.disabled));
-    let interval = RwSignal::new(String::new());
-    let check = Signal::derive(move || {
-        let a = Action::SlotsInterval {
-            interval: interval.get().trim().to_owned(),
-        };
-        a.validate().map(|_| a)
-    });
-    let set_interval = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if let Ok(a) = check.get_untracked() {
-            actions.run(Request::new(a).then(move || interval.set(String::new())));
-        }
-    };
+    let ([interval], check) = checked_inputs(|[interval]| Action::SlotsInterval { interval });
+    let set_interval = submit_then_clear(check, vec![interval]);
     let progress = Memo::new(move |_| slots.with(|s| s.progress.clone()));
     view! {
         <section class="card">
@@ -111,53 +100,12 @@ fn Control() -> impl IntoView {
 
 #[component]
 fn MigrateForms() -> impl IntoView {
-    let actions = use_actions();
-    let (beg, end, gid) = (
-        RwSignal::new(String::new()),
-        RwSignal::new(String::new()),
-        RwSignal::new(String::new()),
-    );
-    let range = Signal::derive(move || {
-        let a = Action::SlotsCreateRange {
-            beg: beg.get().trim().to_owned(),
-            end: end.get().trim().to_owned(),
-            gid: gid.get().trim().to_owned(),
-        };
-        a.validate().map(|_| a)
-    });
-    let (num, from, to) = (
-        RwSignal::new(String::new()),
-        RwSignal::new(String::new()),
-        RwSignal::new(String::new()),
-    );
-    let some = Signal::derive(move || {
-        let a = Action::SlotsCreateSome {
-            from: from.get().trim().to_owned(),
-            to: to.get().trim().to_owned(),
-            num: num.get().trim().to_owned(),
-        };
-        a.validate().map(|_| a)
-    });
-    let go_range = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if let Ok(a) = range.get_untracked() {
-            actions.run(Request::new(a).then(move || {
-                beg.set(String::new());
-                end.set(String::new());
-                gid.set(String::new());
-            }));
-        }
-    };
-    let go_some = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if let Ok(a) = some.get_untracked() {
-            actions.run(Request::new(a).then(move || {
-                num.set(String::new());
-                from.set(String::new());
-                to.set(String::new());
-            }));
-        }
-    };
+    let ([beg, end, gid], range) =
+        checked_inputs(|[beg, end, gid]| Action::SlotsCreateRange { beg, end, gid });
+    let ([num, from, to], some) =
+        checked_inputs(|[num, from, to]| Action::SlotsCreateSome { from, to, num });
+    let go_range = submit_then_clear(range, vec![beg, end, gid]);
+    let go_some = submit_then_clear(some, vec![num, from, to]);
     view! {
         <section class="card act">
             <h2>"Migrate"</h2>
