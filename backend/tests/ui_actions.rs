@@ -12,6 +12,28 @@ use codis_demo::{DemoDashboard, Fault};
 use codis_fe::{config::Args, server};
 use support::browser::Browser;
 
+/// At the browser's 1280 px every table matched by `tables` fits its card: no column is hidden
+/// behind a sideways scrollbar (only narrow screens scroll tables).
+async fn assert_tables_fit(b: &Browser, tables: &str) {
+    let overflow = b
+        .js(
+            "return [...document.querySelectorAll(arguments[0])].map(t => { const s = t.closest('.scroll'); return s.scrollWidth - s.clientWidth; });",
+            vec![tables.into()],
+        )
+        .await;
+    let overflow: Vec<i64> = overflow
+        .as_array()
+        .expect("overflow list")
+        .iter()
+        .map(|v| v.as_i64().unwrap_or(i64::MAX))
+        .collect();
+    assert!(!overflow.is_empty(), "no table matches {tables}");
+    assert!(
+        overflow.iter().all(|&o| o <= 0),
+        "{tables} scrolls sideways at 1280 px by {overflow:?} px"
+    );
+}
+
 /// Like `support::start_backend`, but keeps the server so the test can reach the demo dashboards.
 async fn start_kept(extra: &[&str]) -> (SocketAddr, server::Server) {
     let mut argv = vec!["codis-fe".to_string(), "--listen=127.0.0.1:0".to_string()];
@@ -225,6 +247,7 @@ async fn every_action_round_trips_through_the_console() {
     .await;
     dismiss_toasts(&b).await;
     b.screenshot("ui-actions-groups").await;
+    assert_tables_fit(&b, "section.group table").await;
 
     // ---- Proxies ----
     b.open(&format!("{base}/proxies")).await;
@@ -272,6 +295,8 @@ async fn every_action_round_trips_through_the_console() {
     dash.set_fault(Fault::ProxyError(index));
     b.wait_for("#proxy-table button.force-remove").await;
     b.screenshot("ui-actions-proxy-error").await;
+    // A long proxy error and four buttons do not push the table sideways.
+    assert_tables_fit(&b, "#proxy-table").await;
     b.click("#proxy-table button.force-remove").await;
     confirm(&b, "even if it cannot be shut down").await;
     b.wait_text("#proxy-table", "the dead proxy gone", |t| {

@@ -302,12 +302,12 @@ fn ServerLine(
     };
     view! {
         <tr node_ref=row_ref data-server=addr.clone() class:row-bad=move || health.get() != Health::Healthy>
-            <td>
+            <td class="server-cell">
                 <span class=ha_class title=ha_title>{move || row.with(|r| r.server_text.clone())}</span>
                 {move || row.with(|r| r.index == 0).then(|| view! { <span class="badge note">"master"</span> })}
             </td>
             <td>{move || row.with(|r| r.datacenter.clone())}</td>
-            <td>
+            <td class="soft">
                 <HealthBadge health=health error=error/>
                 {move || row.with(|r| r.role.clone()).map(|r| view! { <span class="muted small">" " {r}</span> })}
                 {move || error.get().map(|e| view! { <div class="cell-error">{e}</div> })}
@@ -316,7 +316,7 @@ fn ServerLine(
                 title=move || row.with(|r| format!("expected {}", if r.master_expect == "NO:ONE" { "no master (this is the group master)".to_string() } else { format!("{}:up", r.master_expect) }))>
                 {move || row.with(|r| r.master.clone())}
             </td>
-            <td>
+            <td class="soft">
                 <span class="mono">{move || row.with(|r| r.sync.action_state.clone())}</span>
                 " "
                 <button class="btn small slaveof act" disabled=promoting on:click=slaveof
