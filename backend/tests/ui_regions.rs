@@ -170,6 +170,41 @@ async fn every_region_shows_what_the_demo_dashboard_reports() {
     );
     browser.screenshot("ui-proxies").await;
 
+    // A proxy's stats dialog: its commands live, with rates, hottest first.
+    browser
+        .click(&format!(
+            "#proxy-table tr[data-token='{}'] td.actions button",
+            s.proxy.models[0].token
+        ))
+        .await;
+    browser
+        .wait_text("#cmds-note", "rates of the commands", |t| {
+            t.starts_with("Rates over the last")
+        })
+        .await;
+    let rows = browser
+        .js(
+            "return [...document.querySelectorAll('#proxy-cmds tbody tr')].map(r => [...r.cells].map(c => c.innerText));",
+            vec![],
+        )
+        .await;
+    let rows: Vec<Vec<String>> = serde_json::from_value(rows).expect("command rows");
+    assert!(!rows.is_empty(), "the proxy's commands are listed");
+    let number = |t: &str| t.replace(',', "").parse::<f64>().ok();
+    let rates: Vec<f64> = rows.iter().map(|r| number(&r[1]).unwrap_or(-1.0)).collect();
+    assert!(
+        rates.windows(2).all(|w| w[0] >= w[1]),
+        "hottest first: {rows:?}"
+    );
+    assert!(rates[0] > 0.0, "the demo's traffic has a rate: {rows:?}");
+    for r in &rows {
+        // Calls, µs/call, fails and Redis errors are the proxy's counters (numbers, never blank).
+        assert!(r[3..7].iter().all(|c| number(c).is_some()), "{r:?}");
+    }
+    browser.screenshot("ui-proxy-stats").await;
+    browser.press("\u{e00c}").await; // Escape closes the dialog.
+    browser.wait_gone("#proxy-cmds").await;
+
     // Groups: every group and server, with data center and master link.
     browser.click("a[data-section='groups']").await;
     for g in &view.groups {

@@ -20,8 +20,8 @@ use crate::derive::{
     SlotActionRow, SlotChartRow, SlotRun, SlotSeries, SlotsView, SyncActionView,
 };
 use crate::live::{
-    DashboardInfo, History, LiveState, LiveStatus, LiveUpdate, LiveView, ProxyCounterColumns,
-    Series, ServerCounterColumns,
+    CmdRow, DashboardInfo, History, LiveState, LiveStatus, LiveUpdate, LiveView, ProxyCmds,
+    ProxyCounterColumns, Series, ServerCounterColumns,
 };
 use crate::types::{PromotingState, RebalancePlan, ServerActionState, SlotActionState};
 
@@ -503,6 +503,11 @@ objects! {
     }
     Series { start_ms, step_ms, values, coarse }
     History { cluster_qps, proxy_qps, group_memory, group_keys }
+    ProxyCmds { token, admin_addr, sampled_ms, window_ms, cmds }
+    CmdRow {
+        opstr, calls, usecs, usecs_percall, fails, redis_errtype, calls_per_sec,
+        recent_usecs_percall,
+    }
     DashboardView { totals, proxies, groups, slots, sentinels, closed }
     ClusterTotals { qps, qps_text, sessions, sessions_text, memory, memory_text, keys, keys_text }
     ProxyRow {
@@ -1077,6 +1082,25 @@ mod tests {
                 updated_ms: None,
             },
             me: Some(me),
+        });
+        both_ways(&ProxyCmds {
+            token: "177243a7d1676e8d9f245c8cfb2e9758".into(),
+            admin_addr: "127.0.0.1:11080".into(),
+            sampled_ms: 1_700_000_000_000,
+            window_ms: Some(1003),
+            cmds: vec![
+                CmdRow {
+                    opstr: "GET".into(),
+                    calls: 1961,
+                    usecs: 1_096_957,
+                    usecs_percall: 559,
+                    fails: 2,
+                    redis_errtype: 1,
+                    calls_per_sec: Some(33.33),
+                    recent_usecs_percall: Some(0.1),
+                },
+                CmdRow::default(),
+            ],
         });
         both_ways(&ApiErrorBody {
             error: ApiErrorDetail {

@@ -160,6 +160,12 @@ impl CmdsCache {
     }
 }
 
+/// Rates are shown with at most two decimals: sending more would only lengthen the answer (and
+/// take the browser's number reader off its exact fast path).
+fn hundredths(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
 /// The reply for `cmds` read at `now`, with rates against `previous`.
 fn rows(
     token: &str,
@@ -180,8 +186,8 @@ fn rows(
                 let du = c.usecs - usecs0;
                 // A counter that went down means the proxy restarted or was reset: no rate.
                 if dc >= 0 && du >= 0 {
-                    calls_per_sec = Some(dc as f64 / w.as_secs_f64());
-                    recent = (dc > 0).then(|| du as f64 / dc as f64);
+                    calls_per_sec = Some(hundredths(dc as f64 / w.as_secs_f64()));
+                    recent = (dc > 0).then(|| hundredths(du as f64 / dc as f64));
                 }
             }
             CmdRow {
@@ -247,6 +253,15 @@ mod tests {
             "a new command counts from 0"
         );
         assert_eq!(r.cmds[2].calls_per_sec, None, "counter reset");
+        let third = rows(
+            "t",
+            "a",
+            Some(&prev),
+            t0 + Duration::from_secs(3),
+            &[cmd("GET", 200, 1300)],
+        );
+        assert_eq!(third.cmds[0].calls_per_sec, Some(33.33), "two decimals");
+        assert_eq!(third.cmds[0].recent_usecs_percall, Some(3.0));
         let first = rows("t", "a", None, now, &[cmd("GET", 1, 1)]);
         assert_eq!((first.window_ms, first.cmds[0].calls_per_sec), (None, None));
     }

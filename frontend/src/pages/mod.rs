@@ -3,6 +3,7 @@
 pub mod groups;
 pub mod overview;
 pub mod proxies;
+mod proxy_stats;
 pub mod sentinels;
 pub mod slots;
 
@@ -62,8 +63,9 @@ pub enum InfoKind {
     Map,
     /// Any JSON, pretty-printed.
     Json,
-    /// A proxy's full stats, summarised with its per-command table.
-    ProxyStats,
+    /// A proxy's full stats, summarised, with its per-command table live from this API path
+    /// (`.../proxies/{token}/cmds`).
+    ProxyStats { cmds_path: String },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -95,7 +97,7 @@ pub fn InfoDialog(req: InfoRequest, on_close: Callback<()>) -> impl IntoView {
                 Some(Err(e)) => view! { <p class="dialog-error" role="alert">{e}</p> }.into_any(),
                 Some(Ok(text)) => {
                 let v = js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL);
-                match kind {
+                match &kind {
                     InfoKind::Map => {
                         let map: BTreeMap<String, String> = if v.is_object() {
                             js_sys::Object::entries(v.unchecked_ref()).iter().filter_map(|e| {
@@ -125,7 +127,7 @@ pub fn InfoDialog(req: InfoRequest, on_close: Callback<()>) -> impl IntoView {
                         }.into_any()
                     }
                     InfoKind::Json => view! { <pre class="json">{pretty(&v)}</pre> }.into_any(),
-                    InfoKind::ProxyStats => proxy_stats_view(&v).into_any(),
+                    InfoKind::ProxyStats { cmds_path } => proxy_stats::summary(&v, cmds_path.clone()).into_any(),
                 }
                 }
             }}
@@ -134,7 +136,7 @@ pub fn InfoDialog(req: InfoRequest, on_close: Callback<()>) -> impl IntoView {
 }
 
 /// A string as itself, anything else as its JSON text.
-fn text_of(v: &JsValue) -> String {
+pub(crate) fn text_of(v: &JsValue) -> String {
     v.as_string().unwrap_or_else(|| {
         js_sys::JSON::stringify(v)
             .ok()
@@ -144,7 +146,7 @@ fn text_of(v: &JsValue) -> String {
 }
 
 /// JSON text indented by two spaces.
-fn pretty(v: &JsValue) -> String {
+pub(crate) fn pretty(v: &JsValue) -> String {
     js_sys::JSON::stringify_with_replacer_and_space(v, &JsValue::NULL, &JsValue::from(2))
         .ok()
         .and_then(|s| s.as_string())
@@ -152,7 +154,7 @@ fn pretty(v: &JsValue) -> String {
 }
 
 /// The value at `path` (object keys), if there is one.
-fn at(v: &JsValue, path: &[&str]) -> Option<JsValue> {
+pub(crate) fn at(v: &JsValue, path: &[&str]) -> Option<JsValue> {
     let mut cur = v.clone();
     for p in path {
         if !cur.is_object() {
@@ -166,64 +168,8 @@ fn at(v: &JsValue, path: &[&str]) -> Option<JsValue> {
     Some(cur)
 }
 
-fn num(v: &JsValue, path: &[&str]) -> String {
+pub(crate) fn num(v: &JsValue, path: &[&str]) -> String {
     at(v, path).map_or_else(|| "–".into(), |n| text_of(&n))
-}
-
-fn proxy_stats_view(v: &JsValue) -> impl IntoView {
-    let cmds: Vec<JsValue> = at(v, &["ops", "cmd"])
-        .filter(js_sys::Array::is_array)
-        .map(|c| js_sys::Array::from(&c).to_vec())
-        .unwrap_or_default();
-    let mem = at(v, &["rusage", "mem"])
-        .and_then(|m| m.as_f64())
-        .filter(|m| *m >= 0.0 && m.fract() == 0.0)
-        .map(|m| codis_model::format::human_size(m as u64))
-        .unwrap_or_else(|| "–".into());
-    let facts = vec![
-        ("Online", num(v, &["online"])),
-        ("Closed", num(v, &["closed"])),
-        ("QPS", num(v, &["ops", "qps"])),
-        ("Commands", num(v, &["ops", "total"])),
-        ("Failures", num(v, &["ops", "fails"])),
-        ("Redis errors", num(v, &["ops", "redis", "errors"])),
-        (
-            "Sessions (alive / total)",
-            format!(
-                "{} / {}",
-                num(v, &["sessions", "alive"]),
-                num(v, &["sessions", "total"])
-            ),
-        ),
-        ("CPU", num(v, &["rusage", "cpu"])),
-        ("Memory (RSS)", mem),
-        ("Primary only", num(v, &["backend", "primary_only"])),
-        ("Sentinels switched", num(v, &["sentinels", "switched"])),
-    ];
-    let raw = pretty(v);
-    view! {
-        <dl class="facts">
-            {facts.into_iter().map(|(k, val)| view! { <div><dt>{k}</dt><dd>{val}</dd></div> }).collect_view()}
-        </dl>
-        <h3>"Commands"</h3>
-        <div class="scroll">
-            <table class="grid">
-                <thead><tr><th>"Command"</th><th class="num">"Calls"</th><th class="num">"µs/call"</th><th class="num">"Fails"</th><th class="num">"Redis errors"</th></tr></thead>
-                <tbody>
-                    {cmds.iter().map(|c| view! {
-                        <tr>
-                            <td>{num(c, &["opstr"])}</td>
-                            <td class="num">{num(c, &["calls"])}</td>
-                            <td class="num">{num(c, &["usecs_percall"])}</td>
-                            <td class="num">{num(c, &["fails"])}</td>
-                            <td class="num">{num(c, &["redis_errors"])}</td>
-                        </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
-        <details><summary>"Raw JSON"</summary><pre class="json">{raw}</pre></details>
-    }
 }
 
 /// Holder for the info dialog of a page.

@@ -92,7 +92,12 @@ fn ProxyLine(entry: ProxyEntry, info: RwSignal<Option<InfoRequest>>) -> impl Int
                 &product.get_untracked(),
                 &format!("/proxies/{}/stats", api::enc(&t3)),
             ),
-            kind: InfoKind::ProxyStats,
+            kind: InfoKind::ProxyStats {
+                cmds_path: api::product_path(
+                    &product.get_untracked(),
+                    &format!("/proxies/{}/cmds", api::enc(&t3)),
+                ),
+            },
         }));
     };
     // The head's cells, rebuilt (in place) only when the head changes.
