@@ -1,5 +1,6 @@
 //! Headless Chromium (Debian's `chromium` and `chromium-driver`) driven through chromedriver.
 
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -7,7 +8,9 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
-/// A chromedriver process and a WebDriver session on it; both end when this is dropped.
+/// A chromedriver process and a WebDriver session on it; both end when this is dropped, also
+/// when a test panics (chromedriver and the Chromium it started form one process group, which
+/// `Drop` kills: otherwise every failed browser test left a Chromium running).
 pub struct Browser {
     pub client: Client,
     driver: Child,
@@ -21,6 +24,7 @@ impl Browser {
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            .process_group(0)
             .spawn()
             .expect("chromedriver starts (scripts/setup installs chromium-driver)");
         let profile = TempDir::new("chromium-profile");
@@ -83,15 +87,20 @@ impl Browser {
         path
     }
 
+    /// Ends the WebDriver session politely; dropping `self` then stops the processes.
     pub async fn close(self) {
-        let Browser {
-            client,
-            mut driver,
-            _profile,
-        } = self;
-        let _ = client.close().await;
-        let _ = driver.kill();
-        let _ = driver.wait();
+        let _ = self.client.clone().close().await;
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // The whole group: chromedriver and every Chromium process it started.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.driver.id())])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.driver.wait();
     }
 }
 
