@@ -121,6 +121,55 @@ async fn every_region_shows_what_the_demo_dashboard_reports() {
     browser.wait_for(".chart path.line[d^='M']").await;
     browser.screenshot("ui-overview").await;
 
+    // The chart draws any series the backend keeps: a group's memory, in bytes; the choice and
+    // the window are in the URL, so a reload shows the same chart.
+    let gid = view.groups[0].id;
+    browser
+        .js(
+            "const s = document.querySelector('#chart-pick'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));",
+            vec![format!("memory:{gid}").into()],
+        )
+        .await;
+    browser.click(".seg-btn:nth-child(2)").await; // 15 min
+    browser
+        .wait_text(".chart .y-labels", "a byte axis", |t| {
+            t.contains("MB") || t.contains("GB")
+        })
+        .await;
+    browser.wait_for(".chart path.line[d^='M']").await;
+    let url = browser
+        .js("return location.pathname + location.search;", vec![])
+        .await;
+    assert_eq!(
+        url,
+        format!("/p/codis-demo?window=15&chart=memory:{gid}").as_str()
+    );
+    browser
+        .open(&format!("{base}/p/codis-demo?window=15&chart=memory:{gid}"))
+        .await;
+    browser
+        .wait_text(".chart .y-labels", "the byte axis after a reload", |t| {
+            t.contains("MB") || t.contains("GB")
+        })
+        .await;
+    let picked = browser
+        .js(
+            "return document.querySelector('#chart-pick').value;",
+            vec![],
+        )
+        .await;
+    assert_eq!(picked, format!("memory:{gid}").as_str());
+    assert_eq!(
+        browser
+            .js(
+                "return document.querySelector('.seg-btn.active').innerText;",
+                vec![]
+            )
+            .await,
+        "15 min"
+    );
+    browser.screenshot("ui-overview-group-memory").await;
+
     // Proxies: one row per proxy model, with its addresses and status.
     browser.click("a[data-section='proxies']").await;
     browser.wait_for("#proxy-table tbody tr").await;

@@ -86,7 +86,26 @@ fn samples(series: &Series) -> Vec<(f64, Option<f64>)> {
     out
 }
 
-fn plot(series: &Series, window_ms: f64) -> Plot {
+/// The binary unit (1, 1024, 1024², …, 1024⁴) in which `v` bytes read as 1 to 1023.
+fn byte_unit(v: f64) -> (f64, &'static str) {
+    const NAMES: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let (mut unit, mut i) = (1.0, 0);
+    while v / unit >= 1024.0 && i + 1 < NAMES.len() {
+        unit *= 1024.0;
+        i += 1;
+    }
+    (unit, NAMES[i])
+}
+
+/// An axis label for `v` bytes: "512 MB", "1.5 GB".
+fn short_bytes(v: f64) -> String {
+    let (unit, name) = byte_unit(v);
+    let n = fixed(v / unit, 1);
+    format!("{} {name}", n.strip_suffix(".0").unwrap_or(&n))
+}
+
+/// `bytes`: the values are byte counts, so the axis steps are round in binary units.
+fn plot(series: &Series, window_ms: f64, bytes: bool) -> Plot {
     let all = samples(series);
     let end = all.last().map(|p| p.0).unwrap_or(0.0);
     let t0 = end - window_ms;
@@ -96,7 +115,10 @@ fn plot(series: &Series, window_ms: f64) -> Plot {
         .filter_map(|(t, v)| v.map(|v| (*t, v)))
         .collect();
     let max = points.iter().map(|p| p.1).fold(0.0, f64::max);
-    let (ymax, ystep) = nice_max(max);
+    let (unit, _) = if bytes { byte_unit(max) } else { (1.0, "") };
+    let (ymax, ystep) = nice_max(max / unit);
+    let (ymax, ystep) = (ymax * unit, ystep * unit);
+    let label = if bytes { short_bytes } else { short_number };
     let x = |t: f64| (t - t0) / window_ms.max(1.0) * W;
     let y = |v: f64| H - v / ymax * H;
     let mut line = String::new();
@@ -131,7 +153,7 @@ fn plot(series: &Series, window_ms: f64) -> Plot {
     let mut y_ticks = Vec::new();
     let mut v = 0.0;
     while v <= ymax + ystep / 2.0 {
-        y_ticks.push((100.0 - v / ymax * 100.0, short_number(v)));
+        y_ticks.push((100.0 - v / ymax * 100.0, label(v)));
         v += ystep;
     }
     let tstep = time_step(window_ms);
@@ -160,17 +182,19 @@ fn plot(series: &Series, window_ms: f64) -> Plot {
     }
 }
 
-/// Line chart of `series` over the last `window_ms`.
+/// Line chart of `series` over the last `window_ms`; its values are byte counts when `bytes`
+/// says so (axis and read-out in KB/MB/GB), plain numbers ([`short_number`]) otherwise.
 #[component]
 pub fn TimeChart(
     series: Signal<Series>,
     window_ms: Signal<f64>,
-    #[prop(into)] label: String,
+    #[prop(into)] label: Signal<String>,
+    #[prop(optional, into)] bytes: Signal<bool>,
 ) -> impl IntoView {
     let data = Memo::new(move |_| {
         let w = window_ms.get();
         series.with(|s| {
-            let p = plot(s, w);
+            let p = plot(s, w, bytes.get());
             (
                 p.line.clone(),
                 p.area.clone(),
@@ -211,9 +235,8 @@ pub fn TimeChart(
             let _ = t1;
         });
     };
-    let label2 = label.clone();
     view! {
-        <figure class="chart" aria-label=label2>
+        <figure class="chart" aria-label=label>
             <div class="chart-plot"
                 on:pointermove=on_move
                 on:pointerleave=move |_| hover.set(None)>
@@ -231,7 +254,7 @@ pub fn TimeChart(
                 })}
                 {move || hover.get().map(|(x, y, t, v)| view! {
                     <span class="dot" style=format!("left:{}%;top:{}%", fixed(x, 2), fixed(y, 2))></span>
-                    <span class="tip" style=format!("left:{}%;top:{}%", fixed(x.clamp(8.0, 92.0), 2), fixed(y, 2))>{format!("{} · {}", clock(t), short_number(v))}</span>
+                    <span class="tip" style=format!("left:{}%;top:{}%", fixed(x.clamp(8.0, 92.0), 2), fixed(y, 2))>{format!("{} · {}", clock(t), if bytes.get_untracked() { codis_model::format::human_size(v.max(0.0) as u64) } else { short_number(v) })}</span>
                 })}
                 <div class="y-labels" aria-hidden="true">
                     {move || data.with(|d| d.2.iter().map(|(pct, l)| view! {

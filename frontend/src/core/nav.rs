@@ -70,6 +70,48 @@ impl Nav {
         }
     }
 
+    /// A query parameter of the current URL. Only values the console wrote itself are read
+    /// (ids, tokens, numbers: nothing that needs percent-decoding); others read as absent.
+    pub fn query(key: &str) -> Option<String> {
+        let search = window().location().search().unwrap_or_default();
+        search
+            .trim_start_matches('?')
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.to_owned())
+            .filter(|v| {
+                v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == ':' || c == '-')
+            })
+    }
+
+    /// Sets (`Some`) or removes (`None`) a query parameter in place: a view choice such as the
+    /// chart's window survives a reload and can be shared as a link, without a history entry
+    /// per click.
+    pub fn set_query(key: &str, value: Option<&str>) {
+        let location = window().location();
+        let search = location.search().unwrap_or_default();
+        let mut parts: Vec<String> = search
+            .trim_start_matches('?')
+            .split('&')
+            .filter(|kv| !kv.is_empty() && kv.split('=').next() != Some(key))
+            .map(str::to_owned)
+            .collect();
+        if let Some(v) = value {
+            parts.push(format!("{key}={v}"));
+        }
+        let query = if parts.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", parts.join("&"))
+        };
+        let url = format!("{}{query}", pathname());
+        if let Ok(history) = window().history() {
+            let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+        }
+    }
+
     /// Goes to `href` (a path on this site): a new history entry, or `replace` the current one.
     pub fn go(self, href: &str, replace: bool) {
         if let Ok(history) = window().history() {

@@ -1,13 +1,92 @@
-//! Overview: the numbers an operator watches (QPS, sessions, memory, keys), the OPS chart from
-//! the backend's history, the dashboard's facts and a health summary of every section.
+//! Overview: the numbers an operator watches (QPS, sessions, memory, keys), the history chart
+//! (the cluster's QPS, or one proxy's QPS, or one group's memory or keys: every series the
+//! backend keeps), the dashboard's facts and a health summary of every section.
 
 use codis_model::derive::Health;
+use codis_model::live::{History, Series};
+use codis_model::GroupId;
 use leptos::prelude::*;
 
 use super::use_live;
 use crate::app::section_href;
 use crate::components::activity::{ActivityPanel, DashboardSettings};
 use crate::components::chart::TimeChart;
+use crate::core::live::Live;
+use crate::core::nav::Nav;
+
+/// The series the chart draws; in the URL as `?chart=` (absent for the cluster's QPS).
+#[derive(Clone, Debug, PartialEq)]
+enum Pick {
+    ClusterQps,
+    ProxyQps(String),
+    GroupMemory(GroupId),
+    GroupKeys(GroupId),
+}
+
+impl Pick {
+    fn parse(s: &str) -> Pick {
+        let gid = |g: &str| g.parse::<GroupId>().ok();
+        match s.split_once(':') {
+            Some(("proxy", t)) => Pick::ProxyQps(t.to_owned()),
+            Some(("memory", g)) => gid(g).map_or(Pick::ClusterQps, Pick::GroupMemory),
+            Some(("keys", g)) => gid(g).map_or(Pick::ClusterQps, Pick::GroupKeys),
+            _ => Pick::ClusterQps,
+        }
+    }
+
+    fn key(&self) -> String {
+        match self {
+            Pick::ClusterQps => "qps".into(),
+            Pick::ProxyQps(t) => format!("proxy:{t}"),
+            Pick::GroupMemory(g) => format!("memory:{g}"),
+            Pick::GroupKeys(g) => format!("keys:{g}"),
+        }
+    }
+
+    fn series(&self, h: &History) -> Series {
+        match self {
+            Pick::ClusterQps => Some(&h.cluster_qps),
+            Pick::ProxyQps(t) => h.proxy_qps.get(t),
+            Pick::GroupMemory(g) => h.group_memory.get(g),
+            Pick::GroupKeys(g) => h.group_keys.get(g),
+        }
+        .cloned()
+        .unwrap_or_default()
+    }
+}
+
+/// Every series there is, as (key, name): the cluster, each proxy, each group's memory and keys.
+/// Keys rather than [`Pick`]s in signals: each signal of a new type costs about 1 KB of WASM.
+fn picks(live: &Live) -> Vec<(String, String)> {
+    let mut out = vec![(
+        Pick::ClusterQps.key(),
+        "Cluster: operations per second".to_string(),
+    )];
+    live.proxies.with(|ps| {
+        for p in ps {
+            let addr = p.head.with(|r| r.proxy_addr.clone());
+            out.push((
+                Pick::ProxyQps(p.key.clone()).key(),
+                format!("Proxy {addr}: operations per second"),
+            ));
+        }
+    });
+    live.groups.with(|gs| {
+        for g in gs {
+            out.push((
+                Pick::GroupMemory(g.id).key(),
+                format!("Group {}: memory of the master", g.id),
+            ));
+        }
+        for g in gs {
+            out.push((
+                Pick::GroupKeys(g.id).key(),
+                format!("Group {}: keys of the master", g.id),
+            ));
+        }
+    });
+    out
+}
 
 const WINDOWS: [(f64, &str); 4] = [
     (5.0 * 60e3, "5 min"),
@@ -20,8 +99,39 @@ const WINDOWS: [(f64, &str); 4] = [
 pub fn OverviewPage() -> impl IntoView {
     let live = use_live();
     let totals = live.totals;
-    let window = RwSignal::new(WINDOWS[0].0);
-    let series = Signal::derive(move || live.history.with(|h| h.cluster_qps.clone()));
+    // The window and the series are in the URL, so a reload or a shared link shows the same chart.
+    let window = RwSignal::new(
+        Nav::query("window")
+            // An integer: parsing an f64 would link core's float parser (~13 KB of WASM).
+            .and_then(|m| m.parse::<u32>().ok())
+            .map(|m| f64::from(m) * 60e3)
+            .filter(|ms| WINDOWS.iter().any(|w| w.0 == *ms))
+            .unwrap_or(WINDOWS[0].0),
+    );
+    // The chosen series, by its key (see `Pick::key`).
+    let pick = RwSignal::new(
+        Nav::query("chart").map_or_else(|| Pick::ClusterQps.key(), |s| Pick::parse(&s).key()),
+    );
+    Effect::new(move |_| {
+        let minutes = (window.get() / 60e3) as u32;
+        Nav::set_query(
+            "window",
+            (window.get() != WINDOWS[0].0)
+                .then(|| minutes.to_string())
+                .as_deref(),
+        );
+        let key = pick.with(|p| (Pick::parse(p) != Pick::ClusterQps).then(|| p.clone()));
+        Nav::set_query("chart", key.as_deref());
+    });
+    let choices = Memo::new(move |_| picks(&live));
+    let series =
+        Signal::derive(move || pick.with(|p| live.history.with(|h| Pick::parse(p).series(h))));
+    let chart_label = Signal::derive(move || {
+        pick.with(|p| choices.with(|c| c.iter().find(|(k, _)| k == p).map(|(_, l)| l.clone())))
+            .unwrap_or_else(|| "No such series in this product".into())
+    });
+    let bytes =
+        Signal::derive(move || pick.with(|p| matches!(Pick::parse(p), Pick::GroupMemory(_))));
     let loaded = live.loaded;
     let na = move |f: fn(&codis_model::derive::ClusterTotals) -> String| {
         move || {
@@ -93,7 +203,13 @@ pub fn OverviewPage() -> impl IntoView {
 
         <section class="card">
             <div class="card-head">
-                <h2>"Operations per second"</h2>
+                <h2>"History"</h2>
+                <select class="chart-pick" id="chart-pick" aria-label="Series"
+                    prop:value=move || pick.get()
+                    on:change=move |ev| pick.set(Pick::parse(&event_target_value(&ev)).key())>
+                    // `selected` too: options re-rendered when proxies come and go keep the choice.
+                    {move || { let cur = pick.get(); choices.with(|c| c.iter().map(|(p, l)| view! { <option value=p.clone() selected=*p == cur>{l.clone()}</option> }).collect_view()) }}
+                </select>
                 <div class="seg" role="group" aria-label="Chart window">
                     {WINDOWS.iter().map(|&(ms, label)| view! {
                         <button class="seg-btn" class:active=move || window.get() == ms
@@ -102,7 +218,7 @@ pub fn OverviewPage() -> impl IntoView {
                     }).collect_view()}
                 </div>
             </div>
-            <TimeChart series=series window_ms=window.into() label="Cluster operations per second"/>
+            <TimeChart series=series window_ms=window.into() label=chart_label bytes=bytes/>
         </section>
 
         <div class="two-col">
