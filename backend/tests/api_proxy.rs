@@ -9,14 +9,7 @@ use codis_demo::{Fault, Preset};
 use codis_model::{console::ProductsReply, Stats};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::{demo_dashboard, start_backend, DashboardList};
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(20))
-        .build()
-        .expect("client")
-}
+use support::{demo_dashboard, http, start_backend, DashboardList};
 
 async fn post_action(base: &str, product: &str, body: Value) -> (StatusCode, Value) {
     let resp = http()

@@ -110,3 +110,97 @@ pub fn password_hash(password: &str) -> String {
         .expect("hash")
         .to_string()
 }
+
+/// An HTTP client for the API tests (long timeout: debug builds under load are slow).
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .expect("client")
+}
+
+/// Sends `method path` with the session `cookie`, the `csrf` token and a JSON `body` when given;
+/// returns the status and the JSON body (`Null` when the body is not JSON).
+pub async fn call(
+    base: &str,
+    method: &str,
+    path: &str,
+    cookie: Option<&str>,
+    csrf: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    let mut headers = Vec::new();
+    if let Some(c) = cookie {
+        headers.push(("cookie", c));
+    }
+    if let Some(t) = csrf {
+        headers.push(("x-csrf-token", t));
+    }
+    call_with(base, method, path, &headers, body).await
+}
+
+/// [`call`] with any request headers.
+pub async fn call_with(
+    base: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<serde_json::Value>,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    let mut req = http().request(method.parse().expect("method"), format!("{base}{path}"));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.expect("request");
+    let status = resp.status();
+    (status, resp.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// An `--audit-log` file; removed on drop.
+pub struct AuditLog(pub PathBuf);
+
+impl AuditLog {
+    /// A fresh log in the temp dir, named after the test.
+    pub fn new(name: &str) -> AuditLog {
+        let path = std::env::temp_dir().join(format!(
+            "codis-fe-audit-{name}-{}.jsonl",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&path);
+        AuditLog(path)
+    }
+
+    pub fn flag(&self) -> String {
+        format!("--audit-log={}", self.0.display())
+    }
+
+    pub fn text(&self) -> String {
+        std::fs::read_to_string(&self.0).unwrap_or_default()
+    }
+
+    /// Every line, parsed: each must be one JSON object.
+    pub fn lines(&self) -> Vec<serde_json::Value> {
+        self.text()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("each audit line is JSON"))
+            .collect()
+    }
+
+    /// The last line, after asserting each of `fields` (name, value) in it.
+    pub fn assert_last(&self, fields: &[(&str, serde_json::Value)]) -> serde_json::Value {
+        let last = self.lines().last().cloned().expect("an audit line");
+        for (name, value) in fields {
+            assert_eq!(&last[*name], value, "audit field {name}: {last}");
+        }
+        last
+    }
+}
+
+impl Drop for AuditLog {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
