@@ -55,6 +55,19 @@ pub async fn start_backend_on(listen: &str, extra: &[&str]) -> SocketAddr {
     addr
 }
 
+/// A backend for the live tests on the dashboards of `list_flag`, polling every 100 ms with
+/// pollers lingering 300 ms (keeps those suites fast); returns its base URL.
+pub async fn live_backend(list_flag: &str) -> String {
+    let addr = start_backend(&[
+        list_flag,
+        "--poll-interval=0.1",
+        "--live-linger=0.3",
+        "--log-level=none",
+    ])
+    .await;
+    format!("http://{addr}")
+}
+
 /// Starts a simulated dashboard for `product` (the one test double: real HTTP on loopback).
 pub async fn demo_dashboard(
     product: &str,
