@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
+use super::ports::free_port;
+
 /// A chromedriver process and a WebDriver session on it; both end when this is dropped.
 pub struct Browser {
     pub client: Client,
@@ -113,13 +115,6 @@ impl TempDir {
         std::fs::create_dir_all(&dir).expect("temp dir");
         TempDir(dir)
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
 }
 
 fn which(cmd: &str) -> String {
