@@ -9,7 +9,7 @@ use codis_demo::{Fault, Preset};
 use codis_model::{console::ProductsReply, Stats};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::{demo_dashboard, http, start_backend, DashboardList};
+use support::{demo_dashboard, http, send_json, start_backend, DashboardList};
 
 async fn post_action(base: &str, product: &str, body: Value) -> (StatusCode, Value) {
     let resp = http()
@@ -308,21 +308,11 @@ async fn an_unknown_api_route_is_a_json_404_not_the_console_page() {
         "http://{}",
         start_backend(&[&list.flag(), &format!("--assets-dir={}", dist.display())]).await
     );
-    let resp = http()
-        .get(format!("{base}/api/nope"))
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
-    let body: Value = resp.json().await.expect("json");
+    let (status, body) = send_json(http().get(format!("{base}/api/nope"))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error"]["kind"], "not_found");
-    let resp = http()
-        .get(format!("{base}/api/products/nope/stats"))
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
-    let body: Value = resp.json().await.expect("json");
+    let (status, body) = send_json(http().get(format!("{base}/api/products/nope/stats"))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error"]["kind"], "unknown_product");
     // A client-side route still gets the console.
     let page = http()
@@ -375,24 +365,16 @@ async fn a_dead_or_broken_dashboard_is_a_clear_502() {
     let base = format!("http://{}", start_backend(&[&list.flag()]).await);
 
     d.set_fault(Fault::DashboardGarbage);
-    let resp = http()
-        .get(format!("{base}/api/products/codis-demo/stats"))
-        .send()
-        .await
-        .expect("req");
-    assert_eq!(resp.status(), StatusCode::BAD_GATEWAY);
-    let body: Value = resp.json().await.expect("json");
+    let (status, body) =
+        send_json(http().get(format!("{base}/api/products/codis-demo/stats"))).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
     assert_eq!(body["error"]["kind"], "dashboard_bad_response");
     d.clear_faults();
 
     d.stop().await;
-    let resp = http()
-        .get(format!("{base}/api/products/codis-demo/stats"))
-        .send()
-        .await
-        .expect("req");
-    assert_eq!(resp.status(), StatusCode::BAD_GATEWAY);
-    let body: Value = resp.json().await.expect("json");
+    let (status, body) =
+        send_json(http().get(format!("{base}/api/products/codis-demo/stats"))).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
     assert_eq!(body["error"]["kind"], "dashboard_unreachable");
     assert!(body["error"]["message"]
         .as_str()
@@ -415,15 +397,11 @@ async fn server_and_sentinel_info_are_only_read_for_the_products_own_hosts() {
     let base = format!("http://{}", start_backend(&[&list.flag()]).await);
     let s = stats(&base, "codis-demo").await;
     let server = &s.group.models[0].servers[0].server;
-    let resp = http()
-        .get(format!(
-            "{base}/api/products/codis-demo/servers/{server}/info"
-        ))
-        .send()
-        .await
-        .expect("info");
-    assert_eq!(resp.status(), StatusCode::OK);
-    let info: Value = resp.json().await.expect("json");
+    let (status, info) = send_json(http().get(format!(
+        "{base}/api/products/codis-demo/servers/{server}/info"
+    )))
+    .await;
+    assert_eq!(status, StatusCode::OK);
     assert!(info.get("used_memory").is_some());
 
     let plain = d.addresses().plain_redis;

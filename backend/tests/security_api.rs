@@ -12,7 +12,7 @@ use codis_demo::Preset;
 use codis_fe::{config::Args, server};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::{call, demo_dashboard, http, start_backend, AuditLog, DashboardList};
+use support::{call, demo_dashboard, http, send_json, start_backend, AuditLog, DashboardList};
 
 async fn post(base: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
     call(base, "POST", path, None, None, body).await
@@ -84,15 +84,10 @@ async fn read_only_refuses_every_action_with_403_and_reads_keep_working() {
     )
     .await;
     assert_read_only_refusal(status, &body, "rebalance apply");
-    let resp = http()
-        .put(format!(
-            "{base}/api/topom/group/create/{x}/8?forward=codis-demo"
-        ))
-        .send()
-        .await
-        .expect("forward");
-    let status = resp.status();
-    let body: Value = resp.json().await.expect("json");
+    let (status, body) = send_json(http().put(format!(
+        "{base}/api/topom/group/create/{x}/8?forward=codis-demo"
+    )))
+    .await;
     assert_read_only_refusal(status, &body, "forwarded group-create");
 
     // Reads keep working, and nothing reached the dashboard.

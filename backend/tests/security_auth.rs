@@ -93,6 +93,14 @@ impl Signed {
     }
 }
 
+/// A sign-in that must be refused: its status and error body.
+async fn sign_in_refused(base: &str, user: &str, password: &str) -> (StatusCode, Value) {
+    match sign_in(base, user, password).await {
+        Ok(_) => panic!("sign-in of {user} must be refused"),
+        Err(refusal) => refusal,
+    }
+}
+
 async fn sign_in(base: &str, user: &str, password: &str) -> Result<Signed, (StatusCode, Value)> {
     let resp = http()
         .post(format!("{base}/api/session"))
@@ -354,25 +362,16 @@ async fn sign_in_failures_are_rate_limited_per_user_and_per_address() {
     let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
     let base = format!("http://{}", start_backend(&flags).await);
     for _ in 0..codis_fe::security::MAX_FAILURES {
-        let (status, body) = sign_in(&base, "otto", "wrong")
-            .await
-            .err()
-            .expect("refused");
+        let (status, body) = sign_in_refused(&base, "otto", "wrong").await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
         assert_eq!(body["error"]["kind"], "unauthenticated");
     }
     // Now even the right password waits.
-    let (status, body) = sign_in(&base, "otto", "otto-pw")
-        .await
-        .err()
-        .expect("limited");
+    let (status, body) = sign_in_refused(&base, "otto", "otto-pw").await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
     assert_eq!(body["error"]["kind"], "rate_limited");
     // The same address is limited for other users too.
-    let (status, _) = sign_in(&base, "vera", "vera-pw")
-        .await
-        .err()
-        .expect("limited");
+    let (status, _) = sign_in_refused(&base, "vera", "vera-pw").await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     // Every attempt is audited as `sign-in`, with the name tried and never the password.
     let seen: Vec<(String, String, u64)> = files
@@ -404,7 +403,7 @@ async fn sign_in_failures_are_rate_limited_per_user_and_per_address() {
     flags.push("--demo".into());
     let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
     let base = format!("http://{}", start_backend(&flags).await);
-    let (status, body) = sign_in(&base, "nobody", "x").await.err().expect("refused");
+    let (status, body) = sign_in_refused(&base, "nobody", "x").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"]["message"], "wrong user name or password");
 }
@@ -469,10 +468,7 @@ async fn refusals_before_a_handler_are_audited_sign_in_sign_out_and_too_large_in
         ("user", json!("-")),
     ]);
     // Sign-in: wrong password, then right.
-    let (status, _) = sign_in(&base, "otto", "not-it")
-        .await
-        .err()
-        .expect("refused");
+    let (status, _) = sign_in_refused(&base, "otto", "not-it").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let otto = sign_in(&base, "otto", "otto-pw").await.expect("operator");
     // A body past the limit: 413, audited as `too_large` for the signed-in user.

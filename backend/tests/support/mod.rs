@@ -173,6 +173,13 @@ pub async fn call_with(
     (status, resp.json().await.unwrap_or(serde_json::Value::Null))
 }
 
+/// Sends `req`; returns the status and the body, which must be JSON.
+pub async fn send_json(req: reqwest::RequestBuilder) -> (reqwest::StatusCode, serde_json::Value) {
+    let resp = req.send().await.expect("request");
+    let status = resp.status();
+    (status, resp.json().await.expect("json"))
+}
+
 /// An `--audit-log` file; removed on drop.
 pub struct AuditLog(pub PathBuf);
 
