@@ -9,7 +9,7 @@ use codis_demo::{Fault, Preset};
 use codis_model::{console::ProductsReply, Stats};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::{demo_dashboard, http, send_json, start_backend, DashboardList};
+use support::{demo_dashboard, http, send_json, start_backend, status_of, DashboardList};
 
 async fn post_action(base: &str, product: &str, body: Value) -> (StatusCode, Value) {
     let resp = http()
@@ -234,12 +234,10 @@ async fn codis_fe_forward_passes_its_reads_and_actions_without_secrets() {
     assert_eq!(overview["config"]["coordinator_auth"], "");
     assert_eq!(overview["model"]["product_name"], "codis-demo");
 
-    let resp = http()
-        .get(format!("{base}/api/topom/stats/{x}?forward=codis-demo"))
-        .send()
-        .await
-        .expect("stats");
-    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        status_of(http().get(format!("{base}/api/topom/stats/{x}?forward=codis-demo"))).await,
+        StatusCode::OK
+    );
 
     let resp = http()
         .put(format!(
@@ -284,12 +282,10 @@ async fn codis_fe_forward_refuses_everything_outside_the_allow_list() {
         let body: Value = resp.json().await.expect("JSON reason");
         assert_eq!(body["error"]["kind"], "forbidden", "{method} {path}");
     }
-    let unknown = http()
-        .get(format!("{base}/topom?forward=no-such-product"))
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(unknown.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        status_of(http().get(format!("{base}/topom?forward=no-such-product"))).await,
+        StatusCode::FORBIDDEN
+    );
     // The dashboard is still up: shutdown never reached it.
     let (status, _) = post_action(
         &base,
@@ -382,12 +378,10 @@ async fn a_dead_or_broken_dashboard_is_a_clear_502() {
         .contains(&d.addr().to_string()));
 
     d.restart().await.expect("restart");
-    let resp = http()
-        .get(format!("{base}/api/products/codis-demo/stats"))
-        .send()
-        .await
-        .expect("req");
-    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        status_of(http().get(format!("{base}/api/products/codis-demo/stats"))).await,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -405,24 +399,22 @@ async fn server_and_sentinel_info_are_only_read_for_the_products_own_hosts() {
     assert!(info.get("used_memory").is_some());
 
     let plain = d.addresses().plain_redis;
-    let resp = http()
-        .get(format!(
+    assert_eq!(
+        status_of(http().get(format!(
             "{base}/api/products/codis-demo/servers/{plain}/info"
-        ))
-        .send()
-        .await
-        .expect("info");
-    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+        )))
+        .await,
+        StatusCode::FORBIDDEN
+    );
 
     let sentinel = &s.sentinels.model.servers[0];
-    let resp = http()
-        .get(format!(
+    assert_eq!(
+        status_of(http().get(format!(
             "{base}/api/products/codis-demo/sentinels/{sentinel}/monitored"
-        ))
-        .send()
-        .await
-        .expect("monitored");
-    assert_eq!(resp.status(), StatusCode::OK);
+        )))
+        .await,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]

@@ -12,7 +12,9 @@ use codis_demo::Preset;
 use codis_fe::{config::Args, server};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::{call, demo_dashboard, http, send_json, start_backend, AuditLog, DashboardList};
+use support::{
+    call, demo_dashboard, http, send_json, start_backend, status_of, AuditLog, DashboardList,
+};
 
 async fn post(base: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
     call(base, "POST", path, None, None, body).await
@@ -204,20 +206,17 @@ async fn every_action_attempt_is_audited_before_the_response() {
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     // The forward path: an allowed action and a refused write.
-    let resp = http()
-        .put(format!(
+    assert_eq!(
+        status_of(http().put(format!(
             "{base}/api/topom/group/create/{x}/8?forward=codis-demo"
-        ))
-        .send()
-        .await
-        .expect("forward");
-    assert_eq!(resp.status(), StatusCode::OK);
-    let resp = http()
-        .put(format!("{base}/api/topom/shutdown/{x}?forward=codis-demo"))
-        .send()
-        .await
-        .expect("forward");
-    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+        )))
+        .await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        status_of(http().put(format!("{base}/api/topom/shutdown/{x}?forward=codis-demo"))).await,
+        StatusCode::FORBIDDEN
+    );
     // Rebalance preview.
     let (status, _) = post(&base, "/api/products/codis-demo/rebalance/preview", None).await;
     assert_eq!(status, StatusCode::OK);

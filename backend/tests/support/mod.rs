@@ -180,6 +180,11 @@ pub async fn send_json(req: reqwest::RequestBuilder) -> (reqwest::StatusCode, se
     (status, resp.json().await.expect("json"))
 }
 
+/// Sends `req`; returns the status only.
+pub async fn status_of(req: reqwest::RequestBuilder) -> reqwest::StatusCode {
+    req.send().await.expect("request").status()
+}
+
 /// An `--audit-log` file; removed on drop.
 pub struct AuditLog(pub PathBuf);
 
