@@ -9,7 +9,9 @@ use codis_demo::{Fault, Preset};
 use codis_model::{console::ProductsReply, Stats};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::{demo_dashboard, http, send_json, start_backend, status_of, DashboardList};
+use support::{
+    demo_backend, demo_dashboard, http, send_json, start_backend, status_of, DashboardList,
+};
 
 async fn post_action(base: &str, product: &str, body: Value) -> (StatusCode, Value) {
     let resp = http()
@@ -140,9 +142,7 @@ async fn no_sign_in_on_a_non_loopback_address_is_reported_as_insecure() {
 
 #[tokio::test]
 async fn an_action_changes_the_cluster_and_a_refusal_shows_the_dashboards_cause() {
-    let d = demo_dashboard("codis-demo", Preset::Small).await;
-    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
-    let base = format!("http://{}", start_backend(&[&list.flag()]).await);
+    let (_d, _list, base) = demo_backend(Preset::Small).await;
 
     let (status, body) = post_action(
         &base,
@@ -176,9 +176,7 @@ async fn an_action_changes_the_cluster_and_a_refusal_shows_the_dashboards_cause(
 
 #[tokio::test]
 async fn bad_input_is_refused_naming_the_field_before_the_dashboard_is_called() {
-    let d = demo_dashboard("codis-demo", Preset::Small).await;
-    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
-    let base = format!("http://{}", start_backend(&[&list.flag()]).await);
+    let (_d, _list, base) = demo_backend(Preset::Small).await;
     let cases = [
         (json!({"action": "group-create", "gid": "10000"}), "gid"),
         (
@@ -218,9 +216,7 @@ async fn bad_input_is_refused_naming_the_field_before_the_dashboard_is_called() 
 
 #[tokio::test]
 async fn codis_fe_forward_passes_its_reads_and_actions_without_secrets() {
-    let d = demo_dashboard("codis-demo", Preset::Small).await;
-    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
-    let base = format!("http://{}", start_backend(&[&list.flag()]).await);
+    let (_d, _list, base) = demo_backend(Preset::Small).await;
     let x = codis_model::xauth::product_xauth("codis-demo");
 
     let overview: Value = http()
@@ -252,9 +248,7 @@ async fn codis_fe_forward_passes_its_reads_and_actions_without_secrets() {
 
 #[tokio::test]
 async fn codis_fe_forward_refuses_everything_outside_the_allow_list() {
-    let d = demo_dashboard("codis-demo", Preset::Small).await;
-    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
-    let base = format!("http://{}", start_backend(&[&list.flag()]).await);
+    let (_d, _list, base) = demo_backend(Preset::Small).await;
     let x = codis_model::xauth::product_xauth("codis-demo");
     let refused = [
         ("PUT", format!("/api/topom/shutdown/{x}")),
@@ -356,9 +350,7 @@ async fn a_slow_dashboard_times_out_quickly_while_other_products_keep_working() 
 
 #[tokio::test]
 async fn a_dead_or_broken_dashboard_is_a_clear_502() {
-    let d = demo_dashboard("codis-demo", Preset::Tiny).await;
-    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
-    let base = format!("http://{}", start_backend(&[&list.flag()]).await);
+    let (d, _list, base) = demo_backend(Preset::Tiny).await;
 
     d.set_fault(Fault::DashboardGarbage);
     let (status, body) =
@@ -386,9 +378,7 @@ async fn a_dead_or_broken_dashboard_is_a_clear_502() {
 
 #[tokio::test]
 async fn server_and_sentinel_info_are_only_read_for_the_products_own_hosts() {
-    let d = demo_dashboard("codis-demo", Preset::Small).await;
-    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
-    let base = format!("http://{}", start_backend(&[&list.flag()]).await);
+    let (d, _list, base) = demo_backend(Preset::Small).await;
     let s = stats(&base, "codis-demo").await;
     let server = &s.group.models[0].servers[0].server;
     let (status, info) = send_json(http().get(format!(
@@ -419,9 +409,7 @@ async fn server_and_sentinel_info_are_only_read_for_the_products_own_hosts() {
 
 #[tokio::test]
 async fn rebalance_runs_only_the_plan_the_operator_saw() {
-    let d = demo_dashboard("codis-demo", Preset::Small).await;
-    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
-    let base = format!("http://{}", start_backend(&[&list.flag()]).await);
+    let (d, _list, base) = demo_backend(Preset::Small).await;
     // An empty group 4 with a server makes the cluster unbalanced.
     let spare = d.addresses().spare_servers[0].clone();
     post_action(

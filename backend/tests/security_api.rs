@@ -13,7 +13,8 @@ use codis_fe::{config::Args, server};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use support::{
-    call, demo_dashboard, http, send_json, start_backend, status_of, AuditLog, DashboardList,
+    call, demo_backend, demo_dashboard, http, send_json, start_backend, status_of, AuditLog,
+    DashboardList,
 };
 
 async fn post(base: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
@@ -281,9 +282,7 @@ async fn an_audit_log_that_cannot_be_opened_stops_the_start() {
 
 #[tokio::test]
 async fn every_response_carries_the_security_headers() {
-    let d = demo_dashboard("codis-demo", Preset::Tiny).await;
-    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
-    let base = format!("http://{}", start_backend(&[&list.flag()]).await);
+    let (_d, _list, base) = demo_backend(Preset::Tiny).await;
     let x = codis_model::xauth::product_xauth("codis-demo");
     for (method, path) in [
         ("GET", "/healthz".to_string()),

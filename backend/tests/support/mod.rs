@@ -79,6 +79,17 @@ pub async fn demo_dashboard(
         .expect("demo dashboard starts")
 }
 
+/// A backend in front of one demo dashboard for `codis-demo`: the dashboard, its list file (keep
+/// both alive for the test) and the backend's base URL.
+pub async fn demo_backend(
+    preset: codis_demo::Preset,
+) -> (codis_demo::DemoDashboard, DashboardList, String) {
+    let d = demo_dashboard("codis-demo", preset).await;
+    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
+    let base = format!("http://{}", start_backend(&[&list.flag()]).await);
+    (d, list, base)
+}
+
 /// A `--dashboard-list` file naming these (product, dashboard address) pairs; removed on drop.
 pub struct DashboardList(pub PathBuf);
 
