@@ -47,6 +47,14 @@ impl Files {
         ]
     }
 
+    /// Starts a backend with these files' flags and `extra`.
+    async fn start_backend(&self, extra: &[String]) -> SocketAddr {
+        let mut flags = self.flags();
+        flags.extend_from_slice(extra);
+        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        start_backend(&flags).await
+    }
+
     fn audit_text(&self) -> String {
         self.log.text()
     }
@@ -150,10 +158,7 @@ async fn without_a_session_every_api_route_and_the_event_stream_answer_401() {
     let d = demo_dashboard("codis-demo", Preset::Small).await;
     let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
     let files = Files::new("no-session");
-    let mut flags = files.flags();
-    flags.push(list.flag());
-    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-    let addr = start_backend(&flags).await;
+    let addr = files.start_backend(&[list.flag()]).await;
     let base = format!("http://{addr}");
     let x = codis_model::xauth::product_xauth("codis-demo");
     for (method, path) in [
@@ -255,10 +260,7 @@ async fn viewers_read_operators_act_and_csrf_and_read_only_are_enforced() {
     let d = demo_dashboard("codis-demo", Preset::Small).await;
     let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
     let files = Files::new("roles");
-    let mut flags = files.flags();
-    flags.push(list.flag());
-    let flag_refs: Vec<&str> = flags.iter().map(String::as_str).collect();
-    let base = format!("http://{}", start_backend(&flag_refs).await);
+    let base = format!("http://{}", files.start_backend(&[list.flag()]).await);
     let actions = "/api/products/codis-demo/actions";
     let create = |gid: u32| Some(json!({"action": "group-create", "gid": gid}));
 
@@ -337,10 +339,12 @@ async fn viewers_read_operators_act_and_csrf_and_read_only_are_enforced() {
     );
 
     // Read-only wins over every role.
-    let mut ro = flags.clone();
-    ro.push("--read-only".into());
-    let ro: Vec<&str> = ro.iter().map(String::as_str).collect();
-    let base = format!("http://{}", start_backend(&ro).await);
+    let base = format!(
+        "http://{}",
+        files
+            .start_backend(&[list.flag(), "--read-only".into()])
+            .await
+    );
     let otto = sign_in(&base, "otto", "otto-pw").await.expect("operator");
     let (status, body) = otto.act(&base, "POST", actions, create(9)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -357,10 +361,7 @@ async fn viewers_read_operators_act_and_csrf_and_read_only_are_enforced() {
 #[tokio::test]
 async fn sign_in_failures_are_rate_limited_per_user_and_per_address() {
     let files = Files::new("rate");
-    let mut flags = files.flags();
-    flags.push("--demo".into());
-    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-    let base = format!("http://{}", start_backend(&flags).await);
+    let base = format!("http://{}", files.start_backend(&["--demo".into()]).await);
     for _ in 0..codis_fe::security::MAX_FAILURES {
         let (status, body) = sign_in_refused(&base, "otto", "wrong").await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
@@ -399,10 +400,7 @@ async fn sign_in_failures_are_rate_limited_per_user_and_per_address() {
     );
     // An unknown user is refused like a wrong password.
     let files2 = Files::new("rate2");
-    let mut flags = files2.flags();
-    flags.push("--demo".into());
-    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-    let base = format!("http://{}", start_backend(&flags).await);
+    let base = format!("http://{}", files2.start_backend(&["--demo".into()]).await);
     let (status, body) = sign_in_refused(&base, "nobody", "x").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"]["message"], "wrong user name or password");
@@ -446,10 +444,7 @@ async fn refusals_before_a_handler_are_audited_sign_in_sign_out_and_too_large_in
     let d = demo_dashboard("codis-demo", Preset::Tiny).await;
     let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
     let files = Files::new("pre-handler");
-    let mut flags = files.flags();
-    flags.push(list.flag());
-    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-    let base = format!("http://{}", start_backend(&flags).await);
+    let base = format!("http://{}", files.start_backend(&[list.flag()]).await);
     let actions = "/api/products/codis-demo/actions";
     // No session: 401, audited as `unauthenticated` before the answer.
     let (status, _) = call(
@@ -534,16 +529,16 @@ async fn a_trusted_proxy_names_the_user_and_headers_from_others_are_ignored() {
         json!([{"user": "otto", "role": "operator"}, {"user": "vera", "role": "viewer"}]),
     );
     let proxy_flags = |trusted: &str| {
-        let mut f = files.flags();
-        f.push(list.flag());
-        f.push("--auth-proxy-header=X-Remote-User".into());
-        f.push("--auth-proxy-role-header=X-Remote-Role".into());
-        f.push(format!("--trusted-proxies={trusted}"));
-        f
+        vec![
+            list.flag(),
+            "--auth-proxy-header=X-Remote-User".into(),
+            "--auth-proxy-role-header=X-Remote-Role".into(),
+            format!("--trusted-proxies={trusted}"),
+        ]
     };
-    let flags = proxy_flags("10.9.9.9,127.0.0.0/8");
-    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-    let addr = start_backend(&flags).await;
+    let addr = files
+        .start_backend(&proxy_flags("10.9.9.9,127.0.0.0/8"))
+        .await;
     let base = format!("http://{addr}");
     let otto = [("x-remote-user", "otto")];
     let (status, me) = call_with(&base, "GET", "/api/me", &otto, None).await;
@@ -615,9 +610,7 @@ async fn a_trusted_proxy_names_the_user_and_headers_from_others_are_ignored() {
     assert!(line.starts_with("HTTP/1.1 401"), "{line}");
 
     // From an address that is not a trusted proxy, the headers are ignored.
-    let flags = proxy_flags("10.0.0.0/8");
-    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-    let addr = start_backend(&flags).await;
+    let addr = files.start_backend(&proxy_flags("10.0.0.0/8")).await;
     let base = format!("http://{addr}");
     let (status, body) = call_with(&base, "GET", "/api/me", &otto, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
@@ -701,10 +694,7 @@ async fn per_product_roles_decide_actions_and_hide_products_and_activity_is_for_
             {"user": "wes", "hash": support::password_hash("wes-pw"), "products": {"*": "viewer", "codis-b": "admin"}},
         ]),
     );
-    let mut flags = files.flags();
-    flags.push(list.flag());
-    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-    let addr = start_backend(&flags).await;
+    let addr = files.start_backend(&[list.flag()]).await;
     let base = format!("http://{addr}");
     let create = |gid: u32| Some(json!({"action": "group-create", "gid": gid}));
 
@@ -827,10 +817,7 @@ async fn loglevel_and_reload_are_admin_only_and_every_spec_action_stays_operator
             {"user": "otto", "hash": support::password_hash("otto-pw"), "role": "operator"},
         ]),
     );
-    let mut flags = files.flags();
-    flags.push(list.flag());
-    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-    let base = format!("http://{}", start_backend(&flags).await);
+    let base = format!("http://{}", files.start_backend(&[list.flag()]).await);
     let actions = "/api/products/codis-demo/actions";
     let ada = sign_in(&base, "ada", "ada-pw").await.expect("admin");
     let otto = sign_in(&base, "otto", "otto-pw").await.expect("operator");
