@@ -10,7 +10,8 @@ use codis_model::{console::ProductsReply, Stats};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use support::{
-    demo_backend, demo_dashboard, http, send_json, start_backend, status_of, DashboardList,
+    demo_backend, demo_dashboard, get_json, http, send_json, start_backend, status_of,
+    DashboardList,
 };
 
 async fn post_action(base: &str, product: &str, body: Value) -> (StatusCode, Value) {
@@ -25,14 +26,7 @@ async fn post_action(base: &str, product: &str, body: Value) -> (StatusCode, Val
 }
 
 async fn stats(base: &str, product: &str) -> Stats {
-    http()
-        .get(format!("{base}/api/products/{product}/stats"))
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("stats")
+    get_json(format!("{base}/api/products/{product}/stats")).await
 }
 
 #[tokio::test]
@@ -77,14 +71,7 @@ async fn products_say_which_dashboards_answer() {
         ("codis-dead", "127.0.0.1:1"),
     ]);
     let addr = start_backend(&[&list.flag()]).await;
-    let reply: ProductsReply = http()
-        .get(format!("http://{addr}/api/products"))
-        .send()
-        .await
-        .expect("products")
-        .json()
-        .await
-        .expect("json");
+    let reply: ProductsReply = get_json(format!("http://{addr}/api/products")).await;
     let live = reply
         .products
         .iter()
@@ -105,14 +92,7 @@ async fn products_say_which_dashboards_answer() {
     assert_eq!((me.mode.as_str(), me.user.as_str()), ("none", "anonymous"));
     assert_eq!(me.role, "admin");
     assert!(!me.read_only && me.csrf.is_none() && !me.insecure);
-    let raw: serde_json::Value = http()
-        .get(format!("http://{addr}/api/products"))
-        .send()
-        .await
-        .expect("products")
-        .json()
-        .await
-        .expect("json");
+    let raw: serde_json::Value = get_json(format!("http://{addr}/api/products")).await;
     assert_eq!(
         raw["me"],
         serde_json::json!({"mode": "none", "user": "anonymous", "role": "admin", "read_only": false, "csrf": null}),
@@ -126,14 +106,7 @@ async fn no_sign_in_on_a_non_loopback_address_is_reported_as_insecure() {
     let list = DashboardList::new(&[("codis-demo", &demo.addr().to_string())]);
     let addr = support::start_backend_on("0.0.0.0:0", &[&list.flag(), "--insecure-no-auth"]).await;
     for path in ["/api/me", "/api/products"] {
-        let v: serde_json::Value = http()
-            .get(format!("http://{addr}{path}"))
-            .send()
-            .await
-            .expect("get")
-            .json()
-            .await
-            .expect("json");
+        let v: serde_json::Value = get_json(format!("http://{addr}{path}")).await;
         let me = if path == "/api/me" { &v } else { &v["me"] };
         assert_eq!(me["insecure"], true, "{path}: {v}");
         assert_eq!(me["mode"], "none", "{path}: {v}");
@@ -219,14 +192,7 @@ async fn codis_fe_forward_passes_its_reads_and_actions_without_secrets() {
     let (_d, _list, base) = demo_backend(Preset::Small).await;
     let x = codis_model::xauth::product_xauth("codis-demo");
 
-    let overview: Value = http()
-        .get(format!("{base}/topom?forward=codis-demo"))
-        .send()
-        .await
-        .expect("topom")
-        .json()
-        .await
-        .expect("json");
+    let overview: Value = get_json(format!("{base}/topom?forward=codis-demo")).await;
     assert_eq!(overview["config"]["coordinator_auth"], "");
     assert_eq!(overview["model"]["product_name"], "codis-demo");
 
@@ -483,14 +449,7 @@ async fn a_broken_dashboard_list_keeps_the_last_good_list_and_marks_it_stale() {
     std::fs::write(&list.0, "[{\"name\": ").expect("corrupt the list");
     let deadline = Instant::now() + Duration::from_secs(5);
     let reply = loop {
-        let reply: ProductsReply = http()
-            .get(format!("{base}/api/products"))
-            .send()
-            .await
-            .expect("products")
-            .json()
-            .await
-            .expect("json");
+        let reply: ProductsReply = get_json(format!("{base}/api/products")).await;
         if reply.discovery.stale || Instant::now() > deadline {
             break reply;
         }
@@ -511,14 +470,7 @@ async fn a_broken_dashboard_list_keeps_the_last_good_list_and_marks_it_stale() {
 async fn the_api_describes_itself_as_openapi_generated_from_the_handlers() {
     let list = DashboardList::new(&[]);
     let base = format!("http://{}", start_backend(&[&list.flag()]).await);
-    let doc: Value = http()
-        .get(format!("{base}/api/openapi.json"))
-        .send()
-        .await
-        .expect("openapi")
-        .json()
-        .await
-        .expect("json");
+    let doc: Value = get_json(format!("{base}/api/openapi.json")).await;
     assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
     let paths = doc["paths"].as_object().expect("paths");
     for p in [

@@ -191,6 +191,18 @@ pub async fn send_json(req: reqwest::RequestBuilder) -> (reqwest::StatusCode, se
     (status, resp.json().await.expect("json"))
 }
 
+/// `GET url`; the body, which must be JSON of type `T`.
+pub async fn get_json<T: serde::de::DeserializeOwned>(url: String) -> T {
+    http()
+        .get(url)
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json")
+}
+
 /// Sends `req`; returns the status only.
 pub async fn status_of(req: reqwest::RequestBuilder) -> reqwest::StatusCode {
     req.send().await.expect("request").status()
