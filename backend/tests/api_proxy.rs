@@ -9,14 +9,10 @@ use codis_demo::{Fault, Preset};
 use codis_model::{console::ProductsReply, Stats};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::{demo_dashboard, start_backend, DashboardList};
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(20))
-        .build()
-        .expect("client")
-}
+use support::{
+    demo_backend, demo_dashboard, get_json, http, send_json, start_backend, status_of,
+    DashboardList,
+};
 
 async fn post_action(base: &str, product: &str, body: Value) -> (StatusCode, Value) {
     let resp = http()
@@ -30,14 +26,7 @@ async fn post_action(base: &str, product: &str, body: Value) -> (StatusCode, Val
 }
 
 async fn stats(base: &str, product: &str) -> Stats {
-    http()
-        .get(format!("{base}/api/products/{product}/stats"))
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("stats")
+    get_json(format!("{base}/api/products/{product}/stats")).await
 }
 
 #[tokio::test]
@@ -82,14 +71,7 @@ async fn products_say_which_dashboards_answer() {
         ("codis-dead", "127.0.0.1:1"),
     ]);
     let addr = start_backend(&[&list.flag()]).await;
-    let reply: ProductsReply = http()
-        .get(format!("http://{addr}/api/products"))
-        .send()
-        .await
-        .expect("products")
-        .json()
-        .await
-        .expect("json");
+    let reply: ProductsReply = get_json(format!("http://{addr}/api/products")).await;
     let live = reply
         .products
         .iter()
@@ -110,14 +92,7 @@ async fn products_say_which_dashboards_answer() {
     assert_eq!((me.mode.as_str(), me.user.as_str()), ("none", "anonymous"));
     assert_eq!(me.role, "admin");
     assert!(!me.read_only && me.csrf.is_none() && !me.insecure);
-    let raw: serde_json::Value = http()
-        .get(format!("http://{addr}/api/products"))
-        .send()
-        .await
-        .expect("products")
-        .json()
-        .await
-        .expect("json");
+    let raw: serde_json::Value = get_json(format!("http://{addr}/api/products")).await;
     assert_eq!(
         raw["me"],
         serde_json::json!({"mode": "none", "user": "anonymous", "role": "admin", "read_only": false, "csrf": null}),
@@ -131,14 +106,7 @@ async fn no_sign_in_on_a_non_loopback_address_is_reported_as_insecure() {
     let list = DashboardList::new(&[("codis-demo", &demo.addr().to_string())]);
     let addr = support::start_backend_on("0.0.0.0:0", &[&list.flag(), "--insecure-no-auth"]).await;
     for path in ["/api/me", "/api/products"] {
-        let v: serde_json::Value = http()
-            .get(format!("http://{addr}{path}"))
-            .send()
-            .await
-            .expect("get")
-            .json()
-            .await
-            .expect("json");
+        let v: serde_json::Value = get_json(format!("http://{addr}{path}")).await;
         let me = if path == "/api/me" { &v } else { &v["me"] };
         assert_eq!(me["insecure"], true, "{path}: {v}");
         assert_eq!(me["mode"], "none", "{path}: {v}");
@@ -147,9 +115,7 @@ async fn no_sign_in_on_a_non_loopback_address_is_reported_as_insecure() {
 
 #[tokio::test]
 async fn an_action_changes_the_cluster_and_a_refusal_shows_the_dashboards_cause() {
-    let d = demo_dashboard("codis-demo", Preset::Small).await;
-    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
-    let base = format!("http://{}", start_backend(&[&list.flag()]).await);
+    let (_d, _list, base) = demo_backend(Preset::Small).await;
 
     let (status, body) = post_action(
         &base,
@@ -183,9 +149,7 @@ async fn an_action_changes_the_cluster_and_a_refusal_shows_the_dashboards_cause(
 
 #[tokio::test]
 async fn bad_input_is_refused_naming_the_field_before_the_dashboard_is_called() {
-    let d = demo_dashboard("codis-demo", Preset::Small).await;
-    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
-    let base = format!("http://{}", start_backend(&[&list.flag()]).await);
+    let (_d, _list, base) = demo_backend(Preset::Small).await;
     let cases = [
         (json!({"action": "group-create", "gid": "10000"}), "gid"),
         (
@@ -225,28 +189,17 @@ async fn bad_input_is_refused_naming_the_field_before_the_dashboard_is_called() 
 
 #[tokio::test]
 async fn codis_fe_forward_passes_its_reads_and_actions_without_secrets() {
-    let d = demo_dashboard("codis-demo", Preset::Small).await;
-    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
-    let base = format!("http://{}", start_backend(&[&list.flag()]).await);
+    let (_d, _list, base) = demo_backend(Preset::Small).await;
     let x = codis_model::xauth::product_xauth("codis-demo");
 
-    let overview: Value = http()
-        .get(format!("{base}/topom?forward=codis-demo"))
-        .send()
-        .await
-        .expect("topom")
-        .json()
-        .await
-        .expect("json");
+    let overview: Value = get_json(format!("{base}/topom?forward=codis-demo")).await;
     assert_eq!(overview["config"]["coordinator_auth"], "");
     assert_eq!(overview["model"]["product_name"], "codis-demo");
 
-    let resp = http()
-        .get(format!("{base}/api/topom/stats/{x}?forward=codis-demo"))
-        .send()
-        .await
-        .expect("stats");
-    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        status_of(http().get(format!("{base}/api/topom/stats/{x}?forward=codis-demo"))).await,
+        StatusCode::OK
+    );
 
     let resp = http()
         .put(format!(
@@ -261,9 +214,7 @@ async fn codis_fe_forward_passes_its_reads_and_actions_without_secrets() {
 
 #[tokio::test]
 async fn codis_fe_forward_refuses_everything_outside_the_allow_list() {
-    let d = demo_dashboard("codis-demo", Preset::Small).await;
-    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
-    let base = format!("http://{}", start_backend(&[&list.flag()]).await);
+    let (_d, _list, base) = demo_backend(Preset::Small).await;
     let x = codis_model::xauth::product_xauth("codis-demo");
     let refused = [
         ("PUT", format!("/api/topom/shutdown/{x}")),
@@ -291,12 +242,10 @@ async fn codis_fe_forward_refuses_everything_outside_the_allow_list() {
         let body: Value = resp.json().await.expect("JSON reason");
         assert_eq!(body["error"]["kind"], "forbidden", "{method} {path}");
     }
-    let unknown = http()
-        .get(format!("{base}/topom?forward=no-such-product"))
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(unknown.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        status_of(http().get(format!("{base}/topom?forward=no-such-product"))).await,
+        StatusCode::FORBIDDEN
+    );
     // The dashboard is still up: shutdown never reached it.
     let (status, _) = post_action(
         &base,
@@ -315,21 +264,11 @@ async fn an_unknown_api_route_is_a_json_404_not_the_console_page() {
         "http://{}",
         start_backend(&[&list.flag(), &format!("--assets-dir={}", dist.display())]).await
     );
-    let resp = http()
-        .get(format!("{base}/api/nope"))
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
-    let body: Value = resp.json().await.expect("json");
+    let (status, body) = send_json(http().get(format!("{base}/api/nope"))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error"]["kind"], "not_found");
-    let resp = http()
-        .get(format!("{base}/api/products/nope/stats"))
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
-    let body: Value = resp.json().await.expect("json");
+    let (status, body) = send_json(http().get(format!("{base}/api/products/nope/stats"))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error"]["kind"], "unknown_product");
     // A client-side route still gets the console.
     let page = http()
@@ -377,29 +316,19 @@ async fn a_slow_dashboard_times_out_quickly_while_other_products_keep_working() 
 
 #[tokio::test]
 async fn a_dead_or_broken_dashboard_is_a_clear_502() {
-    let d = demo_dashboard("codis-demo", Preset::Tiny).await;
-    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
-    let base = format!("http://{}", start_backend(&[&list.flag()]).await);
+    let (d, _list, base) = demo_backend(Preset::Tiny).await;
 
     d.set_fault(Fault::DashboardGarbage);
-    let resp = http()
-        .get(format!("{base}/api/products/codis-demo/stats"))
-        .send()
-        .await
-        .expect("req");
-    assert_eq!(resp.status(), StatusCode::BAD_GATEWAY);
-    let body: Value = resp.json().await.expect("json");
+    let (status, body) =
+        send_json(http().get(format!("{base}/api/products/codis-demo/stats"))).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
     assert_eq!(body["error"]["kind"], "dashboard_bad_response");
     d.clear_faults();
 
     d.stop().await;
-    let resp = http()
-        .get(format!("{base}/api/products/codis-demo/stats"))
-        .send()
-        .await
-        .expect("req");
-    assert_eq!(resp.status(), StatusCode::BAD_GATEWAY);
-    let body: Value = resp.json().await.expect("json");
+    let (status, body) =
+        send_json(http().get(format!("{base}/api/products/codis-demo/stats"))).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
     assert_eq!(body["error"]["kind"], "dashboard_unreachable");
     assert!(body["error"]["message"]
         .as_str()
@@ -407,58 +336,46 @@ async fn a_dead_or_broken_dashboard_is_a_clear_502() {
         .contains(&d.addr().to_string()));
 
     d.restart().await.expect("restart");
-    let resp = http()
-        .get(format!("{base}/api/products/codis-demo/stats"))
-        .send()
-        .await
-        .expect("req");
-    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        status_of(http().get(format!("{base}/api/products/codis-demo/stats"))).await,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
 async fn server_and_sentinel_info_are_only_read_for_the_products_own_hosts() {
-    let d = demo_dashboard("codis-demo", Preset::Small).await;
-    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
-    let base = format!("http://{}", start_backend(&[&list.flag()]).await);
+    let (d, _list, base) = demo_backend(Preset::Small).await;
     let s = stats(&base, "codis-demo").await;
     let server = &s.group.models[0].servers[0].server;
-    let resp = http()
-        .get(format!(
-            "{base}/api/products/codis-demo/servers/{server}/info"
-        ))
-        .send()
-        .await
-        .expect("info");
-    assert_eq!(resp.status(), StatusCode::OK);
-    let info: Value = resp.json().await.expect("json");
+    let (status, info) = send_json(http().get(format!(
+        "{base}/api/products/codis-demo/servers/{server}/info"
+    )))
+    .await;
+    assert_eq!(status, StatusCode::OK);
     assert!(info.get("used_memory").is_some());
 
     let plain = d.addresses().plain_redis;
-    let resp = http()
-        .get(format!(
+    assert_eq!(
+        status_of(http().get(format!(
             "{base}/api/products/codis-demo/servers/{plain}/info"
-        ))
-        .send()
-        .await
-        .expect("info");
-    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+        )))
+        .await,
+        StatusCode::FORBIDDEN
+    );
 
     let sentinel = &s.sentinels.model.servers[0];
-    let resp = http()
-        .get(format!(
+    assert_eq!(
+        status_of(http().get(format!(
             "{base}/api/products/codis-demo/sentinels/{sentinel}/monitored"
-        ))
-        .send()
-        .await
-        .expect("monitored");
-    assert_eq!(resp.status(), StatusCode::OK);
+        )))
+        .await,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
 async fn rebalance_runs_only_the_plan_the_operator_saw() {
-    let d = demo_dashboard("codis-demo", Preset::Small).await;
-    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
-    let base = format!("http://{}", start_backend(&[&list.flag()]).await);
+    let (d, _list, base) = demo_backend(Preset::Small).await;
     // An empty group 4 with a server makes the cluster unbalanced.
     let spare = d.addresses().spare_servers[0].clone();
     post_action(
@@ -532,14 +449,7 @@ async fn a_broken_dashboard_list_keeps_the_last_good_list_and_marks_it_stale() {
     std::fs::write(&list.0, "[{\"name\": ").expect("corrupt the list");
     let deadline = Instant::now() + Duration::from_secs(5);
     let reply = loop {
-        let reply: ProductsReply = http()
-            .get(format!("{base}/api/products"))
-            .send()
-            .await
-            .expect("products")
-            .json()
-            .await
-            .expect("json");
+        let reply: ProductsReply = get_json(format!("{base}/api/products")).await;
         if reply.discovery.stale || Instant::now() > deadline {
             break reply;
         }
@@ -560,14 +470,7 @@ async fn a_broken_dashboard_list_keeps_the_last_good_list_and_marks_it_stale() {
 async fn the_api_describes_itself_as_openapi_generated_from_the_handlers() {
     let list = DashboardList::new(&[]);
     let base = format!("http://{}", start_backend(&[&list.flag()]).await);
-    let doc: Value = http()
-        .get(format!("{base}/api/openapi.json"))
-        .send()
-        .await
-        .expect("openapi")
-        .json()
-        .await
-        .expect("json");
+    let doc: Value = get_json(format!("{base}/api/openapi.json")).await;
     assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
     let paths = doc["paths"].as_object().expect("paths");
     for p in [

@@ -3,8 +3,9 @@
 
 #[path = "support/coordinators.rs"]
 mod coordinators;
+#[path = "support/discovery.rs"]
+mod discovery;
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::os::fd::AsRawFd;
 use std::path::Path;
@@ -12,30 +13,7 @@ use std::time::{Duration, Instant};
 
 use codis_fe::discovery::{DiscoveryError, Source};
 use coordinators::{product_nodes, side_nodes, TempDir};
-
-/// Writes node `path` (e.g. `/codis3/p/topom`) like the dashboard: temp file in ROOT/temp, then rename.
-fn write_node(root: &Path, path: &str, data: &str) {
-    let target = root.join("data").join(path.trim_start_matches('/'));
-    fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
-    let temp_dir = root.join("temp");
-    fs::create_dir_all(&temp_dir).expect("mkdir temp");
-    let temp = temp_dir.join(format!("{}.node", path.replace('/', "_")));
-    fs::write(&temp, data).expect("write temp");
-    fs::rename(&temp, &target).expect("rename into place");
-}
-
-fn write_nodes(root: &Path, nodes: &[(String, String)]) {
-    for (path, data) in nodes {
-        write_node(root, path, data);
-    }
-}
-
-fn map(entries: &[(&str, &str)]) -> BTreeMap<String, String> {
-    entries
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
+use discovery::{map, Coordinator, Fs};
 
 /// Holds an exclusive flock on ROOT/data.lck, as the dashboard does during every operation.
 struct DashboardLock {
@@ -70,32 +48,20 @@ impl DashboardLock {
 
 #[tokio::test]
 async fn filesystem_lists_every_product_with_a_running_dashboard() {
-    let root = TempDir::new("fs");
-    write_nodes(root.path(), &product_nodes("codis-demo", "127.0.0.1:18080"));
-    write_nodes(root.path(), &product_nodes("codis-test", "10.0.0.5:18081"));
-    let products = Source::Filesystem(root.path().to_path_buf())
-        .load()
-        .await
-        .expect("load");
-    assert_eq!(
-        products,
-        map(&[
-            ("codis-demo", "127.0.0.1:18080"),
-            ("codis-test", "10.0.0.5:18081")
-        ])
-    );
+    discovery::lists_every_product_with_a_running_dashboard(&Fs::fresh()).await;
 }
 
 #[tokio::test]
 async fn filesystem_reads_while_the_dashboard_holds_its_lock() {
-    let root = TempDir::new("fs");
-    write_nodes(root.path(), &product_nodes("codis-demo", "127.0.0.1:18080"));
+    let root = Fs::fresh();
+    root.write_all(&product_nodes("codis-demo", "127.0.0.1:18080"))
+        .await;
     let lock = DashboardLock::take(root.path());
     assert!(
         DashboardLock::is_held_by_someone(root.path()),
         "the test must really hold the lock"
     );
-    let source = Source::Filesystem(root.path().to_path_buf());
+    let source = root.source();
     for _ in 0..3 {
         assert_eq!(
             source.load().await.expect("load under lock"),
@@ -111,31 +77,12 @@ async fn filesystem_reads_while_the_dashboard_holds_its_lock() {
 
 #[tokio::test]
 async fn filesystem_skips_a_product_without_dashboard() {
-    let root = TempDir::new("fs");
-    write_nodes(root.path(), &product_nodes("running", "127.0.0.1:18080"));
-    write_nodes(root.path(), &side_nodes("stopped"));
-    let products = Source::Filesystem(root.path().to_path_buf())
-        .load()
-        .await
-        .expect("load");
-    assert_eq!(products, map(&[("running", "127.0.0.1:18080")]));
+    discovery::skips_a_product_without_dashboard(&Fs::fresh()).await;
 }
 
 #[tokio::test]
 async fn filesystem_skips_a_corrupt_topom_and_keeps_the_others() {
-    let root = TempDir::new("fs");
-    write_nodes(root.path(), &product_nodes("good", "127.0.0.1:18080"));
-    write_nodes(root.path(), &side_nodes("broken"));
-    write_node(
-        root.path(),
-        "/codis3/broken/topom",
-        "{\"admin_addr\": \"127.0.0.1:",
-    );
-    let products = Source::Filesystem(root.path().to_path_buf())
-        .load()
-        .await
-        .expect("load");
-    assert_eq!(products, map(&[("good", "127.0.0.1:18080")]));
+    discovery::skips_a_corrupt_topom_and_keeps_the_others(&Fs::fresh()).await;
 }
 
 #[tokio::test]
@@ -143,8 +90,8 @@ async fn filesystem_rides_out_a_topom_rewritten_in_place() {
     // Something writes topom in place (not by rename): the first read sees half a file. The
     // retry 50 ms later sees the complete one. (If the machine is so slow that the first read
     // happens after the fix, the test passes without exercising the retry; it never fails falsely.)
-    let root = TempDir::new("fs");
-    write_nodes(root.path(), &side_nodes("p"));
+    let root = Fs::fresh();
+    root.write_all(&side_nodes("p")).await;
     let topom = root.path().join("data/codis3/p/topom");
     fs::write(&topom, "{\"admin_addr\": \"127.0.0.1:180").expect("half written");
     let fixer = {
@@ -154,32 +101,17 @@ async fn filesystem_rides_out_a_topom_rewritten_in_place() {
             fs::write(&topom, coordinators::topom_json("p", "127.0.0.1:18080")).expect("complete");
         })
     };
-    let products = Source::Filesystem(root.path().to_path_buf())
-        .load()
-        .await
-        .expect("load");
+    let products = root.source().load().await.expect("load");
     fixer.join().expect("fixer");
     assert_eq!(products, map(&[("p", "127.0.0.1:18080")]));
 }
 
 #[tokio::test]
 async fn filesystem_without_codis3_gives_an_empty_list() {
-    let root = TempDir::new("fs");
-    assert_eq!(
-        Source::Filesystem(root.path().to_path_buf())
-            .load()
-            .await
-            .expect("load"),
-        BTreeMap::new()
-    );
+    let root = Fs::fresh();
+    discovery::gives_an_empty_list(&root).await;
     fs::create_dir_all(root.path().join("data/codis3")).expect("mkdir");
-    assert_eq!(
-        Source::Filesystem(root.path().to_path_buf())
-            .load()
-            .await
-            .expect("load"),
-        BTreeMap::new()
-    );
+    discovery::gives_an_empty_list(&root).await;
 }
 
 #[tokio::test]

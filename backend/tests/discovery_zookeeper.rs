@@ -1,24 +1,15 @@
 //! `--zookeeper=ADDR` discovery (spec 6.3) against a real ZooKeeper 3.8, fed the nodes a
-//! dashboard writes (persistent znodes, parents created with empty data).
+//! dashboard writes (persistent znodes, parents created with empty data). The scenarios shared
+//! with the other coordinators are in support/discovery.rs.
 
 #[path = "support/coordinators.rs"]
 mod coordinators;
+#[path = "support/discovery.rs"]
+mod discovery;
 
-use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
-
-use codis_fe::discovery::{DiscoveryError, Source};
-use coordinators::{product_nodes, side_nodes, zk_write, zk_write_all, SilentServer, ZkServer};
-
-/// The operator-facing bound: a coordinator outage must not stall a refresh longer than this.
-const OUTAGE_BOUND: Duration = Duration::from_secs(10);
-
-fn map(entries: &[(&str, &str)]) -> BTreeMap<String, String> {
-    entries
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
+use codis_fe::discovery::Source;
+use coordinators::{product_nodes, zk_write_all, ZkServer};
+use discovery::{map, Coordinator, Zk};
 
 fn source(servers: &str, auth: Option<&str>) -> Source {
     Source::zookeeper(servers, auth).expect("valid flags")
@@ -26,112 +17,35 @@ fn source(servers: &str, auth: Option<&str>) -> Source {
 
 #[tokio::test]
 async fn zookeeper_lists_every_product_with_a_running_dashboard() {
-    let server = ZkServer::start().await;
-    let client = server.client(None).await;
-    zk_write_all(
-        &client,
-        false,
-        &product_nodes("codis-demo", "127.0.0.1:18080"),
-    )
-    .await;
-    zk_write_all(
-        &client,
-        false,
-        &product_nodes("codis-test", "10.0.0.5:18081"),
-    )
-    .await;
-    let products = source(&server.servers, None).load().await.expect("load");
-    assert_eq!(
-        products,
-        map(&[
-            ("codis-demo", "127.0.0.1:18080"),
-            ("codis-test", "10.0.0.5:18081")
-        ])
-    );
+    discovery::lists_every_product_with_a_running_dashboard(&Zk::start().await).await;
 }
 
 #[tokio::test]
 async fn zookeeper_skips_a_product_without_dashboard() {
-    let server = ZkServer::start().await;
-    let client = server.client(None).await;
-    zk_write_all(&client, false, &product_nodes("running", "127.0.0.1:18080")).await;
-    zk_write_all(&client, false, &side_nodes("stopped")).await;
-    let products = source(&server.servers, None).load().await.expect("load");
-    assert_eq!(products, map(&[("running", "127.0.0.1:18080")]));
+    discovery::skips_a_product_without_dashboard(&Zk::start().await).await;
 }
 
 #[tokio::test]
 async fn zookeeper_skips_a_corrupt_topom_and_keeps_the_others() {
-    let server = ZkServer::start().await;
-    let client = server.client(None).await;
-    zk_write_all(&client, false, &product_nodes("good", "127.0.0.1:18080")).await;
-    zk_write_all(&client, false, &side_nodes("broken")).await;
-    zk_write(
-        &client,
-        false,
-        "/codis3/broken/topom",
-        "{\"admin_addr\": \"127.0.0.1:",
-    )
-    .await;
-    zk_write(&client, false, "/codis3/empty-data/topom", "").await;
-    let products = source(&server.servers, None).load().await.expect("load");
-    assert_eq!(products, map(&[("good", "127.0.0.1:18080")]));
+    let zk = Zk::start().await;
+    // ZooKeeper only: a topom znode with empty data.
+    zk.write("/codis3/empty-data/topom", "").await;
+    discovery::skips_a_corrupt_topom_and_keeps_the_others(&zk).await;
 }
 
 #[tokio::test]
 async fn zookeeper_without_codis3_gives_an_empty_list() {
-    let server = ZkServer::start().await;
-    assert_eq!(
-        source(&server.servers, None).load().await.expect("load"),
-        BTreeMap::new()
-    );
+    discovery::gives_an_empty_list(&Zk::start().await).await;
 }
 
 #[tokio::test]
 async fn zookeeper_down_fails_the_load_quickly() {
-    let server = ZkServer::start().await;
-    let client = server.client(None).await;
-    zk_write_all(
-        &client,
-        false,
-        &product_nodes("codis-demo", "127.0.0.1:18080"),
-    )
-    .await;
-    drop(client);
-    let source = source(&server.servers, None);
-    assert_eq!(
-        source.load().await.expect("load while up"),
-        map(&[("codis-demo", "127.0.0.1:18080")])
-    );
-    drop(server);
-    let started = Instant::now();
-    let err = source.load().await.expect_err("load while down");
-    eprintln!("{err}");
-    assert!(
-        started.elapsed() < OUTAGE_BOUND,
-        "took {:?}",
-        started.elapsed()
-    );
-    assert!(matches!(err, DiscoveryError::Unavailable { .. }), "{err:?}");
-    assert!(
-        err.to_string().starts_with(&source.describe()),
-        "names the source: {err}"
-    );
+    discovery::down_fails_the_load_quickly(Zk::start().await).await;
 }
 
 #[tokio::test]
 async fn zookeeper_that_never_answers_fails_the_load_within_the_bound() {
-    let silent = SilentServer::start();
-    let source = source(&silent.addr.to_string(), None);
-    let started = Instant::now();
-    let err = source.load().await.expect_err("hanging zookeeper");
-    eprintln!("{err}");
-    assert!(
-        started.elapsed() < OUTAGE_BOUND,
-        "took {:?}",
-        started.elapsed()
-    );
-    assert!(err.to_string().contains(&silent.addr.to_string()), "{err}");
+    discovery::never_answering_fails_the_load_within_the_bound::<Zk>().await;
 }
 
 #[tokio::test]
@@ -171,18 +85,5 @@ async fn zookeeper_digest_acl_needs_the_right_auth() {
 
 #[tokio::test]
 async fn zookeeper_dead_server_is_skipped_for_the_next_one() {
-    let server = ZkServer::start().await;
-    let client = server.client(None).await;
-    zk_write_all(
-        &client,
-        false,
-        &product_nodes("codis-demo", "127.0.0.1:18080"),
-    )
-    .await;
-    let servers = format!("127.0.0.1:{},{}", coordinators::free_port(), server.servers);
-    let products = source(&servers, None)
-        .load()
-        .await
-        .expect("load via the second server");
-    assert_eq!(products, map(&[("codis-demo", "127.0.0.1:18080")]));
+    discovery::dead_address_is_skipped_for_the_next_one(&Zk::start().await).await;
 }

@@ -15,21 +15,14 @@ use codis_fe::registry::Registry;
 use codis_model::live::{LiveState, LiveStatus, LiveUpdate, LiveView};
 use live_support::{Cluster, Sse};
 
+async fn backend(cluster: &Cluster) -> String {
+    support::live_backend(&cluster.list_flag()).await
+}
+
 /// Upper bound for an expected event: generous, because a loaded 2-core CI machine can starve the
 /// 100 ms poller for seconds; a passing run never waits this long.
 const WAIT: Duration = Duration::from_secs(15);
 const INTERVAL: Duration = Duration::from_millis(100);
-
-async fn backend(cluster: &Cluster) -> String {
-    let addr = support::start_backend(&[
-        &cluster.list_flag(),
-        "--poll-interval=0.1",
-        "--live-linger=0.3",
-        "--log-level=none",
-    ])
-    .await;
-    format!("http://{addr}")
-}
 
 fn events_url(base: &str, product: &str) -> String {
     format!("{base}/api/products/{product}/events")

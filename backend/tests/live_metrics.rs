@@ -10,18 +10,11 @@ use codis_demo::Preset;
 use codis_model::live::{LiveView, ProxyCmds};
 use live_support::{Cluster, Sse};
 
-const WAIT: Duration = Duration::from_secs(5);
-
 async fn backend(cluster: &Cluster) -> String {
-    let addr = support::start_backend(&[
-        &cluster.list_flag(),
-        "--poll-interval=0.1",
-        "--live-linger=0.3",
-        "--log-level=none",
-    ])
-    .await;
-    format!("http://{addr}")
+    support::live_backend(&cluster.list_flag()).await
 }
+
+const WAIT: Duration = Duration::from_secs(5);
 
 async fn metrics(base: &str) -> String {
     let resp = reqwest::get(format!("{base}/metrics")).await.expect("GET");

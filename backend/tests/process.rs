@@ -3,14 +3,12 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_codis-fe");
+#[path = "support/ports.rs"]
+mod ports;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
+use ports::free_port;
+
+const BIN: &str = env!("CARGO_BIN_EXE_codis-fe");
 
 #[test]
 fn a_bad_flag_exits_non_zero_with_one_line_naming_it() {

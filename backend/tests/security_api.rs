@@ -5,7 +5,6 @@
 mod support;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
@@ -13,69 +12,34 @@ use codis_demo::Preset;
 use codis_fe::{config::Args, server};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::{demo_dashboard, start_backend, DashboardList};
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(20))
-        .build()
-        .expect("client")
-}
-
-/// A fresh audit log path, removed on drop.
-struct AuditFile(PathBuf);
-
-impl AuditFile {
-    fn new(name: &str) -> AuditFile {
-        let path = std::env::temp_dir().join(format!(
-            "codis-fe-audit-{name}-{}.jsonl",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_file(&path);
-        AuditFile(path)
-    }
-
-    fn flag(&self) -> String {
-        format!("--audit-log={}", self.0.display())
-    }
-
-    fn text(&self) -> String {
-        std::fs::read_to_string(&self.0).unwrap_or_default()
-    }
-
-    /// Every line, parsed: each must be one JSON object.
-    fn lines(&self) -> Vec<Value> {
-        self.text()
-            .lines()
-            .map(|l| serde_json::from_str(l).expect("each audit line is JSON"))
-            .collect()
-    }
-}
-
-impl Drop for AuditFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
+use support::{
+    call, demo_backend, demo_dashboard, http, send_json, start_backend, status_of, AuditLog,
+    DashboardList,
+};
 
 async fn post(base: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let mut req = http().post(format!("{base}{path}"));
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let resp = req.send().await.expect("request");
-    let status = resp.status();
-    (status, resp.json().await.unwrap_or(Value::Null))
+    call(base, "POST", path, None, None, body).await
 }
 
 async fn get(base: &str, path: &str) -> (StatusCode, Value) {
-    let resp = http()
-        .get(format!("{base}{path}"))
-        .send()
-        .await
-        .expect("request");
-    let status = resp.status();
-    (status, resp.json().await.unwrap_or(Value::Null))
+    call(base, "GET", path, None, None, None).await
+}
+
+/// A backend with an audit log in front of one demo dashboard `codis-demo`; the dashboard and
+/// list are returned so they live as long as the test.
+async fn backend_with_audit(
+    name: &str,
+    preset: Preset,
+    extra: &[&str],
+) -> (codis_demo::DemoDashboard, DashboardList, AuditLog, String) {
+    let d = demo_dashboard("codis-demo", preset).await;
+    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
+    let audit = AuditLog::new(name);
+    let mut flags = vec![list.flag(), audit.flag()];
+    flags.extend(extra.iter().map(|f| f.to_string()));
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let base = format!("http://{}", start_backend(&flags).await);
+    (d, list, audit, base)
 }
 
 fn assert_read_only_refusal(status: StatusCode, body: &Value, what: &str) {
@@ -87,13 +51,8 @@ fn assert_read_only_refusal(status: StatusCode, body: &Value, what: &str) {
 
 #[tokio::test]
 async fn read_only_refuses_every_action_with_403_and_reads_keep_working() {
-    let d = demo_dashboard("codis-demo", Preset::Small).await;
-    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
-    let audit = AuditFile::new("read-only");
-    let base = format!(
-        "http://{}",
-        start_backend(&[&list.flag(), "--read-only", &audit.flag()]).await
-    );
+    let (_d, _list, audit, base) =
+        backend_with_audit("read-only", Preset::Small, &["--read-only"]).await;
     let x = codis_model::xauth::product_xauth("codis-demo");
 
     let (status, me) = get(&base, "/api/me").await;
@@ -128,15 +87,10 @@ async fn read_only_refuses_every_action_with_403_and_reads_keep_working() {
     )
     .await;
     assert_read_only_refusal(status, &body, "rebalance apply");
-    let resp = http()
-        .put(format!(
-            "{base}/api/topom/group/create/{x}/8?forward=codis-demo"
-        ))
-        .send()
-        .await
-        .expect("forward");
-    let status = resp.status();
-    let body: Value = resp.json().await.expect("json");
+    let (status, body) = send_json(http().put(format!(
+        "{base}/api/topom/group/create/{x}/8?forward=codis-demo"
+    )))
+    .await;
     assert_read_only_refusal(status, &body, "forwarded group-create");
 
     // Reads keep working, and nothing reached the dashboard.
@@ -185,13 +139,7 @@ async fn read_only_refuses_every_action_with_403_and_reads_keep_working() {
 
 #[tokio::test]
 async fn every_action_attempt_is_audited_before_the_response() {
-    let d = demo_dashboard("codis-demo", Preset::Small).await;
-    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
-    let audit = AuditFile::new("attempts");
-    let base = format!(
-        "http://{}",
-        start_backend(&[&list.flag(), &audit.flag()]).await
-    );
+    let (_d, _list, audit, base) = backend_with_audit("attempts", Preset::Small, &[]).await;
     let x = codis_model::xauth::product_xauth("codis-demo");
     let actions = "/api/products/codis-demo/actions";
 
@@ -259,20 +207,17 @@ async fn every_action_attempt_is_audited_before_the_response() {
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     // The forward path: an allowed action and a refused write.
-    let resp = http()
-        .put(format!(
+    assert_eq!(
+        status_of(http().put(format!(
             "{base}/api/topom/group/create/{x}/8?forward=codis-demo"
-        ))
-        .send()
-        .await
-        .expect("forward");
-    assert_eq!(resp.status(), StatusCode::OK);
-    let resp = http()
-        .put(format!("{base}/api/topom/shutdown/{x}?forward=codis-demo"))
-        .send()
-        .await
-        .expect("forward");
-    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+        )))
+        .await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        status_of(http().put(format!("{base}/api/topom/shutdown/{x}?forward=codis-demo"))).await,
+        StatusCode::FORBIDDEN
+    );
     // Rebalance preview.
     let (status, _) = post(&base, "/api/products/codis-demo/rebalance/preview", None).await;
     assert_eq!(status, StatusCode::OK);
@@ -337,9 +282,7 @@ async fn an_audit_log_that_cannot_be_opened_stops_the_start() {
 
 #[tokio::test]
 async fn every_response_carries_the_security_headers() {
-    let d = demo_dashboard("codis-demo", Preset::Tiny).await;
-    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
-    let base = format!("http://{}", start_backend(&[&list.flag()]).await);
+    let (_d, _list, base) = demo_backend(Preset::Tiny).await;
     let x = codis_model::xauth::product_xauth("codis-demo");
     for (method, path) in [
         ("GET", "/healthz".to_string()),
@@ -373,13 +316,7 @@ async fn every_response_carries_the_security_headers() {
 
 #[tokio::test]
 async fn a_request_body_past_64_kib_is_refused_with_413() {
-    let d = demo_dashboard("codis-demo", Preset::Tiny).await;
-    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
-    let audit = AuditFile::new("too-big");
-    let base = format!(
-        "http://{}",
-        start_backend(&[&list.flag(), &audit.flag()]).await
-    );
+    let (_d, _list, audit, base) = backend_with_audit("too-big", Preset::Tiny, &[]).await;
     let big = json!({"action": "group-create", "gid": 7, "pad": "x".repeat(70 * 1024)});
     let resp = http()
         .post(format!("{base}/api/products/codis-demo/actions"))

@@ -14,20 +14,14 @@ use codis_demo::Preset;
 use codis_fe::{config::Args, server, session::SessionKey};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::{demo_dashboard, start_backend, DashboardList};
+use support::{call, call_with, demo_dashboard, http, start_backend, AuditLog, DashboardList};
 
 const KEY: [u8; 32] = [7; 32];
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(20))
-        .build()
-        .expect("client")
-}
 
 /// The users file, key file and audit log of one test; removed on drop.
 struct Files {
     dir: PathBuf,
+    log: AuditLog,
 }
 
 impl Files {
@@ -41,27 +35,32 @@ impl Files {
         ]);
         std::fs::write(dir.join("users.json"), users.to_string()).expect("users");
         std::fs::write(dir.join("key"), KEY).expect("key");
-        Files { dir }
+        let log = AuditLog(dir.join("audit.jsonl"));
+        Files { dir, log }
     }
 
     fn flags(&self) -> Vec<String> {
         vec![
             format!("--users={}", self.dir.join("users.json").display()),
             format!("--session-key-file={}", self.dir.join("key").display()),
-            format!("--audit-log={}", self.dir.join("audit.jsonl").display()),
+            self.log.flag(),
         ]
     }
 
+    /// Starts a backend with these files' flags and `extra`.
+    async fn start_backend(&self, extra: &[String]) -> SocketAddr {
+        let mut flags = self.flags();
+        flags.extend_from_slice(extra);
+        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        start_backend(&flags).await
+    }
+
     fn audit_text(&self) -> String {
-        std::fs::read_to_string(self.dir.join("audit.jsonl")).unwrap_or_default()
+        self.log.text()
     }
 
     fn audit(&self) -> Vec<Value> {
-        std::fs::read_to_string(self.dir.join("audit.jsonl"))
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).expect("JSON line"))
-            .collect()
+        self.log.lines()
     }
 }
 
@@ -74,6 +73,40 @@ impl Drop for Files {
 struct Signed {
     cookie: String,
     csrf: String,
+}
+
+impl Signed {
+    /// `GET path` in this session.
+    async fn get(&self, base: &str, path: &str) -> (StatusCode, Value) {
+        call(base, "GET", path, Some(&self.cookie), None, None).await
+    }
+
+    /// `method path` in this session, with its own CSRF token.
+    async fn act(
+        &self,
+        base: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        call(
+            base,
+            method,
+            path,
+            Some(&self.cookie),
+            Some(&self.csrf),
+            body,
+        )
+        .await
+    }
+}
+
+/// A sign-in that must be refused: its status and error body.
+async fn sign_in_refused(base: &str, user: &str, password: &str) -> (StatusCode, Value) {
+    match sign_in(base, user, password).await {
+        Ok(_) => panic!("sign-in of {user} must be refused"),
+        Err(refusal) => refusal,
+    }
 }
 
 async fn sign_in(base: &str, user: &str, password: &str) -> Result<Signed, (StatusCode, Value)> {
@@ -105,29 +138,6 @@ async fn sign_in(base: &str, user: &str, password: &str) -> Result<Signed, (Stat
     })
 }
 
-async fn call(
-    base: &str,
-    method: &str,
-    path: &str,
-    cookie: Option<&str>,
-    csrf: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut req = http().request(method.parse().expect("method"), format!("{base}{path}"));
-    if let Some(c) = cookie {
-        req = req.header("cookie", c);
-    }
-    if let Some(t) = csrf {
-        req = req.header("x-csrf-token", t);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let resp = req.send().await.expect("request");
-    let status = resp.status();
-    (status, resp.json().await.unwrap_or(Value::Null))
-}
-
 /// The first line of the answer to a raw request (the event stream is served on the bare
 /// connection, outside the router).
 async fn raw_status_line(addr: SocketAddr, request: &str) -> String {
@@ -148,10 +158,7 @@ async fn without_a_session_every_api_route_and_the_event_stream_answer_401() {
     let d = demo_dashboard("codis-demo", Preset::Small).await;
     let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
     let files = Files::new("no-session");
-    let mut flags = files.flags();
-    flags.push(list.flag());
-    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-    let addr = start_backend(&flags).await;
+    let addr = files.start_backend(&[list.flag()]).await;
     let base = format!("http://{addr}");
     let x = codis_model::xauth::product_xauth("codis-demo");
     for (method, path) in [
@@ -253,40 +260,21 @@ async fn viewers_read_operators_act_and_csrf_and_read_only_are_enforced() {
     let d = demo_dashboard("codis-demo", Preset::Small).await;
     let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
     let files = Files::new("roles");
-    let mut flags = files.flags();
-    flags.push(list.flag());
-    let flag_refs: Vec<&str> = flags.iter().map(String::as_str).collect();
-    let base = format!("http://{}", start_backend(&flag_refs).await);
+    let base = format!("http://{}", files.start_backend(&[list.flag()]).await);
     let actions = "/api/products/codis-demo/actions";
     let create = |gid: u32| Some(json!({"action": "group-create", "gid": gid}));
 
     // Viewer: reads, no actions (even with its CSRF token).
     let vera = sign_in(&base, "vera", "vera-pw").await.expect("viewer");
-    let (status, me) = call(&base, "GET", "/api/me", Some(&vera.cookie), None, None).await;
+    let (status, me) = vera.get(&base, "/api/me").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(me["mode"], "local");
     assert_eq!(me["user"], "vera");
     assert_eq!(me["role"], "viewer");
     assert_eq!(me["csrf"], vera.csrf.as_str());
-    let (status, _) = call(
-        &base,
-        "GET",
-        "/api/products/codis-demo/stats",
-        Some(&vera.cookie),
-        None,
-        None,
-    )
-    .await;
+    let (status, _) = vera.get(&base, "/api/products/codis-demo/stats").await;
     assert_eq!(status, StatusCode::OK);
-    let (status, body) = call(
-        &base,
-        "POST",
-        actions,
-        Some(&vera.cookie),
-        Some(&vera.csrf),
-        create(7),
-    )
-    .await;
+    let (status, body) = vera.act(&base, "POST", actions, create(7)).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert_eq!(body["error"]["kind"], "forbidden");
 
@@ -304,15 +292,7 @@ async fn viewers_read_operators_act_and_csrf_and_read_only_are_enforced() {
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, body) = call(
-        &base,
-        "POST",
-        actions,
-        Some(&otto.cookie),
-        Some(&otto.csrf),
-        create(7),
-    )
-    .await;
+    let (status, body) = otto.act(&base, "POST", actions, create(7)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
     // Sign-out drops the cookie.
@@ -359,20 +339,14 @@ async fn viewers_read_operators_act_and_csrf_and_read_only_are_enforced() {
     );
 
     // Read-only wins over every role.
-    let mut ro = flags.clone();
-    ro.push("--read-only".into());
-    let ro: Vec<&str> = ro.iter().map(String::as_str).collect();
-    let base = format!("http://{}", start_backend(&ro).await);
+    let base = format!(
+        "http://{}",
+        files
+            .start_backend(&[list.flag(), "--read-only".into()])
+            .await
+    );
     let otto = sign_in(&base, "otto", "otto-pw").await.expect("operator");
-    let (status, body) = call(
-        &base,
-        "POST",
-        actions,
-        Some(&otto.cookie),
-        Some(&otto.csrf),
-        create(9),
-    )
-    .await;
+    let (status, body) = otto.act(&base, "POST", actions, create(9)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(
         body["error"]["message"]
@@ -381,36 +355,24 @@ async fn viewers_read_operators_act_and_csrf_and_read_only_are_enforced() {
             .contains("read-only"),
         "{body}"
     );
-    assert_eq!(files.audit().last().expect("line")["outcome"], "read_only");
+    files.log.assert_last(&[("outcome", json!("read_only"))]);
 }
 
 #[tokio::test]
 async fn sign_in_failures_are_rate_limited_per_user_and_per_address() {
     let files = Files::new("rate");
-    let mut flags = files.flags();
-    flags.push("--demo".into());
-    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-    let base = format!("http://{}", start_backend(&flags).await);
+    let base = format!("http://{}", files.start_backend(&["--demo".into()]).await);
     for _ in 0..codis_fe::security::MAX_FAILURES {
-        let (status, body) = sign_in(&base, "otto", "wrong")
-            .await
-            .err()
-            .expect("refused");
+        let (status, body) = sign_in_refused(&base, "otto", "wrong").await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
         assert_eq!(body["error"]["kind"], "unauthenticated");
     }
     // Now even the right password waits.
-    let (status, body) = sign_in(&base, "otto", "otto-pw")
-        .await
-        .err()
-        .expect("limited");
+    let (status, body) = sign_in_refused(&base, "otto", "otto-pw").await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
     assert_eq!(body["error"]["kind"], "rate_limited");
     // The same address is limited for other users too.
-    let (status, _) = sign_in(&base, "vera", "vera-pw")
-        .await
-        .err()
-        .expect("limited");
+    let (status, _) = sign_in_refused(&base, "vera", "vera-pw").await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     // Every attempt is audited as `sign-in`, with the name tried and never the password.
     let seen: Vec<(String, String, u64)> = files
@@ -438,11 +400,8 @@ async fn sign_in_failures_are_rate_limited_per_user_and_per_address() {
     );
     // An unknown user is refused like a wrong password.
     let files2 = Files::new("rate2");
-    let mut flags = files2.flags();
-    flags.push("--demo".into());
-    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-    let base = format!("http://{}", start_backend(&flags).await);
-    let (status, body) = sign_in(&base, "nobody", "x").await.err().expect("refused");
+    let base = format!("http://{}", files2.start_backend(&["--demo".into()]).await);
+    let (status, body) = sign_in_refused(&base, "nobody", "x").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"]["message"], "wrong user name or password");
 }
@@ -475,25 +434,6 @@ async fn a_bad_users_file_stops_the_start() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-async fn call_with(
-    base: &str,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut req = http().request(method.parse().expect("method"), format!("{base}{path}"));
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let resp = req.send().await.expect("request");
-    let status = resp.status();
-    (status, resp.json().await.unwrap_or(Value::Null))
-}
-
 /// Writes a users file into `files` (replacing the default one).
 fn write_users(files: &Files, users: Value) {
     std::fs::write(files.dir.join("users.json"), users.to_string()).expect("users");
@@ -504,10 +444,7 @@ async fn refusals_before_a_handler_are_audited_sign_in_sign_out_and_too_large_in
     let d = demo_dashboard("codis-demo", Preset::Tiny).await;
     let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
     let files = Files::new("pre-handler");
-    let mut flags = files.flags();
-    flags.push(list.flag());
-    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-    let base = format!("http://{}", start_backend(&flags).await);
+    let base = format!("http://{}", files.start_backend(&[list.flag()]).await);
     let actions = "/api/products/codis-demo/actions";
     // No session: 401, audited as `unauthenticated` before the answer.
     let (status, _) = call(
@@ -520,15 +457,13 @@ async fn refusals_before_a_handler_are_audited_sign_in_sign_out_and_too_large_in
     )
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let last = files.audit().last().cloned().expect("a line");
-    assert_eq!(last["outcome"], "unauthenticated");
-    assert_eq!(last["status"], 401);
-    assert_eq!(last["user"], "-");
+    files.log.assert_last(&[
+        ("outcome", json!("unauthenticated")),
+        ("status", json!(401)),
+        ("user", json!("-")),
+    ]);
     // Sign-in: wrong password, then right.
-    let (status, _) = sign_in(&base, "otto", "not-it")
-        .await
-        .err()
-        .expect("refused");
+    let (status, _) = sign_in_refused(&base, "otto", "not-it").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let otto = sign_in(&base, "otto", "otto-pw").await.expect("operator");
     // A body past the limit: 413, audited as `too_large` for the signed-in user.
@@ -594,16 +529,16 @@ async fn a_trusted_proxy_names_the_user_and_headers_from_others_are_ignored() {
         json!([{"user": "otto", "role": "operator"}, {"user": "vera", "role": "viewer"}]),
     );
     let proxy_flags = |trusted: &str| {
-        let mut f = files.flags();
-        f.push(list.flag());
-        f.push("--auth-proxy-header=X-Remote-User".into());
-        f.push("--auth-proxy-role-header=X-Remote-Role".into());
-        f.push(format!("--trusted-proxies={trusted}"));
-        f
+        vec![
+            list.flag(),
+            "--auth-proxy-header=X-Remote-User".into(),
+            "--auth-proxy-role-header=X-Remote-Role".into(),
+            format!("--trusted-proxies={trusted}"),
+        ]
     };
-    let flags = proxy_flags("10.9.9.9,127.0.0.0/8");
-    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-    let addr = start_backend(&flags).await;
+    let addr = files
+        .start_backend(&proxy_flags("10.9.9.9,127.0.0.0/8"))
+        .await;
     let base = format!("http://{addr}");
     let otto = [("x-remote-user", "otto")];
     let (status, me) = call_with(&base, "GET", "/api/me", &otto, None).await;
@@ -675,9 +610,7 @@ async fn a_trusted_proxy_names_the_user_and_headers_from_others_are_ignored() {
     assert!(line.starts_with("HTTP/1.1 401"), "{line}");
 
     // From an address that is not a trusted proxy, the headers are ignored.
-    let flags = proxy_flags("10.0.0.0/8");
-    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-    let addr = start_backend(&flags).await;
+    let addr = files.start_backend(&proxy_flags("10.0.0.0/8")).await;
     let base = format!("http://{addr}");
     let (status, body) = call_with(&base, "GET", "/api/me", &otto, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
@@ -690,11 +623,9 @@ async fn a_trusted_proxy_names_the_user_and_headers_from_others_are_ignored() {
     )
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let last = files.audit().last().cloned().expect("line");
-    assert_eq!(
-        (&last["user"], &last["outcome"]),
-        (&json!("-"), &json!("unauthenticated"))
-    );
+    let last = files
+        .log
+        .assert_last(&[("user", json!("-")), ("outcome", json!("unauthenticated"))]);
     assert!(last["client"]
         .as_str()
         .unwrap_or("")
@@ -763,19 +694,16 @@ async fn per_product_roles_decide_actions_and_hide_products_and_activity_is_for_
             {"user": "wes", "hash": support::password_hash("wes-pw"), "products": {"*": "viewer", "codis-b": "admin"}},
         ]),
     );
-    let mut flags = files.flags();
-    flags.push(list.flag());
-    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-    let addr = start_backend(&flags).await;
+    let addr = files.start_backend(&[list.flag()]).await;
     let base = format!("http://{addr}");
     let create = |gid: u32| Some(json!({"action": "group-create", "gid": gid}));
 
     // pia: operator of codis-a, nothing else: codis-b is hidden everywhere.
     let pia = sign_in(&base, "pia", "pia-pw").await.expect("pia");
-    let (_, me) = call(&base, "GET", "/api/me", Some(&pia.cookie), None, None).await;
+    let (_, me) = pia.get(&base, "/api/me").await;
     assert_eq!(me["role"], "none");
     assert_eq!(me["product_roles"], json!({"codis-a": "operator"}));
-    let (_, products) = call(&base, "GET", "/api/products", Some(&pia.cookie), None, None).await;
+    let (_, products) = pia.get(&base, "/api/products").await;
     let names: Vec<&str> = products["products"]
         .as_array()
         .expect("products")
@@ -783,7 +711,7 @@ async fn per_product_roles_decide_actions_and_hide_products_and_activity_is_for_
         .filter_map(|p| p["name"].as_str())
         .collect();
     assert_eq!(names, ["codis-a"]);
-    let (_, listed) = call(&base, "GET", "/list", Some(&pia.cookie), None, None).await;
+    let (_, listed) = pia.get(&base, "/list").await;
     assert_eq!(listed, json!(["codis-a"]));
     for path in [
         "/api/products/codis-b/stats",
@@ -791,10 +719,10 @@ async fn per_product_roles_decide_actions_and_hide_products_and_activity_is_for_
         "/api/products/codis%2Db/stats",
         "/topom?forward=codis-b",
     ] {
-        let (status, body) = call(&base, "GET", path, Some(&pia.cookie), None, None).await;
+        let (status, body) = pia.get(&base, path).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {body}");
     }
-    let (status, _) = call(&base, "GET", "/metrics", Some(&pia.cookie), None, None).await;
+    let (status, _) = pia.get(&base, "/metrics").await;
     assert_eq!(status, StatusCode::FORBIDDEN, "metrics label every product");
     let events = |p: &str, cookie: &str| {
         format!("GET /api/products/{p}/events HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\n\r\n")
@@ -803,35 +731,23 @@ async fn per_product_roles_decide_actions_and_hide_products_and_activity_is_for_
     assert!(line.starts_with("HTTP/1.1 403"), "{line}");
     let line = raw_status_line(addr, &events("codis-a", &pia.cookie)).await;
     assert!(line.starts_with("HTTP/1.1 200"), "{line}");
-    let (status, body) = call(
-        &base,
-        "POST",
-        "/api/products/codis-a/actions",
-        Some(&pia.cookie),
-        Some(&pia.csrf),
-        create(7),
-    )
-    .await;
+    let (status, body) = pia
+        .act(&base, "POST", "/api/products/codis-a/actions", create(7))
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, _) = call(
-        &base,
-        "POST",
-        "/api/products/codis-b/actions",
-        Some(&pia.cookie),
-        Some(&pia.csrf),
-        create(7),
-    )
-    .await;
+    let (status, _) = pia
+        .act(&base, "POST", "/api/products/codis-b/actions", create(7))
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let last = files.audit().last().cloned().expect("line");
-    assert_eq!(
-        (&last["user"], &last["product"], &last["outcome"]),
-        (&json!("pia"), &json!("codis-b"), &json!("role_refused"))
-    );
+    files.log.assert_last(&[
+        ("user", json!("pia")),
+        ("product", json!("codis-b")),
+        ("outcome", json!("role_refused")),
+    ]);
 
     // wes: "*" is the role of every product not listed.
     let wes = sign_in(&base, "wes", "wes-pw").await.expect("wes");
-    let (_, me) = call(&base, "GET", "/api/me", Some(&wes.cookie), None, None).await;
+    let (_, me) = wes.get(&base, "/api/me").await;
     assert_eq!(
         me["product_roles"],
         json!({"codis-a": "viewer", "codis-b": "admin"})
@@ -839,82 +755,44 @@ async fn per_product_roles_decide_actions_and_hide_products_and_activity_is_for_
 
     // stan: viewer, but operator of codis-b.
     let stan = sign_in(&base, "stan", "stan-pw").await.expect("stan");
-    let (_, me) = call(&base, "GET", "/api/me", Some(&stan.cookie), None, None).await;
+    let (_, me) = stan.get(&base, "/api/me").await;
     assert_eq!(me["role"], "viewer");
     assert_eq!(
         me["product_roles"],
         json!({"codis-a": "viewer", "codis-b": "operator"})
     );
-    let (status, _) = call(
-        &base,
-        "POST",
-        "/api/products/codis-a/actions",
-        Some(&stan.cookie),
-        Some(&stan.csrf),
-        create(8),
-    )
-    .await;
+    let (status, _) = stan
+        .act(&base, "POST", "/api/products/codis-a/actions", create(8))
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = call(
-        &base,
-        "POST",
-        "/api/products/codis-b/actions",
-        Some(&stan.cookie),
-        Some(&stan.csrf),
-        create(8),
-    )
-    .await;
+    let (status, _) = stan
+        .act(&base, "POST", "/api/products/codis-b/actions", create(8))
+        .await;
     assert_eq!(status, StatusCode::OK);
-    let last = files.audit().last().cloned().expect("line");
-    assert_eq!(
-        (&last["role"], &last["outcome"]),
-        (&json!("operator"), &json!("allowed"))
-    );
+    files
+        .log
+        .assert_last(&[("role", json!("operator")), ("outcome", json!("allowed"))]);
 
     // Recent activity: newest first, the audit lines themselves, for operators only.
     let otto = sign_in(&base, "otto", "otto-pw").await.expect("otto");
-    let (_, me) = call(&base, "GET", "/api/me", Some(&otto.cookie), None, None).await;
+    let (_, me) = otto.get(&base, "/api/me").await;
     assert!(
         me.get("product_roles").is_none(),
         "no per-product roles: {me}"
     );
-    let (status, recent) = call(
-        &base,
-        "GET",
-        "/api/activity",
-        Some(&otto.cookie),
-        None,
-        None,
-    )
-    .await;
+    let (status, recent) = otto.get(&base, "/api/activity").await;
     assert_eq!(status, StatusCode::OK, "{recent}");
     let mut lines = files.audit();
     lines.reverse();
     assert_eq!(recent, Value::Array(lines.clone()));
-    let (_, one) = call(
-        &base,
-        "GET",
-        "/api/activity?limit=1",
-        Some(&otto.cookie),
-        None,
-        None,
-    )
-    .await;
+    let (_, one) = otto.get(&base, "/api/activity?limit=1").await;
     assert_eq!(one, json!([lines[0]]));
-    let (_, only_b) = call(
-        &base,
-        "GET",
-        "/api/activity?product=codis-b",
-        Some(&otto.cookie),
-        None,
-        None,
-    )
-    .await;
+    let (_, only_b) = otto.get(&base, "/api/activity?product=codis-b").await;
     let only_b = only_b.as_array().expect("array").clone();
     assert_eq!(only_b.len(), 2, "{only_b:#?}");
     assert!(only_b.iter().all(|e| e["product"] == "codis-b"));
     // pia sees only codis-a's entries (not sign-ins: her own role is none).
-    let (status, mine) = call(&base, "GET", "/api/activity", Some(&pia.cookie), None, None).await;
+    let (status, mine) = pia.get(&base, "/api/activity").await;
     assert_eq!(status, StatusCode::OK);
     let mine = mine.as_array().expect("array").clone();
     assert!(
@@ -923,15 +801,7 @@ async fn per_product_roles_decide_actions_and_hide_products_and_activity_is_for_
     );
     // A viewer everywhere is refused.
     let vera = sign_in(&base, "vera", "vera-pw").await.expect("vera");
-    let (status, _) = call(
-        &base,
-        "GET",
-        "/api/activity",
-        Some(&vera.cookie),
-        None,
-        None,
-    )
-    .await;
+    let (status, _) = vera.get(&base, "/api/activity").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
@@ -947,10 +817,7 @@ async fn loglevel_and_reload_are_admin_only_and_every_spec_action_stays_operator
             {"user": "otto", "hash": support::password_hash("otto-pw"), "role": "operator"},
         ]),
     );
-    let mut flags = files.flags();
-    flags.push(list.flag());
-    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-    let base = format!("http://{}", start_backend(&flags).await);
+    let base = format!("http://{}", files.start_backend(&[list.flag()]).await);
     let actions = "/api/products/codis-demo/actions";
     let ada = sign_in(&base, "ada", "ada-pw").await.expect("admin");
     let otto = sign_in(&base, "otto", "otto-pw").await.expect("operator");
@@ -982,12 +849,11 @@ async fn loglevel_and_reload_are_admin_only_and_every_spec_action_stays_operator
                 .contains("admin"),
             "{err}"
         );
-        let last = files.audit().last().cloned().expect("line");
-        assert_eq!(
-            (&last["user"], &last["outcome"]),
-            (&json!("otto"), &json!("role_refused"))
-        );
-        assert_eq!(last["params"], body);
+        files.log.assert_last(&[
+            ("user", json!("otto")),
+            ("outcome", json!("role_refused")),
+            ("params", body.clone()),
+        ]);
         let (status, reply) = run(&ada, body.clone()).await;
         assert_eq!(status, StatusCode::OK, "{body}: {reply}");
         assert_eq!(reply["reply"], "OK");
@@ -1002,14 +868,13 @@ async fn loglevel_and_reload_are_admin_only_and_every_spec_action_stays_operator
     assert_eq!(status, StatusCode::BAD_REQUEST);
     // Through ?forward= the dashboard's loglevel and reload stay refused for everyone.
     let x = codis_model::xauth::product_xauth("codis-demo");
-    let (status, _) = call(
-        &base,
-        "PUT",
-        &format!("/api/topom/reload/{x}?forward=codis-demo"),
-        Some(&ada.cookie),
-        Some(&ada.csrf),
-        None,
-    )
-    .await;
+    let (status, _) = ada
+        .act(
+            &base,
+            "PUT",
+            &format!("/api/topom/reload/{x}?forward=codis-demo"),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }

@@ -670,7 +670,7 @@ async fn check(name: &str, steps: &[&str]) -> Result<(), String> {
     };
     let url = format!("{host}{}", subst(&meta.path, &map));
     let gzip = meta.content_encoding.as_deref() == Some("gzip");
-    let reply = call(&meta.method, &url, meta.body.clone(), gzip).await;
+    let reply = call(&meta.method, &url, meta.request_body.clone(), gzip).await;
     if reply.status != meta.status {
         return Err(format!(
             "{name}: status {} (expected {}): {}",

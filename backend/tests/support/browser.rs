@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
+use super::ports::free_port;
+
 /// A chromedriver process and a WebDriver session on it; both end when this is dropped, also
 /// when a test panics (chromedriver and the Chromium it started form one process group, which
 /// `Drop` kills: otherwise every failed browser test left a Chromium running).
@@ -122,13 +124,6 @@ impl TempDir {
         std::fs::create_dir_all(&dir).expect("temp dir");
         TempDir(dir)
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
 }
 
 fn which(cmd: &str) -> String {

@@ -51,11 +51,9 @@ impl Drop for TempDir {
     }
 }
 
-/// A free TCP port on 127.0.0.1 (the listener is closed again; the server binds it right after).
-pub fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
-    listener.local_addr().expect("local addr").port()
-}
+#[path = "ports.rs"]
+mod ports;
+pub use ports::free_port;
 
 /// A child process that is killed and reaped on drop.
 struct Process {

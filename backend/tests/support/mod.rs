@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod ports;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -55,6 +56,19 @@ pub async fn start_backend_on(listen: &str, extra: &[&str]) -> SocketAddr {
     addr
 }
 
+/// A backend for the live tests on the dashboards of `list_flag`, polling every 100 ms with
+/// pollers lingering 300 ms (keeps those suites fast); returns its base URL.
+pub async fn live_backend(list_flag: &str) -> String {
+    let addr = start_backend(&[
+        list_flag,
+        "--poll-interval=0.1",
+        "--live-linger=0.3",
+        "--log-level=none",
+    ])
+    .await;
+    format!("http://{addr}")
+}
+
 /// Starts a simulated dashboard for `product` (the one test double: real HTTP on loopback).
 pub async fn demo_dashboard(
     product: &str,
@@ -63,6 +77,17 @@ pub async fn demo_dashboard(
     codis_demo::DemoDashboard::start(codis_demo::DemoOptions::new(product, preset))
         .await
         .expect("demo dashboard starts")
+}
+
+/// A backend in front of one demo dashboard for `codis-demo`: the dashboard, its list file (keep
+/// both alive for the test) and the backend's base URL.
+pub async fn demo_backend(
+    preset: codis_demo::Preset,
+) -> (codis_demo::DemoDashboard, DashboardList, String) {
+    let d = demo_dashboard("codis-demo", preset).await;
+    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
+    let base = format!("http://{}", start_backend(&[&list.flag()]).await);
+    (d, list, base)
 }
 
 /// A `--dashboard-list` file naming these (product, dashboard address) pairs; removed on drop.
@@ -109,4 +134,122 @@ pub fn password_hash(password: &str) -> String {
     a.hash_password(password.as_bytes(), &salt)
         .expect("hash")
         .to_string()
+}
+
+/// An HTTP client for the API tests (long timeout: debug builds under load are slow).
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .expect("client")
+}
+
+/// Sends `method path` with the session `cookie`, the `csrf` token and a JSON `body` when given;
+/// returns the status and the JSON body (`Null` when the body is not JSON).
+pub async fn call(
+    base: &str,
+    method: &str,
+    path: &str,
+    cookie: Option<&str>,
+    csrf: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    let mut headers = Vec::new();
+    if let Some(c) = cookie {
+        headers.push(("cookie", c));
+    }
+    if let Some(t) = csrf {
+        headers.push(("x-csrf-token", t));
+    }
+    call_with(base, method, path, &headers, body).await
+}
+
+/// [`call`] with any request headers.
+pub async fn call_with(
+    base: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<serde_json::Value>,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    let mut req = http().request(method.parse().expect("method"), format!("{base}{path}"));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.expect("request");
+    let status = resp.status();
+    (status, resp.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// Sends `req`; returns the status and the body, which must be JSON.
+pub async fn send_json(req: reqwest::RequestBuilder) -> (reqwest::StatusCode, serde_json::Value) {
+    let resp = req.send().await.expect("request");
+    let status = resp.status();
+    (status, resp.json().await.expect("json"))
+}
+
+/// `GET url`; the body, which must be JSON of type `T`.
+pub async fn get_json<T: serde::de::DeserializeOwned>(url: String) -> T {
+    http()
+        .get(url)
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json")
+}
+
+/// Sends `req`; returns the status only.
+pub async fn status_of(req: reqwest::RequestBuilder) -> reqwest::StatusCode {
+    req.send().await.expect("request").status()
+}
+
+/// An `--audit-log` file; removed on drop.
+pub struct AuditLog(pub PathBuf);
+
+impl AuditLog {
+    /// A fresh log in the temp dir, named after the test.
+    pub fn new(name: &str) -> AuditLog {
+        let path = std::env::temp_dir().join(format!(
+            "codis-fe-audit-{name}-{}.jsonl",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&path);
+        AuditLog(path)
+    }
+
+    pub fn flag(&self) -> String {
+        format!("--audit-log={}", self.0.display())
+    }
+
+    pub fn text(&self) -> String {
+        std::fs::read_to_string(&self.0).unwrap_or_default()
+    }
+
+    /// Every line, parsed: each must be one JSON object.
+    pub fn lines(&self) -> Vec<serde_json::Value> {
+        self.text()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("each audit line is JSON"))
+            .collect()
+    }
+
+    /// The last line, after asserting each of `fields` (name, value) in it.
+    pub fn assert_last(&self, fields: &[(&str, serde_json::Value)]) -> serde_json::Value {
+        let last = self.lines().last().cloned().expect("an audit line");
+        for (name, value) in fields {
+            assert_eq!(&last[*name], value, "audit field {name}: {last}");
+        }
+        last
+    }
+}
+
+impl Drop for AuditLog {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }

@@ -5,56 +5,18 @@
 use codis_demo::{DemoDashboard, DemoOptions, Preset};
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::time::Duration;
 
-/// `CODIS_FIXTURES`, else `<workspace>/../shared/fixtures/codis-3.2`.
-pub fn fixtures_dir() -> PathBuf {
-    match std::env::var_os("CODIS_FIXTURES") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/fixtures/codis-3.2"
-        )),
-    }
-}
+// The model tests' fixture reader: the same folder and `.meta` format, read one way.
+#[path = "../../../model/tests/common/mod.rs"]
+mod fixtures;
+pub use fixtures::{fixtures_dir, Meta};
 
-/// What a `.meta` file says about a capture.
-#[derive(Debug, Clone, Default)]
-pub struct Meta {
-    pub method: String,
-    pub path: String,
-    pub status: u16,
-    pub body: Option<String>,
-    pub content_encoding: Option<String>,
-    pub location: Option<String>,
-}
-
+/// What `<name>.meta` says about a capture.
 pub fn meta(name: &str) -> Meta {
     let text = std::fs::read_to_string(fixtures_dir().join(format!("{name}.meta")))
         .unwrap_or_else(|e| panic!("{name}.meta: {e}"));
-    let mut m = Meta::default();
-    for line in text.lines() {
-        let Some((k, v)) = line.trim().split_once(':') else {
-            continue;
-        };
-        let v = v.trim().to_owned();
-        match (line.starts_with(' '), k.to_ascii_lowercase().as_str()) {
-            (false, "method") => m.method = v,
-            (false, "path") => m.path = v,
-            (false, "status") => m.status = v.parse().unwrap_or(0),
-            (false, "curl_extra_args") => {
-                m.body = v
-                    .strip_prefix("--data-binary ")
-                    .and_then(|r| r.split(" -H ").next())
-                    .map(str::to_owned)
-            }
-            (true, "content-encoding") => m.content_encoding = Some(v),
-            (true, "location") => m.location = Some(v),
-            _ => {}
-        }
-    }
-    m
+    fixtures::parse_meta(&text)
 }
 
 /// A capture's body, gunzipped when needed, parsed as JSON (None for non-JSON bodies).

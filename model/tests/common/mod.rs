@@ -2,6 +2,8 @@
 //!
 //! The folder is `CODIS_FIXTURES` if set, else `<workspace root>/../shared/fixtures/codis-3.2`
 //! (the repository is checked out with `shared/` beside it, locally and in CI).
+//!
+//! The demo's contract tests include this file too (`#[path]`): one reader for both crates.
 
 #![allow(dead_code)] // Each test binary uses a different part of this module.
 
@@ -29,6 +31,10 @@ pub struct Meta {
     pub status: u16,
     pub content_type: Option<String>,
     pub content_encoding: Option<String>,
+    /// The request body sent with the capture (`curl_extra_args: --data-binary ...`).
+    pub request_body: Option<String>,
+    /// The `Location` header of a redirect.
+    pub location: Option<String>,
 }
 
 impl Meta {
@@ -72,8 +78,15 @@ pub fn parse_meta(text: &str) -> Meta {
             (false, "method") => meta.method = value,
             (false, "path") => meta.path = value,
             (false, "status") => meta.status = value.parse().unwrap_or(0),
+            (false, "curl_extra_args") => {
+                meta.request_body = value
+                    .strip_prefix("--data-binary ")
+                    .and_then(|r| r.split(" -H ").next())
+                    .map(str::to_owned)
+            }
             (true, "content-type") => meta.content_type = Some(value),
             (true, "content-encoding") => meta.content_encoding = Some(value),
+            (true, "location") => meta.location = Some(value),
             _ => {}
         }
     }
