@@ -228,7 +228,9 @@ fn joins(served: &Served) -> u64 {
 /// before and after the switch to the shared chained frames.
 #[tokio::test]
 async fn chromium_eventsource_decodes_the_gzip_stream() {
-    let served = Served::start(&["--demo", "--poll-interval=0.1", "--log-level=none"]).await;
+    let assets = format!("--assets-dir={}", support::dist_dir().display());
+    let served =
+        Served::start(&["--demo", "--poll-interval=0.1", "--log-level=none", &assets]).await;
     // The reference: the same events, uncompressed, from an in-process subscriber.
     let mut plain = served.state.live.subscribe("codis-demo", None).await;
     let (stop_ref, mut stopped) = tokio::sync::oneshot::channel::<()>();
@@ -255,11 +257,12 @@ async fn chromium_eventsource_decodes_the_gzip_stream() {
         frames
     });
     let browser = support::browser::Browser::start().await;
-    // A page of the backend's origin with no script of its own (the console would open its own
-    // stream), so the counters below are this EventSource's.
+    // A page of the backend's origin (the console's home page: it opens no stream until a
+    // product is chosen), whose policy lets it connect to its own origin: other answers, such as
+    // /healthz, carry `default-src 'none'` and may not open a stream.
     browser
         .client
-        .goto(&served.url("/healthz"))
+        .goto(&served.url("/"))
         .await
         .expect("navigate");
     browser

@@ -281,7 +281,8 @@ async fn an_audit_log_that_cannot_be_opened_stops_the_start() {
 }
 
 #[tokio::test]
-async fn every_response_carries_the_security_headers() {
+async fn every_response_carries_the_security_headers_and_answers_that_are_not_pages_allow_nothing()
+{
     let (_d, _list, base) = demo_backend(Preset::Tiny).await;
     let x = codis_model::xauth::product_xauth("codis-demo");
     for (method, path) in [
@@ -303,12 +304,11 @@ async fn every_response_carries_the_security_headers() {
             .get("content-security-policy")
             .and_then(|v| v.to_str().ok())
             .unwrap_or_else(|| panic!("{method} {path}: no CSP"));
-        assert!(
-            csp.contains("script-src 'self' 'wasm-unsafe-eval'")
-                && csp.contains("frame-ancestors 'none'"),
-            "{csp}"
+        // JSON answers, rendered as a document by mistake, may load nor be framed by anything.
+        assert_eq!(
+            csp, "default-src 'none'; frame-ancestors 'none'",
+            "{method} {path}"
         );
-        assert_eq!(h["x-frame-options"], "DENY", "{method} {path}");
         assert_eq!(h["x-content-type-options"], "nosniff", "{method} {path}");
         assert_eq!(h["referrer-policy"], "no-referrer", "{method} {path}");
     }
@@ -369,7 +369,54 @@ async fn the_console_page_allows_its_own_inline_loader_script_by_hash_only() {
     assert!(script_src.contains("'sha256-"), "{csp}");
     assert!(!script_src.contains("'unsafe-inline'"), "{csp}");
     assert!(!script_src.contains("'unsafe-eval'"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     assert_eq!(resp.headers()["x-frame-options"], "DENY");
+    // Revalidating the page (a reload) gets a 304 that leaves the stored policy alone: a 304's
+    // headers replace the cached ones, and a resource's policy there blanked the page.
+    let last_modified = resp.headers()["last-modified"].clone();
+    let again = http()
+        .get(format!("{base}/"))
+        .header("if-modified-since", last_modified)
+        .send()
+        .await
+        .expect("revalidation");
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    assert!(
+        again.headers().get("content-security-policy").is_none(),
+        "{:?}",
+        again.headers()
+    );
+    // A deep link is the same page with the same policy; the WASM module and the script get the
+    // short policy of a resource.
+    let deep = http()
+        .get(format!("{base}/p/codis-demo/groups"))
+        .send()
+        .await
+        .expect("deep link");
+    assert_eq!(
+        deep.headers()["content-security-policy"].to_str().ok(),
+        Some(csp.as_str())
+    );
+    let index = resp.text().await.expect("index text");
+    let assets: std::collections::BTreeSet<&str> = index
+        .split(['\'', '"', ' ', '>'])
+        .filter_map(|s| s.strip_prefix("href=").or(Some(s)))
+        .filter(|s| s.starts_with('/') && (s.ends_with(".wasm") || s.ends_with(".js")))
+        .collect();
+    assert_eq!(assets.len(), 2, "the script and the module: {assets:?}");
+    for asset in assets {
+        let a = http()
+            .get(format!("{base}/{}", asset.trim_start_matches('/')))
+            .send()
+            .await
+            .expect("asset");
+        assert_eq!(a.status(), StatusCode::OK, "{asset}");
+        assert_eq!(
+            a.headers()["content-security-policy"],
+            "default-src 'none'; frame-ancestors 'none'",
+            "{asset}"
+        );
+    }
 }
 
 #[tokio::test]
