@@ -4,12 +4,10 @@
 
 mod support;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use clap::Parser;
 use codis_demo::{DemoDashboard, Fault};
-use codis_fe::{config::Args, server};
+use codis_fe::server;
 use support::browser::Browser;
 
 /// At the browser's 1280 px every table matched by `tables` fits its card: no column is hidden
@@ -32,27 +30,6 @@ async fn assert_tables_fit(b: &Browser, tables: &str) {
         overflow.iter().all(|&o| o <= 0),
         "{tables} scrolls sideways at 1280 px by {overflow:?} px"
     );
-}
-
-/// Like `support::start_backend`, but keeps the server so the test can reach the demo dashboards.
-async fn start_kept(extra: &[&str]) -> (SocketAddr, server::Server) {
-    let mut argv = vec!["codis-fe".to_string(), "--listen=127.0.0.1:0".to_string()];
-    argv.extend(extra.iter().map(|s| s.to_string()));
-    let args = Args::try_parse_from(argv).expect("test flags parse");
-    let server = server::build(&args).await.expect("server builds");
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("local addr");
-    let app = server.app.clone();
-    tokio::spawn(async move {
-        axum_serve(listener, app).await;
-    });
-    (addr, server)
-}
-
-async fn axum_serve(listener: tokio::net::TcpListener, app: axum::Router) {
-    axum::serve(listener, app).await.expect("serve");
 }
 
 fn demo(server: &server::Server, product: &str) -> DemoDashboard {
@@ -117,7 +94,8 @@ async fn dismiss_toasts(b: &Browser) {
 #[tokio::test]
 async fn every_action_round_trips_through_the_console() {
     let dist = support::dist_dir();
-    let (addr, server) = start_kept(&["--demo", &format!("--assets-dir={}", dist.display())]).await;
+    let (addr, server) =
+        support::start_backend_kept(&["--demo", &format!("--assets-dir={}", dist.display())]).await;
     let dash = demo(&server, "codis-demo");
     let world = dash.addresses();
     let b = Browser::start().await;
@@ -423,7 +401,8 @@ async fn every_action_round_trips_through_the_console() {
 #[tokio::test]
 async fn the_banner_says_when_the_dashboard_is_down_and_clears_when_it_returns() {
     let dist = support::dist_dir();
-    let (addr, server) = start_kept(&["--demo", &format!("--assets-dir={}", dist.display())]).await;
+    let (addr, server) =
+        support::start_backend_kept(&["--demo", &format!("--assets-dir={}", dist.display())]).await;
     let dash = demo(&server, "codis-demo");
     let b = Browser::start().await;
     b.open(&format!("http://{addr}/p/codis-demo")).await;

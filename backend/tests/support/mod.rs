@@ -6,6 +6,7 @@ pub mod ports;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::Parser;
 use codis_fe::{config::Args, server};
@@ -38,10 +39,20 @@ pub async fn start_backend(extra: &[&str]) -> SocketAddr {
 /// [`start_backend`] listening on `listen` (e.g. `0.0.0.0:0` with `--insecure-no-auth`). The
 /// address returned is the loopback one, so clients on this machine can reach it.
 pub async fn start_backend_on(listen: &str, extra: &[&str]) -> SocketAddr {
+    start_backend_kept_on(listen, extra).await.0
+}
+
+/// [`start_backend`], also returning the server, so a test can reach its demo dashboards (to
+/// stop one, or inject a fault).
+pub async fn start_backend_kept(extra: &[&str]) -> (SocketAddr, Arc<server::Server>) {
+    start_backend_kept_on("127.0.0.1:0", extra).await
+}
+
+async fn start_backend_kept_on(listen: &str, extra: &[&str]) -> (SocketAddr, Arc<server::Server>) {
     let mut argv = vec!["codis-fe".to_string(), format!("--listen={listen}")];
     argv.extend(extra.iter().map(|s| s.to_string()));
     let args = Args::try_parse_from(argv).expect("test flags parse");
-    let server = server::build(&args).await.expect("server builds");
+    let server = Arc::new(server::build(&args).await.expect("server builds"));
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .expect("bind");
@@ -49,11 +60,12 @@ pub async fn start_backend_on(listen: &str, extra: &[&str]) -> SocketAddr {
     if addr.ip().is_unspecified() {
         addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
     }
+    let serving = server.clone();
     tokio::spawn(async move {
-        // `server` (demo cluster, refresh task) lives as long as it serves.
-        let _ = server::serve(listener, &server, std::future::pending()).await;
+        // The server (demo cluster, refresh task) lives as long as it serves.
+        let _ = server::serve(listener, &serving, std::future::pending()).await;
     });
-    addr
+    (addr, server)
 }
 
 /// A backend for the live tests on the dashboards of `list_flag`, polling every 100 ms with
