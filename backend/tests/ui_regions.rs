@@ -169,6 +169,27 @@ async fn every_region_shows_what_the_demo_dashboard_reports() {
         "15 min"
     );
     browser.screenshot("ui-overview-group-memory").await;
+    // Another product has other groups: its overview starts from its cluster's QPS.
+    browser.click("a[data-product='codis-tiny']").await;
+    browser
+        .wait_text("#fact-product", "the other product", |t| t == "codis-tiny")
+        .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while browser
+        .js(
+            "return document.querySelector('#chart-pick').value;",
+            vec![],
+        )
+        .await
+        != "qps"
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the chart went back to the cluster's QPS"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    browser.open(&format!("{base}/p/codis-demo")).await;
 
     // Proxies: one row per proxy model, with its addresses and status.
     browser.click("a[data-section='proxies']").await;

@@ -123,6 +123,15 @@ pub fn OverviewPage() -> impl IntoView {
         let key = pick.with(|p| (Pick::parse(p) != Pick::ClusterQps).then(|| p.clone()));
         Nav::set_query("chart", key.as_deref());
     });
+    // The page stays when another product is chosen, whose proxies and groups are others: back
+    // to the cluster's QPS then.
+    Effect::new(move |before: Option<String>| {
+        let product = live.product.get();
+        if before.is_some_and(|b| b != product) {
+            pick.set(Pick::ClusterQps.key());
+        }
+        product
+    });
     let choices = Memo::new(move |_| picks(&live));
     let series =
         Signal::derive(move || pick.with(|p| live.history.with(|h| Pick::parse(p).series(h))));
