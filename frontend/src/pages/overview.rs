@@ -56,7 +56,8 @@ impl Pick {
 }
 
 /// Every series there is, as (key, name): the cluster, each proxy, each group's memory and keys.
-/// Keys rather than [`Pick`]s in signals: each signal of a new type costs about 1 KB of WASM.
+/// Keys rather than [`Pick`]s in the signals: every new signal type adds its own copy of the
+/// reactive code to the WASM.
 fn picks(live: &Live) -> Vec<(String, String)> {
     let mut out = vec![(
         Pick::ClusterQps.key(),
