@@ -240,6 +240,19 @@ fn representatives<'a>(items: impl Iterator<Item = &'a Value>) -> Vec<&'a Value>
     items.filter(|v| seen.insert(signature(v))).collect()
 }
 
+/// `item` has the shape of one of `reps` (the distinct shapes of the captured elements); else
+/// why it matches none of them.
+fn like_one_of(reps: &[&Value], item: &Value, path: &str) -> Result<(), String> {
+    let mut errs = Vec::new();
+    for r in reps {
+        match same_shape(r, item, path) {
+            Ok(()) => return Ok(()),
+            Err(e) => errs.push(e),
+        }
+    }
+    Err(errs.join(" / "))
+}
+
 /// Checks that `actual` has the structure of `expected`: same keys and value types for plain
 /// objects; for arrays and data-keyed maps, every actual element/value has the structure of some
 /// expected one, and a non-empty expected collection is not empty.
@@ -254,19 +267,7 @@ pub fn same_shape(expected: &Value, actual: &Value, path: &str) -> Result<(), St
                 return Ok(());
             }
             for (i, item) in a.iter().enumerate() {
-                let mut errs = Vec::new();
-                if !reps
-                    .iter()
-                    .any(|r| match same_shape(r, item, &format!("{path}[{i}]")) {
-                        Ok(()) => true,
-                        Err(err) => {
-                            errs.push(err);
-                            false
-                        }
-                    })
-                {
-                    return Err(errs.join(" / "));
-                }
+                like_one_of(&reps, item, &format!("{path}[{i}]"))?;
             }
             Ok(())
         }
@@ -291,19 +292,7 @@ pub fn same_shape(expected: &Value, actual: &Value, path: &str) -> Result<(), St
                 return Ok(());
             }
             for (k, item) in a {
-                let mut errs = Vec::new();
-                if !reps
-                    .iter()
-                    .any(|r| match same_shape(r, item, &format!("{path}.{k}")) {
-                        Ok(()) => true,
-                        Err(err) => {
-                            errs.push(err);
-                            false
-                        }
-                    })
-                {
-                    return Err(errs.join(" / "));
-                }
+                like_one_of(&reps, item, &format!("{path}.{k}"))?;
             }
             Ok(())
         }
