@@ -482,13 +482,16 @@ async fn the_api_describes_itself_as_openapi_generated_from_the_handlers() {
         "/api/me",
         "/api/session",
         "/api/activity",
+        "/api/products/{product}/events",
+        "/api/products/{product}/proxies/{token}/cmds",
+        "/metrics",
     ] {
         assert!(paths.contains_key(p), "{p} documented");
     }
     assert!(
         paths["/api/session"]["post"].is_object() && paths["/api/session"]["delete"].is_object()
     );
-    for schema in ["SignIn", "AuditEntry", "Me"] {
+    for schema in ["SignIn", "AuditEntry", "Me", "ProxyCmds", "CmdRow"] {
         assert!(
             doc["components"]["schemas"][schema].is_object(),
             "{schema} documented"

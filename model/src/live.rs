@@ -708,6 +708,7 @@ impl LiveUpdate {
 /// A proxy's per-command counters (`GET /api/products/{p}/proxies/{token}/cmds`), read from
 /// its admin port (`/proxy/stats`, `ops.cmd`) only while a browser asks for them.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProxyCmds {
     pub token: String,
     /// The proxy's admin address the counters came from.
@@ -723,6 +724,7 @@ pub struct ProxyCmds {
 
 /// One command of [`ProxyCmds`]: the proxy's cumulative counters plus recent rates.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CmdRow {
     pub opstr: String,
     pub calls: i64,

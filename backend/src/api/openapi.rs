@@ -8,6 +8,7 @@ use codis_model::console::{
     ApiErrorBody, ApiErrorDetail, AuditEntry, DiscoveryStatus, Me, ProductInfo, ProductsReply,
     RebalanceApply, RebalancePreview, SignIn,
 };
+use codis_model::live::{CmdRow, ProxyCmds};
 use codis_model::{Action, ActionOutcome};
 
 #[derive(OpenApi)]
@@ -33,6 +34,9 @@ use codis_model::{Action, ActionOutcome};
         super::sign_in,
         super::sign_out,
         super::activity,
+        crate::live::sse::events,
+        crate::live::cmds::cmds,
+        crate::live::metrics::metrics,
     ),
     components(schemas(
         Action,
@@ -46,7 +50,9 @@ use codis_model::{Action, ActionOutcome};
         RebalanceApply,
         RebalancePreview,
         SignIn,
-        AuditEntry
+        AuditEntry,
+        ProxyCmds,
+        CmdRow
     ))
 )]
 pub struct ApiDoc;
