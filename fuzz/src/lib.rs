@@ -218,7 +218,7 @@ pub fn json_number(data: &[u8]) {
 
 fn base_view() -> LiveView {
     let stats: Stats = serde_json::from_str(include_str!(
-        "../../../shared/fixtures/codis-3.2/demo_get_topom_stats__final_healthy.json"
+        "../../fixtures/codis-3.2/demo_get_topom_stats__final_healthy.json"
     ))
     .unwrap_or_default();
     LiveView::from_sample("fuzz", 1, 1_000, DashboardInfo::default(), &stats)

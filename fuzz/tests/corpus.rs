@@ -37,7 +37,7 @@ fn fixtures() -> Vec<PathBuf> {
     let dir = std::env::var("CODIS_FIXTURES")
         .map(PathBuf::from)
         .unwrap_or_else(|_| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/codis-3.2")
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/codis-3.2")
         });
     let all = files(&dir);
     assert!(!all.is_empty(), "fixtures in {}", dir.display());

@@ -844,7 +844,7 @@ mod tests {
         let dir = std::env::var("CODIS_FIXTURES").unwrap_or_else(|_| {
             concat!(
                 env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/fixtures/codis-3.2"
+                "/../fixtures/codis-3.2"
             )
             .to_string()
         });
@@ -915,7 +915,7 @@ mod tests {
         let dir = std::env::var("CODIS_FIXTURES").unwrap_or_else(|_| {
             concat!(
                 env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/fixtures/codis-3.2"
+                "/../fixtures/codis-3.2"
             )
             .to_string()
         });

@@ -19,15 +19,26 @@ pub fn meta(name: &str) -> Meta {
     fixtures::parse_meta(&text)
 }
 
-/// A capture's body, gunzipped when needed, parsed as JSON (None for non-JSON bodies).
+/// A capture's body, gunzipped when needed, parsed as JSON; None only when the capture's
+/// content type is not JSON (a 404 text, an empty redirect). A missing or unreadable file, or a
+/// JSON capture that does not parse, fails the test: a capture is never skipped silently.
 pub fn body(name: &str) -> Option<Value> {
-    let raw = std::fs::read(fixtures_dir().join(format!("{name}.json"))).ok()?;
-    let raw = if meta(name).content_encoding.as_deref() == Some("gzip") {
+    let path = fixtures_dir().join(format!("{name}.json"));
+    let raw = std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let meta = meta(name);
+    let raw = if meta.content_encoding.as_deref() == Some("gzip") {
         gunzip(&raw)
     } else {
         raw
     };
-    serde_json::from_slice(&raw).ok()
+    let is_json = meta
+        .content_type
+        .as_deref()
+        .is_some_and(|t| t.starts_with("application/json"));
+    if !is_json {
+        return None;
+    }
+    Some(serde_json::from_slice(&raw).unwrap_or_else(|e| panic!("{name}: JSON capture: {e}")))
 }
 
 pub fn gunzip(raw: &[u8]) -> Vec<u8> {

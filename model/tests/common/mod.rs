@@ -1,7 +1,8 @@
-//! Locating and reading the captured Codis 3.2 responses (`shared/fixtures/codis-3.2`).
+//! Locating and reading the captured Codis 3.2 responses (`fixtures/codis-3.2`, see its README).
 //!
-//! The folder is `CODIS_FIXTURES` if set, else `<workspace root>/../shared/fixtures/codis-3.2`
-//! (the repository is checked out with `shared/` beside it, locally and in CI).
+//! The folder is `CODIS_FIXTURES` if set, else `<workspace root>/fixtures/codis-3.2`: the captures
+//! live in the repository, so a plain clone tests against them. A missing or unreadable capture
+//! fails the test that needs it; nothing is skipped.
 //!
 //! The demo's contract tests include this file too (`#[path]`): one reader for both crates.
 
@@ -17,7 +18,7 @@ pub fn fixtures_dir() -> PathBuf {
         Some(dir) => PathBuf::from(dir),
         None => PathBuf::from(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/fixtures/codis-3.2"
+            "/../fixtures/codis-3.2"
         )),
     }
 }
