@@ -36,9 +36,7 @@ fn replay(target: &str, check: fn(&[u8]), extra: &[PathBuf]) {
 fn fixtures() -> Vec<PathBuf> {
     let dir = std::env::var("CODIS_FIXTURES")
         .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/codis-3.2")
-        });
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/codis-3.2"));
     let all = files(&dir);
     assert!(!all.is_empty(), "fixtures in {}", dir.display());
     all.into_iter()

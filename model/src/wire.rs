@@ -842,11 +842,7 @@ mod tests {
 
     fn fixture(name: &str) -> Stats {
         let dir = std::env::var("CODIS_FIXTURES").unwrap_or_else(|_| {
-            concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../fixtures/codis-3.2"
-            )
-            .to_string()
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/codis-3.2").to_string()
         });
         let text = std::fs::read_to_string(format!("{dir}/{name}"))
             .unwrap_or_else(|e| panic!("fixture {name}: {e}"));
@@ -913,11 +909,7 @@ mod tests {
 
     fn names() -> Vec<String> {
         let dir = std::env::var("CODIS_FIXTURES").unwrap_or_else(|_| {
-            concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../fixtures/codis-3.2"
-            )
-            .to_string()
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/codis-3.2").to_string()
         });
         let mut v: Vec<String> = std::fs::read_dir(dir)
             .expect("fixtures")
