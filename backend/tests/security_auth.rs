@@ -191,7 +191,7 @@ async fn without_a_session_every_api_route_and_the_event_stream_answer_401() {
     }
     // A forged or expired cookie is no better.
     let key = SessionKey::from_bytes(KEY.to_vec()).expect("key");
-    let now = codis_fe::security::unix_now();
+    let now = codis_fe::auth::unix_now();
     let expired = key
         .new_session("otto", "operator", now - 7200, 3600)
         .expect("session");
@@ -362,7 +362,7 @@ async fn viewers_read_operators_act_and_csrf_and_read_only_are_enforced() {
 async fn sign_in_failures_are_rate_limited_per_user_and_per_address() {
     let files = Files::new("rate");
     let base = format!("http://{}", files.start_backend(&["--demo".into()]).await);
-    for _ in 0..codis_fe::security::MAX_FAILURES {
+    for _ in 0..codis_fe::auth::MAX_FAILURES {
         let (status, body) = sign_in_refused(&base, "otto", "wrong").await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
         assert_eq!(body["error"]["kind"], "unauthenticated");

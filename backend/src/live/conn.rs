@@ -198,7 +198,7 @@ fn parse(
     }
     if app.security.key.is_some() {
         let id = app.security.identify(peer, &auth_headers)?;
-        let caller = crate::security::Caller::from_identity(id, peer);
+        let caller = crate::auth::Caller::from_identity(id, peer);
         app.security.role_in(&caller, product)?;
     }
     p.request_id = request_id.or_else(new_request_id).unwrap_or(p.request_id);
