@@ -102,10 +102,10 @@ pub async fn build(args: &Args) -> Result<Server, String> {
             (!cors_origins.is_empty()).then(|| cors(&cors_origins)),
         ))
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY))
-        // Outside the limit: a 413 it answers is audited (state-changing requests).
+        // Outside the limit: a 413 it answers, or a 405, is audited (state-changing requests).
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            crate::auth::audit_too_large::<AppState>,
+            crate::auth::audit_early_refusals::<AppState>,
         ))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(

@@ -27,7 +27,7 @@ impl<'a> Attempt<'a> {
             caller,
             product,
             action,
-            params: serde_json::Value::Null,
+            params: serde_json::json!({}),
             started: Instant::now(),
             ok_status: 200,
         }
@@ -58,7 +58,12 @@ impl<'a> Attempt<'a> {
             client: self.caller.client(),
             product: self.product.into(),
             action: self.action.into(),
-            params: self.params.clone(),
+            // Always an object (`{}` when there is nothing to say), as the OpenAPI schema says.
+            params: match &self.params {
+                serde_json::Value::Object(_) => self.params.clone(),
+                serde_json::Value::Null => serde_json::json!({}),
+                other => serde_json::json!({ "value": other }),
+            },
             outcome: outcome.into(),
             status,
             message,

@@ -8,10 +8,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::ConnectInfo;
+use axum::http::StatusCode;
 
 use super::{
-    Attempt, Caller, CsrfFailed, ForwardedClient, Security, SignedIn, NO_ACCESS_MESSAGE,
-    PROXY_SIGN_IN_MESSAGE, SIGN_IN_MESSAGE,
+    Attempt, Caller, CsrfFailed, ForwardedClient, NoIdentity, Security, SignedIn,
+    NO_ACCESS_MESSAGE, PROXY_SIGN_IN_MESSAGE, SIGN_IN_MESSAGE,
 };
 use crate::error::ApiError;
 
@@ -31,10 +32,11 @@ pub trait AuthApp: Send + Sync + 'static {
 }
 
 /// Whether a request needs a session when sign-in is on: the API, `/list`, `/metrics` and
-/// `?forward=`; not `/healthz`, `/readyz`, sign-in itself, or the console's files.
+/// every `?forward=` (`/api/session?forward=` too); not `/healthz`, `/readyz`, sign-in itself,
+/// or the console's files.
 fn needs_session(uri: &axum::http::Uri) -> bool {
     let path = uri.path();
-    if path == "/api/session" {
+    if path == "/api/session" && forward_product(uri).is_none() {
         return false;
     }
     path.starts_with("/api/")
@@ -99,12 +101,13 @@ fn refused_request(
             None => ("forward".into(), plain()),
         };
     }
+    let none = || serde_json::json!({});
     if path.ends_with("/actions") {
-        ("action".into(), serde_json::Value::Null)
+        ("action".into(), none())
     } else if path.ends_with("/rebalance/preview") {
-        ("slots-rebalance-preview".into(), serde_json::Value::Null)
+        ("slots-rebalance-preview".into(), none())
     } else if path.ends_with("/rebalance/apply") {
-        ("slots-rebalance".into(), serde_json::Value::Null)
+        ("slots-rebalance".into(), none())
     } else {
         ("request".into(), plain())
     }
@@ -154,7 +157,19 @@ pub async fn require_session<A: AuthApp>(
     }
     let safe = is_safe(req.method());
     let peer = peer_of(&req);
-    let Some(id) = security.identify(peer, req.headers()) else {
+    let id = match security.check_identity(peer, req.headers()) {
+        Ok(id) => Some(id),
+        Err(NoIdentity::Missing) => None,
+        Err(NoIdentity::Ambiguous(why)) => {
+            let err = ApiError::BadRequest(why);
+            if !safe {
+                let caller = Caller::unknown(peer);
+                audit_refused(&*app, &caller, req.method(), req.uri(), started, &err).await;
+            }
+            return err.into_response();
+        }
+    };
+    let Some(id) = id else {
         let err = ApiError::Unauthenticated(
             if security.proxy.is_some() {
                 PROXY_SIGN_IN_MESSAGE
@@ -210,9 +225,10 @@ pub async fn require_session<A: AuthApp>(
     next.run(req).await
 }
 
-/// Middleware outside the body-size limit: audits a state-changing request refused with 413
-/// (`too_large`) by the limit layer, which answers before any handler runs.
-pub async fn audit_too_large<A: AuthApp>(
+/// Middleware outside the body-size limit: audits a state-changing request that no handler
+/// saw, refused with 413 (`too_large`) by the limit layer or with 405 (`method_not_allowed`) by
+/// the router.
+pub async fn audit_early_refusals<A: AuthApp>(
     axum::extract::State(app): axum::extract::State<Arc<A>>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
@@ -226,18 +242,24 @@ pub async fn audit_too_large<A: AuthApp>(
     let peer = peer_of(&req);
     let id = app.security().identify(peer, req.headers());
     let resp = next.run(req).await;
-    if resp.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        let caller = match id {
-            Some(id) => Caller::from_identity(id, peer),
-            None if app.security().key.is_some() => Caller::unknown(peer),
-            None => Caller::anonymous(peer),
-        };
-        let err = ApiError::TooLarge(format!(
+    let status = resp.status();
+    if status != StatusCode::PAYLOAD_TOO_LARGE && status != StatusCode::METHOD_NOT_ALLOWED {
+        return resp;
+    }
+    let caller = match id {
+        Some(id) => Caller::from_identity(id, peer),
+        None if app.security().key.is_some() => Caller::unknown(peer),
+        None => Caller::anonymous(peer),
+    };
+    let err = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::TooLarge(format!(
             "the request body is larger than {} bytes",
             app.max_request_body()
-        ));
-        audit_refused(&*app, &caller, &method, &uri, started, &err).await;
-    }
+        ))
+    } else {
+        ApiError::MethodNotAllowed(format!("{method} is not allowed on {}", uri.path()))
+    };
+    audit_refused(&*app, &caller, &method, &uri, started, &err).await;
     resp
 }
 

@@ -5,6 +5,8 @@
 //! - [`users`]: the users file and the roles it grants;
 //! - [`proxy`]: the identity a trusted reverse proxy vouches for;
 //! - [`rate_limit`]: failed sign-ins per address and per user;
+//! - [`password`]: the bounded pool of password checks;
+//! - [`revocation`]: signed-out sessions, shared by the replicas;
 //! - [`caller`]: who made a request, as handlers see it;
 //! - [`attempt`]: an action attempt and its audit entry;
 //! - [`middleware`]: the router's session check and the audit of refusals before handlers.
@@ -15,21 +17,25 @@
 pub mod attempt;
 pub mod caller;
 pub mod middleware;
+pub mod password;
 pub mod proxy;
 pub mod rate_limit;
+pub mod revocation;
 pub mod users;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::http::HeaderMap;
 
 pub use attempt::Attempt;
 pub use caller::{Caller, CsrfFailed, ForwardedClient, Identity, SignedIn};
-pub use middleware::{audit_too_large, forward_product, product_of, require_session, AuthApp};
+pub use middleware::{audit_early_refusals, forward_product, product_of, require_session, AuthApp};
+pub use password::PasswordChecks;
 pub use proxy::ProxyAuth;
 pub use rate_limit::{RateLimit, FAILURE_WINDOW, MAX_FAILURES};
+pub use revocation::Revocations;
 pub use users::{hash_password, UserEntry, ROLES};
 
 use crate::error::ApiError;
@@ -59,6 +65,9 @@ pub const WRONG_PASSWORD_MESSAGE: &str = "wrong user name or password";
 /// The message of a request without a valid session.
 pub const SIGN_IN_MESSAGE: &str = "sign in first: POST /api/session";
 
+/// The message of a sign-in refused because every password check is busy.
+pub const BUSY_MESSAGE: &str = "too many sign-ins are being checked at once: try again in a second";
+
 /// The message of a request without a valid session in reverse-proxy mode.
 pub const PROXY_SIGN_IN_MESSAGE: &str =
     "no user: sign in through the reverse proxy (its user header is believed only from --trusted-proxies)";
@@ -82,12 +91,28 @@ pub struct Security {
     pub insecure: bool,
 }
 
-/// Local sign-in: the session lifetime and failures per address and user (rate limit).
+/// Local sign-in: the session lifetime, failures per address and user (rate limit), the pool
+/// of password checks and the signed-out sessions.
 #[derive(Debug)]
 pub struct LocalAuth {
     pub ttl_secs: u64,
     failures: RateLimit,
+    pub checks: PasswordChecks,
+    pub revoked: std::sync::Arc<Revocations>,
 }
+
+/// Why a request has no identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoIdentity {
+    /// No (valid) session, or a proxy header from an untrusted peer: 401.
+    Missing,
+    /// A malformed identity (two user headers from the proxy): 400, with this message.
+    Ambiguous(String),
+}
+
+/// Prefixes wider than this need `--trusted-proxies-i-know`.
+const WIDEST_TRUSTED_V4: u8 = 8;
+const WIDEST_TRUSTED_V6: u8 = 32;
 
 impl Security {
     pub fn from_args(args: &crate::config::Args) -> Result<Security, String> {
@@ -109,10 +134,28 @@ impl Security {
                 None => SessionKey::random()?,
             })
         };
-        let local = (args.users.is_some() && proxy.is_none()).then(|| LocalAuth {
-            ttl_secs: args.session_ttl,
-            failures: RateLimit::default(),
-        });
+        if let Some(proxy) = &proxy {
+            if !args.trusted_proxies_i_know {
+                if let Some(wide) = proxy.trusted.iter().find(|n| match n {
+                    ipnet::IpNet::V4(n) => n.prefix_len() < WIDEST_TRUSTED_V4,
+                    ipnet::IpNet::V6(n) => n.prefix_len() < WIDEST_TRUSTED_V6,
+                }) {
+                    return Err(format!(
+                        "--trusted-proxies: {wide} is wider than /{WIDEST_TRUSTED_V4} (IPv6: /{WIDEST_TRUSTED_V6}): any host in it could sign in as anyone; list the proxies' addresses, or pass --trusted-proxies-i-know (CODIS_FE_TRUSTED_PROXIES_I_KNOW) if that is meant"
+                    ));
+                }
+            }
+        }
+        let local = if args.users.is_some() && proxy.is_none() {
+            Some(LocalAuth {
+                ttl_secs: args.session_ttl,
+                failures: RateLimit::default(),
+                checks: PasswordChecks::per_core(),
+                revoked: revocations(args)?,
+            })
+        } else {
+            None
+        };
         Ok(Security {
             read_only: args.read_only,
             mode: if proxy.is_some() {
@@ -143,44 +186,74 @@ impl Security {
     /// `local`), or the user header when the peer is a trusted proxy (mode `proxy`). `None`:
     /// nobody (401). Used by the router's [`require_session`] and the bare event stream alike.
     pub fn identify(&self, peer: Option<SocketAddr>, headers: &HeaderMap) -> Option<Identity> {
-        let key = self.key.as_ref()?;
+        self.check_identity(peer, headers).ok()
+    }
+
+    /// [`Security::identify`], telling a missing identity from an ambiguous one.
+    pub fn check_identity(
+        &self,
+        peer: Option<SocketAddr>,
+        headers: &HeaderMap,
+    ) -> Result<Identity, NoIdentity> {
+        let key = self.key.as_ref().ok_or(NoIdentity::Missing)?;
         if let Some(proxy) = &self.proxy {
-            let peer = peer?.ip();
+            let peer = peer.ok_or(NoIdentity::Missing)?.ip();
             if !proxy.trusts(peer) {
-                return None;
+                return Err(NoIdentity::Missing);
             }
-            let user = headers.get(proxy.header.as_str())?.to_str().ok()?.trim();
-            if user.is_empty() || user.len() > 255 || user.chars().any(char::is_control) {
-                return None;
+            for h in std::iter::once(&proxy.header).chain(&proxy.role_header) {
+                if headers.get_all(h.as_str()).iter().nth(1).is_some() {
+                    return Err(NoIdentity::Ambiguous(format!(
+                        "the reverse proxy sent {h} more than once: it must send exactly one"
+                    )));
+                }
             }
-            let from_header = proxy
-                .role_header
+            self.proxy_identity(proxy, headers)
+                .ok_or(NoIdentity::Missing)
+        } else {
+            let value = crate::session::cookie_value(headers).ok_or(NoIdentity::Missing)?;
+            let now = unix_now();
+            let session = key.verify(value, now).map_err(|_| NoIdentity::Missing)?;
+            if self
+                .local
                 .as_ref()
-                .and_then(|h| headers.get(h.as_str()))
-                .and_then(|v| v.to_str().ok())
-                .map(|r| r.trim().to_ascii_lowercase())
-                .filter(|r| ROLES.contains(&r.as_str()));
-            let role = from_header.unwrap_or_else(|| match self.users.get(user) {
-                Some(e) => e.role.clone().unwrap_or_else(|| "none".into()),
-                None => proxy.default_role.clone(),
-            });
-            let client = proxy::forwarded_client(headers, proxy);
-            return Some(Identity {
-                session: Session {
-                    user: user.to_string(),
-                    role,
-                    expires: u64::MAX,
-                    // The CSRF token derives from it: stable per user and key.
-                    nonce: format!("proxy|{user}"),
-                },
-                client,
-            });
+                .is_some_and(|l| l.revoked.is_revoked(&session, now))
+            {
+                return Err(NoIdentity::Missing);
+            }
+            Ok(Identity {
+                session,
+                client: None,
+            })
         }
-        let value = crate::session::cookie_value(headers)?;
-        let session = key.verify(value, unix_now()).ok()?;
+    }
+
+    fn proxy_identity(&self, proxy: &ProxyAuth, headers: &HeaderMap) -> Option<Identity> {
+        let user = headers.get(proxy.header.as_str())?.to_str().ok()?.trim();
+        if user.is_empty() || user.len() > 255 || user.chars().any(char::is_control) {
+            return None;
+        }
+        let from_header = proxy
+            .role_header
+            .as_ref()
+            .and_then(|h| headers.get(h.as_str()))
+            .and_then(|v| v.to_str().ok())
+            .map(|r| r.trim().to_ascii_lowercase())
+            .filter(|r| ROLES.contains(&r.as_str()));
+        let role = from_header.unwrap_or_else(|| match self.users.get(user) {
+            Some(e) => e.role.clone().unwrap_or_else(|| "none".into()),
+            None => proxy.default_role.clone(),
+        });
+        let client = proxy::forwarded_client(headers, proxy);
         Some(Identity {
-            session,
-            client: None,
+            session: Session {
+                user: user.to_string(),
+                role,
+                expires: u64::MAX,
+                // The CSRF token derives from it: stable per user and key.
+                nonce: format!("proxy|{user}"),
+            },
+            client,
         })
     }
 
@@ -238,12 +311,20 @@ impl Security {
             ),
             format!("user:{user}"),
         ];
-        if local.failures.limited(&keys) {
+        // The attempt is counted (reserved) under the same lock as the check, before its
+        // password is: parallel attempts cannot all pass the check before one is counted. Then a
+        // place in the pool of password checks, or 503 at once; an attempt that could not be
+        // checked stays counted, so a flood gains nothing by keeping the pool busy.
+        if !local.failures.reserve(&keys) {
             return Err(ApiError::RateLimited(format!(
                 "too many failed sign-ins: wait {} seconds",
                 FAILURE_WINDOW.as_secs()
             )));
         }
+        let permit = local
+            .checks
+            .try_acquire()
+            .ok_or_else(|| ApiError::Busy(BUSY_MESSAGE.into()))?;
         let entry = self.users.get(user).cloned();
         // An unknown user costs a verification too (against another user's hash), so timing
         // does not tell which names exist.
@@ -251,32 +332,77 @@ impl Security {
             .as_ref()
             .and_then(|u| u.hash.clone())
             .or_else(|| self.users.values().find_map(|u| u.hash.clone()));
-        let password = password.to_string();
-        let verified = tokio::task::spawn_blocking(move || {
-            use argon2::PasswordVerifier as _;
-            hash.is_some_and(|h| {
-                argon2::PasswordHash::new(&h).is_ok_and(|h| {
-                    argon2::Argon2::default()
-                        .verify_password(password.as_bytes(), &h)
-                        .is_ok()
-                })
-            })
-        })
-        .await
-        .unwrap_or(false);
+        let verified = permit.verify(hash, password.to_string()).await;
         match entry.filter(|_| verified) {
             Some(u) => {
-                local.failures.record(&keys, false);
+                local.failures.succeeded(&keys);
                 let role = u.role.as_deref().unwrap_or("none");
                 key.new_session(&u.user, role, unix_now(), local.ttl_secs)
                     .map_err(ApiError::BadRequest)
             }
-            None => {
-                local.failures.record(&keys, true);
-                Err(ApiError::Unauthenticated(WRONG_PASSWORD_MESSAGE.into()))
+            None => Err(ApiError::Unauthenticated(WRONG_PASSWORD_MESSAGE.into())),
+        }
+    }
+
+    /// Signs a local session out: refused from now on, here and on the replicas sharing the
+    /// revocation file. (Proxy mode has nothing to revoke: the proxy decides who is signed in.)
+    pub fn revoke(&self, session: &Session) {
+        if let Some(local) = &self.local {
+            local.revoked.revoke(session, unix_now());
+        }
+    }
+
+    /// Resolves when `session` expires or is signed out (never for a proxy identity): what
+    /// ends an open event stream.
+    pub fn session_end(
+        &self,
+        session: Option<Session>,
+    ) -> impl std::future::Future<Output = ()> + Send + '_ {
+        async move {
+            let (Some(local), Some(session)) = (&self.local, session) else {
+                return std::future::pending().await;
+            };
+            let mut changes = local.revoked.subscribe();
+            loop {
+                let now = unix_now();
+                if now >= session.expires || local.revoked.is_revoked(&session, now) {
+                    return;
+                }
+                // Woken at expiry, or by a sign-out: here at once, a replica's once
+                // `Revocations::watch` has read it from the shared file (within a second).
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(session.expires - now)) => {}
+                    _ = changes.changed() => {}
+                }
             }
         }
     }
+}
+
+/// The revocation list: shared through `--revoked-sessions-file`, or `KEYFILE.revoked` next to
+/// `--session-key-file` when it can be written; else this process's own.
+fn revocations(args: &crate::config::Args) -> Result<std::sync::Arc<Revocations>, String> {
+    let now = unix_now();
+    let shared = if let Some(path) = &args.revoked_sessions_file {
+        Revocations::shared(path, now).map_err(|e| format!("--revoked-sessions-file {e}"))?
+    } else if let Some(key) = &args.session_key_file {
+        let mut path = key.clone().into_os_string();
+        path.push(".revoked");
+        match Revocations::shared(std::path::Path::new(&path), now) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!("signed-out sessions are known to this replica only: {e} (give --revoked-sessions-file)");
+                return Ok(std::sync::Arc::new(Revocations::in_memory()));
+            }
+        }
+    } else {
+        return Ok(std::sync::Arc::new(Revocations::in_memory()));
+    };
+    let shared = std::sync::Arc::new(shared);
+    if let Ok(rt) = tokio::runtime::Handle::try_current() {
+        rt.spawn(Revocations::watch(std::sync::Arc::downgrade(&shared)));
+    }
+    Ok(shared)
 }
 
 pub fn unix_now() -> u64 {

@@ -75,21 +75,21 @@ impl ProxyAuth {
 }
 
 /// The client behind a trusted proxy: the right-most `X-Forwarded-For` address that is not a
-/// trusted proxy itself (the ones to its left could be forged by the client).
+/// trusted proxy itself (the ones to its left could be forged by the client). Only an IP
+/// address is believed: anything else in the header (a name, a port, text meant for the audit
+/// log) makes it `None`, and the audit names the TCP peer instead.
 pub fn forwarded_client(headers: &HeaderMap, proxy: &ProxyAuth) -> Option<String> {
-    let list: Vec<String> = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect();
+    let mut list = Vec::new();
+    for v in headers.get_all("x-forwarded-for") {
+        for s in v.to_str().ok()?.split(',') {
+            list.push(s.trim().parse::<IpAddr>().ok()?);
+        }
+    }
     list.iter()
         .rev()
-        .find(|s| s.parse::<IpAddr>().map_or(true, |ip| !proxy.trusts(ip)))
+        .find(|ip| !proxy.trusts(**ip))
         .or_else(|| list.first())
-        .map(|s| s.chars().take(64).collect())
+        .map(IpAddr::to_string)
 }
 
 #[cfg(test)]
@@ -144,5 +144,9 @@ mod tests {
             "10.0.0.3, 10.0.0.2".parse().expect("header"),
         );
         assert_eq!(forwarded_client(&h, &proxy).as_deref(), Some("10.0.0.3"));
+        for not_an_ip in ["evil\", \"x", "198.51.100.7:80", "1.2.3.4, unknown", ""] {
+            h.insert("x-forwarded-for", not_an_ip.parse().expect("header"));
+            assert_eq!(forwarded_client(&h, &proxy), None, "{not_an_ip:?}");
+        }
     }
 }

@@ -56,6 +56,9 @@ pub fn load_users(path: &Path, need_hash: bool) -> Result<HashMap<String, UserEn
             }
             _ => {}
         }
+        if map.contains_key(&u.user) {
+            return Err(bad("is listed more than once (one entry per user)"));
+        }
         map.insert(u.user.clone(), u);
     }
     Ok(map)
