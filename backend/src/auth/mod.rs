@@ -354,26 +354,21 @@ impl Security {
 
     /// Resolves when `session` expires or is signed out (never for a proxy identity): what
     /// ends an open event stream.
-    pub fn session_end(
-        &self,
-        session: Option<Session>,
-    ) -> impl std::future::Future<Output = ()> + Send + '_ {
-        async move {
-            let (Some(local), Some(session)) = (&self.local, session) else {
-                return std::future::pending().await;
-            };
-            let mut changes = local.revoked.subscribe();
-            loop {
-                let now = unix_now();
-                if now >= session.expires || local.revoked.is_revoked(&session, now) {
-                    return;
-                }
-                // Woken at expiry, or by a sign-out: here at once, a replica's once
-                // `Revocations::watch` has read it from the shared file (within a second).
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_secs(session.expires - now)) => {}
-                    _ = changes.changed() => {}
-                }
+    pub async fn session_end(&self, session: Option<Session>) {
+        let (Some(local), Some(session)) = (&self.local, session) else {
+            return std::future::pending().await;
+        };
+        let mut changes = local.revoked.subscribe();
+        loop {
+            let now = unix_now();
+            if now >= session.expires || local.revoked.is_revoked(&session, now) {
+                return;
+            }
+            // Woken at expiry, or by a sign-out: here at once, a replica's once
+            // `Revocations::watch` has read it from the shared file (within a second).
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(session.expires - now)) => {}
+                _ = changes.changed() => {}
             }
         }
     }
