@@ -133,6 +133,12 @@ pub struct Args {
     #[arg(long, env = "CODIS_FE_SESSION_KEY_FILE")]
     pub session_key_file: Option<PathBuf>,
 
+    /// Signed-out sessions shared by the replicas (one JSON line per sign-out, kept until the
+    /// session would have expired). Default with --session-key-file: KEYFILE.revoked, when it
+    /// can be written (else signed-out sessions are known to this replica only).
+    #[arg(long, env = "CODIS_FE_REVOKED_SESSIONS_FILE")]
+    pub revoked_sessions_file: Option<PathBuf>,
+
     /// Trusted reverse-proxy sign-in: the request header carrying the user name (e.g.
     /// X-Remote-User), believed only from --trusted-proxies. Needs --trusted-proxies.
     #[arg(long, env = "CODIS_FE_AUTH_PROXY_HEADER")]
@@ -142,6 +148,11 @@ pub struct Args {
     /// are believed, comma-separated. Needs --auth-proxy-header.
     #[arg(long, env = "CODIS_FE_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<String>,
+
+    /// Accept --trusted-proxies wider than /8 (IPv4) or /32 (IPv6), e.g. 0.0.0.0/0: any host
+    /// in them may then name any user.
+    #[arg(long, env = "CODIS_FE_TRUSTED_PROXIES_I_KNOW")]
+    pub trusted_proxies_i_know: bool,
 
     /// Trusted reverse-proxy sign-in: a header carrying the user's role (viewer, operator or
     /// admin); without it the role comes from the --users entry, else --auth-proxy-default-role.

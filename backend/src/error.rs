@@ -34,6 +34,12 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// Every password check is busy (sign-in): 503 with `Retry-After`.
+    #[error("{0}")]
+    Busy(String),
+    /// The router's 405, when it is audited.
+    #[error("{0}")]
+    MethodNotAllowed(String),
     #[error(transparent)]
     Dashboard(#[from] CallError),
 }
@@ -51,6 +57,8 @@ impl ApiError {
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             // The dashboard understood and refused (state or precondition): a conflict with the
             // cluster's current state, which the operator can read and act on.
             ApiError::Dashboard(CallError::Refused(_)) => {
@@ -87,6 +95,13 @@ impl IntoResponse for ApiError {
                 rule,
             },
         };
-        (status, Json(body)).into_response()
+        let mut resp = (status, Json(body)).into_response();
+        if matches!(self, ApiError::Busy(_)) {
+            resp.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
+            );
+        }
+        resp
     }
 }

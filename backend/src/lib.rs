@@ -6,6 +6,8 @@
 
 pub mod api;
 pub mod assets;
+pub mod audit;
+pub mod auth;
 pub mod config;
 pub mod dashboard;
 pub mod demo;
@@ -14,7 +16,6 @@ pub mod error;
 pub mod live;
 pub mod logging;
 pub mod registry;
-pub mod security;
 pub mod server;
 pub mod session;
 pub mod state;

@@ -74,7 +74,7 @@ fn passwd() -> ExitCode {
         eprintln!("codis-fe passwd: the password is empty");
         return ExitCode::from(2);
     }
-    match codis_fe::security::hash_password(password) {
+    match codis_fe::auth::hash_password(password) {
         Ok(hash) => {
             println!("{hash}");
             ExitCode::SUCCESS

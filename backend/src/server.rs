@@ -43,9 +43,9 @@ impl Drop for Server {
 /// when this returns, so the first page load already lists products.
 pub async fn build(args: &Args) -> Result<Server, String> {
     args.check_auth()?;
-    let security = crate::security::Security::from_args(args)?;
+    let security = crate::auth::Security::from_args(args)?;
     let audit = match &args.audit_log {
-        Some(path) => Some(crate::security::AuditLog::open(path).await?),
+        Some(path) => Some(crate::audit::AuditLog::open(path).await?),
         None => None,
     };
     let source = args.discovery_source()?;
@@ -93,7 +93,7 @@ pub async fn build(args: &Args) -> Result<Server, String> {
         // Outside `?forward=`, so forwarded requests need a session too.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            crate::security::require_session,
+            crate::auth::require_session::<AppState>,
         ))
         .with_state(state.clone())
         // Only with --cors-origins: without it, CORS would still add a 90-byte Vary header to
@@ -102,10 +102,10 @@ pub async fn build(args: &Args) -> Result<Server, String> {
             (!cors_origins.is_empty()).then(|| cors(&cors_origins)),
         ))
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY))
-        // Outside the limit: a 413 it answers is audited (state-changing requests).
+        // Outside the limit: a 413 it answers, or a 405, is audited (state-changing requests).
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            crate::security::audit_too_large,
+            crate::auth::audit_early_refusals::<AppState>,
         ))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(

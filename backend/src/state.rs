@@ -4,14 +4,15 @@ use std::sync::Arc;
 
 use codis_model::{Overview, Stats};
 
+use crate::audit::{AuditLog, Recent};
+use crate::auth::{
+    Attempt, AuthApp, Caller, Security, ADMIN_MESSAGE, CSRF_MESSAGE, NO_ACCESS_MESSAGE,
+    READ_ONLY_MESSAGE, VIEWER_MESSAGE,
+};
 use crate::dashboard::DashboardClient;
 use crate::error::ApiError;
 use crate::live::Hub;
 use crate::registry::Registry;
-use crate::security::{
-    Attempt, AuditLog, Caller, Recent, Security, ADMIN_MESSAGE, CSRF_MESSAGE, NO_ACCESS_MESSAGE,
-    READ_ONLY_MESSAGE, VIEWER_MESSAGE,
-};
 
 pub struct AppState {
     pub registry: Arc<Registry>,
@@ -24,6 +25,29 @@ pub struct AppState {
     pub audit_log: Option<AuditLog>,
     /// The last audit entries (`GET /api/activity`), kept with or without `--audit-log`.
     pub recent: Recent,
+}
+
+impl AuthApp for AppState {
+    fn security(&self) -> &Security {
+        &self.security
+    }
+
+    fn product_names(&self) -> Vec<String> {
+        self.registry
+            .snapshot()
+            .products
+            .iter()
+            .map(|p| p.name.clone())
+            .collect()
+    }
+
+    fn max_request_body(&self) -> usize {
+        crate::server::MAX_REQUEST_BODY
+    }
+
+    async fn record(&self, attempt: &Attempt<'_>, result: Result<(), &ApiError>) {
+        AppState::record(self, attempt, result).await;
+    }
 }
 
 impl AppState {

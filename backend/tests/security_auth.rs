@@ -191,7 +191,7 @@ async fn without_a_session_every_api_route_and_the_event_stream_answer_401() {
     }
     // A forged or expired cookie is no better.
     let key = SessionKey::from_bytes(KEY.to_vec()).expect("key");
-    let now = codis_fe::security::unix_now();
+    let now = codis_fe::auth::unix_now();
     let expired = key
         .new_session("otto", "operator", now - 7200, 3600)
         .expect("session");
@@ -295,10 +295,11 @@ async fn viewers_read_operators_act_and_csrf_and_read_only_are_enforced() {
     let (status, body) = otto.act(&base, "POST", actions, create(7)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
-    // Sign-out drops the cookie.
+    // Sign-out (with the session's CSRF token) drops the cookie.
     let resp = http()
         .delete(format!("{base}/api/session"))
         .header("cookie", &otto.cookie)
+        .header("x-csrf-token", &otto.csrf)
         .send()
         .await
         .expect("sign-out");
@@ -362,7 +363,7 @@ async fn viewers_read_operators_act_and_csrf_and_read_only_are_enforced() {
 async fn sign_in_failures_are_rate_limited_per_user_and_per_address() {
     let files = Files::new("rate");
     let base = format!("http://{}", files.start_backend(&["--demo".into()]).await);
-    for _ in 0..codis_fe::security::MAX_FAILURES {
+    for _ in 0..codis_fe::auth::MAX_FAILURES {
         let (status, body) = sign_in_refused(&base, "otto", "wrong").await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
         assert_eq!(body["error"]["kind"], "unauthenticated");
@@ -480,6 +481,7 @@ async fn refusals_before_a_handler_are_audited_sign_in_sign_out_and_too_large_in
     let resp = http()
         .delete(format!("{base}/api/session"))
         .header("cookie", &otto.cookie)
+        .header("x-csrf-token", &otto.csrf)
         .send()
         .await
         .expect("sign-out");
@@ -877,4 +879,547 @@ async fn loglevel_and_reload_are_admin_only_and_every_spec_action_stays_operator
         )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+// ---- Issue 12: what a hostile client broke ----
+
+/// A users file whose `otto` has a hash with argon2's default cost (about 19 MiB and tens of
+/// milliseconds per check), as `codis-fe passwd` makes them.
+fn write_real_cost_users(files: &Files) {
+    let hash = codis_fe::auth::hash_password("otto-pw").expect("hash");
+    write_users(
+        files,
+        json!([{"user": "otto", "hash": hash, "role": "operator"}]),
+    );
+}
+
+/// The status of a sign-in attempt (and whether a 503 said when to come back).
+async fn sign_in_status(client: &reqwest::Client, base: &str, user: &str, pw: &str) -> (u16, bool) {
+    let resp = client
+        .post(format!("{base}/api/session"))
+        .json(&json!({"user": user, "password": pw}))
+        .send()
+        .await
+        .expect("sign-in");
+    let retry = resp.headers().contains_key("retry-after");
+    (resp.status().as_u16(), retry)
+}
+
+#[tokio::test]
+async fn fifty_parallel_sign_ins_for_one_user_check_at_most_five_passwords() {
+    let files = Files::new("parallel-50");
+    write_real_cost_users(&files);
+    let base = format!("http://{}", files.start_backend(&["--demo".into()]).await);
+    let client = http();
+    let attempts = (0..50).map(|_| sign_in_status(&client, &base, "otto", "wrong"));
+    let statuses = futures::future::join_all(attempts).await;
+    let checked = statuses.iter().filter(|(s, _)| *s == 401).count();
+    assert!(checked <= 5, "{checked} passwords checked: {statuses:?}");
+    for (s, retry) in &statuses {
+        assert!([401, 429, 503].contains(s), "{statuses:?}");
+        assert!(*s != 503 || *retry, "a 503 says when to retry");
+    }
+    // The audit log tells the same: at most 5 `wrong_password`, every refusal recorded.
+    let lines = files.audit();
+    assert_eq!(lines.len(), 50);
+    let wrong = lines
+        .iter()
+        .filter(|l| l["outcome"] == "wrong_password")
+        .count();
+    assert_eq!(wrong, checked, "{lines:#?}");
+}
+
+#[tokio::test]
+async fn the_right_password_as_attempt_25_of_30_parallel_ones_is_refused() {
+    let files = Files::new("parallel-30");
+    write_real_cost_users(&files);
+    let base = format!("http://{}", files.start_backend(&["--demo".into()]).await);
+    let client = http();
+    let mut first: futures::stream::FuturesUnordered<_> = (0..24)
+        .map(|_| sign_in_status(&client, &base, "otto", "wrong"))
+        .collect();
+    // The other attempts are under way once the first of them is answered.
+    use futures::StreamExt as _;
+    let mut statuses = vec![first.next().await.expect("an answer")];
+    let right = sign_in_status(&client, &base, "otto", "otto-pw");
+    let rest =
+        futures::future::join_all((0..5).map(|_| sign_in_status(&client, &base, "otto", "wrong")));
+    let (right, rest, others) = tokio::join!(right, rest, first.collect::<Vec<_>>());
+    assert_ne!(right.0, 200, "the 25th attempt got in: {right:?}");
+    statuses.extend(rest);
+    statuses.extend(others);
+    statuses.push(right);
+    let checked = statuses.iter().filter(|(s, _)| *s == 401).count();
+    assert!(checked <= 5, "{checked} passwords checked: {statuses:?}");
+}
+
+/// The peak and current resident memory of a process, in KiB (`/proc/PID/status`).
+fn memory_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} in {status}"))
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}
+
+/// The real binary, stopped on drop.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the codis-fe binary with `args` on a free loopback port; waits until it answers.
+async fn start_binary(args: &[String]) -> (Child, String) {
+    let port = support::ports::free_port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_codis-fe"))
+        .args(args)
+        .arg(format!("--listen=127.0.0.1:{port}"))
+        .arg("--log-level=ERROR")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("start codis-fe");
+    let mut child = Child(child);
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = http().get(format!("{base}/healthz")).send().await {
+            if r.status().is_success() {
+                break;
+            }
+        }
+        if let Some(status) = child.0.try_wait().expect("wait") {
+            panic!("codis-fe exited with {status}");
+        }
+        assert!(std::time::Instant::now() < deadline, "never answered");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    (child, base)
+}
+
+#[tokio::test]
+async fn a_burst_of_1000_sign_ins_from_many_addresses_keeps_memory_under_200_mib() {
+    let files = Files::new("burst");
+    write_real_cost_users(&files);
+    let mut args = files.flags();
+    args.push("--demo".into());
+    let (child, base) = start_binary(&args).await;
+    // 250 loopback source addresses, so the per-address limit never applies; every user name
+    // is new, so the per-user limit never does either.
+    let clients: Vec<reqwest::Client> = (0..250u8)
+        .map(|i| {
+            reqwest::Client::builder()
+                .local_address(std::net::IpAddr::from([127, 0, 0, i + 2]))
+                .timeout(Duration::from_secs(60))
+                .build()
+                .expect("client")
+        })
+        .collect();
+    use futures::StreamExt as _;
+    let statuses: Vec<(u16, bool)> = futures::stream::iter(0..1000usize)
+        .map(|i| {
+            let client = clients[i % clients.len()].clone();
+            let base = base.clone();
+            async move { sign_in_status(&client, &base, &format!("user-{i}"), "wrong").await }
+        })
+        .buffer_unordered(50)
+        .collect()
+        .await;
+    let busy = statuses.iter().filter(|(s, _)| *s == 503).count();
+    for (s, retry) in &statuses {
+        assert!([401, 503].contains(s), "{s}");
+        assert!(*s != 503 || *retry, "a 503 says when to retry");
+    }
+    let (peak, now) = memory_kib(child.0.id());
+    assert!(
+        peak < 200 * 1024,
+        "peak RSS {peak} KiB (now {now} KiB) after 1000 sign-ins, {busy} answered 503"
+    );
+    // Each busy refusal is audited too.
+    let lines = files.audit();
+    assert_eq!(lines.len(), 1000);
+    assert_eq!(
+        lines.iter().filter(|l| l["outcome"] == "busy").count(),
+        busy
+    );
+}
+
+#[tokio::test]
+async fn sign_out_needs_the_csrf_token_and_the_saved_cookie_is_refused_here_and_on_a_replica() {
+    let files = Files::new("revoke");
+    let a = format!("http://{}", files.start_backend(&["--demo".into()]).await);
+    // A replica sharing the key file (and so its revocation file), with its own audit log.
+    let b_log = support::AuditLog::new("revoke-b");
+    let b = format!(
+        "http://{}",
+        start_backend(&[
+            "--demo",
+            &format!("--users={}", files.dir.join("users.json").display()),
+            &format!("--session-key-file={}", files.dir.join("key").display()),
+            &b_log.flag(),
+        ])
+        .await
+    );
+    let otto = sign_in(&a, "otto", "otto-pw").await.expect("signs in");
+    for base in [&a, &b] {
+        let (status, me) = otto.get(base, "/api/me").await;
+        assert_eq!(status, StatusCode::OK, "{base}: {me}");
+    }
+    // Without the CSRF token sign-out is refused (and audited), and the session still works.
+    let (status, body) = call(&a, "DELETE", "/api/session", Some(&otto.cookie), None, None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    files.log.assert_last(&[
+        ("action", json!("sign-out")),
+        ("outcome", json!("csrf_refused")),
+    ]);
+    assert_eq!(otto.get(&a, "/api/me").await.0, StatusCode::OK);
+    let (status, _) = otto.act(&a, "DELETE", "/api/session", None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    // The saved cookie is refused afterwards, for reads and actions, on both replicas.
+    for base in [&a, &b] {
+        let (status, body) = otto.get(base, "/api/me").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{base}: {body}");
+        let (status, _) = otto
+            .act(
+                base,
+                "POST",
+                "/api/products/codis-demo/actions",
+                Some(json!({"action": "slots-interval", "interval": "0"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{base}");
+    }
+    // A new sign-in works as before.
+    let again = sign_in(&b, "otto", "otto-pw")
+        .await
+        .expect("signs in again");
+    assert_eq!(again.get(&a, "/api/me").await.0, StatusCode::OK);
+    let _ = std::fs::remove_file(&b_log.0);
+}
+
+/// Opens the event stream of `product` with `cookie`; returns the response once it is 200.
+async fn open_stream(base: &str, product: &str, cookie: &str) -> reqwest::Response {
+    let client = reqwest::Client::builder()
+        .no_gzip()
+        .build()
+        .expect("client");
+    let resp = client
+        .get(format!("{base}/api/products/{product}/events"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("stream");
+    assert_eq!(resp.status(), StatusCode::OK);
+    resp
+}
+
+/// Reads the stream until it ends; fails if it is still open after `limit`.
+async fn stream_ends_within(mut resp: reqwest::Response, limit: Duration) {
+    let ended = tokio::time::timeout(limit, async {
+        while let Ok(Some(_)) = resp.chunk().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream was still open after {limit:?}");
+}
+
+#[tokio::test]
+async fn an_open_event_stream_ends_at_sign_out_and_at_expiry() {
+    let d = demo_dashboard("codis-demo", Preset::Tiny).await;
+    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
+    let files = Files::new("stream-end");
+    let addr = files.start_backend(&[list.flag()]).await;
+    let base = format!("http://{addr}");
+    let otto = sign_in(&base, "otto", "otto-pw").await.expect("signs in");
+    let mut stream = open_stream(&base, "codis-demo", &otto.cookie).await;
+    let first = tokio::time::timeout(Duration::from_secs(20), stream.chunk())
+        .await
+        .expect("a first event");
+    assert!(first.expect("chunk").is_some(), "the stream runs");
+    let (status, _) = otto.act(&base, "DELETE", "/api/session", None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    stream_ends_within(stream, Duration::from_secs(10)).await;
+
+    // A session of 3 s: its stream ends when it expires, though nobody signed out.
+    let files = Files::new("stream-expiry");
+    let addr = files
+        .start_backend(&[list.flag(), "--session-ttl=3".into()])
+        .await;
+    let base = format!("http://{addr}");
+    let otto = sign_in(&base, "otto", "otto-pw").await.expect("signs in");
+    let stream = open_stream(&base, "codis-demo", &otto.cookie).await;
+    stream_ends_within(stream, Duration::from_secs(15)).await;
+    // And a reconnect is refused.
+    let (status, _) = otto.get(&base, "/api/products/codis-demo/events").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn forward_requests_need_a_session_before_anything_is_said_about_the_product() {
+    let d = demo_dashboard("codis-demo", Preset::Tiny).await;
+    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
+    let files = Files::new("forward-anon");
+    let base = format!("http://{}", files.start_backend(&[list.flag()]).await);
+    let mut answers = Vec::new();
+    for product in ["codis-demo", "no-such-product"] {
+        for method in ["GET", "DELETE", "POST"] {
+            let (status, body) = call(
+                &base,
+                method,
+                &format!("/api/session?forward={product}"),
+                None,
+                None,
+                None,
+            )
+            .await;
+            assert_eq!(
+                status,
+                StatusCode::UNAUTHORIZED,
+                "{method} {product}: {body}"
+            );
+            assert!(!body.to_string().contains(product), "{body}");
+            answers.push((method, body));
+        }
+    }
+    assert_eq!(
+        answers[..3],
+        answers[3..],
+        "known and unknown products look alike"
+    );
+}
+
+#[tokio::test]
+async fn duplicate_users_and_too_wide_trusted_proxies_stop_the_start() {
+    let files = Files::new("start-checks");
+    let h = support::password_hash("x");
+    write_users(
+        &files,
+        json!([
+            {"user": "otto", "hash": h, "role": "operator"},
+            {"user": "otto", "hash": h, "role": "admin"},
+        ]),
+    );
+    let build = |extra: &[&str]| {
+        let mut argv = vec![
+            "codis-fe".to_string(),
+            "--demo".into(),
+            format!("--users={}", files.dir.join("users.json").display()),
+        ];
+        argv.extend(extra.iter().map(|s| s.to_string()));
+        Args::try_parse_from(argv).expect("parses")
+    };
+    let err = server::build(&build(&[])).await.err().expect("refused");
+    assert!(
+        err.contains("--users") && err.contains("\"otto\"") && err.contains("more than once"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    write_users(&files, json!([{"user": "otto", "role": "operator"}]));
+    for wide in ["0.0.0.0/0", "10.0.0.0/7", "::/0"] {
+        let proxy = [
+            "--auth-proxy-header=X-Remote-User",
+            &format!("--trusted-proxies=127.0.0.1,{wide}"),
+        ];
+        let err = server::build(&build(&proxy)).await.err().expect("refused");
+        assert!(
+            err.contains("--trusted-proxies")
+                && err.contains(wide)
+                && err.contains("--trusted-proxies-i-know"),
+            "{err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+        let mut ok = proxy.to_vec();
+        ok.push("--trusted-proxies-i-know");
+        assert!(
+            server::build(&build(&ok)).await.is_ok(),
+            "{wide} with --trusted-proxies-i-know"
+        );
+    }
+    let ok = [
+        "--auth-proxy-header=X-Remote-User",
+        "--trusted-proxies=10.0.0.0/8",
+    ];
+    assert!(server::build(&build(&ok)).await.is_ok(), "a /8 is fine");
+}
+
+#[tokio::test]
+async fn in_proxy_mode_two_user_headers_are_a_400_and_the_audit_client_is_an_ip() {
+    let d = demo_dashboard("codis-demo", Preset::Tiny).await;
+    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
+    let files = Files::new("proxy-strict");
+    write_users(&files, json!([{"user": "otto", "role": "operator"}]));
+    let base = format!(
+        "http://{}",
+        files
+            .start_backend(&[
+                list.flag(),
+                "--auth-proxy-header=X-Remote-User".into(),
+                "--trusted-proxies=127.0.0.1".into(),
+            ])
+            .await
+    );
+    let resp = http()
+        .get(format!("{base}/api/me"))
+        .header("x-remote-user", "vera")
+        .header("x-remote-user", "otto")
+        .send()
+        .await
+        .expect("me");
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let body: Value = resp.json().await.expect("json");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("x-remote-user")),
+        "{body}"
+    );
+    // The stream on the bare connection does not pick one either.
+    let line = raw_status_line(
+        files_addr(&base),
+        "GET /api/products/codis-demo/events HTTP/1.1\r\nHost: x\r\nX-Remote-User: vera\r\nX-Remote-User: otto\r\n\r\n",
+    )
+    .await;
+    assert!(line.starts_with("HTTP/1.1 400"), "{line}");
+    // X-Forwarded-For that is not an IP address is not believed as the client.
+    let (_, me) = call_with(&base, "GET", "/api/me", &[("x-remote-user", "otto")], None).await;
+    let csrf = me["csrf"].as_str().expect("csrf").to_string();
+    for forwarded in ["evil\", \"admin", "<script>", "198.51.100.7:8080"] {
+        call_with(
+            &base,
+            "POST",
+            "/api/products/codis-demo/actions",
+            &[
+                ("x-remote-user", "otto"),
+                ("x-csrf-token", &csrf),
+                ("x-forwarded-for", forwarded),
+            ],
+            Some(json!({"action": "slots-interval", "interval": "0"})),
+        )
+        .await;
+        let last = files.audit().pop().expect("a line");
+        let client = last["client"].as_str().expect("client");
+        assert!(
+            client.starts_with("127.0.0.1:"),
+            "{forwarded:?} gave client {client:?}"
+        );
+    }
+    call_with(
+        &base,
+        "POST",
+        "/api/products/codis-demo/actions",
+        &[
+            ("x-remote-user", "otto"),
+            ("x-csrf-token", &csrf),
+            ("x-forwarded-for", "198.51.100.7"),
+        ],
+        Some(json!({"action": "slots-interval", "interval": "0"})),
+    )
+    .await;
+    assert_eq!(
+        files.audit().pop().expect("a line")["client"],
+        "198.51.100.7"
+    );
+}
+
+fn files_addr(base: &str) -> SocketAddr {
+    base.trim_start_matches("http://").parse().expect("addr")
+}
+
+#[tokio::test]
+async fn malformed_sign_ins_and_405s_are_audited_and_activity_params_are_objects() {
+    let d = demo_dashboard("codis-demo", Preset::Tiny).await;
+    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
+    let files = Files::new("audit-more");
+    let base = format!("http://{}", files.start_backend(&[list.flag()]).await);
+    let resp = http()
+        .post(format!("{base}/api/session"))
+        .header("content-type", "application/json")
+        .body("{\"user\": \"otto\", \"pass")
+        .send()
+        .await
+        .expect("sign-in");
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    files.log.assert_last(&[
+        ("action", json!("sign-in")),
+        ("outcome", json!("invalid_input")),
+        ("status", json!(400)),
+        ("user", json!("-")),
+    ]);
+    let otto = sign_in(&base, "otto", "otto-pw").await.expect("signs in");
+    let (status, _) = otto.act(&base, "PUT", "/api/session", None).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    files.log.assert_last(&[
+        ("action", json!("request")),
+        ("outcome", json!("method_not_allowed")),
+        ("status", json!(405)),
+        ("user", json!("otto")),
+    ]);
+    let (status, _) = otto
+        .act(&base, "DELETE", "/api/products/codis-demo/actions", None)
+        .await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    files
+        .log
+        .assert_last(&[("status", json!(405)), ("product", json!("codis-demo"))]);
+    // Every entry of /api/activity has object params, as the OpenAPI document says.
+    let (status, entries) = otto.get(&base, "/api/activity").await;
+    assert_eq!(status, StatusCode::OK, "{entries}");
+    let entries = entries.as_array().expect("array");
+    assert!(entries.len() >= 4, "{entries:?}");
+    for e in entries {
+        assert!(e["params"].is_object(), "{e}");
+    }
+    for l in files.audit() {
+        assert!(l["params"].is_object(), "{l}");
+    }
+}
+
+#[tokio::test]
+async fn the_audit_log_reopens_after_logrotate_moves_it_and_sends_sighup() {
+    let dir = std::env::temp_dir().join(format!("codis-fe-rotate-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let log = dir.join("audit.jsonl");
+    let (mut child, base) =
+        start_binary(&["--demo".into(), format!("--audit-log={}", log.display())]).await;
+    let act = |gid: u32| {
+        let base = base.clone();
+        async move {
+            call(
+                &base,
+                "POST",
+                "/api/products/codis-demo/actions",
+                None,
+                None,
+                Some(json!({"action": "group-create", "gid": gid})),
+            )
+            .await
+        }
+    };
+    act(901).await;
+    let rotated = dir.join("audit.jsonl.1");
+    std::fs::rename(&log, &rotated).expect("mv");
+    // SAFETY: kill(2) on our own child's pid.
+    let sent = unsafe { libc::kill(child.0.id() as libc::pid_t, libc::SIGHUP) };
+    assert_eq!(sent, 0, "SIGHUP sent");
+    act(902).await;
+    let old = std::fs::read_to_string(&rotated).expect("rotated file");
+    assert_eq!(old.lines().count(), 1, "{old}");
+    assert!(old.contains("\"gid\":\"901\""), "{old}");
+    let new = std::fs::read_to_string(&log).expect("a new file at the old path");
+    assert_eq!(new.lines().count(), 1, "{new}");
+    assert!(new.contains("\"gid\":\"902\""), "{new}");
+    assert!(
+        child.0.try_wait().expect("wait").is_none(),
+        "SIGHUP does not stop the server"
+    );
+    drop(child);
+    let _ = std::fs::remove_dir_all(&dir);
 }

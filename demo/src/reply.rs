@@ -160,27 +160,14 @@ pub(crate) fn segments(path: &str) -> Option<Vec<String>> {
         return Some(Vec::new());
     }
     p.split('/')
-        .map(|s| (!s.is_empty()).then(|| percent_decode(s)))
+        .map(|s| {
+            (!s.is_empty()).then(|| {
+                percent_encoding::percent_decode_str(s)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            })
+        })
         .collect()
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
-            if let Ok(b) = u8::from_str_radix(hex, 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Go's `strconv.Atoi` for a path parameter: "missing <name>" / "invalid <name>".

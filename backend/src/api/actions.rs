@@ -13,8 +13,8 @@ use codis_model::{
 };
 
 use super::JsonBody;
+use crate::auth::{Attempt, Caller};
 use crate::error::ApiError;
-use crate::security::{Attempt, Caller};
 use crate::state::AppState;
 #[allow(unused_imports)] // named in the OpenAPI annotations
 use codis_model::console::ApiErrorBody;

@@ -16,8 +16,8 @@ use axum::{
 };
 use codis_model::Action;
 
+use crate::auth::{Attempt, Caller};
 use crate::error::ApiError;
-use crate::security::{Attempt, Caller};
 use crate::state::AppState;
 
 /// Middleware: requests with a `forward` query parameter are answered here; others go on.

@@ -74,12 +74,12 @@ pub fn router() -> Router<Arc<AppState>> {
 #[utoipa::path(get, path = "/api/me", tag = "security", responses((status = 200, description = "Who the console is talking to: mode, user, role, read-only, CSRF token", body = codis_model::console::Me)))]
 async fn me(
     axum::extract::State(app): axum::extract::State<Arc<AppState>>,
-    caller: crate::security::Caller,
+    caller: crate::auth::Caller,
 ) -> axum::Json<codis_model::console::Me> {
     axum::Json(me_of(&app, &caller))
 }
 
-pub(crate) fn me_of(app: &AppState, caller: &crate::security::Caller) -> codis_model::console::Me {
+pub(crate) fn me_of(app: &AppState, caller: &crate::auth::Caller) -> codis_model::console::Me {
     let csrf = match (&app.security.key, &caller.session) {
         (Some(key), Some(session)) => Some(key.csrf(session)),
         _ => None,
@@ -105,11 +105,11 @@ pub(crate) fn me_of(app: &AppState, caller: &crate::security::Caller) -> codis_m
 /// and the caller as `GET /api/me` describes it. 401 on a wrong password, 429 past the rate
 /// limit, 404 when local sign-in is off (no `--users`, or proxy mode). Every attempt is audited
 /// (`sign-in`; the password never is).
-#[utoipa::path(post, path = "/api/session", tag = "security", request_body = codis_model::console::SignIn, responses((status = 200, description = "Signed in: Set-Cookie codis_fe_session (HttpOnly, SameSite=Strict) and the caller with its CSRF token", body = codis_model::console::Me), (status = 401, description = "Wrong user name or password", body = codis_model::console::ApiErrorBody), (status = 429, description = "Too many failed sign-ins from this address or for this user within 60 s", body = codis_model::console::ApiErrorBody), (status = 404, description = "Local sign-in is off", body = codis_model::console::ApiErrorBody)))]
+#[utoipa::path(post, path = "/api/session", tag = "security", request_body = codis_model::console::SignIn, responses((status = 200, description = "Signed in: Set-Cookie codis_fe_session (HttpOnly, SameSite=Strict) and the caller with its CSRF token", body = codis_model::console::Me), (status = 401, description = "Wrong user name or password", body = codis_model::console::ApiErrorBody), (status = 429, description = "Too many failed sign-ins from this address or for this user within 60 s", body = codis_model::console::ApiErrorBody), (status = 404, description = "Local sign-in is off", body = codis_model::console::ApiErrorBody), (status = 400, description = "The body is not a JSON {user, password} (audited)", body = codis_model::console::ApiErrorBody), (status = 503, description = "Every password check is busy: Retry-After says when to try again", body = codis_model::console::ApiErrorBody)))]
 async fn sign_in(
     axum::extract::State(app): axum::extract::State<Arc<AppState>>,
-    caller: crate::security::Caller,
-    JsonBody(req): JsonBody<codis_model::console::SignIn>,
+    caller: crate::auth::Caller,
+    body: Result<JsonBody<codis_model::console::SignIn>, ApiError>,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse as _;
     let (Some(_), Some(key)) = (&app.security.local, &app.security.key) else {
@@ -119,24 +119,34 @@ async fn sign_in(
         ));
     };
     let started = std::time::Instant::now();
+    let req = match body {
+        Ok(JsonBody(req)) => req,
+        Err(err) => {
+            // A malformed body is an attempt too (audited as user `-`).
+            let nobody = crate::auth::Caller::unknown(caller.addr);
+            let mut attempt = crate::auth::Attempt::new(&nobody, "-", "sign-in");
+            attempt.started = started;
+            return app.audit(&attempt, Err(err)).await;
+        }
+    };
     let result = app
         .security
         .sign_in(&req.user, &req.password, caller.addr)
         .await;
     tracing::info!(user = %req.user, ok = result.is_ok(), "sign-in");
     let attempt_caller = match &result {
-        Ok(session) => crate::security::Caller {
+        Ok(session) => crate::auth::Caller {
             user: session.user.clone(),
             role: Some(session.role.clone()),
             session: Some(session.clone()),
             ..caller.clone()
         },
-        Err(_) => crate::security::Caller {
+        Err(_) => crate::auth::Caller {
             user: req.user.chars().take(255).collect(),
-            ..crate::security::Caller::unknown(caller.addr)
+            ..crate::auth::Caller::unknown(caller.addr)
         },
     };
-    let mut attempt = crate::security::Attempt::new(&attempt_caller, "-", "sign-in");
+    let mut attempt = crate::auth::Attempt::new(&attempt_caller, "-", "sign-in");
     attempt.started = started;
     let session = app.audit(&attempt, result).await?;
     let cookie = crate::session::set_cookie(&key.sign(&session), app.local_ttl(), false);
@@ -147,29 +157,44 @@ async fn sign_in(
         .into_response())
 }
 
-/// `DELETE /api/session`: signs out (the browser drops the cookie); audited as `sign-out` for
-/// the session's user (`-` without one).
-#[utoipa::path(delete, path = "/api/session", tag = "security", responses((status = 204, description = "Signed out: Set-Cookie codis_fe_session with Max-Age=0")))]
+/// `DELETE /api/session`: signs out. The session needs its CSRF token (`X-CSRF-Token`, 403
+/// without it); it is then revoked server-side (refused from now on, by every replica sharing
+/// the revocation file, until it would have expired) and the browser drops the cookie. Audited
+/// as `sign-out` for the session's user (`-` without one, which is answered 204 as well).
+#[utoipa::path(delete, path = "/api/session", tag = "security", responses((status = 204, description = "Signed out: the session is revoked and Set-Cookie codis_fe_session with Max-Age=0"), (status = 403, description = "Missing or wrong X-CSRF-Token", body = codis_model::console::ApiErrorBody)))]
 async fn sign_out(
     axum::extract::State(app): axum::extract::State<Arc<AppState>>,
-    peer: crate::security::Caller,
+    peer: crate::auth::Caller,
     headers: axum::http::HeaderMap,
-) -> impl axum::response::IntoResponse {
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse as _;
     let caller = match app.security.identify(peer.addr, &headers) {
-        Some(id) => crate::security::Caller::from_identity(id, peer.addr),
-        None if app.security.key.is_some() => crate::security::Caller::unknown(peer.addr),
+        Some(id) => crate::auth::Caller::from_identity(id, peer.addr),
+        None if app.security.key.is_some() => crate::auth::Caller::unknown(peer.addr),
         None => peer,
     };
-    let mut attempt = crate::security::Attempt::new(&caller, "-", "sign-out");
+    let mut attempt = crate::auth::Attempt::new(&caller, "-", "sign-out");
     attempt.ok_status = 204;
+    if let (Some(key), Some(session)) = (&app.security.key, &caller.session) {
+        let token_ok = headers
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| key.check_csrf(session, t));
+        if !token_ok {
+            let err = ApiError::Forbidden(crate::auth::CSRF_MESSAGE.into());
+            return app.audit(&attempt, Err(err)).await;
+        }
+        app.security.revoke(session);
+    }
     app.record(&attempt, Ok(())).await;
-    (
+    Ok((
         axum::http::StatusCode::NO_CONTENT,
         [(
             axum::http::header::SET_COOKIE,
             crate::session::clear_cookie(),
         )],
     )
+        .into_response())
 }
 
 /// `GET /api/activity` parameters.
@@ -188,7 +213,7 @@ pub struct ActivityQuery {
 #[utoipa::path(get, path = "/api/activity", tag = "security", params(ActivityQuery), responses((status = 200, description = "Recent audit entries, newest first", body = Vec<codis_model::console::AuditEntry>), (status = 403, description = "The caller is a viewer everywhere", body = codis_model::console::ApiErrorBody)))]
 async fn activity(
     axum::extract::State(app): axum::extract::State<Arc<AppState>>,
-    caller: crate::security::Caller,
+    caller: crate::auth::Caller,
     axum::extract::Query(q): axum::extract::Query<ActivityQuery>,
 ) -> Result<axum::Json<Vec<codis_model::console::AuditEntry>>, ApiError> {
     let acts = |r: &str| r == "operator" || r == "admin";
@@ -208,7 +233,7 @@ async fn activity(
             "recent activity is for operators and admins".into(),
         ));
     }
-    let limit = q.limit.unwrap_or(50).min(crate::security::RECENT_ENTRIES);
+    let limit = q.limit.unwrap_or(50).min(crate::audit::RECENT_ENTRIES);
     let entries = app.recent.newest(limit, |e| {
         if q.product.as_deref().is_some_and(|p| p != e.product) {
             return false;

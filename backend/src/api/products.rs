@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::{extract::State, http::StatusCode, Json};
 use codis_model::console::ProductsReply;
 
-use crate::security::Caller;
+use crate::auth::Caller;
 use crate::state::AppState;
 
 /// `GET /list`, codis-fe compatible: product names (those the caller may see) sorted ascending; `[]` (not codis-fe's `null`)
@@ -29,7 +29,7 @@ pub async fn list(State(app): State<Arc<AppState>>, caller: Caller) -> Json<Vec<
 #[utoipa::path(get, path = "/api/products", tag = "products", responses((status = 200, description = "Every discovered product with its dashboard, reachability and last contact; `me`: the caller, as GET /api/me describes it", body = ProductsReply), (status = 401, description = "Sign-in is on and there is no valid session")))]
 pub async fn products(
     State(app): State<Arc<AppState>>,
-    caller: crate::security::Caller,
+    caller: crate::auth::Caller,
 ) -> Json<ProductsReply> {
     let mut reply = app.registry.snapshot();
     // Products the caller has no role for (per-product roles) are hidden.

@@ -62,6 +62,8 @@ pub struct EventsConn {
     /// The `Origin`, when it is one of the allowed origins.
     cors_origin: Option<HeaderValue>,
     request_id: HeaderValue,
+    /// The signed-in session: the stream ends when it expires or is signed out.
+    session: Option<crate::session::Session>,
 }
 
 /// Reads the first request of a new connection and decides who serves it.
@@ -103,6 +105,7 @@ pub async fn accept(
             gzip: p.gzip,
             cors_origin: p.cors_origin,
             request_id: p.request_id,
+            session: p.session,
         })),
         None => Accepted::Other(Rewound {
             prefix: buf,
@@ -124,6 +127,7 @@ struct Parsed {
     gzip: bool,
     cors_origin: Option<HeaderValue>,
     request_id: HeaderValue,
+    session: Option<crate::session::Session>,
 }
 
 /// The event-stream request in `buf`, if that is exactly what it is.
@@ -156,6 +160,7 @@ fn parse(
         gzip: false,
         cors_origin: None,
         request_id: HeaderValue::from_static("-"),
+        session: None,
     };
     let mut request_id = None;
     // With sign-in on, only a caller `Security::identify` recognises (session cookie, or a
@@ -198,8 +203,9 @@ fn parse(
     }
     if app.security.key.is_some() {
         let id = app.security.identify(peer, &auth_headers)?;
-        let caller = crate::security::Caller::from_identity(id, peer);
+        let caller = crate::auth::Caller::from_identity(id, peer);
         app.security.role_in(&caller, product)?;
+        p.session = caller.session;
     }
     p.request_id = request_id.or_else(new_request_id).unwrap_or(p.request_id);
     Some(p)
@@ -223,6 +229,7 @@ impl EventsConn {
             gzip,
             cors_origin,
             request_id,
+            session,
         } = *self;
         tracing::debug!(%product, request_id = ?request_id, gzip, "event stream opened");
         let encoding = if gzip {
@@ -242,20 +249,32 @@ impl EventsConn {
         }
         drop(head);
         let keepalive = app.live.config.keepalive;
-        let ended = serve(&mut stream, &mut sub, keepalive).await;
+        // Ends when the session expires or is signed out: the browser's reconnect is then
+        // refused (401), and the console asks to sign in again.
+        let session_end = app.security.session_end(session);
+        let ended = serve(&mut stream, &mut sub, keepalive, session_end).await;
         if ended {
-            // Server shutdown: end the body properly, so the browser reconnects at once.
+            // Server shutdown or the end of the session: end the body properly, so the browser
+            // reconnects at once.
             let _ = write(&mut stream, b"0\r\n\r\n").await;
             let _ = stream.shutdown().await;
         }
     }
 }
 
-/// Writes frames until the browser goes away (false) or the stream ends (true).
-async fn serve(stream: &mut TcpStream, sub: &mut Subscription, keepalive: Duration) -> bool {
+/// Writes frames until the browser goes away (false) or the stream ends (true): the server
+/// shuts down, or `session_end` resolves.
+async fn serve(
+    stream: &mut TcpStream,
+    sub: &mut Subscription,
+    keepalive: Duration,
+    session_end: impl std::future::Future<Output = ()>,
+) -> bool {
+    let mut session_end = std::pin::pin!(session_end);
     loop {
         let next = tokio::select! {
             next = sub.next_or_keepalive(keepalive) => next,
+            () = &mut session_end => return true,
             gone = closed(stream) => {
                 if gone {
                     return false;

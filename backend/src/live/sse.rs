@@ -26,6 +26,7 @@ use crate::state::AppState;
 pub async fn events(
     State(app): State<Arc<AppState>>,
     Path(product): Path<String>,
+    caller: crate::auth::Caller,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     app.dashboard_of(&product)?;
@@ -35,7 +36,13 @@ pub async fn events(
         .subscribe_encoded(&product, last_event_id, encoding(&headers))
         .await;
     let gzip = sub.encoding() == Encoding::Gzip;
-    let body = Body::from_stream(sub.into_stream(app.live.config.keepalive));
+    // The stream ends when the session expires or is signed out (as on the bare connection).
+    let session_end = {
+        let app = app.clone();
+        async move { app.security.session_end(caller.session).await }
+    };
+    let stream = sub.into_stream(app.live.config.keepalive);
+    let body = Body::from_stream(futures::StreamExt::take_until(stream, session_end));
     let mut resp = body.into_response();
     let h = resp.headers_mut();
     for (name, value) in stream_headers(gzip) {
