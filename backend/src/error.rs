@@ -34,6 +34,12 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// The request was not read in time (slow head or body): 408, and the connection closes.
+    #[error("{0}")]
+    RequestTimeout(String),
+    /// The server cannot take this request now (a limit is reached): 503 with `Retry-After`.
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Dashboard(#[from] CallError),
 }
@@ -51,6 +57,8 @@ impl ApiError {
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::RequestTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             // The dashboard understood and refused (state or precondition): a conflict with the
             // cluster's current state, which the operator can read and act on.
             ApiError::Dashboard(CallError::Refused(_)) => {
@@ -64,6 +72,9 @@ impl ApiError {
             }
             ApiError::Dashboard(CallError::BadResponse(_)) => {
                 (StatusCode::BAD_GATEWAY, "dashboard_bad_response")
+            }
+            ApiError::Dashboard(CallError::Busy(_)) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "dashboard_busy")
             }
         }
     }
@@ -87,6 +98,32 @@ impl IntoResponse for ApiError {
                 rule,
             },
         };
-        (status, Json(body)).into_response()
+        let mut resp = (status, Json(body)).into_response();
+        if status == StatusCode::REQUEST_TIMEOUT {
+            resp.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+        }
+        if let Some(secs) = self.retry_after() {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        resp
+    }
+}
+
+impl ApiError {
+    /// Seconds a refused caller should wait before trying again (`Retry-After` of a 429 or 503).
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            // The sign-in limit counts failures over 60 s.
+            ApiError::RateLimited(_) => Some(60),
+            ApiError::Unavailable(_) => Some(crate::policy::DEFAULT_RETRY_AFTER_SECS),
+            ApiError::Dashboard(CallError::Busy(_)) => {
+                Some(crate::dashboard::BUSY_RETRY_AFTER_SECS)
+            }
+            _ => None,
+        }
     }
 }

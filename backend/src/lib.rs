@@ -13,6 +13,7 @@ pub mod discovery;
 pub mod error;
 pub mod live;
 pub mod logging;
+pub mod policy;
 pub mod registry;
 pub mod security;
 pub mod server;
