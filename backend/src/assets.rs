@@ -11,18 +11,36 @@ use axum::{
 use tower_http::services::{ServeDir, ServeFile};
 
 /// A router that serves `dir`, falling back to `index.html` for client-side routes.
+///
+/// A hashed name (`name-<hash>.ext`) that is not in `dir` is a 404, never `index.html`: after a
+/// redeploy an old page may still ask for the previous build's files, and `index.html` cached
+/// for a year under such a name would break that name for good.
 pub fn router(dir: &Path) -> Router {
     let index = dir.join("index.html");
-    let serve = ServeDir::new(dir)
-        .precompressed_br()
-        .precompressed_gzip()
-        .fallback(
-            ServeFile::new(index)
-                .precompressed_br()
-                .precompressed_gzip(),
-        );
+    let files = ServeDir::new(dir).precompressed_br().precompressed_gzip();
+    let spa = files.clone().fallback(
+        ServeFile::new(index)
+            .precompressed_br()
+            .precompressed_gzip(),
+    );
     Router::new()
-        .fallback_service(serve)
+        .fallback_service(spa)
+        .layer(middleware::from_fn(
+            move |req: Request<axum::body::Body>, next: Next| {
+                let files = files.clone();
+                async move {
+                    if !is_hashed_asset(req.uri().path()) {
+                        return next.run(req).await;
+                    }
+                    use axum::response::IntoResponse as _;
+                    use tower::ServiceExt as _;
+                    match files.oneshot(req).await {
+                        Ok(resp) => resp.into_response(),
+                        Err(never) => match never {},
+                    }
+                }
+            },
+        ))
         .layer(middleware::from_fn(cache_control))
 }
 
@@ -67,8 +85,13 @@ async fn cache_control(req: Request<axum::body::Body>, next: Next) -> Response {
     } else {
         "no-cache"
     };
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    let h = resp.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    // Every file is served precompressed (brotli, gzip) when the browser accepts it: a cache
+    // must key the answer on Accept-Encoding.
+    if !h.contains_key(header::VARY) {
+        h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
     resp
 }
 

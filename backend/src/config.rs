@@ -173,6 +173,32 @@ pub struct Args {
     #[arg(long, env = "CODIS_FE_MAX_CONNECTIONS", default_value = "16384", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
 
+    /// SameSite of the session cookie: `strict` (default), `lax`, or `none` for a console
+    /// hosted on another site (CDN) that signs in (`none` implies --cookie-secure; unsafe
+    /// requests must then come from an origin of --cors-origins or the API's own).
+    #[arg(long, env = "CODIS_FE_COOKIE_SAMESITE", default_value = "strict", value_parser = ["strict", "lax", "none"])]
+    pub cookie_samesite: String,
+
+    /// Mark the session cookie `Secure` (sent over HTTPS only): for a console behind TLS.
+    #[arg(long, env = "CODIS_FE_COOKIE_SECURE")]
+    pub cookie_secure: bool,
+
+    /// Most connections served at once from one client address (default: half of
+    /// --max-connections), so that one address cannot take every slot. Behind a reverse proxy
+    /// every connection comes from the proxy: raise it up to --max-connections there.
+    #[arg(long, env = "CODIS_FE_MAX_CONNECTIONS_PER_IP", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections_per_ip: Option<u32>,
+
+    /// Reads in flight at once to one dashboard for callers; more wait up to 1 s, then get 503 with
+    /// Retry-After. Bounds the memory held by dashboard answers (each up to 32 MiB).
+    #[arg(long, env = "CODIS_FE_DASHBOARD_CONCURRENCY", default_value = "4", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub dashboard_concurrency: u32,
+
+    /// Time allowed to read a request's head, and then its body, in seconds (a slow client is
+    /// answered 408 and disconnected). Hidden: tests shorten it.
+    #[arg(long, env = "CODIS_FE_REQUEST_TIMEOUT", default_value = "15", value_parser = parse_secs, hide = true)]
+    pub request_timeout: Duration,
+
     /// Live stats: how long a poller keeps running after its last subscriber left, in seconds
     /// (a reload finds it warm). Hidden: tests shorten it.
     #[arg(long, env = "CODIS_FE_LIVE_LINGER", default_value = "20", value_parser = parse_secs, hide = true)]
@@ -259,6 +285,20 @@ impl Args {
                 format!("{e} (or --demo for the built-in demo cluster)")
             }
         })
+    }
+}
+
+impl Args {
+    /// `--max-connections-per-ip`, or its default, checked against `--max-connections`.
+    pub fn connections_per_ip(&self) -> Result<usize, String> {
+        let total = self.max_connections;
+        match self.max_connections_per_ip {
+            Some(n) if n > total => Err(format!(
+                "--max-connections-per-ip {n}: must not exceed --max-connections ({total})"
+            )),
+            Some(n) => Ok(n as usize),
+            None => Ok((total / 2).max(1) as usize),
+        }
     }
 }
 

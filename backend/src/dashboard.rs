@@ -19,6 +19,9 @@ pub enum CallError {
     Unreachable(String),
     #[error("{0}")]
     BadResponse(String),
+    /// Too many calls to this dashboard are already in flight: try again shortly (503).
+    #[error("{0}")]
+    Busy(String),
 }
 
 /// Connect timeout: a dead host fails fast, whatever the total timeout is.
@@ -28,18 +31,72 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// answers at its address, cannot make codis-fe buffer without bound.
 pub const MAX_RESPONSE_BODY: usize = 32 * 1024 * 1024;
 
+/// Reads in flight to one dashboard at once for callers (default of `--dashboard-concurrency`): with
+/// [`MAX_RESPONSE_BODY`] per answer, what one product's answers can hold is bounded
+/// (4 × 32 MiB), whatever the number of callers.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+
+/// How long a call waits for a free slot before it is refused as [`CallError::Busy`].
+pub const QUEUE_WAIT: Duration = Duration::from_secs(1);
+
+/// Seconds a caller refused as busy is asked to wait (`Retry-After`).
+pub const BUSY_RETRY_AFTER_SECS: u64 = 1;
+
 #[derive(Clone)]
 pub struct DashboardClient {
     http: reqwest::Client,
     timeout: Duration,
     max_body: usize,
+    /// Calls in flight per dashboard address.
+    slots: std::sync::Arc<Slots>,
+}
+
+/// A semaphore per dashboard address, made on first use.
+struct Slots {
+    per_dashboard: usize,
+    by_addr:
+        std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<tokio::sync::Semaphore>>>,
+}
+
+impl Slots {
+    /// A slot for a read of `addr`, waiting up to [`QUEUE_WAIT`] for one.
+    async fn acquire(&self, addr: &str) -> Result<tokio::sync::OwnedSemaphorePermit, CallError> {
+        let sem = {
+            let mut map = self.by_addr.lock().unwrap_or_else(|e| e.into_inner());
+            // Addresses come from discovery (a handful); forget idle ones if the list churns.
+            if map.len() > 1024 {
+                map.retain(|_, s| s.available_permits() < self.per_dashboard);
+            }
+            map.entry(addr.to_string())
+                .or_insert_with(|| {
+                    std::sync::Arc::new(tokio::sync::Semaphore::new(self.per_dashboard))
+                })
+                .clone()
+        };
+        match tokio::time::timeout(QUEUE_WAIT, sem.acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(CallError::Busy(format!(
+                "the dashboard at {addr} already has {} reads in flight (--dashboard-concurrency): try again in a moment",
+                self.per_dashboard
+            ))),
+        }
+    }
 }
 
 impl DashboardClient {
     pub fn new(timeout: Duration) -> DashboardClient {
+        DashboardClient::with_concurrency(timeout, DEFAULT_CONCURRENCY)
+    }
+
+    /// A client allowing `per_dashboard` calls in flight to each dashboard.
+    pub fn with_concurrency(timeout: Duration, per_dashboard: usize) -> DashboardClient {
         let http = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT.min(timeout))
             .pool_idle_timeout(Duration::from_secs(60))
+            // A dashboard never redirects; Go's router does (301 for a path with `..` or `//`),
+            // and following it would let a crafted path reach any route, or make the dashboard
+            // dial a host of the caller's choosing. A 3xx is a bad answer (502), never followed.
+            .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .build()
             .unwrap_or_default();
@@ -47,6 +104,10 @@ impl DashboardClient {
             http,
             timeout,
             max_body: MAX_RESPONSE_BODY,
+            slots: std::sync::Arc::new(Slots {
+                per_dashboard: per_dashboard.max(1),
+                by_addr: Default::default(),
+            }),
         }
     }
 
@@ -56,12 +117,17 @@ impl DashboardClient {
         self
     }
 
-    /// `GET http://{addr}{path}` decoded as `T`.
+    /// `GET http://{addr}{path}` decoded as `T`: a read made for a caller, one of at most
+    /// `per_dashboard` in flight to `addr` ([`CallError::Busy`] past it, after waiting up to
+    /// [`QUEUE_WAIT`]).
     pub async fn get<T: DeserializeOwned>(&self, addr: &str, path: &str) -> Result<T, CallError> {
+        let _slot = self.slots.acquire(addr).await?;
         self.get_within(addr, path, self.timeout).await
     }
 
-    /// As [`get`](Self::get) with a shorter deadline (probes).
+    /// As [`get`](Self::get) with a shorter deadline, outside the per-dashboard cap: for the
+    /// server's own periodic reads (discovery probes, live pollers), one per product at a time
+    /// by design, which a crowd of callers must not starve (a busy dashboard is not a down one).
     pub async fn get_within<T: DeserializeOwned>(
         &self,
         addr: &str,
@@ -109,6 +175,13 @@ impl DashboardClient {
                 tracing::info!(addr, path = %redact_path(path), cause = %err.cause, frames = stack.len(), "dashboard refused");
             }
             return Err(CallError::Refused(err.without_stack()));
+        }
+        if status.is_redirection() {
+            return Err(CallError::BadResponse(format!(
+                "the dashboard at {addr} answered {method} {} with a redirect (HTTP {}), which is never followed",
+                redact_path(path),
+                status.as_u16()
+            )));
         }
         let text = String::from_utf8_lossy(&body);
         let snippet: String = text.trim().chars().take(120).collect();

@@ -40,6 +40,12 @@ pub enum ApiError {
     /// The router's 405, when it is audited.
     #[error("{0}")]
     MethodNotAllowed(String),
+    /// The request was not read in time (slow head or body): 408, and the connection closes.
+    #[error("{0}")]
+    RequestTimeout(String),
+    /// The server cannot take this request now (a limit is reached): 503 with `Retry-After`.
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Dashboard(#[from] CallError),
 }
@@ -59,6 +65,8 @@ impl ApiError {
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            ApiError::RequestTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             // The dashboard understood and refused (state or precondition): a conflict with the
             // cluster's current state, which the operator can read and act on.
             ApiError::Dashboard(CallError::Refused(_)) => {
@@ -72,6 +80,9 @@ impl ApiError {
             }
             ApiError::Dashboard(CallError::BadResponse(_)) => {
                 (StatusCode::BAD_GATEWAY, "dashboard_bad_response")
+            }
+            ApiError::Dashboard(CallError::Busy(_)) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "dashboard_busy")
             }
         }
     }
@@ -96,12 +107,33 @@ impl IntoResponse for ApiError {
             },
         };
         let mut resp = (status, Json(body)).into_response();
-        if matches!(self, ApiError::Busy(_)) {
+        if status == StatusCode::REQUEST_TIMEOUT {
             resp.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from_static("1"),
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
             );
         }
+        if let Some(secs) = self.retry_after() {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
         resp
+    }
+}
+
+impl ApiError {
+    /// Seconds a refused caller should wait before trying again (`Retry-After` of a 429 or 503).
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            // The sign-in limit counts failures over 60 s.
+            ApiError::RateLimited(_) => Some(60),
+            ApiError::Unavailable(_) => Some(crate::policy::DEFAULT_RETRY_AFTER_SECS),
+            // Every password check is busy: one is about 0.1 s.
+            ApiError::Busy(_) => Some(1),
+            ApiError::Dashboard(CallError::Busy(_)) => {
+                Some(crate::dashboard::BUSY_RETRY_AFTER_SECS)
+            }
+            _ => None,
+        }
     }
 }

@@ -15,6 +15,7 @@ pub mod discovery;
 pub mod error;
 pub mod live;
 pub mod logging;
+pub mod policy;
 pub mod registry;
 pub mod server;
 pub mod session;

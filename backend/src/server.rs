@@ -1,34 +1,38 @@
 //! Builds the HTTP application and runs it until SIGTERM or SIGINT.
 
+use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::{
-    http::{HeaderName, HeaderValue, Method},
+    body::Body,
+    extract::{Request, State},
+    http::header,
+    middleware::Next,
+    response::{IntoResponse, Response},
     Router,
 };
 use tokio::net::TcpListener;
-use tower_http::{
-    cors::{AllowOrigin, CorsLayer},
-    limit::RequestBodyLimitLayer,
-    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    set_header::SetResponseHeaderLayer,
-    trace::TraceLayer,
-};
+use tower_http::{compression::CompressionLayer, trace::TraceLayer};
 
 use crate::{
-    api, assets, config::Args, dashboard::DashboardClient, demo, registry::Registry,
-    state::AppState,
+    api, assets, config::Args, dashboard::DashboardClient, demo, error::ApiError, policy::Policy,
+    registry::Registry, state::AppState,
 };
 
 /// Everything a running server holds; dropping it stops the demo cluster and background tasks.
 pub struct Server {
     pub app: Router,
     pub state: Arc<AppState>,
-    /// The origins allowed by `--cors-origins`, for the event streams [`serve`] answers itself.
-    pub cors_origins: Arc<[HeaderValue]>,
+    /// The response policy (headers of every answer), for the answers [`serve`] writes itself.
+    pub policy: Policy,
     pub demo: Option<demo::DemoCluster>,
     /// `--max-connections`: connections served at once by [`serve`].
     pub max_connections: usize,
+    /// `--max-connections-per-ip`: of those, from one client address.
+    pub max_connections_per_ip: usize,
+    /// Time allowed for a request head, then for its body.
+    pub request_timeout: Duration,
     _refresh: tokio::task::JoinHandle<()>,
 }
 
@@ -43,13 +47,17 @@ impl Drop for Server {
 /// when this returns, so the first page load already lists products.
 pub async fn build(args: &Args) -> Result<Server, String> {
     args.check_auth()?;
+    let max_connections_per_ip = args.connections_per_ip()?;
     let security = crate::auth::Security::from_args(args)?;
     let audit = match &args.audit_log {
         Some(path) => Some(crate::audit::AuditLog::open(path).await?),
         None => None,
     };
     let source = args.discovery_source()?;
-    let client = DashboardClient::new(args.dashboard_timeout);
+    let client = DashboardClient::with_concurrency(
+        args.dashboard_timeout,
+        args.dashboard_concurrency as usize,
+    );
     let registry = Registry::new(source, client.clone());
     let demo = if args.demo {
         let cluster = demo::DemoCluster::start(&args.demo_faults).await?;
@@ -83,8 +91,10 @@ pub async fn build(args: &Args) -> Result<Server, String> {
         script_hashes = assets::inline_script_hashes(&dir)?;
         app = app.fallback_service(assets::router(&dir));
     }
-    let request_id = HeaderName::from_static("x-request-id");
-    let cors_origins = cors_origins(&args.cors_origins)?;
+    let cookie =
+        crate::policy::CookieAttributes::from_flags(&args.cookie_samesite, args.cookie_secure)?;
+    let policy = Policy::with_cookie(&script_hashes, &args.cors_origins, cookie)?;
+    let request_timeout = args.request_timeout;
     let app = app
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -96,18 +106,23 @@ pub async fn build(args: &Args) -> Result<Server, String> {
             crate::auth::require_session::<AppState>,
         ))
         .with_state(state.clone())
-        // Only with --cors-origins: without it, CORS would still add a 90-byte Vary header to
-        // every answer (part of a cold load's bytes) and allow nothing.
-        .layer(tower::util::option_layer(
-            (!cors_origins.is_empty()).then(|| cors(&cors_origins)),
+        .layer(axum::middleware::from_fn_with_state(
+            policy.clone(),
+            refuse_cross_site,
         ))
-        .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            request_timeout,
+            read_whole_request,
+        ))
         // Outside the limit: a 413 it answers, or a 405, is audited (state-changing requests).
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::auth::audit_early_refusals::<AppState>,
         ))
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        // JSON answers (a large cluster's overview is ~1 MB) compressed as the browser accepts.
+        // Not the event stream (`text/event-stream` is never compressed here: it has its own
+        // shared gzip stream), not the console's files (already precompressed).
+        .layer(CompressionLayer::new())
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
                 let id = req
@@ -117,117 +132,168 @@ pub async fn build(args: &Args) -> Result<Server, String> {
                     .unwrap_or("-");
                 tracing::info_span!("http", method = %req.method(), path = %crate::dashboard::redact_path(req.uri().path()), request_id = %id)
             }),
-        )
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
-    let app = security_headers(app, &content_security_policy(&script_hashes))?;
+        );
+    // The response policy around everything (request id, CORS, security headers, Retry-After):
+    // the same layers as the event stream served on the bare connection.
+    let wrapped = policy.wrap(app);
+    let app = Router::new().fallback_service(wrapped);
     Ok(Server {
         app,
         state,
-        cors_origins: cors_origins.into(),
+        policy,
         demo,
         max_connections: args.max_connections as usize,
+        max_connections_per_ip,
+        request_timeout,
         _refresh: refresh,
     })
 }
-
-/// Time allowed for a request head on a connection served by hyper.
-pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Largest request body accepted (actions are a few hundred bytes; a rebalance plan of all 1024
 /// slots is ~20 KiB): 413 past it.
 pub const MAX_REQUEST_BODY: usize = 64 * 1024;
 
-/// The console's Content-Security-Policy: its own scripts (and Trunk's inline module script, by
-/// hash: `script_hashes`) and the WASM module only, inline styles (Trunk inlines the CSS into
-/// index.html and the components set `style` attributes), API calls and event streams to the same
-/// origin, no plugins, no framing (clickjacking), no `<base>` tricks.
-pub fn content_security_policy(script_hashes: &[String]) -> String {
-    let mut script_src = String::from("'self' 'wasm-unsafe-eval'");
-    for h in script_hashes {
-        script_src.push(' ');
-        script_src.push_str(h);
+/// Middleware: reads the whole request body within `timeout` (a client sending one byte every
+/// few seconds is answered 408 and disconnected instead of holding a connection for ever) and
+/// within [`MAX_REQUEST_BODY`] (413 with the API's JSON error body), before anything else runs.
+async fn read_whole_request(State(timeout): State<Duration>, req: Request, next: Next) -> Response {
+    use futures::StreamExt as _;
+    let too_large = || {
+        ApiError::TooLarge(format!(
+            "the request body is larger than {MAX_REQUEST_BODY} bytes"
+        ))
+        .into_response()
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_REQUEST_BODY as u64) {
+        return too_large();
     }
-    format!(
-        "default-src 'self'; script-src {script_src}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
-    )
-}
-
-/// The policy of every answer that is not a page (JSON, the WASM module, scripts, CSS): it may
-/// load nothing and be framed by nothing, should a browser ever render it as a document.
-pub const RESOURCE_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
-
-/// Security headers on every response of the router (set only when a handler did not).
-///
-/// A Content-Security-Policy and X-Frame-Options govern documents only, so pages (HTML) get the
-/// console's policy and `DENY`, every other answer the short [`RESOURCE_CSP`]: the full policy
-/// on each of them only added ~330 bytes of headers per answer (1.3 KB of a cold load).
-fn security_headers(app: Router, csp: &str) -> Result<Router, String> {
-    use axum::http::header;
-    let page_csp =
-        HeaderValue::from_str(csp).map_err(|e| format!("Content-Security-Policy: {e}"))?;
-    let app = app.layer(axum::middleware::map_response(
-        move |mut res: axum::response::Response| {
-            let page_csp = page_csp.clone();
-            async move {
-                // A 304 has no content type, and its headers replace the cached answer's: the
-                // short policy there would turn a revalidated page into a blank one. It keeps
-                // the policy it was stored with.
-                if res.status() == axum::http::StatusCode::NOT_MODIFIED {
-                    return res;
-                }
-                let h = res.headers_mut();
-                if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
-                    let page = h
-                        .get(header::CONTENT_TYPE)
-                        .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
-                    if page {
-                        h.insert(header::CONTENT_SECURITY_POLICY, page_csp);
-                        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-                    } else {
-                        h.insert(
-                            header::CONTENT_SECURITY_POLICY,
-                            HeaderValue::from_static(RESOURCE_CSP),
-                        );
-                    }
-                }
-                res
+    let (parts, body) = req.into_parts();
+    let read = async {
+        let mut stream = body.into_data_stream();
+        let mut buf = bytes::BytesMut::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|_| {
+                ApiError::BadRequest("the request body could not be read".into()).into_response()
+            })?;
+            if buf.len() + chunk.len() > MAX_REQUEST_BODY {
+                return Err(too_large());
             }
-        },
-    ));
-    Ok([
-        (
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ),
-        (
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        ),
-    ]
-    .into_iter()
-    .fold(app, |app, (name, value)| {
-        app.layer(SetResponseHeaderLayer::if_not_present(name, value))
-    }))
+            buf.extend_from_slice(&chunk);
+        }
+        Ok(buf.freeze())
+    };
+    match tokio::time::timeout(timeout, read).await {
+        Ok(Ok(bytes)) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        Ok(Err(resp)) => resp,
+        Err(_) => ApiError::RequestTimeout(format!(
+            "the request body did not arrive within {} s",
+            timeout.as_secs_f64()
+        ))
+        .into_response(),
+    }
 }
 
-/// The origins of `--cors-origins`, checked.
-fn cors_origins(origins: &[String]) -> Result<Vec<HeaderValue>, String> {
-    origins
-        .iter()
-        .filter(|o| !o.is_empty())
-        .map(|o| {
-            HeaderValue::from_str(o)
-                .map_err(|_| format!("--cors-origins: {o:?} is not a valid origin"))
+/// Middleware: with `--cookie-samesite=none`, a state-changing request from a foreign origin is
+/// refused with 403 before anything else sees it (see [`Policy::cross_site_refusal`]).
+async fn refuse_cross_site(State(policy): State<Policy>, req: Request, next: Next) -> Response {
+    match policy.cross_site_refusal(&req) {
+        Some(why) => ApiError::Forbidden(why).into_response(),
+        None => next.run(req).await,
+    }
+}
+
+/// Connections open per client address, for `--max-connections-per-ip`.
+#[derive(Clone)]
+struct PerAddress {
+    max: usize,
+    open: Arc<std::sync::Mutex<std::collections::HashMap<IpAddr, usize>>>,
+}
+
+/// One connection counted for its address; uncounted when dropped.
+struct AddressSlot {
+    ip: IpAddr,
+    of: PerAddress,
+}
+
+impl PerAddress {
+    fn take(&self, ip: IpAddr) -> Option<AddressSlot> {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let n = open.entry(ip).or_insert(0);
+        if *n >= self.max {
+            return None;
+        }
+        *n += 1;
+        Some(AddressSlot {
+            ip,
+            of: self.clone(),
         })
-        .collect()
+    }
 }
 
-/// CORS for a console hosted on another origin (CDN): only the configured origins.
-fn cors(origins: &[HeaderValue]) -> CorsLayer {
-    CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins.iter().cloned()))
-        .allow_methods([Method::GET, Method::POST])
-        .allow_headers([axum::http::header::CONTENT_TYPE, axum::http::header::ACCEPT])
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        let mut open = self.of.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = open.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// The whole answer to a connection past `--max-connections-per-ip`: 503 with `Retry-After`,
+/// the API's JSON error body and the policy's headers, then the connection closes.
+async fn too_many_connections_answer(policy: &Policy, max: usize) -> Vec<u8> {
+    let res = policy
+        .answer(Request::new(Body::empty()), move |_| {
+            ApiError::Unavailable(format!(
+                "this address already has {max} connections open (--max-connections-per-ip): close some, or try again in a moment"
+            ))
+            .into_response()
+        })
+        .await;
+    let (parts, body) = res.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let res = Response::from_parts(parts, ());
+    let extra = format!("content-length: {}\r\nconnection: close\r\n", body.len());
+    let mut out = crate::policy::head_bytes(&res.map(|_| Body::empty()), extra.as_bytes());
+    out.extend_from_slice(&body);
+    out
+}
+
+/// Connections past `--max-connections-per-ip` being answered at once (each for up to 5 s).
+const MAX_REFUSING: usize = 256;
+
+/// Answers a connection refused by the per-address cap and closes it, reading (and dropping)
+/// what the client sends meanwhile so that it sees the answer rather than a reset.
+async fn refuse_connection(mut stream: tokio::net::TcpStream, answer: Arc<[u8]>) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+        stream.write_all(&answer).await?;
+        stream.shutdown().await?;
+        let mut scratch = [0u8; 1024];
+        let mut left = 64 * 1024usize;
+        while left > 0 {
+            let n = stream.read(&mut scratch).await?;
+            if n == 0 {
+                break;
+            }
+            left = left.saturating_sub(n);
+        }
+        Ok::<_, std::io::Error>(())
+    })
+    .await;
 }
 
 /// Serves `server` on `listener` until `shutdown` completes, then drains: what `axum::serve`
@@ -248,6 +314,19 @@ where
     // `--max-connections`: a permit per connection, released when its task ends; while none is
     // free, new connections wait in the kernel's backlog.
     let permits = Arc::new(tokio::sync::Semaphore::new(server.max_connections));
+    // `--max-connections-per-ip`: past it, a connection is answered 503 and closed, so that one
+    // address cannot take every permit.
+    let per_address = PerAddress {
+        max: server.max_connections_per_ip,
+        open: Default::default(),
+    };
+    let refusal: Arc<[u8]> =
+        too_many_connections_answer(&server.policy, server.max_connections_per_ip)
+            .await
+            .into();
+    let refusing = Arc::new(tokio::sync::Semaphore::new(MAX_REFUSING));
+    let bare_headers: Arc<[u8]> = server.policy.bare_headers().into();
+    let timeout = server.request_timeout;
     loop {
         let permit = tokio::select! {
             p = permits.clone().acquire_owned() => match p {
@@ -266,22 +345,37 @@ where
             },
             _ = &mut shutdown => break,
         };
+        let Some(slot) = per_address.take(peer.ip()) else {
+            drop(permit);
+            // Answered by a task of its own, a bounded number at a time (beyond: closed).
+            if let Ok(r) = refusing.clone().try_acquire_owned() {
+                let answer = refusal.clone();
+                tokio::spawn(async move {
+                    refuse_connection(stream, answer).await;
+                    drop(r);
+                });
+            }
+            continue;
+        };
         // Events are small writes that must leave at once.
         let _ = stream.set_nodelay(true);
         let app = server.app.clone();
         let state = server.state.clone();
-        let cors = server.cors_origins.clone();
+        let policy = server.policy.clone();
+        let bare = bare_headers.clone();
         let mut stop = stop_rx.clone();
         let alive = alive_tx.clone();
         tokio::spawn(async move {
             let _alive = alive;
             let _permit = permit;
-            let io = match accept(stream, &state, &cors).await {
-                Accepted::Events(events) => return events.run(state).await,
+            let _slot = slot;
+            let io = match accept(stream, &state, &policy, timeout).await {
+                Accepted::Events(events) => return events.run(state, policy).await,
                 Accepted::Other(io) => io,
                 Accepted::Closed => return,
             };
-            drop((state, cors));
+            drop((state, policy));
+            let io = io.with_bare_headers(bare);
             // Boxed so that event-stream tasks do not carry the size of hyper's future.
             Box::pin(async move {
                 // The peer address, for the audit log (as `into_make_service_with_connect_info`).
@@ -294,11 +388,12 @@ where
                     },
                 );
                 let service = hyper_util::service::TowerToHyperService::new(app);
-                // Every request head (keep-alive follow-ups too) within 30 s, as the first one
-                // (`live::conn::HEAD_TIMEOUT`); slow-header clients cannot hold connections.
+                // Every request head (keep-alive follow-ups too) within the request timeout, as
+                // the first one; the body then has as long again (`read_whole_request`).
+                // Slow clients cannot hold connections.
                 let conn = hyper::server::conn::http1::Builder::new()
                     .timer(hyper_util::rt::TokioTimer::new())
-                    .header_read_timeout(HEADER_READ_TIMEOUT)
+                    .header_read_timeout(timeout)
                     .serve_connection(hyper_util::rt::TokioIo::new(io), service)
                     .with_upgrades();
                 let mut conn = std::pin::pin!(conn);

@@ -66,6 +66,7 @@ async fn forward(
     if is_read {
         if let Some(x) = path.strip_prefix("/api/topom/stats/") {
             if !x.contains('/') {
+                check_xauth(x)?;
                 return Ok(Json(app.stats_from(&dashboard, x).await?).into_response());
             }
         }
@@ -75,6 +76,7 @@ async fn forward(
         attempt.params = serde_json::to_value(&action).unwrap_or_default();
         let result = async {
             app.check_allowed(caller, product, action.admin_only())?;
+            check_xauth(&xauth)?;
             let dashboard_path = action.dashboard_path(&xauth)?;
             app.client
                 .put(&dashboard, &format!("/api/topom/{dashboard_path}"))
@@ -102,9 +104,42 @@ async fn forward(
     app.audit(&attempt, Err(refused)).await
 }
 
+/// The xauth segment of a forwarded path goes into the dashboard's URL as it is: it must be what
+/// Codis makes (32 lowercase hex characters, an MD5 digest), so nothing else (`..`, `%2F`, another
+/// route) can ride in it.
+fn check_xauth(xauth: &str) -> Result<(), ApiError> {
+    if xauth.len() == 32
+        && xauth
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    {
+        return Ok(());
+    }
+    Err(ApiError::Invalid(
+        codis_model::validate::ValidationError::new(
+            "xauth",
+            "must be exactly 32 lowercase hex characters",
+        ),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::forward_param;
+    use super::{check_xauth, forward_param};
+
+    #[test]
+    fn the_xauth_segment_is_32_lowercase_hex_characters() {
+        assert!(check_xauth("0123456789abcdef0123456789abcdef").is_ok());
+        for bad in [
+            "",
+            "0123456789ABCDEF0123456789abcdef",
+            "0123456789abcdef0123456789abcde",
+            "0123456789abcdef0123456789abcdef0",
+            "..%2Fgroup%2Finfo%2F127.0.0.1:1",
+        ] {
+            assert!(check_xauth(bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn forward_parameter_is_found_among_others() {

@@ -68,6 +68,8 @@ pub fn router() -> Router<Arc<AppState>> {
         )
         // Without this, an unknown /api/ path would fall through to the console's index.html.
         .route("/api/{*rest}", axum::routing::any(not_found))
+        .route("/api", axum::routing::any(not_found))
+        .route("/api/", axum::routing::any(not_found))
 }
 
 /// `GET /api/me`: the caller and what it may do (the UI hides controls it cannot use).

@@ -12,8 +12,9 @@
 //! string, percent-encoding, a body, HTTP/1.0, an upgrade, pipelining, an unknown product) is
 //! handed to hyper and the router with the bytes already read, as if nothing had happened.
 //!
-//! What the layers did for the stream is done here: CORS (`Access-Control-Allow-Origin` for a
-//! configured origin, `Vary`), the request id (echoed or generated), a debug log line.
+//! The stream's head goes through the same response policy as every other answer
+//! ([`crate::policy::Policy::wrap`]: request id, CORS, security headers), so the two paths send
+//! the same headers; only a debug log line is written here instead of the trace layer's.
 
 use std::io;
 use std::pin::Pin;
@@ -22,22 +23,19 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::http::HeaderValue;
+use axum::http::{HeaderMap, HeaderValue};
 use bytes::Buf as _;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
-use tower_http::request_id::{MakeRequestId, MakeRequestUuid};
 
 use super::gzip::accepts_gzip;
 use super::sse::{parse_last_event_id, stream_headers};
 use super::{Encoding, Subscription};
+use crate::policy::Policy;
 use crate::state::AppState;
 
 /// Largest request head read here; a longer one (huge cookies) is left to hyper.
 const MAX_HEAD: usize = 64 * 1024;
-
-/// A request head must arrive within this (as hyper's `header_read_timeout`).
-const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A browser that does not take one frame within this is disconnected (its EventSource
 /// reconnects and resumes with `Last-Event-ID`).
@@ -59,21 +57,19 @@ pub struct EventsConn {
     product: String,
     last_event_id: Option<u64>,
     gzip: bool,
-    /// The `Origin`, when it is one of the allowed origins.
-    cors_origin: Option<HeaderValue>,
-    request_id: HeaderValue,
+    /// The request headers the response policy looks at (`Origin`, `X-Request-Id`).
+    policy_headers: HeaderMap,
     /// The signed-in session: the stream ends when it expires or is signed out.
     session: Option<crate::session::Session>,
 }
 
-/// Reads the first request of a new connection and decides who serves it.
-///
-/// `cors_origins` are the origins allowed by `--cors-origins` (the console on a CDN): the stream
-/// carries `Access-Control-Allow-Origin` for them, like the rest of the API.
+/// Reads the first request of a new connection and decides who serves it; the head must arrive
+/// within `head_timeout` (as hyper's `header_read_timeout` for the requests it reads).
 pub async fn accept(
     mut stream: TcpStream,
     app: &AppState,
-    cors_origins: &[HeaderValue],
+    policy: &Policy,
+    head_timeout: Duration,
 ) -> Accepted {
     let mut buf: Vec<u8> = Vec::with_capacity(1024);
     let read = async {
@@ -91,26 +87,28 @@ pub async fn accept(
             }
         }
     };
-    match tokio::time::timeout(HEAD_TIMEOUT, read).await {
+    match tokio::time::timeout(head_timeout, read).await {
         Ok(true) => {}
         // hyper would close this connection too (no request in time, or none at all).
         Ok(false) | Err(_) => return Accepted::Closed,
     }
     let peer = stream.peer_addr().ok();
-    match parse(&buf, app, cors_origins, peer) {
+    match parse(&buf, app, policy, peer) {
         Some(p) => Accepted::Events(Box::new(EventsConn {
             stream,
             product: p.product,
             last_event_id: p.last_event_id,
             gzip: p.gzip,
-            cors_origin: p.cors_origin,
-            request_id: p.request_id,
+            policy_headers: p.policy_headers,
             session: p.session,
         })),
         None => Accepted::Other(Rewound {
             prefix: buf,
             pos: 0,
             inner: stream,
+            bare_headers: None,
+            pending: Vec::new(),
+            pending_pos: 0,
         }),
     }
 }
@@ -125,8 +123,7 @@ struct Parsed {
     product: String,
     last_event_id: Option<u64>,
     gzip: bool,
-    cors_origin: Option<HeaderValue>,
-    request_id: HeaderValue,
+    policy_headers: HeaderMap,
     session: Option<crate::session::Session>,
 }
 
@@ -134,7 +131,7 @@ struct Parsed {
 fn parse(
     buf: &[u8],
     app: &AppState,
-    cors_origins: &[HeaderValue],
+    policy: &Policy,
     peer: Option<std::net::SocketAddr>,
 ) -> Option<Parsed> {
     let mut headers = [httparse::EMPTY_HEADER; 48];
@@ -158,11 +155,9 @@ fn parse(
         product: product.to_string(),
         last_event_id: None,
         gzip: false,
-        cors_origin: None,
-        request_id: HeaderValue::from_static("-"),
+        policy_headers: HeaderMap::new(),
         session: None,
     };
-    let mut request_id = None;
     // With sign-in on, only a caller `Security::identify` recognises (session cookie, or a
     // trusted proxy's user header) and who has a role for the product is served here; anything
     // else goes to hyper and the router, whose `require_session` answers 401 or 403 (one
@@ -185,12 +180,16 @@ fn parse(
         } else if name.eq_ignore_ascii_case("last-event-id") {
             p.last_event_id = value.and_then(parse_last_event_id);
         } else if name.eq_ignore_ascii_case("origin") {
-            p.cors_origin = cors_origins
-                .iter()
-                .find(|o| o.as_bytes() == h.value)
-                .cloned();
+            // Only an allowed origin is kept: the policy answers nothing for another one.
+            if policy.allows_origin(h.value) {
+                if let Ok(v) = HeaderValue::from_bytes(h.value) {
+                    p.policy_headers.append(axum::http::header::ORIGIN, v);
+                }
+            }
         } else if name.eq_ignore_ascii_case("x-request-id") {
-            request_id = HeaderValue::from_bytes(h.value).ok();
+            if let Ok(v) = HeaderValue::from_bytes(h.value) {
+                p.policy_headers.insert("x-request-id", v);
+            }
         }
         if app.security.key.is_some() {
             if let (Ok(n), Ok(v)) = (
@@ -207,31 +206,20 @@ fn parse(
         app.security.role_in(&caller, product)?;
         p.session = caller.session;
     }
-    p.request_id = request_id.or_else(new_request_id).unwrap_or(p.request_id);
     Some(p)
-}
-
-/// A fresh request id, as the router's `SetRequestIdLayer` makes them.
-fn new_request_id() -> Option<HeaderValue> {
-    let req = axum::http::Request::new(());
-    MakeRequestUuid
-        .make_request_id(&req)
-        .map(|id| id.header_value().clone())
 }
 
 impl EventsConn {
     /// Subscribes and writes the stream until the browser goes away or the server shuts down.
-    pub async fn run(self: Box<Self>, app: Arc<AppState>) {
+    pub async fn run(self: Box<Self>, app: Arc<AppState>, policy: Policy) {
         let EventsConn {
             mut stream,
             product,
             last_event_id,
             gzip,
-            cors_origin,
-            request_id,
+            policy_headers,
             session,
         } = *self;
-        tracing::debug!(%product, request_id = ?request_id, gzip, "event stream opened");
         let encoding = if gzip {
             Encoding::Gzip
         } else {
@@ -241,9 +229,11 @@ impl EventsConn {
             .live
             .subscribe_encoded(&product, last_event_id, encoding)
             .await;
+        // Boxed: the policy's layers run once, and must not grow the task every open stream keeps.
+        let head = Box::pin(response_head(&policy, gzip, policy_headers)).await;
+        drop(policy);
+        tracing::debug!(%product, gzip, "event stream opened");
         drop(product);
-        let head = response_head(gzip, cors_origin.as_ref(), &request_id);
-        drop((cors_origin, request_id));
         if write(&mut stream, &head).await.is_err() {
             return;
         }
@@ -305,35 +295,22 @@ async fn closed(stream: &TcpStream) -> bool {
     }
 }
 
-fn response_head(gzip: bool, origin: Option<&HeaderValue>, request_id: &HeaderValue) -> Vec<u8> {
-    let mut h = Vec::with_capacity(384);
-    h.extend_from_slice(b"HTTP/1.1 200 OK\r\n");
-    for (name, value) in stream_headers(gzip) {
-        if *name == "vary" {
-            continue;
-        }
-        header(&mut h, name.as_bytes(), value.as_bytes());
-    }
-    // The router's CorsLayer varies on these whatever the origin.
-    header(
-        &mut h,
-        b"vary",
-        b"accept-encoding, origin, access-control-request-method, access-control-request-headers",
-    );
-    if let Some(origin) = origin {
-        header(&mut h, b"access-control-allow-origin", origin.as_bytes());
-    }
-    header(&mut h, b"x-request-id", request_id.as_bytes());
-    header(&mut h, b"transfer-encoding", b"chunked");
-    h.extend_from_slice(b"\r\n");
-    h
-}
-
-fn header(h: &mut Vec<u8>, name: &[u8], value: &[u8]) {
-    h.extend_from_slice(name);
-    h.extend_from_slice(b": ");
-    h.extend_from_slice(value);
-    h.extend_from_slice(b"\r\n");
+/// The stream's response head: the stream headers, then the response policy's (the same layers
+/// as the router's), then chunked framing.
+async fn response_head(policy: &Policy, gzip: bool, request_headers: HeaderMap) -> Vec<u8> {
+    let mut req = axum::http::Request::new(axum::body::Body::empty());
+    *req.headers_mut() = request_headers;
+    let res = policy
+        .answer(req, move |_| {
+            let mut res = axum::response::Response::new(axum::body::Body::empty());
+            for (name, value) in stream_headers(gzip) {
+                res.headers_mut()
+                    .append(*name, HeaderValue::from_static(value));
+            }
+            res
+        })
+        .await;
+    crate::policy::head_bytes(&res, b"transfer-encoding: chunked\r\n")
 }
 
 async fn write(stream: &mut TcpStream, bytes: &[u8]) -> io::Result<()> {
@@ -355,10 +332,79 @@ async fn write_chunk(stream: &mut TcpStream, frame: Bytes) -> io::Result<()> {
 }
 
 /// A connection whose first bytes were already read: replays them, then reads the socket.
+///
+/// On the way out it adds the response policy's headers ([`Policy::bare_headers`]) to the answers
+/// hyper writes by itself for a request it cannot parse (400, 414, 431): hyper makes those with
+/// no service call and no way to add headers.
 pub struct Rewound {
     prefix: Vec<u8>,
     pos: usize,
     inner: TcpStream,
+    bare_headers: Option<std::sync::Arc<[u8]>>,
+    /// Bytes accepted from hyper (a rewritten error head) not yet written to the socket.
+    pending: Vec<u8>,
+    pending_pos: usize,
+}
+
+/// The status lines of hyper's own answers to a request it cannot parse.
+const HYPER_ERROR_LINES: [&[u8]; 3] = [
+    b"HTTP/1.1 400 Bad Request\r\n",
+    b"HTTP/1.1 414 URI Too Long\r\n",
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\n",
+];
+
+impl Rewound {
+    /// Adds `headers` (`name: value\r\n` lines) to hyper's own error answers.
+    pub fn with_bare_headers(mut self, headers: std::sync::Arc<[u8]>) -> Rewound {
+        self.bare_headers = Some(headers);
+        self
+    }
+
+    /// Writes what is pending; ready once nothing is.
+    fn poll_pending(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while self.pending_pos < self.pending.len() {
+            let n =
+                match Pin::new(&mut self.inner).poll_write(cx, &self.pending[self.pending_pos..]) {
+                    Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                    Poll::Ready(Ok(n)) => n,
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending => return Poll::Pending,
+                };
+            self.pending_pos += n;
+        }
+        self.pending = Vec::new();
+        self.pending_pos = 0;
+        Poll::Ready(Ok(()))
+    }
+
+    /// Takes `buf` as a rewritten error head when it is one: `Some(len)` consumed.
+    fn poll_write_rewritten(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Option<usize> {
+        let out = rewrite(self.bare_headers.as_deref()?, buf)?;
+        self.pending = out;
+        self.pending_pos = 0;
+        // Start writing now; the rest goes out on the next write, flush or shutdown.
+        let _ = self.poll_pending(cx);
+        Some(buf.len())
+    }
+}
+
+/// `buf` with `extra` header lines after the status line, when it is the head of one of
+/// hyper's own error answers (ours always carry `x-content-type-options`).
+fn rewrite(extra: &[u8], buf: &[u8]) -> Option<Vec<u8>> {
+    let line = HYPER_ERROR_LINES.iter().find(|l| buf.starts_with(l))?;
+    let head_end = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = &buf[..head_end];
+    if head
+        .windows(b"x-content-type-options".len())
+        .any(|w| w.eq_ignore_ascii_case(b"x-content-type-options"))
+    {
+        return None;
+    }
+    let mut out = Vec::with_capacity(buf.len() + extra.len());
+    out.extend_from_slice(line);
+    out.extend_from_slice(extra);
+    out.extend_from_slice(&buf[line.len()..]);
+    Some(out)
 }
 
 impl AsyncRead for Rewound {
@@ -388,7 +434,12 @@ impl AsyncWrite for Rewound {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let this = &mut *self;
+        std::task::ready!(this.poll_pending(cx))?;
+        if let Some(n) = this.poll_write_rewritten(cx, buf) {
+            return Poll::Ready(Ok(n));
+        }
+        Pin::new(&mut this.inner).poll_write(cx, buf)
     }
 
     fn poll_write_vectored(
@@ -396,7 +447,14 @@ impl AsyncWrite for Rewound {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        let this = &mut *self;
+        std::task::ready!(this.poll_pending(cx))?;
+        if let Some(first) = bufs.iter().find(|b| !b.is_empty()) {
+            if let Some(n) = this.poll_write_rewritten(cx, first) {
+                return Poll::Ready(Ok(n));
+            }
+        }
+        Pin::new(&mut this.inner).poll_write_vectored(cx, bufs)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -404,11 +462,15 @@ impl AsyncWrite for Rewound {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
+        let this = &mut *self;
+        std::task::ready!(this.poll_pending(cx))?;
+        Pin::new(&mut this.inner).poll_flush(cx)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
+        let this = &mut *self;
+        std::task::ready!(this.poll_pending(cx))?;
+        Pin::new(&mut this.inner).poll_shutdown(cx)
     }
 }
 
@@ -416,13 +478,13 @@ impl AsyncWrite for Rewound {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_response_head_has_the_stream_headers_cors_and_request_id() {
-        let head = response_head(
-            true,
-            Some(&HeaderValue::from_static("https://cdn.example")),
-            &HeaderValue::from_static("abc"),
-        );
+    #[tokio::test]
+    async fn the_response_head_has_the_stream_headers_the_policy_and_cors() {
+        let policy = Policy::new(&[], &["https://cdn.example".into()]).expect("policy");
+        let mut req = HeaderMap::new();
+        req.insert("origin", HeaderValue::from_static("https://cdn.example"));
+        req.insert("x-request-id", HeaderValue::from_static("abc"));
+        let head = response_head(&policy, true, req).await;
         let text = String::from_utf8(head).unwrap();
         assert!(text.starts_with("HTTP/1.1 200 OK\r\n"));
         assert!(text.ends_with("transfer-encoding: chunked\r\n\r\n"));
@@ -430,12 +492,34 @@ mod tests {
             "content-type: text/event-stream",
             "content-encoding: gzip",
             "x-content-type-options: nosniff",
+            "referrer-policy: no-referrer",
+            "content-security-policy: default-src 'none'; frame-ancestors 'none'",
             "access-control-allow-origin: https://cdn.example",
+            "access-control-allow-credentials: true",
             "x-request-id: abc",
         ] {
             assert!(text.contains(&format!("{line}\r\n")), "{line} in {text}");
         }
-        assert_eq!(text.matches("vary:").count(), 1);
+    }
+
+    #[test]
+    fn hypers_own_error_answers_get_the_policy_headers_and_ours_are_left_alone() {
+        let policy = Policy::new(&[], &[]).expect("policy");
+        let extra = policy.bare_headers();
+        let rw = |buf: &[u8]| rewrite(&extra, buf).map(|v| String::from_utf8(v).unwrap());
+        let out = rw(b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\n\r\n")
+            .expect("rewritten");
+        assert!(
+            out.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"),
+            "{out}"
+        );
+        assert!(out.contains("x-content-type-options: nosniff\r\n"), "{out}");
+        assert!(out.ends_with("content-length: 0\r\n\r\n"), "{out}");
+        assert_eq!(
+            rw(b"HTTP/1.1 400 Bad Request\r\nx-content-type-options: nosniff\r\n\r\n"),
+            None
+        );
+        assert_eq!(rw(b"HTTP/1.1 200 OK\r\n\r\n"), None);
     }
 
     #[test]

@@ -70,6 +70,11 @@ fn with_csrf(req: RequestBuilder) -> RequestBuilder {
     }
 }
 
+/// Sends the session cookie also when the API is on another origin (a console on a CDN).
+fn send_cookies(req: RequestBuilder) -> RequestBuilder {
+    req.credentials(web_sys::RequestCredentials::Include)
+}
+
 /// `<api_base><path>`; `path` starts with `/`.
 pub fn url(path: &str) -> String {
     format!("{}{path}", api_base())
@@ -133,7 +138,7 @@ async fn text_of(resp: Response) -> Result<String, ApiFailure> {
 
 /// A GET whose answer is only shown (the INFO dialogs): its text.
 pub async fn get_text(path: &str) -> Result<String, ApiFailure> {
-    let resp = Request::get(&url(path))
+    let resp = send_cookies(Request::get(&url(path)))
         .send()
         .await
         .map_err(ApiFailure::network)?;
@@ -141,7 +146,7 @@ pub async fn get_text(path: &str) -> Result<String, ApiFailure> {
 }
 
 pub async fn get<T: Decode>(path: &str) -> Result<T, ApiFailure> {
-    let resp = Request::get(&url(path))
+    let resp = send_cookies(Request::get(&url(path)))
         .send()
         .await
         .map_err(ApiFailure::network)?;
@@ -150,7 +155,7 @@ pub async fn get<T: Decode>(path: &str) -> Result<T, ApiFailure> {
 
 /// A POST of a JSON body (written by `codis_model::wire::encode_*`).
 pub async fn post<T: Decode>(path: &str, body: String) -> Result<T, ApiFailure> {
-    let req = with_csrf(Request::post(&url(path)))
+    let req = with_csrf(send_cookies(Request::post(&url(path))))
         .header("Content-Type", "application/json")
         .body(body)
         .map_err(ApiFailure::network)?;
@@ -160,7 +165,7 @@ pub async fn post<T: Decode>(path: &str, body: String) -> Result<T, ApiFailure> 
 
 /// A POST without a body (the rebalance preview).
 pub async fn post_empty<T: Decode>(path: &str) -> Result<T, ApiFailure> {
-    let resp = with_csrf(Request::post(&url(path)))
+    let resp = with_csrf(send_cookies(Request::post(&url(path))))
         .send()
         .await
         .map_err(ApiFailure::network)?;
@@ -169,7 +174,7 @@ pub async fn post_empty<T: Decode>(path: &str) -> Result<T, ApiFailure> {
 
 /// A DELETE whose answer has no body (sign-out: 204).
 pub async fn delete(path: &str) -> Result<(), ApiFailure> {
-    let resp = with_csrf(Request::delete(&url(path)))
+    let resp = with_csrf(send_cookies(Request::delete(&url(path))))
         .send()
         .await
         .map_err(ApiFailure::network)?;

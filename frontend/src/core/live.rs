@@ -360,7 +360,10 @@ impl Live {
         let generation = live.generation.get_value();
         live.stream.set_value(None);
         let url = api::url(&api::product_path(product, "/events"));
-        let Ok(es) = EventSource::new(&url) else {
+        // With the session cookie also when the API is on another origin (a console on a CDN).
+        let init = web_sys::EventSourceInit::new();
+        init.set_with_credentials(true);
+        let Ok(es) = EventSource::new_with_event_source_init_dict(&url, &init) else {
             live.retry_later(product.to_owned(), generation);
             return;
         };
