@@ -22,6 +22,9 @@ pub struct Registry {
     /// Products that are always present (the demo cluster), name -> dashboard.
     fixed: RwLock<BTreeMap<String, String>>,
     state: RwLock<ProductsReply>,
+    /// Products the coordinator lists without a usable dashboard address, name -> why. Kept while
+    /// a load fails, like the list itself.
+    problems: RwLock<BTreeMap<String, String>>,
     client: DashboardClient,
 }
 
@@ -31,6 +34,7 @@ impl Registry {
             source,
             fixed: RwLock::new(BTreeMap::new()),
             state: RwLock::new(ProductsReply::default()),
+            problems: RwLock::new(BTreeMap::new()),
             client,
         })
     }
@@ -47,13 +51,14 @@ impl Registry {
         self.state.read().map(|s| s.clone()).unwrap_or_default()
     }
 
-    /// The dashboard address of `product`, if it is known.
+    /// The dashboard address of `product`, if it is known (a product listed with a broken `topom`
+    /// and no earlier address has none).
     pub fn dashboard_of(&self, product: &str) -> Option<String> {
         let state = self.state.read().ok()?;
         state
             .products
             .iter()
-            .find(|p| p.name == product)
+            .find(|p| p.name == product && !p.dashboard.is_empty())
             .map(|p| p.dashboard.clone())
     }
 
@@ -83,13 +88,42 @@ impl Registry {
         discovery.loaded = true;
         // name -> (dashboard, source label)
         let mut table: BTreeMap<String, (String, String)> = BTreeMap::new();
+        // The last address known for a product, so one whose topom broke or vanished stays
+        // reachable where it was.
+        let known = |name: &str| {
+            previous
+                .products
+                .iter()
+                .find(|p| p.name == name && p.source != "demo" && !p.dashboard.is_empty())
+                .map(|p| p.dashboard.clone())
+        };
         match loaded {
             Some(Ok(found)) => {
                 discovery.stale = false;
                 discovery.error = None;
                 discovery.updated_ms = Some(now);
-                for (name, addr) in found {
+                let mut problems = BTreeMap::new();
+                for (name, addr) in found.dashboards {
                     table.insert(name, (addr, source_name.clone()));
+                }
+                for (name, reason) in found.broken {
+                    let addr = known(&name).unwrap_or_default();
+                    table.insert(name.clone(), (addr, source_name.clone()));
+                    problems.insert(name, format!("coordinator: {reason}"));
+                }
+                // A product without topom that was never seen is one whose dashboard never ran
+                // (skipped, like the original); one that had an address lost its dashboard.
+                for name in found.stopped {
+                    if let Some(addr) = known(&name) {
+                        table.insert(name.clone(), (addr, source_name.clone()));
+                        problems.insert(
+                            name,
+                            "coordinator: no topom node (the dashboard stopped or its node was deleted)".into(),
+                        );
+                    }
+                }
+                if let Ok(mut p) = self.problems.write() {
+                    *p = problems;
                 }
             }
             Some(Err(e)) => {
@@ -105,13 +139,27 @@ impl Registry {
             }
         }
         let fixed = self.fixed.read().map(|f| f.clone()).unwrap_or_default();
+        let mut problems = self.problems.read().map(|p| p.clone()).unwrap_or_default();
         for (name, addr) in fixed {
+            problems.remove(&name);
             table.insert(name, (addr, "demo".to_string()));
         }
 
         let probes = table.iter().map(|(name, (addr, source))| {
             let before = previous.products.iter().find(|p| &p.name == name).cloned();
+            let problem = problems.get(name).cloned();
             async move {
+                // Not probed: the coordinator's own data says this address is not current.
+                if let Some(problem) = problem {
+                    return ProductInfo {
+                        name: name.clone(),
+                        dashboard: addr.clone(),
+                        source: source.clone(),
+                        reachable: Some(false),
+                        last_seen_ms: before.and_then(|b| b.last_seen_ms),
+                        error: Some(problem),
+                    };
+                }
                 let probe = self
                     .client
                     .get_within::<serde_json::Value>(addr, "/api/topom/model", PROBE_TIMEOUT)

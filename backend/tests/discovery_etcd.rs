@@ -5,6 +5,7 @@
 mod coordinators;
 #[path = "support/discovery.rs"]
 mod discovery;
+mod support;
 
 use codis_fe::discovery::Source;
 use coordinators::product_nodes;
@@ -27,27 +28,56 @@ async fn etcd_lists_every_product_with_a_running_dashboard() {
 }
 
 #[tokio::test]
-async fn etcd_skips_a_product_without_dashboard() {
+async fn etcd_reports_a_product_without_dashboard_as_stopped() {
     let etcd = Etcd::start().await;
     // etcd only: a product directory with no nodes at all.
     etcd.server.put_dir("/codis3/empty").await;
-    discovery::skips_a_product_without_dashboard(&etcd).await;
+    discovery::reports_a_product_without_dashboard_as_stopped(&etcd).await;
 }
 
 #[tokio::test]
-async fn etcd_skips_a_corrupt_topom_and_keeps_the_others() {
+async fn etcd_reports_a_corrupt_topom_and_keeps_the_others() {
     let etcd = Etcd::start().await;
     // etcd only: a topom naming no admin address.
     etcd.write_all(&product_nodes("nameless", "")).await;
-    discovery::skips_a_corrupt_topom_and_keeps_the_others(&etcd).await;
+    discovery::reports_a_corrupt_topom_and_keeps_the_others(&etcd).await;
 }
 
 #[tokio::test]
-async fn etcd_without_codis3_gives_an_empty_list() {
+async fn etcd_refuses_an_admin_addr_that_is_not_host_port() {
+    discovery::refuses_an_admin_addr_that_is_not_host_port(&Etcd::start().await).await;
+}
+
+#[tokio::test]
+async fn etcd_refuses_product_names_codis_does_not_allow() {
+    // etcd's v2 API drops control characters such as a newline from a key.
+    discovery::refuses_product_names_codis_does_not_allow(
+        &Etcd::start().await,
+        &["x?y#", ".hidden", "-dash", "sp ace"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn etcd_without_codis3_is_an_error_and_an_empty_one_an_empty_list() {
     let etcd = Etcd::start().await;
-    discovery::gives_an_empty_list(&etcd).await;
-    etcd.server.put_dir("/codis3").await;
-    discovery::gives_an_empty_list(&etcd).await;
+    discovery::without_codis3_is_an_error_not_an_empty_list(&etcd).await;
+    discovery::gives_an_empty_list_for_an_empty_codis3(&etcd).await;
+}
+
+#[tokio::test]
+async fn etcd_console_keeps_the_last_good_list_when_codis3_is_deleted() {
+    discovery::console_keeps_the_last_good_list_when_codis3_is_renamed(&Etcd::start().await).await;
+}
+
+#[tokio::test]
+async fn etcd_console_keeps_a_product_whose_topom_breaks_or_vanishes() {
+    discovery::console_keeps_a_product_whose_topom_breaks_or_vanishes(&Etcd::start().await).await;
+}
+
+#[tokio::test]
+async fn etcd_console_lists_a_product_first_seen_broken() {
+    discovery::console_lists_a_product_first_seen_broken(&Etcd::start().await).await;
 }
 
 #[tokio::test]
@@ -92,5 +122,8 @@ async fn etcd_basic_auth_wrong_password_fails_right_password_loads() {
         .load()
         .await
         .expect("right password");
-    assert_eq!(products, map(&[("codis-demo", "127.0.0.1:18080")]));
+    assert_eq!(
+        products.dashboards,
+        map(&[("codis-demo", "127.0.0.1:18080")])
+    );
 }

@@ -5,6 +5,7 @@
 mod coordinators;
 #[path = "support/discovery.rs"]
 mod discovery;
+mod support;
 
 use std::fs;
 use std::os::fd::AsRawFd;
@@ -64,7 +65,7 @@ async fn filesystem_reads_while_the_dashboard_holds_its_lock() {
     let source = root.source();
     for _ in 0..3 {
         assert_eq!(
-            source.load().await.expect("load under lock"),
+            source.load().await.expect("load under lock").dashboards,
             map(&[("codis-demo", "127.0.0.1:18080")])
         );
     }
@@ -76,13 +77,42 @@ async fn filesystem_reads_while_the_dashboard_holds_its_lock() {
 }
 
 #[tokio::test]
-async fn filesystem_skips_a_product_without_dashboard() {
-    discovery::skips_a_product_without_dashboard(&Fs::fresh()).await;
+async fn filesystem_reports_a_product_without_dashboard_as_stopped() {
+    discovery::reports_a_product_without_dashboard_as_stopped(&Fs::fresh()).await;
 }
 
 #[tokio::test]
-async fn filesystem_skips_a_corrupt_topom_and_keeps_the_others() {
-    discovery::skips_a_corrupt_topom_and_keeps_the_others(&Fs::fresh()).await;
+async fn filesystem_reports_a_corrupt_topom_and_keeps_the_others() {
+    discovery::reports_a_corrupt_topom_and_keeps_the_others(&Fs::fresh()).await;
+}
+
+#[tokio::test]
+async fn filesystem_refuses_an_admin_addr_that_is_not_host_port() {
+    discovery::refuses_an_admin_addr_that_is_not_host_port(&Fs::fresh()).await;
+}
+
+#[tokio::test]
+async fn filesystem_refuses_product_names_codis_does_not_allow() {
+    discovery::refuses_product_names_codis_does_not_allow(
+        &Fs::fresh(),
+        &["bad\nname", "x?y#", ".hidden", "-dash", "sp ace"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn filesystem_console_keeps_the_last_good_list_when_codis3_is_renamed() {
+    discovery::console_keeps_the_last_good_list_when_codis3_is_renamed(&Fs::fresh()).await;
+}
+
+#[tokio::test]
+async fn filesystem_console_keeps_a_product_whose_topom_breaks_or_vanishes() {
+    discovery::console_keeps_a_product_whose_topom_breaks_or_vanishes(&Fs::fresh()).await;
+}
+
+#[tokio::test]
+async fn filesystem_console_lists_a_product_first_seen_broken() {
+    discovery::console_lists_a_product_first_seen_broken(&Fs::fresh()).await;
 }
 
 #[tokio::test]
@@ -103,15 +133,15 @@ async fn filesystem_rides_out_a_topom_rewritten_in_place() {
     };
     let products = root.source().load().await.expect("load");
     fixer.join().expect("fixer");
-    assert_eq!(products, map(&[("p", "127.0.0.1:18080")]));
+    assert_eq!(products.dashboards, map(&[("p", "127.0.0.1:18080")]));
 }
 
 #[tokio::test]
-async fn filesystem_without_codis3_gives_an_empty_list() {
+async fn filesystem_without_codis3_is_an_error_and_an_empty_one_an_empty_list() {
     let root = Fs::fresh();
-    discovery::gives_an_empty_list(&root).await;
-    fs::create_dir_all(root.path().join("data/codis3")).expect("mkdir");
-    discovery::gives_an_empty_list(&root).await;
+    fs::create_dir_all(root.path().join("data")).expect("mkdir");
+    discovery::without_codis3_is_an_error_not_an_empty_list(&root).await;
+    discovery::gives_an_empty_list_for_an_empty_codis3(&root).await;
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@
 mod coordinators;
 #[path = "support/discovery.rs"]
 mod discovery;
+mod support;
 
 use codis_fe::discovery::Source;
 use coordinators::{product_nodes, zk_write_all, ZkServer};
@@ -21,21 +22,53 @@ async fn zookeeper_lists_every_product_with_a_running_dashboard() {
 }
 
 #[tokio::test]
-async fn zookeeper_skips_a_product_without_dashboard() {
-    discovery::skips_a_product_without_dashboard(&Zk::start().await).await;
+async fn zookeeper_reports_a_product_without_dashboard_as_stopped() {
+    discovery::reports_a_product_without_dashboard_as_stopped(&Zk::start().await).await;
 }
 
 #[tokio::test]
-async fn zookeeper_skips_a_corrupt_topom_and_keeps_the_others() {
+async fn zookeeper_reports_a_corrupt_topom_and_keeps_the_others() {
     let zk = Zk::start().await;
     // ZooKeeper only: a topom znode with empty data.
     zk.write("/codis3/empty-data/topom", "").await;
-    discovery::skips_a_corrupt_topom_and_keeps_the_others(&zk).await;
+    discovery::reports_a_corrupt_topom_and_keeps_the_others(&zk).await;
 }
 
 #[tokio::test]
-async fn zookeeper_without_codis3_gives_an_empty_list() {
-    discovery::gives_an_empty_list(&Zk::start().await).await;
+async fn zookeeper_refuses_an_admin_addr_that_is_not_host_port() {
+    discovery::refuses_an_admin_addr_that_is_not_host_port(&Zk::start().await).await;
+}
+
+#[tokio::test]
+async fn zookeeper_refuses_product_names_codis_does_not_allow() {
+    // ZooKeeper itself refuses control characters such as a newline in a znode name.
+    discovery::refuses_product_names_codis_does_not_allow(
+        &Zk::start().await,
+        &["x?y#", ".hidden", "-dash", "sp ace"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn zookeeper_without_codis3_is_an_error_and_an_empty_one_an_empty_list() {
+    let zk = Zk::start().await;
+    discovery::without_codis3_is_an_error_not_an_empty_list(&zk).await;
+    discovery::gives_an_empty_list_for_an_empty_codis3(&zk).await;
+}
+
+#[tokio::test]
+async fn zookeeper_console_keeps_the_last_good_list_when_codis3_is_deleted() {
+    discovery::console_keeps_the_last_good_list_when_codis3_is_renamed(&Zk::start().await).await;
+}
+
+#[tokio::test]
+async fn zookeeper_console_keeps_a_product_whose_topom_breaks_or_vanishes() {
+    discovery::console_keeps_a_product_whose_topom_breaks_or_vanishes(&Zk::start().await).await;
+}
+
+#[tokio::test]
+async fn zookeeper_console_lists_a_product_first_seen_broken() {
+    discovery::console_lists_a_product_first_seen_broken(&Zk::start().await).await;
 }
 
 #[tokio::test]
@@ -80,7 +113,10 @@ async fn zookeeper_digest_acl_needs_the_right_auth() {
         .load()
         .await
         .expect("right password");
-    assert_eq!(products, map(&[("codis-demo", "127.0.0.1:18080")]));
+    assert_eq!(
+        products.dashboards,
+        map(&[("codis-demo", "127.0.0.1:18080")])
+    );
 }
 
 #[tokio::test]

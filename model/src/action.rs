@@ -21,89 +21,112 @@ use crate::validate::{self, Validated};
 pub enum Action {
     /// New Proxy: register the proxy listening at admin address `addr`.
     ProxyCreate {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::address))]
         #[serde(deserialize_with = "text")]
         addr: String,
     },
     /// Proxy SYNC: push all slots, start and the sentinel list to the proxy again.
     ProxyReinit {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::proxy_token))]
         #[serde(deserialize_with = "text")]
         token: String,
     },
     /// Remove (and shut down) a proxy; `force` ignores a failed shutdown.
     ProxyRemove {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::proxy_token))]
         #[serde(deserialize_with = "text")]
         token: String,
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::flag))]
         #[serde(deserialize_with = "flag")]
         force: bool,
     },
     /// Migrate Range: queue slots `beg..=end` to group `gid`.
     SlotsCreateRange {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::slot_id))]
         #[serde(deserialize_with = "text")]
         beg: String,
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::slot_id))]
         #[serde(deserialize_with = "text")]
         end: String,
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::group_id))]
         #[serde(deserialize_with = "text")]
         gid: String,
     },
     /// Migrate Some: queue up to `num` idle slots of group `from` to group `to`.
     SlotsCreateSome {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::group_id))]
         #[serde(deserialize_with = "text")]
         from: String,
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::group_id))]
         #[serde(deserialize_with = "text")]
         to: String,
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::slot_count))]
         #[serde(deserialize_with = "text")]
         num: String,
     },
     /// Cancel a pending slot action (slot 0 included, unlike codis-fe).
     SlotsActionRemove {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::slot_id))]
         #[serde(deserialize_with = "text")]
         sid: String,
     },
     /// Enable (`false`) or disable (`true`) slot actions.
     SlotsDisabled {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::flag))]
         #[serde(deserialize_with = "flag")]
         disabled: bool,
     },
     /// Pause between migration batches, in µs.
     SlotsInterval {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::interval_us))]
         #[serde(deserialize_with = "text")]
         interval: String,
     },
     /// Create an empty group.
     GroupCreate {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::group_id))]
         #[serde(deserialize_with = "text")]
         gid: String,
     },
     /// Remove an empty group.
     GroupRemove {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::group_id))]
         #[serde(deserialize_with = "text")]
         gid: String,
     },
     /// Add Server, optionally with a data center.
     GroupAddServer {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::group_id))]
         #[serde(deserialize_with = "text")]
         gid: String,
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::address))]
         #[serde(deserialize_with = "text")]
         addr: String,
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::datacenter))]
         #[serde(default, deserialize_with = "text")]
         datacenter: String,
     },
     /// Remove a server from its group.
     GroupDelServer {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::group_id))]
         #[serde(deserialize_with = "text")]
         gid: String,
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::address))]
         #[serde(deserialize_with = "text")]
         addr: String,
     },
     /// Promote a replica to master.
     GroupPromote {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::group_id))]
         #[serde(deserialize_with = "text")]
         gid: String,
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::address))]
         #[serde(deserialize_with = "text")]
         addr: String,
     },
     /// Group SYNC: push the group's slots to every proxy again.
     GroupResync {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::group_id))]
         #[serde(deserialize_with = "text")]
         gid: String,
     },
@@ -111,37 +134,46 @@ pub enum Action {
     GroupResyncAll,
     /// Let proxies read from this replica (or stop them).
     GroupReplicaGroups {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::group_id))]
         #[serde(deserialize_with = "text")]
         gid: String,
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::address))]
         #[serde(deserialize_with = "text")]
         addr: String,
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::flag))]
         #[serde(deserialize_with = "flag")]
         enabled: bool,
     },
     /// REPLICA(S): ENABLE ALL / DISABLE ALL.
     GroupReplicaGroupsAll {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::flag))]
         #[serde(deserialize_with = "flag")]
         enabled: bool,
     },
     /// Queue a SLAVEOF sync action for a server (the wrench).
     SyncActionCreate {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::address))]
         #[serde(deserialize_with = "text")]
         addr: String,
     },
     /// Cancel a pending sync action.
     SyncActionRemove {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::address))]
         #[serde(deserialize_with = "text")]
         addr: String,
     },
     /// Add Sentinel.
     SentinelAdd {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::address))]
         #[serde(deserialize_with = "text")]
         addr: String,
     },
     /// Remove a sentinel; `force` drops it even if it cannot be reached.
     SentinelRemove {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::address))]
         #[serde(deserialize_with = "text")]
         addr: String,
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::flag))]
         #[serde(deserialize_with = "flag")]
         force: bool,
     },
@@ -150,6 +182,7 @@ pub enum Action {
     /// Admin only: set the dashboard's log level (`ERROR`, `WARN`, `INFO`, `DEBUG`, `NONE`).
     #[serde(rename = "loglevel")]
     Loglevel {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::log_level))]
         #[serde(deserialize_with = "text")]
         value: String,
     },
@@ -542,10 +575,32 @@ fn text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
         S(String),
         N(serde_json::Number),
     }
-    Ok(match Text::deserialize(d)? {
-        Text::S(s) => s,
-        Text::N(n) => n.to_string(),
-    })
+    match Text::deserialize(d)? {
+        Text::S(s) => Ok(s),
+        Text::N(n) => integral(&n).map(|i| i.to_string()).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "must be a string or an integer from -{MAX_EXACT_INTEGER} to {MAX_EXACT_INTEGER}"
+            ))
+        }),
+    }
+}
+
+/// 2^53: the largest integer every JSON reader holds exactly (an f64 beyond it does not).
+pub const MAX_EXACT_INTEGER: i64 = 1 << 53;
+
+/// A JSON number with no fraction as an integer: JSON (and the OpenAPI document's `integer`)
+/// does not tell `5` from `5.0`, and a client may write either.
+fn integral(n: &serde_json::Number) -> Option<i64> {
+    let i = if n.is_f64() {
+        let f = n.as_f64()?;
+        if f.fract() != 0.0 || f.abs() > MAX_EXACT_INTEGER as f64 {
+            return None;
+        }
+        f as i64
+    } else {
+        n.as_i64()?
+    };
+    (i.abs() <= MAX_EXACT_INTEGER).then_some(i)
 }
 
 /// Accepts `true`/`false`, `0`/`1` or `"0"`/`"1"` for a flag.
@@ -555,12 +610,16 @@ fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     enum Flag {
         B(bool),
         N(u8),
+        // `0.0` and `1.0`: the same JSON numbers as `0` and `1`.
+        F(f64),
         S(String),
     }
     match Flag::deserialize(d)? {
         Flag::B(b) => Ok(b),
         Flag::N(0) => Ok(false),
         Flag::N(1) => Ok(true),
+        Flag::F(0.0) => Ok(false),
+        Flag::F(1.0) => Ok(true),
         Flag::S(s) if s == "0" => Ok(false),
         Flag::S(s) if s == "1" => Ok(true),
         _ => Err(serde::de::Error::custom("must be true/false or 0/1")),

@@ -74,7 +74,7 @@ pub struct ApiErrorDetail {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RebalancePreview {
     /// Slot id (as a string) -> target group id, exactly as the dashboard computed it.
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::rebalance_plan))]
     pub plan: crate::types::RebalancePlan,
     /// The plan grouped by target group, with codis-fe's `group-[g] <== [b,e],...` text.
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
@@ -87,7 +87,7 @@ pub struct RebalancePreview {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RebalanceApply {
     /// The plan from the preview, sent back unchanged.
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::rebalance_plan))]
     pub plan: crate::types::RebalancePlan,
 }
 

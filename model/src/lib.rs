@@ -11,6 +11,7 @@
 //!   checks), computed once here instead of in two places.
 //! * [`format`](mod@format): codis-fe's number formatting (`humanSize`, thousands separators, `toFixed(2)`).
 //! * [`validate`]: input rules shared by the backend (before forwarding a request) and the UI.
+//! * [`schema`]: the same rules as JSON Schema patterns, for the OpenAPI document.
 //! * [`xauth`]: the dashboard and proxy path tokens.
 //! * [`error`]: the dashboard's error body (HTTP status 800).
 
@@ -22,6 +23,7 @@ pub mod format;
 mod go;
 pub mod live;
 mod redact;
+pub mod schema;
 pub mod types;
 pub mod validate;
 pub mod wire;

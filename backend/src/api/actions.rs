@@ -21,7 +21,21 @@ use codis_model::console::ApiErrorBody;
 
 /// `POST /api/products/{product}/actions` with an [`Action`]: validated, then sent to the
 /// dashboard with the product's xauth (the browser never handles it).
-#[utoipa::path(post, path = "/api/products/{product}/actions", tag = "actions", params(("product" = String, Path, description = "Product name")), request_body = Action, responses((status = 200, description = "The dashboard carried the action out", body = ActionOutcome), (status = 400, description = "A field breaks its rule (the body names the field and the rule)", body = ApiErrorBody), (status = 409, description = "The dashboard refused; the message is its Cause", body = ApiErrorBody), (status = 404, description = "Unknown product", body = ApiErrorBody), (status = 502, description = "Dashboard unreachable or its answer unreadable", body = ApiErrorBody), (status = 504, description = "Dashboard too slow", body = ApiErrorBody)))]
+#[utoipa::path(
+    post,
+    path = "/api/products/{product}/actions",
+    tag = "actions",
+    params(("product" = String, Path, description = "Product name")),
+    request_body = Action,
+    responses(
+        (status = 200, description = "The dashboard carried the action out", body = ActionOutcome),
+        (status = 400, description = "A field breaks its rule (the body names the field and the rule)", body = ApiErrorBody),
+        (status = 409, description = "The dashboard refused; the message is its Cause", body = ApiErrorBody),
+        (status = 404, description = "Unknown product", body = ApiErrorBody),
+        (status = 502, description = "Dashboard unreachable or its answer unreadable", body = ApiErrorBody),
+        (status = 504, description = "Dashboard too slow", body = ApiErrorBody),
+    )
+)]
 pub async fn run(
     State(app): State<Arc<AppState>>,
     Path(product): Path<String>,
@@ -90,7 +104,19 @@ async fn plan(
 }
 
 /// `POST /api/products/{product}/rebalance/preview`: the plan, nothing queued.
-#[utoipa::path(post, path = "/api/products/{product}/rebalance/preview", tag = "actions", params(("product" = String, Path, description = "Product name")), responses((status = 200, description = "The plan the dashboard computes now; nothing is queued", body = RebalancePreview), (status = 409, description = "The dashboard refused (e.g. no valid group)", body = ApiErrorBody), (status = 404, description = "Unknown product", body = ApiErrorBody), (status = 502, description = "Dashboard unreachable or its answer unreadable", body = ApiErrorBody), (status = 504, description = "Dashboard too slow", body = ApiErrorBody)))]
+#[utoipa::path(
+    post,
+    path = "/api/products/{product}/rebalance/preview",
+    tag = "actions",
+    params(("product" = String, Path, description = "Product name")),
+    responses(
+        (status = 200, description = "The plan the dashboard computes now; nothing is queued", body = RebalancePreview),
+        (status = 409, description = "The dashboard refused (e.g. no valid group)", body = ApiErrorBody),
+        (status = 404, description = "Unknown product", body = ApiErrorBody),
+        (status = 502, description = "Dashboard unreachable or its answer unreadable", body = ApiErrorBody),
+        (status = 504, description = "Dashboard too slow", body = ApiErrorBody),
+    )
+)]
 pub async fn rebalance_preview(
     State(app): State<Arc<AppState>>,
     Path(product): Path<String>,
@@ -111,7 +137,20 @@ pub async fn rebalance_preview(
 
 /// `POST /api/products/{product}/rebalance/apply` with the previewed plan: runs it only if the
 /// dashboard still computes exactly that plan; otherwise 409 and nothing is queued.
-#[utoipa::path(post, path = "/api/products/{product}/rebalance/apply", tag = "actions", params(("product" = String, Path, description = "Product name")), request_body = RebalanceApply, responses((status = 200, description = "The previewed plan was queued", body = ActionOutcome), (status = 409, description = "The cluster changed since the preview; nothing was queued", body = ApiErrorBody), (status = 404, description = "Unknown product", body = ApiErrorBody), (status = 502, description = "Dashboard unreachable or its answer unreadable", body = ApiErrorBody), (status = 504, description = "Dashboard too slow", body = ApiErrorBody)))]
+#[utoipa::path(
+    post,
+    path = "/api/products/{product}/rebalance/apply",
+    tag = "actions",
+    params(("product" = String, Path, description = "Product name")),
+    request_body = RebalanceApply,
+    responses(
+        (status = 200, description = "The previewed plan was queued", body = ActionOutcome),
+        (status = 409, description = "The cluster changed since the preview; nothing was queued", body = ApiErrorBody),
+        (status = 404, description = "Unknown product", body = ApiErrorBody),
+        (status = 502, description = "Dashboard unreachable or its answer unreadable", body = ApiErrorBody),
+        (status = 504, description = "Dashboard too slow", body = ApiErrorBody),
+    )
+)]
 pub async fn rebalance_apply(
     State(app): State<Arc<AppState>>,
     Path(product): Path<String>,

@@ -10,70 +10,65 @@ use std::sync::Arc;
 
 use axum::{
     extract::{rejection::JsonRejection, FromRequest, Request},
-    routing::{get, post},
     Router,
 };
+use utoipa::OpenApi as _;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
 pub use forward::forward_layer;
+pub use openapi::api_doc;
 
-/// Every API route. Static assets and the `?forward=` compatibility layer are added by the server.
+/// Every API route with its OpenAPI description: each handler is registered through utoipa-axum's
+/// `routes!`, which takes the path and method from the handler's `#[utoipa::path]`, so a route
+/// cannot exist undocumented or be documented at a path it is not served on. Static assets and
+/// the `?forward=` compatibility layer are added by the server.
+pub fn documented_routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(products::list))
+        .routes(routes!(products::healthz))
+        .routes(routes!(products::readyz))
+        .routes(routes!(openapi::document))
+        .routes(routes!(products::products))
+        .routes(routes!(me))
+        .routes(routes!(sign_in, sign_out))
+        .routes(routes!(activity))
+        .routes(routes!(reads::overview))
+        .routes(routes!(reads::stats))
+        .routes(routes!(crate::live::sse::events))
+        .routes(routes!(crate::live::cmds::cmds))
+        .routes(routes!(crate::live::metrics::metrics))
+        .routes(routes!(actions::run))
+        .routes(routes!(actions::rebalance_preview))
+        .routes(routes!(actions::rebalance_apply))
+        .routes(routes!(reads::server_info))
+        .routes(routes!(reads::sentinel_info))
+        .routes(routes!(reads::sentinel_monitored))
+        .routes(routes!(reads::proxy_stats))
+}
+
+/// The router of [`documented_routes`], plus the one route that is not an API operation: the
+/// JSON 404 for unknown `/api/` paths (without it they would fall through to the console's
+/// index.html).
 pub fn router() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/list", get(products::list))
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(products::readyz))
-        .route("/api/openapi.json", get(openapi::document))
-        .route("/api/products", get(products::products))
-        .route("/api/me", get(me))
-        .route("/api/session", post(sign_in).delete(sign_out))
-        .route("/api/activity", get(activity))
-        .route("/api/products/{product}/overview", get(reads::overview))
-        .route("/api/products/{product}/stats", get(reads::stats))
-        .route(
-            "/api/products/{product}/events",
-            get(crate::live::sse::events),
-        )
-        .route(
-            "/api/products/{product}/proxies/{token}/cmds",
-            get(crate::live::cmds::cmds),
-        )
-        .route("/metrics", get(crate::live::metrics::metrics))
-        .route("/api/products/{product}/actions", post(actions::run))
-        .route(
-            "/api/products/{product}/rebalance/preview",
-            post(actions::rebalance_preview),
-        )
-        .route(
-            "/api/products/{product}/rebalance/apply",
-            post(actions::rebalance_apply),
-        )
-        .route(
-            "/api/products/{product}/servers/{addr}/info",
-            get(reads::server_info),
-        )
-        .route(
-            "/api/products/{product}/sentinels/{addr}/info",
-            get(reads::sentinel_info),
-        )
-        .route(
-            "/api/products/{product}/sentinels/{addr}/monitored",
-            get(reads::sentinel_monitored),
-        )
-        .route(
-            "/api/products/{product}/proxies/{token}/stats",
-            get(reads::proxy_stats),
-        )
-        // Without this, an unknown /api/ path would fall through to the console's index.html.
+    let (router, _) = documented_routes().split_for_parts();
+    router
         .route("/api/{*rest}", axum::routing::any(not_found))
         .route("/api", axum::routing::any(not_found))
         .route("/api/", axum::routing::any(not_found))
 }
 
 /// `GET /api/me`: the caller and what it may do (the UI hides controls it cannot use).
-#[utoipa::path(get, path = "/api/me", tag = "security", responses((status = 200, description = "Who the console is talking to: mode, user, role, read-only, CSRF token", body = codis_model::console::Me)))]
+#[utoipa::path(
+    get,
+    path = "/api/me",
+    tag = "security",
+    responses(
+        (status = 200, description = "Who the console is talking to: mode, user, role, read-only, CSRF token", body = codis_model::console::Me),
+    )
+)]
 async fn me(
     axum::extract::State(app): axum::extract::State<Arc<AppState>>,
     caller: crate::auth::Caller,
@@ -107,7 +102,20 @@ pub(crate) fn me_of(app: &AppState, caller: &crate::auth::Caller) -> codis_model
 /// and the caller as `GET /api/me` describes it. 401 on a wrong password, 429 past the rate
 /// limit, 404 when local sign-in is off (no `--users`, or proxy mode). Every attempt is audited
 /// (`sign-in`; the password never is).
-#[utoipa::path(post, path = "/api/session", tag = "security", request_body = codis_model::console::SignIn, responses((status = 200, description = "Signed in: Set-Cookie codis_fe_session (HttpOnly, SameSite=Strict) and the caller with its CSRF token", body = codis_model::console::Me), (status = 401, description = "Wrong user name or password", body = codis_model::console::ApiErrorBody), (status = 429, description = "Too many failed sign-ins from this address or for this user within 60 s", body = codis_model::console::ApiErrorBody), (status = 404, description = "Local sign-in is off", body = codis_model::console::ApiErrorBody), (status = 400, description = "The body is not a JSON {user, password} (audited)", body = codis_model::console::ApiErrorBody), (status = 503, description = "Every password check is busy: Retry-After says when to try again", body = codis_model::console::ApiErrorBody)))]
+#[utoipa::path(
+    post,
+    path = "/api/session",
+    tag = "security",
+    request_body = codis_model::console::SignIn,
+    responses(
+        (status = 200, description = "Signed in: Set-Cookie codis_fe_session (HttpOnly, SameSite=Strict) and the caller with its CSRF token", body = codis_model::console::Me),
+        (status = 401, description = "Wrong user name or password", body = codis_model::console::ApiErrorBody),
+        (status = 429, description = "Too many failed sign-ins from this address or for this user within 60 s", body = codis_model::console::ApiErrorBody),
+        (status = 404, description = "Local sign-in is off", body = codis_model::console::ApiErrorBody),
+        (status = 400, description = "The body is not a JSON {user, password} (audited)", body = codis_model::console::ApiErrorBody),
+        (status = 503, description = "Every password check is busy: Retry-After says when to try again", body = codis_model::console::ApiErrorBody),
+    )
+)]
 async fn sign_in(
     axum::extract::State(app): axum::extract::State<Arc<AppState>>,
     caller: crate::auth::Caller,
@@ -163,7 +171,15 @@ async fn sign_in(
 /// without it); it is then revoked server-side (refused from now on, by every replica sharing
 /// the revocation file, until it would have expired) and the browser drops the cookie. Audited
 /// as `sign-out` for the session's user (`-` without one, which is answered 204 as well).
-#[utoipa::path(delete, path = "/api/session", tag = "security", responses((status = 204, description = "Signed out: the session is revoked and Set-Cookie codis_fe_session with Max-Age=0"), (status = 403, description = "Missing or wrong X-CSRF-Token", body = codis_model::console::ApiErrorBody)))]
+#[utoipa::path(
+    delete,
+    path = "/api/session",
+    tag = "security",
+    responses(
+        (status = 204, description = "Signed out: the session is revoked and Set-Cookie codis_fe_session with Max-Age=0"),
+        (status = 403, description = "Missing or wrong X-CSRF-Token", body = codis_model::console::ApiErrorBody),
+    )
+)]
 async fn sign_out(
     axum::extract::State(app): axum::extract::State<Arc<AppState>>,
     peer: crate::auth::Caller,
@@ -201,22 +217,33 @@ async fn sign_out(
 
 /// `GET /api/activity` parameters.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ActivityQuery {
     /// Only this product's entries.
     pub product: Option<String>,
-    /// At most this many entries (default 50, at most 200).
-    pub limit: Option<usize>,
+    /// At most this many entries (default 50, at most 200 are kept).
+    #[param(minimum = 0, maximum = 4294967295_u64)]
+    pub limit: Option<u32>,
 }
 
 /// `GET /api/activity`: the most recent audit entries (the last 200 are kept in memory, with or
 /// without `--audit-log`), newest first, as the audit log's lines. Operators and admins only
 /// (viewers 403); only entries of products the caller may see (sign-in and sign-out entries,
 /// product `-`, for a caller whose own role is operator or admin).
-#[utoipa::path(get, path = "/api/activity", tag = "security", params(ActivityQuery), responses((status = 200, description = "Recent audit entries, newest first", body = Vec<codis_model::console::AuditEntry>), (status = 403, description = "The caller is a viewer everywhere", body = codis_model::console::ApiErrorBody)))]
+#[utoipa::path(
+    get,
+    path = "/api/activity",
+    tag = "security",
+    params(ActivityQuery),
+    responses(
+        (status = 200, description = "Recent audit entries, newest first", body = Vec<codis_model::console::AuditEntry>),
+        (status = 403, description = "The caller is a viewer everywhere", body = codis_model::console::ApiErrorBody),
+    )
+)]
 async fn activity(
     axum::extract::State(app): axum::extract::State<Arc<AppState>>,
     caller: crate::auth::Caller,
-    axum::extract::Query(q): axum::extract::Query<ActivityQuery>,
+    QueryParams(q): QueryParams<ActivityQuery>,
 ) -> Result<axum::Json<Vec<codis_model::console::AuditEntry>>, ApiError> {
     let acts = |r: &str| r == "operator" || r == "admin";
     let global = caller
@@ -235,7 +262,7 @@ async fn activity(
             "recent activity is for operators and admins".into(),
         ));
     }
-    let limit = q.limit.unwrap_or(50).min(crate::audit::RECENT_ENTRIES);
+    let limit = (q.limit.unwrap_or(50) as usize).min(crate::audit::RECENT_ENTRIES);
     let entries = app.recent.newest(limit, |e| {
         if q.product.as_deref().is_some_and(|p| p != e.product) {
             return false;
@@ -252,6 +279,27 @@ async fn not_found() -> ApiError {
     ApiError::NotFound("no such API route".into())
 }
 
+/// Query string extractor whose refusals use the API's error body (axum's own answer is plain text).
+pub struct QueryParams<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for QueryParams<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(QueryParams(v)),
+            Err(e) => Err(ApiError::BadRequest(e.body_text())),
+        }
+    }
+}
+
 /// JSON body extractor whose refusals use the API's error body.
 pub struct JsonBody<T>(pub T);
 
@@ -266,6 +314,44 @@ where
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(JsonBody(v)),
             Err(e) => Err(ApiError::BadRequest(e.body_text())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The route table cannot drift from the document: every route is registered through
+    /// `routes!` in [`super::documented_routes`], which takes path and method from the handler's
+    /// `#[utoipa::path]`. A plain `.route(` (or a nested or merged router) would serve a path the
+    /// document does not know; the one allowed is the JSON 404 for unknown `/api/` paths.
+    #[test]
+    fn every_route_is_registered_together_with_its_documentation() {
+        let this = include_str!("mod.rs");
+        let code = this.split("#[cfg(test)]").next().unwrap_or(this);
+        let plain: Vec<&str> = code
+            .lines()
+            .map(str::trim)
+            .filter(|l| {
+                [".route(", ".route_service(", ".nest(", ".merge("]
+                    .iter()
+                    .any(|r| l.contains(r))
+            })
+            .collect();
+        assert_eq!(
+            plain,
+            [r#"router.route("/api/{*rest}", axum::routing::any(not_found))"#]
+        );
+        for (name, source) in [
+            ("server.rs", include_str!("../server.rs")),
+            ("api/actions.rs", include_str!("actions.rs")),
+            ("api/reads.rs", include_str!("reads.rs")),
+            ("api/products.rs", include_str!("products.rs")),
+            ("api/forward.rs", include_str!("forward.rs")),
+            ("api/openapi.rs", include_str!("openapi.rs")),
+        ] {
+            for r in [".route(", ".route_service(", ".nest(", ".merge("] {
+                assert!(!source.contains(r), "{name} adds a route with {r}");
+            }
         }
     }
 }

@@ -10,7 +10,14 @@ use crate::state::AppState;
 
 /// `GET /list`, codis-fe compatible: product names (those the caller may see) sorted ascending; `[]` (not codis-fe's `null`)
 /// when there are none, with a JSON content type.
-#[utoipa::path(get, path = "/list", tag = "codis-fe", responses((status = 200, description = "Product names, sorted; [] when none (codis-fe compatible)", body = Vec<String>)))]
+#[utoipa::path(
+    get,
+    path = "/list",
+    tag = "codis-fe",
+    responses(
+        (status = 200, description = "Product names, sorted; [] when none (codis-fe compatible)", body = Vec<String>),
+    )
+)]
 pub async fn list(State(app): State<Arc<AppState>>, caller: Caller) -> Json<Vec<String>> {
     let mut names: Vec<String> = app
         .registry
@@ -26,7 +33,15 @@ pub async fn list(State(app): State<Arc<AppState>>, caller: Caller) -> Json<Vec<
 
 /// `GET /api/products`: every product with its dashboard, reachability and last contact, and
 /// the caller as `GET /api/me` describes it (`me`), so the console loads both in one request.
-#[utoipa::path(get, path = "/api/products", tag = "products", responses((status = 200, description = "Every discovered product with its dashboard, reachability and last contact; `me`: the caller, as GET /api/me describes it", body = ProductsReply), (status = 401, description = "Sign-in is on and there is no valid session")))]
+#[utoipa::path(
+    get,
+    path = "/api/products",
+    tag = "products",
+    responses(
+        (status = 200, description = "Every discovered product with its dashboard, reachability and last contact; `me`: the caller, as GET /api/me describes it", body = ProductsReply),
+        (status = 401, description = "Sign-in is on and there is no valid session"),
+    )
+)]
 pub async fn products(
     State(app): State<Arc<AppState>>,
     caller: crate::auth::Caller,
@@ -40,8 +55,27 @@ pub async fn products(
     Json(reply)
 }
 
+/// `GET /healthz`: the process serves HTTP.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "health",
+    responses((status = 200, description = "Serving", body = String, content_type = "text/plain"))
+)]
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
 /// `GET /readyz`: 200 once discovery has loaded, 503 before.
-#[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, description = "Discovery has loaded"), (status = 503, description = "Not yet")))]
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "health",
+    responses(
+        (status = 200, description = "Discovery has loaded"),
+        (status = 503, description = "Not yet"),
+    )
+)]
 pub async fn readyz(State(app): State<Arc<AppState>>) -> (StatusCode, &'static str) {
     if app.registry.is_loaded() {
         (StatusCode::OK, "ready")

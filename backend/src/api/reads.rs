@@ -17,7 +17,18 @@ use crate::state::AppState;
 use codis_model::console::ApiErrorBody;
 
 /// `GET /api/products/{product}/overview`: the dashboard's `/topom` without credentials or stacks.
-#[utoipa::path(get, path = "/api/products/{product}/overview", tag = "reads", params(("product" = String, Path, description = "Product name")), responses((status = 200, description = "The dashboard's /topom without coordinator credentials or stack traces", body = Object), (status = 404, description = "Unknown product", body = ApiErrorBody), (status = 502, description = "Dashboard unreachable or its answer unreadable", body = ApiErrorBody), (status = 504, description = "Dashboard too slow", body = ApiErrorBody)))]
+#[utoipa::path(
+    get,
+    path = "/api/products/{product}/overview",
+    tag = "reads",
+    params(("product" = String, Path, description = "Product name")),
+    responses(
+        (status = 200, description = "The dashboard's /topom without coordinator credentials or stack traces", body = Object),
+        (status = 404, description = "Unknown product", body = ApiErrorBody),
+        (status = 502, description = "Dashboard unreachable or its answer unreadable", body = ApiErrorBody),
+        (status = 504, description = "Dashboard too slow", body = ApiErrorBody),
+    )
+)]
 pub async fn overview(
     State(app): State<Arc<AppState>>,
     Path(product): Path<String>,
@@ -27,7 +38,18 @@ pub async fn overview(
 }
 
 /// `GET /api/products/{product}/stats`: the dashboard's stats without stacks.
-#[utoipa::path(get, path = "/api/products/{product}/stats", tag = "reads", params(("product" = String, Path, description = "Product name")), responses((status = 200, description = "The dashboard's stats without stack traces", body = Object), (status = 404, description = "Unknown product", body = ApiErrorBody), (status = 502, description = "Dashboard unreachable or its answer unreadable", body = ApiErrorBody), (status = 504, description = "Dashboard too slow", body = ApiErrorBody)))]
+#[utoipa::path(
+    get,
+    path = "/api/products/{product}/stats",
+    tag = "reads",
+    params(("product" = String, Path, description = "Product name")),
+    responses(
+        (status = 200, description = "The dashboard's stats without stack traces", body = Object),
+        (status = 404, description = "Unknown product", body = ApiErrorBody),
+        (status = 502, description = "Dashboard unreachable or its answer unreadable", body = ApiErrorBody),
+        (status = 504, description = "Dashboard too slow", body = ApiErrorBody),
+    )
+)]
 pub async fn stats(
     State(app): State<Arc<AppState>>,
     Path(product): Path<String>,
@@ -36,7 +58,23 @@ pub async fn stats(
 }
 
 /// `GET /api/products/{product}/servers/{addr}/info`: INFO of one of the product's servers.
-#[utoipa::path(get, path = "/api/products/{product}/servers/{addr}/info", tag = "reads", params(("product" = String, Path, description = "Product name"), ("addr" = String, Path, description = "host:port of one of the product's servers")), responses((status = 200, description = "The server's INFO as a flat map", body = Object), (status = 400, description = "addr is not host:port", body = ApiErrorBody), (status = 403, description = "Not a server of this product", body = ApiErrorBody), (status = 404, description = "Unknown product", body = ApiErrorBody), (status = 502, description = "Dashboard unreachable or its answer unreadable", body = ApiErrorBody), (status = 504, description = "Dashboard too slow", body = ApiErrorBody)))]
+#[utoipa::path(
+    get,
+    path = "/api/products/{product}/servers/{addr}/info",
+    tag = "reads",
+    params(
+        ("product" = String, Path, description = "Product name"),
+        ("addr" = String, Path, description = "host:port of one of the product's servers"),
+    ),
+    responses(
+        (status = 200, description = "The server's INFO as a flat map", body = Object),
+        (status = 400, description = "addr is not host:port", body = ApiErrorBody),
+        (status = 403, description = "Not a server of this product", body = ApiErrorBody),
+        (status = 404, description = "Unknown product", body = ApiErrorBody),
+        (status = 502, description = "Dashboard unreachable or its answer unreadable", body = ApiErrorBody),
+        (status = 504, description = "Dashboard too slow", body = ApiErrorBody),
+    )
+)]
 pub async fn server_info(
     State(app): State<Arc<AppState>>,
     Path((product, addr)): Path<(String, String)>,
@@ -73,7 +111,22 @@ async fn check_sentinel(app: &AppState, product: &str, addr: &str) -> Result<Str
 }
 
 /// `GET /api/products/{product}/sentinels/{addr}/info`.
-#[utoipa::path(get, path = "/api/products/{product}/sentinels/{addr}/info", tag = "reads", params(("product" = String, Path, description = "Product name"), ("addr" = String, Path, description = "host:port of one of the product's sentinels")), responses((status = 200, description = "The sentinel's INFO as a flat map", body = Object), (status = 403, description = "Not a sentinel of this product", body = ApiErrorBody), (status = 404, description = "Unknown product", body = ApiErrorBody), (status = 502, description = "Dashboard unreachable or its answer unreadable", body = ApiErrorBody), (status = 504, description = "Dashboard too slow", body = ApiErrorBody)))]
+#[utoipa::path(
+    get,
+    path = "/api/products/{product}/sentinels/{addr}/info",
+    tag = "reads",
+    params(
+        ("product" = String, Path, description = "Product name"),
+        ("addr" = String, Path, description = "host:port of one of the product's sentinels"),
+    ),
+    responses(
+        (status = 200, description = "The sentinel's INFO as a flat map", body = Object),
+        (status = 403, description = "Not a sentinel of this product", body = ApiErrorBody),
+        (status = 404, description = "Unknown product", body = ApiErrorBody),
+        (status = 502, description = "Dashboard unreachable or its answer unreadable", body = ApiErrorBody),
+        (status = 504, description = "Dashboard too slow", body = ApiErrorBody),
+    )
+)]
 pub async fn sentinel_info(
     State(app): State<Arc<AppState>>,
     Path((product, addr)): Path<(String, String)>,
@@ -87,7 +140,22 @@ pub async fn sentinel_info(
 }
 
 /// `GET /api/products/{product}/sentinels/{addr}/monitored`.
-#[utoipa::path(get, path = "/api/products/{product}/sentinels/{addr}/monitored", tag = "reads", params(("product" = String, Path, description = "Product name"), ("addr" = String, Path, description = "host:port of one of the product's sentinels")), responses((status = 200, description = "The groups this sentinel monitors for the product", body = Object), (status = 403, description = "Not a sentinel of this product", body = ApiErrorBody), (status = 404, description = "Unknown product", body = ApiErrorBody), (status = 502, description = "Dashboard unreachable or its answer unreadable", body = ApiErrorBody), (status = 504, description = "Dashboard too slow", body = ApiErrorBody)))]
+#[utoipa::path(
+    get,
+    path = "/api/products/{product}/sentinels/{addr}/monitored",
+    tag = "reads",
+    params(
+        ("product" = String, Path, description = "Product name"),
+        ("addr" = String, Path, description = "host:port of one of the product's sentinels"),
+    ),
+    responses(
+        (status = 200, description = "The groups this sentinel monitors for the product", body = Object),
+        (status = 403, description = "Not a sentinel of this product", body = ApiErrorBody),
+        (status = 404, description = "Unknown product", body = ApiErrorBody),
+        (status = 502, description = "Dashboard unreachable or its answer unreadable", body = ApiErrorBody),
+        (status = 504, description = "Dashboard too slow", body = ApiErrorBody),
+    )
+)]
 pub async fn sentinel_monitored(
     State(app): State<Arc<AppState>>,
     Path((product, addr)): Path<(String, String)>,
@@ -105,7 +173,22 @@ pub async fn sentinel_monitored(
 
 /// `GET /api/products/{product}/proxies/{token}/stats`: a proxy's full stats (per-command
 /// counters and runtime included) from its admin port.
-#[utoipa::path(get, path = "/api/products/{product}/proxies/{token}/stats", tag = "reads", params(("product" = String, Path, description = "Product name"), ("token" = String, Path, description = "Proxy token (32 hex)")), responses((status = 200, description = "The proxy's full stats from its admin port (per-command counters, runtime)", body = Object), (status = 404, description = "No such proxy", body = ApiErrorBody), (status = 404, description = "Unknown product", body = ApiErrorBody), (status = 502, description = "Dashboard unreachable or its answer unreadable", body = ApiErrorBody), (status = 504, description = "Dashboard too slow", body = ApiErrorBody)))]
+#[utoipa::path(
+    get,
+    path = "/api/products/{product}/proxies/{token}/stats",
+    tag = "reads",
+    params(
+        ("product" = String, Path, description = "Product name"),
+        ("token" = String, Path, description = "Proxy token (32 hex)"),
+    ),
+    responses(
+        (status = 200, description = "The proxy's full stats from its admin port (per-command counters, runtime)", body = Object),
+        (status = 404, description = "No such proxy", body = ApiErrorBody),
+        (status = 404, description = "Unknown product", body = ApiErrorBody),
+        (status = 502, description = "Dashboard unreachable or its answer unreadable", body = ApiErrorBody),
+        (status = 504, description = "Dashboard too slow", body = ApiErrorBody),
+    )
+)]
 pub async fn proxy_stats(
     State(app): State<Arc<AppState>>,
     Path((product, token)): Path<(String, String)>,

@@ -11,7 +11,7 @@ use std::time::Duration;
 /// Why discovery could not be configured or a load could not produce a product list.
 ///
 /// Per-product problems (one corrupt `topom` node, one unreadable product) are not errors: they are
-/// logged and the product is skipped, so one broken product never hides the others.
+/// reported per product in the [`super::Listing`], so one broken product never hides the others.
 #[derive(Debug, thiserror::Error)]
 pub enum DiscoveryError {
     /// `--zookeeper-auth` / `--etcd-auth` is not `USER:PASSWORD` with a non-empty user.
@@ -42,6 +42,15 @@ pub enum DiscoveryError {
         source_desc: String,
         /// What went wrong, including the underlying error text.
         reason: String,
+    },
+
+    /// The coordinator has no `/codis3`: no product was ever created, or the folder was renamed or
+    /// deleted. A load error rather than an empty list, so the caller keeps its last good list
+    /// (marked stale) instead of dropping every product.
+    #[error("{source_desc}: /codis3 does not exist (renamed or deleted, or no product was ever created)")]
+    NoProductRoot {
+        /// [`super::Source::describe`] of the source.
+        source_desc: String,
     },
 
     /// The whole load did not finish within its deadline.

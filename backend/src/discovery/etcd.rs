@@ -179,7 +179,9 @@ impl Coordinator for Etcd<'_> {
             .await
             .map_err(|reason| self.unavailable(reason))?;
         if status == StatusCode::NOT_FOUND && reply.error_code == Some(KEY_NOT_FOUND) {
-            return Ok(Vec::new());
+            return Err(DiscoveryError::NoProductRoot {
+                source_desc: self.desc.to_string(),
+            });
         }
         if !status.is_success() {
             let reason = format!("cannot list /codis3: {}", describe_failure(status, &reply));

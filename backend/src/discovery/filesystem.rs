@@ -67,7 +67,8 @@ fn is_missing(kind: ErrorKind) -> bool {
 impl Coordinator for Filesystem {
     async fn list_products(&mut self) -> Result<Vec<String>, DiscoveryError> {
         // A missing ROOT is a misconfiguration worth reporting; a missing `ROOT/data/codis3` is a
-        // coordinator nobody has written to yet, which is an empty product list.
+        // renamed or deleted folder (or a coordinator nobody has written to yet): an error too, so
+        // the last good list is kept.
         if let Err(e) = tokio::fs::metadata(&self.root).await {
             return Err(self.unavailable(format!("cannot access the root directory: {e}")));
         }
@@ -76,7 +77,11 @@ impl Coordinator for Filesystem {
         loop {
             match list_dir(&dir).await {
                 Ok(names) => return Ok(names),
-                Err(e) if is_missing(e.kind()) => return Ok(Vec::new()),
+                Err(e) if is_missing(e.kind()) => {
+                    return Err(DiscoveryError::NoProductRoot {
+                        source_desc: format!("filesystem {}", self.root.display()),
+                    })
+                }
                 Err(e) if attempt >= TRIES => {
                     return Err(self.unavailable(format!("cannot list {}: {e}", dir.display())))
                 }

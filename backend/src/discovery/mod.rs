@@ -6,9 +6,16 @@
 //! coordinator went away mid-way, so the caller can keep its last good list and mark it stale
 //! (spec 7.4) instead of routing to nothing.
 //!
-//! Per-product problems are different: a product whose `topom` node is missing (no dashboard
-//! running), unreadable or corrupt is logged and skipped, exactly like the original codis-fe, so one
-//! broken product never hides the others.
+//! A coordinator without `/codis3` fails the load too: that is what a renamed or deleted folder
+//! looks like, and an empty list would make every product vanish from the console.
+//!
+//! Per-product problems are different: they never fail the load, so one broken product never hides
+//! the others, and they are reported in the [`Listing`] instead of being dropped silently:
+//! a `topom` that cannot be read or decoded, or whose `admin_addr` is not `host:port`, is
+//! [`Listing::broken`] (with why); a product without a `topom` node (no dashboard running, or the
+//! node was deleted) is [`Listing::stopped`]. The caller keeps such a product on its last known
+//! dashboard, marked with the error. Coordinator data is input like any other: a product name that
+//! Codis itself would refuse (`^\w[\w.-]*$`, Codis's `models.ValidateProduct`) is refused and logged.
 
 mod error;
 mod etcd;
@@ -16,7 +23,7 @@ mod filesystem;
 mod static_list;
 mod zookeeper;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -161,37 +168,85 @@ impl Source {
         }
     }
 
-    /// Loads the current map from product name to dashboard `host:port`.
+    /// Loads the current products: each one's dashboard `host:port`, or why it has none.
     ///
-    /// Entries with an empty name or address are dropped. Fails as a whole when the file or the
-    /// coordinator cannot be read at all, and within [`LOAD_DEADLINE`] in any case.
-    pub async fn load(&self) -> Result<BTreeMap<String, String>, DiscoveryError> {
+    /// Fails as a whole when the file or the coordinator cannot be read at all (`/codis3` missing
+    /// included), and within [`LOAD_DEADLINE`] in any case.
+    pub async fn load(&self) -> Result<Listing, DiscoveryError> {
         let desc = self.describe();
         let load = async {
             match self {
                 Source::StaticList(path) => static_list::load(path).await,
-                Source::Filesystem(root) => {
-                    collect(&desc, &mut filesystem::Filesystem::new(root)).await
-                }
+                Source::Filesystem(root) => collect(&mut filesystem::Filesystem::new(root)).await,
                 Source::Etcd { endpoints, auth } => {
                     let mut etcd = etcd::Etcd::new(&desc, endpoints, auth.as_ref())?;
-                    collect(&desc, &mut etcd).await
+                    collect(&mut etcd).await
                 }
                 Source::Zookeeper { servers, auth } => {
                     let mut zk =
                         zookeeper::ZooKeeper::connect(&desc, servers, auth.as_ref()).await?;
-                    collect(&desc, &mut zk).await
+                    collect(&mut zk).await
                 }
             }
         };
-        let mut map = tokio::time::timeout(LOAD_DEADLINE, load)
+        let listing = tokio::time::timeout(LOAD_DEADLINE, load)
             .await
             .map_err(|_| DiscoveryError::Timeout {
                 source_desc: desc.clone(),
                 after: LOAD_DEADLINE,
             })??;
-        map.retain(|name, addr| !name.is_empty() && !addr.is_empty());
-        Ok(map)
+        for refusal in &listing.refused {
+            tracing::warn!(source = %desc, "refused: {refusal}");
+        }
+        for (product, reason) in &listing.broken {
+            tracing::warn!(source = %desc, product, "no usable dashboard address: {reason}");
+        }
+        Ok(listing)
+    }
+}
+
+/// What one load found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Listing {
+    /// Product name -> dashboard `host:port` (checked), for every product that has one.
+    pub dashboards: BTreeMap<String, String>,
+    /// Product name -> why its `topom` gives no usable address (unreadable, not a dashboard
+    /// model, `admin_addr` empty or not `host:port`). Never also in `dashboards`.
+    pub broken: BTreeMap<String, String>,
+    /// Products listed without a `topom` node: no dashboard is running (or its node was deleted).
+    pub stopped: BTreeSet<String>,
+    /// Entries refused outright, one line each naming the value and the rule (a product name
+    /// Codis does not allow). Logged by [`Source::load`].
+    pub refused: Vec<String>,
+}
+
+impl Listing {
+    /// Adds product `name` with the address its coordinator gave: checked as `host:port`, else the
+    /// product is broken with the rule it broke.
+    pub(crate) fn add(&mut self, name: String, admin_addr: &str) {
+        match codis_model::validate::address("admin_addr", admin_addr) {
+            Ok(addr) => {
+                self.broken.remove(&name);
+                self.dashboards.insert(name, addr.to_string());
+            }
+            Err(rule) => self.add_broken(name, format!("{rule} (got {admin_addr:?})")),
+        }
+    }
+
+    pub(crate) fn add_broken(&mut self, name: String, reason: String) {
+        self.dashboards.remove(&name);
+        self.broken.insert(name, reason);
+    }
+
+    /// Whether `name` is a product name Codis allows; a refused one is recorded in `refused`.
+    pub(crate) fn allows_name(&mut self, name: &str) -> bool {
+        match codis_model::validate::product_name("product name", name) {
+            Ok(_) => true,
+            Err(rule) => {
+                self.refused.push(format!("{name:?}: {rule}"));
+                false
+            }
+        }
     }
 }
 
@@ -238,7 +293,7 @@ fn parse_optional_auth(
 
 /// Why one product's `topom` could not be used.
 pub(crate) enum NodeError {
-    /// This product only: log it and skip the product.
+    /// This product only: it is reported as broken, with this reason.
     Skip(String),
     /// The coordinator itself failed (connection lost mid-load): fail the whole load rather than
     /// return a list that silently lacks products.
@@ -247,7 +302,8 @@ pub(crate) enum NodeError {
 
 /// The two reads every coordinator offers (spec 1.2 steps 1 and 3).
 pub(crate) trait Coordinator {
-    /// The children of `/codis3` (last path component only). A missing `/codis3` is an empty list.
+    /// The children of `/codis3` (last path component only). A missing `/codis3` is
+    /// [`DiscoveryError::NoProductRoot`].
     async fn list_products(&mut self) -> Result<Vec<String>, DiscoveryError>;
 
     /// `admin_addr` of `/codis3/<product>/topom`, or `None` when the node does not exist.
@@ -255,36 +311,29 @@ pub(crate) trait Coordinator {
 }
 
 /// Spec 1.2 for any coordinator: list the products, read each `topom`, key by directory name.
-async fn collect<C: Coordinator>(
-    desc: &str,
-    coordinator: &mut C,
-) -> Result<BTreeMap<String, String>, DiscoveryError> {
-    let mut map = BTreeMap::new();
+async fn collect<C: Coordinator>(coordinator: &mut C) -> Result<Listing, DiscoveryError> {
+    let mut listing = Listing::default();
     for product in coordinator.list_products().await? {
+        if !listing.allows_name(&product) {
+            continue;
+        }
         match coordinator.read_admin_addr(&product).await {
-            Ok(Some(addr)) => {
-                map.insert(product, addr);
+            Ok(Some(addr)) if addr.is_empty() => {
+                listing.add_broken(product, "topom has no admin_addr".into())
             }
-            Ok(None) => tracing::debug!(
-                source = desc,
-                product,
-                "no topom node (no dashboard running); skipped"
-            ),
-            Err(NodeError::Skip(reason)) => {
-                tracing::warn!(
-                    source = desc,
-                    product,
-                    "cannot read dashboard address, product skipped: {reason}"
-                )
+            Ok(Some(addr)) => listing.add(product, &addr),
+            Ok(None) => {
+                listing.stopped.insert(product);
             }
+            Err(NodeError::Skip(reason)) => listing.add_broken(product, reason),
             Err(NodeError::Fatal(err)) => return Err(err),
         }
     }
-    Ok(map)
+    Ok(listing)
 }
 
 /// The part of the dashboard model (spec 4.3.3) discovery needs. Other fields are ignored and a
-/// missing `admin_addr` reads as empty (then dropped), as Go's decoder would do.
+/// missing `admin_addr` reads as empty (then reported as broken), as Go's decoder would do.
 #[derive(Deserialize)]
 struct Topom {
     #[serde(default)]

@@ -3,12 +3,11 @@
 //! The file is re-read on every load so edits take effect without a restart. A file that cannot be
 //! read or parsed fails the load (the caller keeps its last good list) rather than emptying it.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Deserialize;
 
-use super::DiscoveryError;
+use super::{DiscoveryError, Listing};
 
 /// One entry as `codis-admin --dashboard-list` prints it. Unknown fields are ignored and missing
 /// ones read as empty (and are then dropped), like Go's decoder.
@@ -20,7 +19,7 @@ struct Entry {
     dashboard: String,
 }
 
-pub(super) async fn load(path: &Path) -> Result<BTreeMap<String, String>, DiscoveryError> {
+pub(super) async fn load(path: &Path) -> Result<Listing, DiscoveryError> {
     let fail = |reason: String| DiscoveryError::StaticList {
         path: path.to_path_buf(),
         reason,
@@ -35,12 +34,24 @@ pub(super) async fn load(path: &Path) -> Result<BTreeMap<String, String>, Discov
             "not a JSON array of {{\"name\", \"dashboard\"}} objects: {e}"
         ))
     })?;
-    // Inserting in file order makes the last duplicate win; empty entries are dropped by the caller
-    // afterwards, so a later empty duplicate removes the product, as in the original.
-    Ok(entries
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| (e.name, e.dashboard))
-        .collect())
+    // Inserting in file order makes the last duplicate win; empty entries are dropped at the end,
+    // so a later empty duplicate removes the product, as in the original (codis-admin writes ""
+    // for a product whose dashboard is not running). A name Codis does not allow is refused; an
+    // address that is not host:port makes the product broken, named with the rule.
+    let mut listing = Listing::default();
+    for entry in entries.into_iter().flatten().flatten() {
+        if entry.name.is_empty() {
+            continue;
+        }
+        if !listing.allows_name(&entry.name) {
+            continue;
+        }
+        if entry.dashboard.is_empty() {
+            listing.dashboards.remove(&entry.name);
+            listing.broken.remove(&entry.name);
+        } else {
+            listing.add(entry.name, &entry.dashboard);
+        }
+    }
+    Ok(listing)
 }

@@ -88,7 +88,9 @@ impl Coordinator for ZooKeeper<'_> {
                 children.sort();
                 Ok(children)
             }
-            Err(zk::Error::NoNode) => Ok(Vec::new()),
+            Err(zk::Error::NoNode) => Err(DiscoveryError::NoProductRoot {
+                source_desc: self.desc.to_string(),
+            }),
             Err(e) => Err(self.unavailable(format!("cannot list /codis3: {e}"))),
         }
     }

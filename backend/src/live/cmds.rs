@@ -34,7 +34,22 @@ use crate::state::AppState;
 const FORGET_AFTER: Duration = Duration::from_secs(60);
 
 /// The route handler.
-#[utoipa::path(get, path = "/api/products/{product}/proxies/{token}/cmds", tag = "live", params(("product" = String, Path, description = "Product name"), ("token" = String, Path, description = "Proxy token (32 hex)")), responses((status = 200, description = "The proxy's per-command counters with calls per second and µs per call over the last poll interval (absent on the first read); cached for one interval and shared between callers", body = ProxyCmds), (status = 400, description = "token is not 32 lowercase hex", body = codis_model::console::ApiErrorBody), (status = 404, description = "Unknown product, or no such proxy", body = codis_model::console::ApiErrorBody), (status = 502, description = "Proxy or dashboard unreachable, or an unreadable answer", body = codis_model::console::ApiErrorBody), (status = 504, description = "Proxy too slow", body = codis_model::console::ApiErrorBody)))]
+#[utoipa::path(
+    get,
+    path = "/api/products/{product}/proxies/{token}/cmds",
+    tag = "live",
+    params(
+        ("product" = String, Path, description = "Product name"),
+        ("token" = String, Path, description = "Proxy token (32 hex)"),
+    ),
+    responses(
+        (status = 200, description = "The proxy's per-command counters with calls per second and µs per call over the last poll interval (absent on the first read); cached for one interval and shared between callers", body = ProxyCmds),
+        (status = 400, description = "token is not 32 lowercase hex", body = codis_model::console::ApiErrorBody),
+        (status = 404, description = "Unknown product, or no such proxy", body = codis_model::console::ApiErrorBody),
+        (status = 502, description = "Proxy or dashboard unreachable, or an unreadable answer", body = codis_model::console::ApiErrorBody),
+        (status = 504, description = "Proxy too slow", body = codis_model::console::ApiErrorBody),
+    )
+)]
 pub async fn cmds(
     State(app): State<Arc<AppState>>,
     Path((product, token)): Path<(String, String)>,

@@ -26,7 +26,14 @@ use crate::registry::now_ms;
 use crate::state::AppState;
 
 /// The route handler.
-#[utoipa::path(get, path = "/metrics", tag = "live", responses((status = 200, description = "Prometheus text format (0.0.4), for the products being polled: the dashboard up and the age of its data; each proxy's ops, QPS, sessions and up; each server's memory, keys, clients, up and master link; slot actions; and the backend's own subscribers, polls, poll errors and resyncs", content_type = "text/plain")))]
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "live",
+    responses(
+        (status = 200, description = "Prometheus text format (0.0.4), for the products being polled: the dashboard up and the age of its data; each proxy's ops, QPS, sessions and up; each server's memory, keys, clients, up and master link; slot actions; and the backend's own subscribers, polls, poll errors and resyncs", content_type = "text/plain"),
+    )
+)]
 pub async fn metrics(State(app): State<Arc<AppState>>) -> Response {
     let mut resp = render(&app.live).into_response();
     resp.headers_mut().insert(

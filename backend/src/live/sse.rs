@@ -22,7 +22,19 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The stream handler. An unknown product is a 404 with the API's JSON error body.
-#[utoipa::path(get, path = "/api/products/{product}/events", tag = "live", params(("product" = String, Path, description = "Product name"), ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event: the missed updates, or a new snapshot")), responses((status = 200, description = "Server-Sent Events (text/event-stream; gzip when accepted): `snapshot` (the whole live view with history), then an `update` per poll interval (only what changed), and `status` when the dashboard's reachability changes. One poll of the dashboard per interval however many subscribers", content_type = "text/event-stream"), (status = 404, description = "Unknown product", body = codis_model::console::ApiErrorBody)))]
+#[utoipa::path(
+    get,
+    path = "/api/products/{product}/events",
+    tag = "live",
+    params(
+        ("product" = String, Path, description = "Product name"),
+        ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event: the missed updates, or a new snapshot"),
+    ),
+    responses(
+        (status = 200, description = "Server-Sent Events (text/event-stream; gzip when accepted): `snapshot` (the whole live view with history), then an `update` per poll interval (only what changed), and `status` when the dashboard's reachability changes. One poll of the dashboard per interval however many subscribers", content_type = "text/event-stream"),
+        (status = 404, description = "Unknown product", body = codis_model::console::ApiErrorBody),
+    )
+)]
 pub async fn events(
     State(app): State<Arc<AppState>>,
     Path(product): Path<String>,

@@ -5,6 +5,7 @@
 //!
 //! Also the node layout a real dashboard writes (`/codis3/<product>/topom` plus the slot, group and
 //! proxy nodes beside it), so the tests feed discovery exactly what it meets in production.
+//! Needs `mod support` (support/mod.rs) beside it in the test crate.
 #![allow(dead_code)]
 
 use std::fs;
@@ -51,9 +52,7 @@ impl Drop for TempDir {
     }
 }
 
-#[path = "ports.rs"]
-mod ports;
-pub use ports::free_port;
+pub use crate::support::ports::free_port;
 
 /// A child process that is killed and reaped on drop.
 struct Process {
@@ -259,12 +258,32 @@ impl EtcdServer {
         assert!(status.is_success(), "{what}: HTTP {status}: {body}");
     }
 
+    /// `/v2/keys<key>`, each segment percent-encoded (so a key may hold `?`, `#` or a newline).
+    fn key_path(&self, key: &str) -> String {
+        let mut url = reqwest::Url::parse(&self.endpoint).expect("endpoint URL");
+        url.path_segments_mut()
+            .expect("base URL")
+            .pop_if_empty()
+            .extend(["v2", "keys"])
+            .extend(key.trim_start_matches('/').split('/'));
+        url.path().to_string()
+    }
+
     /// `PUT /v2/keys<key>` with form `value=...`, the way the dashboard's v2 client sets a key.
     pub async fn put(&self, key: &str, value: &str) {
         let request = self
-            .request(reqwest::Method::PUT, &format!("/v2/keys{key}"))
+            .request(reqwest::Method::PUT, &self.key_path(key))
             .form(&[("value", value)]);
-        self.send_ok(&format!("put {key}"), request).await;
+        self.send_ok(&format!("put {key:?}"), request).await;
+    }
+
+    /// `DELETE /v2/keys<key>?recursive=true`: the key or the whole directory.
+    pub async fn delete(&self, key: &str) {
+        let request = self.request(
+            reqwest::Method::DELETE,
+            &format!("{}?recursive=true", self.key_path(key)),
+        );
+        self.send_ok(&format!("delete {key:?}"), request).await;
     }
 
     /// Creates an empty v2 directory node.
@@ -422,10 +441,37 @@ pub async fn zk_write(client: &zk::Client, digest: bool, path: &str, data: &str)
             .unwrap_or_else(|e| panic!("mkdir {parent}: {e}"));
     }
     let options = zk::CreateMode::Persistent.with_acls(zk::Acls::new(&node_acl));
-    client
-        .create(path, data.as_bytes(), &options)
-        .await
-        .unwrap_or_else(|e| panic!("create {path}: {e}"));
+    match client.create(path, data.as_bytes(), &options).await {
+        Ok(_) => {}
+        // Written again (a dashboard rewrites its topom): replace the data.
+        Err(zk::Error::NodeExists) => {
+            client
+                .set_data(path, data.as_bytes(), None)
+                .await
+                .unwrap_or_else(|e| panic!("set {path}: {e}"));
+        }
+        Err(e) => panic!("create {path}: {e}"),
+    }
+}
+
+/// Deletes `path` and everything under it.
+pub async fn zk_delete_all(client: &zk::Client, path: &str) {
+    let mut stack = vec![path.to_string()];
+    let mut order = Vec::new();
+    while let Some(node) = stack.pop() {
+        let children = client
+            .list_children(&node)
+            .await
+            .unwrap_or_else(|e| panic!("list {node}: {e}"));
+        stack.extend(children.into_iter().map(|c| format!("{node}/{c}")));
+        order.push(node);
+    }
+    for node in order.into_iter().rev() {
+        client
+            .delete(&node, None)
+            .await
+            .unwrap_or_else(|e| panic!("delete {node}: {e}"));
+    }
 }
 
 /// Writes every node of `nodes`.

@@ -45,9 +45,28 @@ impl Serialize for RebalancePlan {
 
 impl<'de> Deserialize<'de> for RebalancePlan {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = BTreeMap::<String, GroupId>::deserialize(d)?;
+        /// A group id; `5.0` is the same JSON number as `5`.
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Gid {
+            I(GroupId),
+            F(f64),
+        }
+        let raw = BTreeMap::<String, Gid>::deserialize(d)?;
         let mut plan = BTreeMap::new();
         for (key, gid) in raw {
+            let gid = match gid {
+                Gid::I(gid) => gid,
+                Gid::F(f) if f.fract() == 0.0 && (0.0..=f64::from(GroupId::MAX)).contains(&f) => {
+                    f as GroupId
+                }
+                Gid::F(f) => {
+                    return Err(D::Error::custom(format!(
+                        "invalid group id {f} in plan: expected an integer from 0 to {}",
+                        GroupId::MAX
+                    )))
+                }
+            };
             let sid = key
                 .parse::<SlotId>()
                 .ok()
