@@ -88,6 +88,13 @@ pub struct Args {
     )]
     pub demo_faults: Vec<String>,
 
+    /// The demo's transient failures of healthy processes, as a real Codis 3.2.2 cluster shows
+    /// them (a sentinel's `use of closed network connection` in ~15 % of samples, an occasional
+    /// proxy stats timeout, `EOF` for a second after SLAVEOF or promote). On by default;
+    /// `--demo-noise=off` for an exactly quiet demo.
+    #[arg(long, env = "CODIS_FE_DEMO_NOISE", default_value = "on", value_parser = clap::builder::BoolishValueParser::new())]
+    pub demo_noise: bool,
+
     /// How often discovery runs again, in seconds.
     #[arg(long, env = "CODIS_FE_DISCOVERY_INTERVAL", default_value = "5", value_parser = parse_secs)]
     pub discovery_interval: Duration,
@@ -103,6 +110,15 @@ pub struct Args {
     /// Live stats: how often a watched dashboard is polled, in seconds.
     #[arg(long, env = "CODIS_FE_POLL_INTERVAL", default_value = "1", value_parser = parse_secs)]
     pub poll_interval: Duration,
+
+    /// Health: a proxy, codis-server or sentinel shows ERROR only after this many consecutive
+    /// failed dashboard samples (or `--health-seconds` of failing); until then it is FLAKY.
+    #[arg(long, env = "CODIS_FE_HEALTH_SAMPLES", default_value = "3", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub health_samples: u32,
+
+    /// Health: or after failing for this many seconds (0 = at once).
+    #[arg(long, env = "CODIS_FE_HEALTH_SECONDS", default_value = "3", value_parser = parse_health_secs)]
+    pub health_seconds: Duration,
 
     /// Live stats: seconds of chart history kept per product.
     #[arg(long, env = "CODIS_FE_HISTORY", default_value = "3600", value_parser = parse_history)]
@@ -208,6 +224,16 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
         .map_err(|_| "must be a number of seconds".to_string())?;
     if !(0.05..=3600.0).contains(&v) {
         return Err("must be between 0.05 and 3600 seconds".into());
+    }
+    Ok(Duration::from_secs_f64(v))
+}
+
+fn parse_health_secs(s: &str) -> Result<Duration, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| "must be a number of seconds".to_string())?;
+    if !(0.0..=3600.0).contains(&v) {
+        return Err("must be between 0 and 3600 seconds".into());
     }
     Ok(Duration::from_secs_f64(v))
 }
