@@ -92,7 +92,7 @@ pub struct Args {
     /// them (a sentinel's `use of closed network connection` in ~15 % of samples, an occasional
     /// proxy stats timeout, `EOF` for a second after SLAVEOF or promote). On by default;
     /// `--demo-noise=off` for an exactly quiet demo.
-    #[arg(long, env = "CODIS_FE_DEMO_NOISE", default_value = "on", value_parser = clap::builder::BoolishValueParser::new())]
+    #[arg(long, env = "CODIS_FE_DEMO_NOISE", default_value = "on", default_missing_value = "on", num_args = 0..=1, require_equals = true, action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
     pub demo_noise: bool,
 
     /// How often discovery runs again, in seconds.
@@ -329,6 +329,38 @@ mod tests {
             .expect_err("refused")
             .to_string();
         assert!(err.contains("--listen"), "{err}");
+    }
+
+    #[test]
+    fn health_and_demo_noise_flags_parse_and_bad_values_name_the_flag() {
+        let d = parse(&["--demo"]).expect("parses");
+        assert_eq!(d.health_samples, 3);
+        assert_eq!(d.health_seconds, Duration::from_secs(3));
+        assert!(d.demo_noise, "the demo is noisy by default");
+        let a = parse(&[
+            "--demo",
+            "--demo-noise=off",
+            "--health-samples=1",
+            "--health-seconds=0",
+        ])
+        .expect("parses");
+        assert!(!a.demo_noise);
+        assert_eq!((a.health_samples, a.health_seconds), (1, Duration::ZERO));
+        assert!(
+            parse(&["--demo", "--demo-noise"])
+                .expect("parses")
+                .demo_noise
+        );
+        for (bad, flag) in [
+            ("--health-samples=0", "--health-samples"),
+            ("--health-samples=many", "--health-samples"),
+            ("--health-seconds=-1", "--health-seconds"),
+            ("--health-seconds=NaN", "--health-seconds"),
+            ("--demo-noise=loud", "--demo-noise"),
+        ] {
+            let err = parse(&["--demo", bad]).expect_err(bad).to_string();
+            assert!(err.contains(flag), "{bad}: {err}");
+        }
     }
 
     #[test]
