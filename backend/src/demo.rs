@@ -5,7 +5,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use codis_demo::{DemoDashboard, DemoOptions, Fault, Preset};
+use codis_demo::{DemoDashboard, DemoOptions, Fault, Noise, Preset};
 
 /// The running demo dashboards; they stop when this is dropped.
 pub struct DemoCluster {
@@ -13,8 +13,9 @@ pub struct DemoCluster {
 }
 
 impl DemoCluster {
-    /// Starts both demo products; `faults` (from `--demo-fault`) apply to `codis-demo`.
-    pub async fn start(faults: &[String]) -> Result<DemoCluster, String> {
+    /// Starts both demo products; `faults` (from `--demo-fault`) apply to `codis-demo`. With
+    /// `noise` (`--demo-noise`, on by default) both show the transient failures of a real cluster.
+    pub async fn start(faults: &[String], noise: bool) -> Result<DemoCluster, String> {
         let faults = faults
             .iter()
             .filter(|f| !f.trim().is_empty())
@@ -31,6 +32,9 @@ impl DemoCluster {
             let d = DemoDashboard::start(opts)
                 .await
                 .map_err(|e| format!("--demo: cannot start the {product} dashboard: {e}"))?;
+            if noise {
+                d.set_noise(Noise::realistic());
+            }
             dashboards.push(d);
         }
         if let Some(main) = dashboards.first() {

@@ -60,7 +60,7 @@ pub async fn build(args: &Args) -> Result<Server, String> {
     );
     let registry = Registry::new(source, client.clone());
     let demo = if args.demo {
-        let cluster = demo::DemoCluster::start(&args.demo_faults).await?;
+        let cluster = demo::DemoCluster::start(&args.demo_faults, args.demo_noise).await?;
         for (name, addr) in cluster.products() {
             registry.add_fixed(&name, &addr);
         }

@@ -4,6 +4,7 @@
 //! captures (`*__proxy19001_killed`, `*__replica16384_killed`, ...), so the console's error paths
 //! can be exercised without killing real processes.
 
+use std::cell::Cell;
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
@@ -24,6 +25,12 @@ pub enum Fault {
     SentinelSDown(String),
     /// The sentinel at this address is dead (connection refused).
     SentinelDown(String),
+    /// The sentinel at this address is fine, but the dashboard's samples of it carry Codis
+    /// 3.2.2's transient `read tcp ...: use of closed network connection` error.
+    SentinelClosedConn(String),
+    /// The codis-server at this address is fine, but the dashboard's samples of it carry `EOF`
+    /// (what Codis shows for about a second after SLAVEOF or a promotion).
+    ServerEof(String),
     /// Every dashboard response is delayed by this long.
     DashboardSlow(Duration),
     /// Every dashboard response is a 200 whose body is not valid JSON.
@@ -32,10 +39,40 @@ pub enum Fault {
     DashboardError500,
 }
 
+/// A fault that lasts a number of dashboard samples (see `DemoDashboard::glitch`): the samples of
+/// `samples` consecutive seconds, counted from the first sample taken after it was set.
+#[derive(Debug)]
+pub(crate) struct Glitch {
+    pub fault: Fault,
+    pub samples: u32,
+    /// `unixtime` of the first sample that showed it (set by that sample).
+    pub first: Cell<Option<i64>>,
+}
+
+impl Glitch {
+    /// Whether the sample of second `unix` shows it (the first sample asked starts it).
+    pub(crate) fn shows(&self, fault: &Fault, unix: i64) -> bool {
+        if self.fault != *fault {
+            return false;
+        }
+        let first = self.first.get().unwrap_or(unix);
+        self.first.set(Some(first));
+        unix < first + i64::from(self.samples)
+    }
+
+    /// Over: every sample it covers has been taken.
+    pub(crate) fn over(&self, unix: i64) -> bool {
+        self.first
+            .get()
+            .is_some_and(|f| unix >= f + i64::from(self.samples))
+    }
+}
+
 /// The forms [`Fault::from_str`] accepts, quoted in its error message.
 pub const FAULT_FORMS: &str =
     "proxy-timeout:<index>, proxy-error:<index>, server-down:<host:port>, \
-sentinel-sdown:<host:port>, sentinel-down:<host:port>, slow:<n>ms|<n>s, garbage, error500";
+sentinel-sdown:<host:port>, sentinel-down:<host:port>, sentinel-closed-conn:<host:port>, \
+server-eof:<host:port>, slow:<n>ms|<n>s, garbage, error500";
 
 impl Fault {
     /// True for the faults that change every dashboard response (not the cluster).
@@ -55,6 +92,8 @@ impl fmt::Display for Fault {
             Fault::ServerDown(a) => write!(f, "server-down:{a}"),
             Fault::SentinelSDown(a) => write!(f, "sentinel-sdown:{a}"),
             Fault::SentinelDown(a) => write!(f, "sentinel-down:{a}"),
+            Fault::SentinelClosedConn(a) => write!(f, "sentinel-closed-conn:{a}"),
+            Fault::ServerEof(a) => write!(f, "server-eof:{a}"),
             Fault::DashboardSlow(d) => write!(f, "slow:{}ms", d.as_millis()),
             Fault::DashboardGarbage => f.write_str("garbage"),
             Fault::DashboardError500 => f.write_str("error500"),
@@ -105,6 +144,8 @@ impl FromStr for Fault {
             "server-down" => Ok(Fault::ServerDown(addr(arg)?)),
             "sentinel-sdown" => Ok(Fault::SentinelSDown(addr(arg)?)),
             "sentinel-down" => Ok(Fault::SentinelDown(addr(arg)?)),
+            "sentinel-closed-conn" => Ok(Fault::SentinelClosedConn(addr(arg)?)),
+            "server-eof" => Ok(Fault::ServerEof(addr(arg)?)),
             "slow" => Ok(Fault::DashboardSlow(
                 arg.and_then(parse_duration)
                     .ok_or_else(|| bad("expected a duration like 1500ms or 2s"))?,
@@ -144,6 +185,8 @@ mod tests {
             "server-down:127.0.0.1:16380",
             "sentinel-sdown:127.0.0.1:26379",
             "sentinel-down:127.0.0.1:26381",
+            "sentinel-closed-conn:127.0.0.1:26380",
+            "server-eof:127.0.0.1:16379",
             "slow:1500ms",
             "garbage",
             "error500",
@@ -155,6 +198,22 @@ mod tests {
             "slow:2s".parse::<Fault>().unwrap(),
             Fault::DashboardSlow(Duration::from_secs(2))
         );
+    }
+
+    #[test]
+    fn a_glitch_covers_the_samples_of_n_seconds_from_the_first_one_taken() {
+        let f = Fault::SentinelClosedConn("127.0.0.1:26379".into());
+        let g = Glitch {
+            fault: f.clone(),
+            samples: 2,
+            first: Cell::new(None),
+        };
+        assert!(!g.over(100), "not started before its first sample");
+        assert!(!g.shows(&Fault::ServerEof("127.0.0.1:26379".into()), 100));
+        // First sample at second 100; read again in the same second; then second 101.
+        assert!(g.shows(&f, 100) && g.shows(&f, 100) && g.shows(&f, 101));
+        assert!(!g.shows(&f, 102));
+        assert!(g.over(102) && !g.over(101));
     }
 
     #[test]

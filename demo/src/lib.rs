@@ -30,6 +30,7 @@ mod workers;
 mod world;
 
 pub use fault::{Fault, ParseFaultError, FAULT_FORMS};
+pub use noise::Noise;
 
 use control::Control;
 use model::{lock, Model};
@@ -245,6 +246,25 @@ impl DemoDashboard {
         if let Fault::ProxyError(i) = fault {
             self.inner.ctl.revive_proxy(*i);
         }
+    }
+
+    /// Injects `fault` into the dashboard's next `samples` samples only: the samples of that many
+    /// consecutive seconds, from the first sample taken after this call (a poller reading the
+    /// dashboard several times a second sees the same sample again, as with Codis). For the
+    /// sample-level faults: `proxy-timeout`, `sentinel-closed-conn`, `server-eof`.
+    pub fn glitch(&self, fault: Fault, samples: u32) {
+        let mut m = lock(&self.inner.ctl.shared);
+        m.advance();
+        m.glitches.push(fault::Glitch {
+            fault,
+            samples,
+            first: std::cell::Cell::new(None),
+        });
+    }
+
+    /// Turns the transient failures of a real cluster on or off (see [`Noise`]).
+    pub fn set_noise(&self, noise: Noise) {
+        lock(&self.inner.ctl.shared).noise = noise;
     }
 
     /// Removes every fault.

@@ -4,8 +4,8 @@
 //! Everything lives behind one mutex (see `Shared`) so a handler sees a consistent cluster;
 //! handlers and workers hold the lock only for short, non-async sections.
 
-use crate::fault::Fault;
-use crate::noise::{go_time, hash_str, hex_id, unix_now};
+use crate::fault::{Fault, Glitch};
+use crate::noise::{go_time, hash_str, hex_id, unix_now, Noise};
 use crate::reply::{ApiError, ApiResult};
 use crate::world::{World, WorldBuilder};
 use crate::{DemoOptions, Preset};
@@ -46,6 +46,12 @@ pub(crate) struct Model {
     pub slot_keys: Vec<u32>,
     pub world: World,
     pub faults: Vec<Fault>,
+    /// Faults that last a few dashboard samples (`DemoDashboard::glitch`).
+    pub glitches: Vec<Glitch>,
+    /// Transient failures of healthy processes, as a real cluster shows them.
+    pub noise: Noise,
+    /// codis-servers that report `EOF` until then (just reconfigured by SLAVEOF or a promotion).
+    pub eof_until: BTreeMap<String, Instant>,
     /// When this dashboard process started (for `m=+...`).
     pub started: Instant,
     pub loglevel: String,
@@ -273,6 +279,9 @@ impl Model {
             slot_keys,
             world,
             faults: Vec::new(),
+            glitches: Vec::new(),
+            noise: Noise::default(),
+            eof_until: BTreeMap::new(),
             started: Instant::now(),
             loglevel: "INFO".to_owned(),
         }
@@ -364,6 +373,21 @@ impl Model {
             }
         }
         Ok(())
+    }
+
+    /// Whether the dashboard sample of second `unix` shows `fault`: set, or glitched for a few
+    /// samples that include this one.
+    pub(crate) fn sample_shows(&self, fault: &Fault, unix: i64) -> bool {
+        self.faults.contains(fault) || self.glitches.iter().any(|g| g.shows(fault, unix))
+    }
+
+    /// A codis-server just reconfigured (SLAVEOF, promotion) reports `EOF` for a moment when the
+    /// noise asks for it.
+    pub(crate) fn reconfigured(&mut self, addr: &str) {
+        if !self.noise.eof_after_sync.is_zero() {
+            self.eof_until
+                .insert(addr.to_owned(), Instant::now() + self.noise.eof_after_sync);
+        }
     }
 
     /// A server or sentinel address is down by fault.

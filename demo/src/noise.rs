@@ -35,6 +35,50 @@ pub(crate) fn hex_id(seed: u64, key: &str, n: usize) -> String {
     out
 }
 
+/// Transient failures a real Codis 3.2.2 cluster shows on its own while every process is fine
+/// (issue 13). Off by default (tests stay exact); `codis-fe --demo` turns on
+/// [`Noise::realistic`] so the demo looks like a real noisy cluster. Every draw is a pure function
+/// of `(seed, process, dashboard sample second)`, so a run is reproducible.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Noise {
+    /// Share of samples in which a healthy sentinel reports `use of closed network connection`
+    /// (Codis 3.2.2: 6 of 40 samples of a healthy cluster).
+    pub sentinel_closed_conn: f64,
+    /// Share of samples in which a healthy proxy's stats time out (codis issue #1446: the
+    /// dashboard's 1 s stats fetch was late).
+    pub proxy_timeout: f64,
+    /// How long a codis-server reports `EOF` after SLAVEOF or a promotion reconfigured it.
+    pub eof_after_sync: Duration,
+}
+
+impl Default for Noise {
+    /// No noise.
+    fn default() -> Noise {
+        Noise {
+            sentinel_closed_conn: 0.0,
+            proxy_timeout: 0.0,
+            eof_after_sync: Duration::ZERO,
+        }
+    }
+}
+
+impl Noise {
+    /// What a real cluster shows: 15 % closed-connection sentinel samples, a proxy stats timeout
+    /// in 2 % of samples, `EOF` for 1 s after SLAVEOF or promote.
+    pub fn realistic() -> Noise {
+        Noise {
+            sentinel_closed_conn: 0.15,
+            proxy_timeout: 0.02,
+            eof_after_sync: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Whether the noise of probability `p` hits `key` in the dashboard sample of second `unix`.
+pub(crate) fn hits(seed: u64, what: &str, key: &str, unix: i64, p: f64) -> bool {
+    p > 0.0 && unit(mix(hash_str(seed, what) ^ hash_str(unix as u64, key))) < p
+}
+
 /// Seconds since the Unix epoch, now.
 pub(crate) fn unix_now() -> i64 {
     SystemTime::now()
@@ -112,6 +156,19 @@ mod tests {
         );
         let whole = UNIX_EPOCH + Duration::from_secs(1_795_608_805);
         assert_eq!(go_time(whole, None), "2026-11-25 12:13:25 +0000 UTC");
+    }
+
+    #[test]
+    fn noise_hits_about_its_share_of_samples_and_is_reproducible() {
+        let hits_in = |seed| {
+            (0..4000)
+                .filter(|t| hits(seed, "sentinel", "127.0.0.1:26379", 1_800_000_000 + t, 0.15))
+                .count()
+        };
+        let n = hits_in(1);
+        assert!((480..=720).contains(&n), "{n} of 4000");
+        assert_eq!(n, hits_in(1));
+        assert!(!hits(1, "sentinel", "a", 5, 0.0));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use crate::fault::Fault;
 use crate::model::Model;
-use crate::noise::{daily_factor, go_time, hash_str, jitter, unix_now};
+use crate::noise::{daily_factor, go_time, hash_str, hits, jitter, unix_now};
 use crate::reply::ApiError;
 use codis_model::{
     GroupId, GroupSection, Overview, PromotingState, ProxyBackend, ProxyCmdStats, ProxyOps,
@@ -61,6 +61,8 @@ impl Model {
     pub(crate) fn advance(&mut self) {
         let now = Instant::now();
         let unix = unix_now();
+        self.glitches.retain(|g| !g.over(unix));
+        self.eof_until.retain(|_, until| *until > now);
         for i in 0..self.world.proxies.len() {
             let qps = self.proxy_qps(i, unix);
             let p = &mut self.world.proxies[i];
@@ -193,7 +195,14 @@ impl Model {
                 ..ProxyStats::default()
             };
         };
-        if self.faults.contains(&Fault::ProxyTimeout(i)) {
+        let late = hits(
+            self.seed,
+            "proxy-timeout",
+            token,
+            unix,
+            self.noise.proxy_timeout,
+        );
+        if late || self.sample_shows(&Fault::ProxyTimeout(i), unix) {
             return ProxyStats {
                 unixtime: unix,
                 timeout: true,
@@ -230,6 +239,39 @@ impl Model {
         if !reachable || self.is_down(addr) {
             return RedisStats {
                 error: Some(ApiError::traced(crate::world::dial_error(addr)).body()),
+                unixtime: unix,
+                ..RedisStats::default()
+            };
+        }
+        if sentinel
+            && (self.sample_shows(&Fault::SentinelClosedConn(addr.to_owned()), unix)
+                || hits(
+                    self.seed,
+                    "sentinel-closed-conn",
+                    addr,
+                    unix,
+                    self.noise.sentinel_closed_conn,
+                ))
+        {
+            // Codis 3.2.2's own flaw: the sentinel is fine, the dashboard's connection was not.
+            let port = 32768 + hash_str(unix as u64, addr) % 28000;
+            let cause =
+                format!("read tcp 127.0.0.1:{port}->{addr}: use of closed network connection");
+            return RedisStats {
+                error: Some(ApiError::traced(cause).body()),
+                unixtime: unix,
+                ..RedisStats::default()
+            };
+        }
+        let reconfiguring = self
+            .eof_until
+            .get(addr)
+            .is_some_and(|until| *until > Instant::now());
+        if !sentinel
+            && (reconfiguring || self.sample_shows(&Fault::ServerEof(addr.to_owned()), unix))
+        {
+            return RedisStats {
+                error: Some(ApiError::traced("EOF").body()),
                 unixtime: unix,
                 ..RedisStats::default()
             };

@@ -240,6 +240,7 @@ impl Model {
                 if let Some(s) = self.world.servers.get_mut(&addr) {
                     s.replica_of = (i != 0).then_some(master);
                 }
+                self.reconfigured(&addr);
             }
             if let Some(g) = self.groups.get_mut(&gid) {
                 g.servers[i].action = ServerAction {

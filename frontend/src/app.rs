@@ -7,7 +7,6 @@
 use std::time::Duration;
 
 use codis_model::console::ProductsReply;
-use codis_model::derive::Health;
 use codis_model::live::LiveState;
 use leptos::prelude::*;
 
@@ -256,11 +255,12 @@ fn ProductLayout() -> impl IntoView {
     });
     let section = Memo::new(move |_| parts.with(|p| p.1.clone()));
 
-    // Small signals in the tabs: something needs attention in that section.
+    // Small signals in the tabs: something needs attention in that section. Flaky items (a failure
+    // the backend has not confirmed yet) are not counted: the counts agree with the red badges.
     let proxy_alert = Memo::new(move |_| {
         live.proxies.with(|l| {
             l.iter()
-                .filter(|p| p.head.with(|r| r.status != Health::Healthy || r.switched))
+                .filter(|p| p.head.with(|r| r.status.is_alarm() || r.switched))
                 .count()
         })
     });
@@ -272,9 +272,8 @@ fn ProductLayout() -> impl IntoView {
                         .with(|h| h.out_of_sync || h.is_promoting || h.ha_warning.is_some())
                         || g.servers.with(|s| {
                             s.iter().any(|x| {
-                                x.head.with(|r| {
-                                    r.status != Health::Healthy || r.master_status == Some(false)
-                                })
+                                x.head
+                                    .with(|r| r.status.is_alarm() || r.master_status == Some(false))
                             })
                         })
                 })
@@ -288,7 +287,7 @@ fn ProductLayout() -> impl IntoView {
                 l.iter()
                     .filter(|s| {
                         s.row
-                            .with(|r| r.status != Health::Healthy || !r.runid_errors.is_empty())
+                            .with(|r| r.status.is_alarm() || !r.runid_errors.is_empty())
                     })
                     .count()
             })
@@ -366,6 +365,7 @@ fn LiveIndicator() -> impl IntoView {
         let when = clock(live.sampled_ms.get() as f64 + live.skew_ms.get());
         match (live.conn.get(), live.status.with(|s| s.state)) {
             (Conn::Open, LiveState::Live) => ("conn live", format!("Live · {when}")),
+            (Conn::Open, LiveState::Waiting) => ("conn waiting", format!("Waiting · {when}")),
             (Conn::Open, _) => ("conn stale", format!("Dashboard down · {when}")),
             _ => ("conn lost", format!("Reconnecting · {when}")),
         }
@@ -412,6 +412,14 @@ fn Banner() -> impl IntoView {
                     format!(
                         "The dashboard is unreachable{}.{age_text}",
                         status.message.map(|m| format!(": {m}")).unwrap_or_default()
+                    ),
+                ),
+                LiveState::Waiting => (
+                    "warn",
+                    format!(
+                        "Waiting for the dashboard ({} s): no poll has answered for two intervals.{age_text}",
+                        live.data_age_ms(now.get())
+                            .map_or(0, |a| (a / 1000.0).floor().max(0.0) as u64)
                     ),
                 ),
                 LiveState::Stale => (

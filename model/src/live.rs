@@ -68,6 +68,10 @@ pub enum LiveState {
     Unreachable,
     /// Polls answer but the dashboard's data is old (it reports itself closed, or samples stopped).
     Stale,
+    /// No poll has answered for more than two intervals and one is still waiting for the
+    /// dashboard (frozen, overloaded, or a network black hole): what is shown is the last good
+    /// sample, `last_ok_ms` gives its age. Sent at once, long before the poll times out.
+    Waiting,
 }
 
 /// The `status` event, also embedded in every snapshot.
@@ -310,12 +314,32 @@ impl LiveView {
         dashboard: DashboardInfo,
         stats: &Stats,
     ) -> LiveView {
+        LiveView::from_view(
+            product,
+            seq,
+            sampled_ms,
+            dashboard,
+            dashboard_view(stats, product),
+            stats,
+        )
+    }
+
+    /// Likewise, with the view already derived from `stats` (e.g. with debounced health, see
+    /// [`HealthTracker::view`](crate::derive::HealthTracker::view)).
+    pub fn from_view(
+        product: &str,
+        seq: u64,
+        sampled_ms: u64,
+        dashboard: DashboardInfo,
+        view: DashboardView,
+        stats: &Stats,
+    ) -> LiveView {
         LiveView {
             product: product.to_string(),
             seq,
             sampled_ms,
             dashboard,
-            view: dashboard_view(stats, product),
+            view,
             slot_owner: stats
                 .slots
                 .iter()

@@ -673,9 +673,10 @@ macro_rules! names {
 }
 
 names! {
-    Health { Healthy = "healthy", Pending = "pending", Timeout = "timeout", Error = "error" }
+    Health { Healthy = "healthy", Pending = "pending", Timeout = "timeout", Error = "error", Flaky = "flaky" }
     LiveState {
         Connecting = "connecting", Live = "live", Unreachable = "unreachable", Stale = "stale",
+        Waiting = "waiting",
     }
     SlaveofButton { Create = "create", Remove = "remove" }
     ResyncHint { InSync = "in_sync", Needed = "needed", Unavailable = "unavailable" }

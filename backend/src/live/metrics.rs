@@ -18,7 +18,6 @@ use axum::{
     http::{header, HeaderValue},
     response::{IntoResponse, Response},
 };
-use codis_model::derive::Health;
 use codis_model::live::LiveState;
 
 use super::Hub;
@@ -173,7 +172,7 @@ pub fn render(hub: &Hub) -> String {
     let mut proxy_up = Family::new(
         "codis_proxy_up",
         "gauge",
-        "1 when the dashboard's latest sample of the proxy is healthy.",
+        "1 when the proxy is healthy or only flaky (a failure not confirmed yet, see --health-samples).",
     );
     let mut memory = Family::new(
         "codis_server_memory_bytes",
@@ -193,7 +192,7 @@ pub fn render(hub: &Hub) -> String {
     let mut server_up = Family::new(
         "codis_server_up",
         "gauge",
-        "1 when the dashboard's latest sample of the server is healthy.",
+        "1 when the server is healthy or only flaky (a failure not confirmed yet, see --health-samples).",
     );
     let mut link = Family::new(
         "codis_server_master_link_up",
@@ -279,7 +278,7 @@ pub fn render(hub: &Hub) -> String {
                     ("addr", proxy.proxy_addr.clone()),
                 ]
             };
-            proxy_up.add(l(), b(proxy.status == Health::Healthy));
+            proxy_up.add(l(), b(!proxy.status.is_alarm()));
             if let Some(n) = &proxy.numbers {
                 ops.add(l(), n.ops_total as f64);
                 fails.add(l(), n.ops_fails as f64);
@@ -297,7 +296,7 @@ pub fn render(hub: &Hub) -> String {
                         ("server", s.server.clone()),
                     ]
                 };
-                server_up.add(l(), b(s.status == Health::Healthy));
+                server_up.add(l(), b(!s.status.is_alarm()));
                 if let Some(m) = s.memory {
                     memory.add(l(), m as f64);
                 }

@@ -34,6 +34,7 @@ use std::time::Duration;
 pub use hub::{Encoding, Hub, Subscription};
 
 use crate::config::Args;
+use codis_model::derive::HealthRule;
 
 /// Settings of the live feeds. [`LiveConfig::from_args`] derives them from the command line; tests
 /// build them directly with short intervals.
@@ -70,6 +71,8 @@ pub struct LiveConfig {
     /// chained ones (see [`gzip`]). Larger saves bytes in the long run (a reset costs one frame
     /// compressed alone), smaller lets newcomers reach the cheap frames sooner.
     pub gzip_join_every: u32,
+    /// When a failing proxy, server or sentinel counts as failed (debounced health).
+    pub health: HealthRule,
 }
 
 impl Default for LiveConfig {
@@ -87,6 +90,7 @@ impl Default for LiveConfig {
             stale_after: Duration::from_secs(10),
             backoff_cap: Duration::from_secs(15),
             gzip_join_every: 30,
+            health: HealthRule::default(),
         }
     }
 }
@@ -97,6 +101,17 @@ impl LiveConfig {
         LiveConfig::default()
             .with_interval(args.poll_interval, args.history, args.live_linger)
             .with_poll_timeout(args.dashboard_timeout)
+            .with_health(args.health_samples, args.health_seconds)
+    }
+
+    /// Debounced health: a failure is confirmed after `samples` consecutive failed samples or
+    /// `window` of failing (see [`HealthRule`]).
+    pub fn with_health(mut self, samples: u32, window: Duration) -> LiveConfig {
+        self.health = HealthRule {
+            samples: samples.max(1),
+            window_ms: u64::try_from(window.as_millis()).unwrap_or(u64::MAX),
+        };
+        self
     }
 
     /// These timings, with the derived ones scaled to `interval`: the backoff ceiling is 15

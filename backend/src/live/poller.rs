@@ -9,12 +9,17 @@
 //!   (`unreachable`, the error, and `last_ok_ms` for the data's age).
 //! * Data is `stale` when the dashboard answers but reports itself closed, or its own samples
 //!   (the `unixtime` of proxy and server samples) stop advancing.
+//! * When no poll has answered for two intervals while one is still waiting, a `waiting` status
+//!   goes out at once (a frozen dashboard is not shown "live" until the poll times out).
+//! * Health is debounced ([`HealthTracker`]): a proxy, server or sentinel turns to error only
+//!   after [`health`](super::LiveConfig::health) confirms it; until then it is `flaky`.
 //! * The loop ends [`linger`](super::LiveConfig::linger) after the last subscriber left.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
+use codis_model::derive::HealthTracker;
 use codis_model::live::{DashboardInfo, LiveState, LiveStatus, LiveView};
 use codis_model::{Overview, Stats};
 
@@ -27,6 +32,10 @@ use crate::registry::now_ms;
 /// What the loop remembers between polls.
 #[derive(Default)]
 struct PollState {
+    /// Failure history of every proxy, server and sentinel (debounced health).
+    health: HealthTracker,
+    /// When a poll last answered.
+    answered_at: Option<Instant>,
     info: Option<DashboardInfo>,
     info_at: Option<Instant>,
     /// Consecutive failed polls.
@@ -41,7 +50,10 @@ struct PollState {
 /// Runs until nobody has watched the product for `linger`.
 pub async fn run(hub: Arc<Hub>, feed: Arc<Feed>) {
     let config = hub.config.clone();
-    let mut p = PollState::default();
+    let mut p = PollState {
+        health: HealthTracker::new(config.health),
+        ..PollState::default()
+    };
     let mut next = Instant::now();
     let mut first = true;
     tracing::debug!(product = %feed.product, "live poller started");
@@ -65,7 +77,26 @@ pub async fn run(hub: Arc<Hub>, feed: Arc<Feed>) {
                 break;
             }
         }
-        let ok = poll_once(&hub, &feed, &config, &mut p).await;
+        // Two intervals after the last answer, a poll still in flight is reported at once
+        // (not after a previous failure: the dashboard is already reported unreachable then).
+        let waiting_at = p
+            .answered_at
+            .filter(|_| p.failures == 0)
+            .map(|t| t + config.interval * 2);
+        let ok = {
+            let poll = poll_once(&hub, &feed, &config, &mut p);
+            tokio::pin!(poll);
+            match waiting_at {
+                Some(at) => tokio::select! {
+                    ok = &mut poll => ok,
+                    _ = tokio::time::sleep_until(at.into()) => {
+                        publish_waiting(&feed, &config);
+                        poll.await
+                    }
+                },
+                None => poll.await,
+            }
+        };
         if first {
             feed.first_outcome();
             first = false;
@@ -99,10 +130,14 @@ async fn poll_once(hub: &Hub, feed: &Feed, config: &LiveConfig, p: &mut PollStat
             stats.strip_stacks();
             feed.polls.fetch_add(1, Ordering::Relaxed);
             p.failures = 0;
+            p.answered_at = Some(Instant::now());
             let sampled_ms = now_ms();
             let status = p.status_of(&stats, sampled_ms, config);
             let info = p.info.clone().unwrap_or_default();
-            let mut view = LiveView::from_sample(&feed.product, 0, sampled_ms, info, &stats);
+            let (derived, smoothed) = p.health.view(stats, &feed.product, sampled_ms);
+            let mut view =
+                LiveView::from_view(&feed.product, 0, sampled_ms, info, derived, &smoothed);
+            p.health.remember(smoothed);
             view.status = status;
             feed.publish_sample(config, view);
             true
@@ -122,6 +157,21 @@ async fn poll_once(hub: &Hub, feed: &Feed, config: &LiveConfig, p: &mut PollStat
             false
         }
     }
+}
+
+/// A poll has been waiting for more than two intervals since the last answer: says so at once,
+/// with the age of the data on screen.
+fn publish_waiting(feed: &Feed, config: &LiveConfig) {
+    let last_ok_ms = feed.view().status.last_ok_ms;
+    tracing::debug!(product = %feed.product, "live poll waiting for the dashboard");
+    feed.publish_status(LiveStatus {
+        state: LiveState::Waiting,
+        message: Some(format!(
+            "no answer within {} ms (two poll intervals); still waiting",
+            (config.interval * 2).as_millis()
+        )),
+        last_ok_ms,
+    });
 }
 
 /// The tick's one request: `/topom` when the dashboard's facts are due, else the stats.
@@ -227,7 +277,10 @@ mod tests {
             stale_after: Duration::from_millis(30),
             ..LiveConfig::default()
         };
-        let mut p = PollState::default();
+        let mut p = PollState {
+            health: HealthTracker::new(config.health),
+            ..PollState::default()
+        };
         assert_eq!(
             p.status_of(&stats_at(100), 1_000, &config).state,
             LiveState::Live

@@ -199,6 +199,7 @@ impl Model {
                 if let Some(s) = self.world.servers.get_mut(&master) {
                     s.replica_of = None;
                 }
+                self.reconfigured(&master);
             }
             state = Some(PromotingState::Finished);
         }

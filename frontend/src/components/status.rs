@@ -9,17 +9,33 @@ pub fn health_class(h: Health) -> &'static str {
         Health::Pending => "badge pending",
         Health::Timeout => "badge timeout",
         Health::Error => "badge error",
+        Health::Flaky => "badge flaky",
     }
 }
 
-/// `HEALTHY` / `PENDING` / `TIMEOUT` / `ERROR`, with the error cause as tooltip.
+/// The badge's tooltip: the error cause; for a flaky item, that it is not confirmed yet.
+pub fn health_title(h: Health, error: Option<String>) -> String {
+    match (h, error) {
+        (Health::Flaky, Some(e)) => format!("Last sample failed, not confirmed yet: {e}"),
+        (Health::Flaky, None) => "Last sample failed, not confirmed yet".to_owned(),
+        (_, e) => e.unwrap_or_default(),
+    }
+}
+
+/// The error text shown under the badge: confirmed failures only (a flaky item's error is in
+/// the tooltip, so a transient one does not shift the table).
+pub fn shown_error(h: Health, error: Option<String>) -> Option<String> {
+    error.filter(|_| h != Health::Flaky)
+}
+
+/// `HEALTHY` / `PENDING` / `TIMEOUT` / `ERROR` / `FLAKY`, with the error cause as tooltip.
 #[component]
 pub fn HealthBadge(
     #[prop(into)] health: Signal<Health>,
     #[prop(into, optional)] error: Signal<Option<String>>,
 ) -> impl IntoView {
     view! {
-        <span class=move || health_class(health.get()) title=move || error.get().unwrap_or_default()>
+        <span class=move || health_class(health.get()) title=move || health_title(health.get(), error.get())>
             {move || health.get().label()}
         </span>
     }

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use super::{ha_conflict_warnings, use_live, InfoHost, InfoKind, InfoRequest};
 use crate::components::actions::{use_actions, Request};
 use crate::components::input::{checked_inputs, ready, submit_then_clear, Field};
-use crate::components::status::HealthBadge;
+use crate::components::status::{shown_error, HealthBadge};
 use crate::components::visibility::RowVisibility;
 use crate::core::api;
 use crate::core::auth::use_auth;
@@ -301,7 +301,7 @@ fn ServerLine(
         }));
     };
     view! {
-        <tr node_ref=row_ref data-server=addr.clone() class:row-bad=move || health.get() != Health::Healthy>
+        <tr node_ref=row_ref data-server=addr.clone() class:row-bad=move || health.get().is_alarm() class:row-flaky=move || health.get() == Health::Flaky>
             <td class="server-cell">
                 <span class=ha_class title=ha_title>{move || row.with(|r| r.server_text.clone())}</span>
                 {move || row.with(|r| r.index == 0).then(|| view! { <span class="badge note">"master"</span> })}
@@ -310,7 +310,7 @@ fn ServerLine(
             <td class="soft">
                 <HealthBadge health=health error=error/>
                 {move || row.with(|r| r.role.clone()).map(|r| view! { <span class="muted small">" " {r}</span> })}
-                {move || error.get().map(|e| view! { <div class="cell-error">{e}</div> })}
+                {move || shown_error(health.get(), error.get()).map(|e| view! { <div class="cell-error">{e}</div> })}
             </td>
             <td class="mono" class:bad-text=move || row.with(|r| r.master_status == Some(false))
                 title=move || row.with(|r| format!("expected {}", if r.master_expect == "NO:ONE" { "no master (this is the group master)".to_string() } else { format!("{}:up", r.master_expect) }))>

@@ -2,7 +2,6 @@
 //! (the cluster's QPS, or one proxy's QPS, or one group's memory or keys: every series the
 //! backend keeps), the dashboard's facts and a health summary of every section.
 
-use codis_model::derive::Health;
 use codis_model::live::{History, Series};
 use codis_model::GroupId;
 use leptos::prelude::*;
@@ -159,7 +158,7 @@ pub fn OverviewPage() -> impl IntoView {
         live.proxies.with(|l| {
             let ok = l
                 .iter()
-                .filter(|p| p.head.with(|r| r.status == Health::Healthy))
+                .filter(|p| p.head.with(|r| !r.status.is_alarm()))
                 .count();
             (ok, l.len())
         })
@@ -177,7 +176,7 @@ pub fn OverviewPage() -> impl IntoView {
                     all += s.len();
                     ok += s
                         .iter()
-                        .filter(|x| x.head.with(|r| r.status == Health::Healthy))
+                        .filter(|x| x.head.with(|r| !r.status.is_alarm()))
                         .count();
                 });
             }
@@ -197,7 +196,7 @@ pub fn OverviewPage() -> impl IntoView {
         live.sentinels.with(|l| {
             let ok = l
                 .iter()
-                .filter(|p| p.row.with(|r| r.status == Health::Healthy))
+                .filter(|p| p.row.with(|r| !r.status.is_alarm()))
                 .count();
             (ok, l.len())
         })

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use super::{ha_conflict_warnings, use_live, InfoHost, InfoKind, InfoRequest};
 use crate::components::actions::{use_actions, Request};
 use crate::components::input::{checked_inputs, ready, submit_then_clear, Field};
-use crate::components::status::HealthBadge;
+use crate::components::status::{shown_error, HealthBadge};
 use crate::components::visibility::RowVisibility;
 use crate::core::api;
 use crate::core::live::{ProxyCells, ProxyEntry};
@@ -157,12 +157,12 @@ fn ProxyLine(entry: ProxyEntry, info: RwSignal<Option<InfoRequest>>) -> impl Int
     let resync = Memo::new(move |_| head.with(|r| r.resync));
     let primary_only = Memo::new(move |_| head.with(|r| r.primary_only));
     view! {
-        <tr node_ref=row_ref data-token=token class:row-bad=move || health.get() != Health::Healthy>
+        <tr node_ref=row_ref data-token=token class:row-bad=move || health.get().is_alarm() class:row-flaky=move || health.get() == Health::Flaky>
             {head_cells}
             <td>
                 <HealthBadge health=health error=error/>
                 {move || primary_only.get().then(|| view! { <span class="badge note" title="The proxy reads only from masters">"primary only"</span> })}
-                {move || error.get().map(|e| view! { <div class="cell-error">{e}</div> })}
+                {move || shown_error(health.get(), error.get()).map(|e| view! { <div class="cell-error">{e}</div> })}
             </td>
             <td class="num big-num" node_ref=refs[0]>{shown.qps}</td>
             <td class="mono wrap-commas" node_ref=refs[1]>{shown.sessions}</td>

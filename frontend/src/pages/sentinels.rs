@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use super::{ha_conflict_warnings, use_live, InfoHost, InfoKind, InfoRequest};
 use crate::components::actions::{use_actions, Request};
 use crate::components::input::{checked_inputs, ready, submit_then_clear, Field};
-use crate::components::status::HealthBadge;
+use crate::components::status::{shown_error, HealthBadge};
 use crate::core::api;
 
 #[component]
@@ -119,21 +119,22 @@ fn SentinelLine(row: RwSignal<SentinelRow>, info: RwSignal<Option<InfoRequest>>)
         }
     };
     view! {
-        <tr data-sentinel=addr.clone() class:row-bad=move || health.get() != Health::Healthy>
+        <tr data-sentinel=addr.clone() class:row-bad=move || health.get().is_alarm() class:row-flaky=move || health.get() == Health::Flaky>
             <td class="mono">{addr.clone()}</td>
             <td>
                 <HealthBadge health=health error=error/>
-                {move || error.get().map(|e| view! { <div class="cell-error">{e}</div> })}
+                {move || shown_error(health.get(), error.get()).map(|e| view! { <div class="cell-error">{e}</div> })}
             </td>
             <td class="mono">{move || row.with(|r| if r.status_text.is_empty() { "–".to_string() } else { r.status_text.clone() })}</td>
             <td>
                 {move || row.with(|r| r.runid_errors.clone()).into_iter().map(|e| view! { <div class="cell-error mono">{e}</div> }).collect_view()}
-                {move || (health.get() == Health::Healthy && row.with(|r| r.runid_errors.is_empty())).then(|| view! { <span class="ok-text">"consistent"</span> })}
+                {move || (row.with(|r| !r.status_text.is_empty() && r.runid_errors.is_empty())).then(|| view! { <span class="ok-text">"consistent"</span> })}
             </td>
             <td class="actions">
                 <button class="btn small" on:click=open("info")>"Info"</button>
                 <button class="btn small" on:click=open("monitored")>"Monitored"</button>
                 <button class="btn small btn-danger-outline sentinel-remove act" on:click=remove(false)>"Remove…"</button>
+                // Only for a confirmed error: a flaky sentinel is not offered for removal.
                 {move || (health.get() == Health::Error).then(|| view! {
                     <button class="btn small btn-danger sentinel-force-remove act" on:click=remove(true)>"Force remove…"</button>
                 })}

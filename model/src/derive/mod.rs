@@ -8,6 +8,7 @@
 //! Where codis-fe had a defect listed in spec section 7, the function documents what it does
 //! instead; otherwise the results match codis-fe.
 
+pub mod debounce;
 pub mod group;
 mod info;
 pub mod proxy;
@@ -17,6 +18,7 @@ pub mod slots;
 pub mod status;
 pub mod totals;
 
+pub use debounce::{Flaky, HealthRule, HealthTracker};
 pub use group::{
     group_views, ha_conflicts, GroupView, HaConflict, HaStatus, ServerCounters, ServerRow,
     SlaveofButton, SyncActionView,

@@ -16,6 +16,10 @@ pub enum Health {
     Timeout,
     /// The sample is an error (see the row's `error` text).
     Error,
+    /// The latest samples failed (error or timeout) but not yet long enough to be confirmed
+    /// (see [`debounce`](super::debounce)): the row keeps its last good data and its `error` is
+    /// the last failure. Not an alarm.
+    Flaky,
 }
 
 impl Health {
@@ -26,7 +30,14 @@ impl Health {
             Health::Pending => "PENDING",
             Health::Timeout => "TIMEOUT",
             Health::Error => "ERROR",
+            Health::Flaky => "FLAKY",
         }
+    }
+
+    /// Whether the item needs attention: what the tab counts count and `/metrics` reports as
+    /// down. Healthy and flaky items do not.
+    pub fn is_alarm(self) -> bool {
+        !matches!(self, Health::Healthy | Health::Flaky)
     }
 }
 
