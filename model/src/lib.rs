@@ -13,6 +13,8 @@
 //! * [`validate`]: input rules shared by the backend (before forwarding a request) and the UI.
 //! * [`xauth`]: the dashboard and proxy path tokens.
 //! * [`error`]: the dashboard's error body (HTTP status 800).
+//! * [`ui`]: the console's logic that needs no DOM (list patching, URLs, failure texts, the live
+//!   stream's sequence), tested on the host.
 
 pub mod action;
 pub mod console;
@@ -23,8 +25,8 @@ mod go;
 pub mod live;
 mod redact;
 pub mod types;
+pub mod ui;
 pub mod validate;
-pub mod wire;
 pub mod xauth;
 
 pub use action::{Action, ActionOutcome};
