@@ -2,7 +2,9 @@
 //! query string (`?window=15m&chart=proxy:…`). The backend serves `index.html` for every such path,
 //! so deep links and reloads work; the browser follows the path as one signal (`core::nav`).
 
-use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::{
+    percent_decode_str, utf8_percent_encode, AsciiSet, CONTROLS, NON_ALPHANUMERIC,
+};
 
 /// The sections of a product's page: (path segment, tab label).
 pub const SECTIONS: [(&str, &str); 5] = [
@@ -24,6 +26,20 @@ const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'\'')
     .remove(b'(')
     .remove(b')');
+
+/// What a query key or value must escape: what would end or change it (`& = # + %`, a space) and
+/// what is not plain ASCII; `:` and `/` stay readable (`?chart=memory:1`).
+const QUERY: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'&')
+    .add(b'+')
+    .add(b'=')
+    .add(b'<')
+    .add(b'>')
+    .add(b'`');
 
 /// Percent-encodes one path segment as `encodeURIComponent` does (names and addresses may hold
 /// `:`, `/`, `#`, `%`, spaces).
@@ -93,20 +109,28 @@ pub fn query_get(search: &str, key: &str) -> Option<String> {
 /// `search` with `key` set to `value` (`Some`) or removed (`None`): `""` or `?k=v&…`, every value
 /// encoded, the other parameters kept in their order.
 pub fn query_set(search: &str, key: &str, value: Option<&str>) -> String {
-    let mut out = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in form_urlencoded::parse(search.trim_start_matches('?').as_bytes()) {
-        if k != key {
-            out.append_pair(&k, &v);
-        }
-    }
+    let mut pairs: Vec<(String, String)> =
+        form_urlencoded::parse(search.trim_start_matches('?').as_bytes())
+            .filter(|(k, _)| k != key)
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
     if let Some(v) = value {
-        out.append_pair(key, v);
+        pairs.push((key.to_owned(), v.to_owned()));
     }
-    let query = out.finish();
+    let query: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                utf8_percent_encode(k, QUERY),
+                utf8_percent_encode(v, QUERY)
+            )
+        })
+        .collect();
     if query.is_empty() {
-        query
+        String::new()
     } else {
-        format!("?{query}")
+        format!("?{}", query.join("&"))
     }
 }
 
@@ -156,6 +180,12 @@ mod tests {
         );
         assert_eq!(query_set("?chart=x", "chart", None), "");
         assert_eq!(query_set("", "window", Some("15m")), "?window=15m");
+        // Values the console writes stay readable in the address bar.
+        assert_eq!(
+            query_set("?window=15", "chart", Some("memory:1")),
+            "?window=15&chart=memory:1"
+        );
+        assert_eq!(query_set("", "q", Some("a b&c")), "?q=a%20b%26c");
     }
 
     #[test]
