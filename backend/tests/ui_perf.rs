@@ -27,7 +27,7 @@ const LOAD_FIGURES: &str = r#"
 "#;
 
 #[tokio::test]
-async fn cold_load_takes_at_most_six_requests_and_250_kb() {
+async fn cold_load_takes_at_most_six_requests_and_300_kb() {
     let dist = support::dist_dir();
 
     // Cold load of the small demo product.
@@ -68,12 +68,11 @@ async fn cold_load_takes_at_most_six_requests_and_250_kb() {
     // Issue 6 targets 6 requests: the document, JS, wasm, config.json, /api/products (which also
     // says who the caller is, as GET /api/me does) and the event stream.
     assert!(requests <= 6, "at most 6 requests, got {requests}");
-    // Issue 6 targets 250 KB (KB = 1,024 B). Measured 238.8 KB (244,495 B; wasm 230,615 B
-    // brotli) once core's float parser and formatter and the Unicode case tables left the WASM
-    // (BENCHMARKS.md, step (k)).
+    // Issue 14 sets 300 KB (KB = 1,024 B; it was 250 KB while the browser had its own JSON
+    // decoder): the console decodes through serde now (BENCHMARKS.md, console section).
     assert!(
-        bytes <= 250 * 1024,
-        "cold load beyond the 250 KB target: {bytes} B"
+        bytes <= 300 * 1024,
+        "cold load beyond the 300 KB budget: {bytes} B"
     );
     b.close().await;
 }

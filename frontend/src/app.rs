@@ -13,7 +13,7 @@ use leptos::prelude::*;
 use crate::components::actions::{Actions, ConfirmHost};
 use crate::components::signin::{SignInForm, UserBar};
 use crate::components::toast::{ToastHost, Toasts};
-use crate::core::api::{self, enc};
+use crate::core::api;
 use crate::core::auth::{use_auth, Auth, AuthState};
 use crate::core::live::{Conn, Live};
 use crate::core::nav::{use_nav, Nav};
@@ -28,35 +28,8 @@ pub struct Now(pub RwSignal<f64>);
 #[derive(Clone, Copy)]
 pub struct Products(pub RwSignal<Option<Result<ProductsReply, String>>>);
 
-pub const SECTIONS: [(&str, &str); 5] = [
-    ("", "Overview"),
-    ("proxies", "Proxies"),
-    ("slots", "Slots"),
-    ("groups", "Groups"),
-    ("sentinels", "Sentinels"),
-];
-
-pub fn section_href(product: &str, section: &str) -> String {
-    if section.is_empty() {
-        format!("/p/{}", enc(product))
-    } else {
-        format!("/p/{}/{section}", enc(product))
-    }
-}
-
-/// (product, section) of the current path.
-pub fn path_parts(path: &str) -> (String, String) {
-    let mut it = path.trim_start_matches('/').split('/');
-    match (it.next(), it.next(), it.next()) {
-        (Some("p"), Some(p), s) => (
-            js_sys::decode_uri_component(p)
-                .map(String::from)
-                .unwrap_or_else(|_| p.to_owned()),
-            s.unwrap_or("").to_owned(),
-        ),
-        _ => (String::new(), String::new()),
-    }
-}
+pub use codis_model::ui::route::{path_parts, section_href, SECTIONS};
+use codis_model::ui::route::{route_of, Route};
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -111,27 +84,6 @@ pub fn App() -> impl IntoView {
             .into_any(),
         1 => view! { <SignInForm/> }.into_any(),
         _ => view! { <Console/> }.into_any(),
-    }
-}
-
-/// Which view the path asks for.
-#[derive(Clone, Copy, PartialEq)]
-enum Route {
-    Home,
-    Product,
-    NotFound,
-}
-
-fn route_of(path: &str) -> Route {
-    if path.trim_matches('/').is_empty() {
-        return Route::Home;
-    }
-    let (product, section) = path_parts(path);
-    let known = SECTIONS.iter().any(|&(s, _)| s == section);
-    if path.starts_with("/p/") && !product.is_empty() && known {
-        Route::Product
-    } else {
-        Route::NotFound
     }
 }
 
@@ -384,6 +336,15 @@ fn Banner() -> impl IntoView {
     let message = move || {
         let loaded = live.loaded.get();
         let conn = live.conn.get();
+        // A lost or unreadable live event: the view is being (or was just) reloaded.
+        if conn != Conn::Lost {
+            if let Some(text) = live
+                .resync
+                .with(|r| r.as_ref().and_then(|r| r.text(now.get())))
+            {
+                return Some(("warn", text));
+            }
+        }
         if !loaded {
             return match conn {
                 Conn::Lost => Some((

@@ -62,8 +62,3 @@ fn every_captured_dashboard_answer_and_the_answer_corpus_decode_without_panic() 
 fn live_event_corpus_applies_without_panic_or_unbounded_growth() {
     replay("live_event", codis_fuzz::live_event, &[]);
 }
-
-#[test]
-fn json_number_corpus_reads_as_rusts_float_parser_reads_it() {
-    replay("json_number", codis_fuzz::json_number, &[]);
-}

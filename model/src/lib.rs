@@ -14,6 +14,8 @@
 //! * [`schema`]: the same rules as JSON Schema patterns, for the OpenAPI document.
 //! * [`xauth`]: the dashboard and proxy path tokens.
 //! * [`error`]: the dashboard's error body (HTTP status 800).
+//! * [`ui`]: the console's logic that needs no DOM (list patching, URLs, failure texts, the live
+//!   stream's sequence), tested on the host.
 
 pub mod action;
 pub mod console;
@@ -25,8 +27,8 @@ pub mod live;
 mod redact;
 pub mod schema;
 pub mod types;
+pub mod ui;
 pub mod validate;
-pub mod wire;
 pub mod xauth;
 
 pub use action::{Action, ActionOutcome};

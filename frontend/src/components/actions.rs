@@ -5,8 +5,7 @@
 //! view by itself (the backend streams the next sample), so nothing here is optimistic.
 
 use codis_model::console::{RebalanceApply, RebalancePreview};
-use codis_model::wire::ActionReply;
-use codis_model::Action;
+use codis_model::{Action, ActionOutcome};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -66,12 +65,8 @@ pub fn use_actions() -> Actions {
     expect_context::<Actions>()
 }
 
-async fn post_action(product: &str, action: &Action) -> Result<ActionReply, ApiFailure> {
-    let out: ActionReply = api::post(
-        &api::product_path(product, "/actions"),
-        codis_model::wire::encode_action(action),
-    )
-    .await?;
+async fn post_action(product: &str, action: &Action) -> Result<ActionOutcome, ApiFailure> {
+    let out: ActionOutcome = api::post(&api::product_path(product, "/actions"), action).await?;
     if out.ok {
         Ok(out)
     } else {
@@ -80,7 +75,7 @@ async fn post_action(product: &str, action: &Action) -> Result<ActionReply, ApiF
             kind: "dashboard_refused".into(),
             message: out
                 .reply
-                .map(|r| r.0)
+                .map(|r| r.to_string())
                 .unwrap_or_else(|| "no reason given".into()),
             field: None,
             rule: None,
@@ -161,11 +156,8 @@ impl Actions {
             let body = RebalanceApply {
                 plan: preview.plan.clone(),
             };
-            let r: Result<ActionReply, ApiFailure> = api::post(
-                &api::product_path(&product, "/rebalance/apply"),
-                codis_model::wire::encode_rebalance_apply(&body),
-            )
-            .await;
+            let r: Result<ActionOutcome, ApiFailure> =
+                api::post(&api::product_path(&product, "/rebalance/apply"), &body).await;
             me.running.set(false);
             match r {
                 Ok(_) => {

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use codis_model::wire::ActivityEntry;
+use codis_model::console::AuditEntry as ActivityEntry;
 use codis_model::Action;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -103,12 +103,17 @@ fn row(e: ActivityEntry) -> impl IntoView {
         clock(ms)
     };
     let ok = e.outcome == "allowed";
+    // Strings unquoted, anything else as its JSON.
     let params = e
         .params
-        .0
-        .iter()
+        .as_object()
+        .into_iter()
+        .flatten()
         .filter(|(k, _)| k.as_str() != "action")
-        .map(|(k, v)| format!("{k}={v}"))
+        .map(|(k, v)| match v.as_str() {
+            Some(s) => format!("{k}={s}"),
+            None => format!("{k}={v}"),
+        })
         .collect::<Vec<_>>()
         .join(" ");
     let action = e.action.clone();

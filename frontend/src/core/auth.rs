@@ -120,19 +120,16 @@ impl Auth {
 
     /// `POST /api/session`; the error is ready to show.
     pub async fn sign_in(user: String, password: String) -> Result<Me, String> {
-        api::post::<Me>(
-            "/api/session",
-            codis_model::wire::encode_sign_in(&SignIn { user, password }),
-        )
-        .await
-        .map_err(|e| match e.status {
-            429 => format!(
-                "Too many sign-in attempts: wait a minute and try again. ({})",
-                e.message
-            ),
-            401 => format!("Sign-in failed: {}", e.message),
-            _ => e.text(),
-        })
+        api::post::<Me>("/api/session", &SignIn { user, password })
+            .await
+            .map_err(|e| match e.status {
+                429 => format!(
+                    "Too many sign-in attempts: wait a minute and try again. ({})",
+                    e.message
+                ),
+                401 => format!("Sign-in failed: {}", e.message),
+                _ => e.text(),
+            })
     }
 
     /// `DELETE /api/session`, then back to the sign-in form.

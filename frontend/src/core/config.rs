@@ -8,20 +8,15 @@
 
 use std::sync::OnceLock;
 
-/// `{"api_base": "..."}`; other keys are ignored.
+/// `config.json`: `{"api_base": "..."}`; other keys are ignored.
+#[derive(serde::Deserialize)]
+struct DeployConfig {
+    #[serde(default)]
+    api_base: Option<String>,
+}
+
 fn api_base_of(text: &str) -> Option<String> {
-    let mut reader_out = None;
-    let mut r = codis_model::wire::Reader::new(text);
-    r.object(&mut |r, k| {
-        if k == "api_base" {
-            reader_out = Some(codis_model::wire::Decode::decode(r)?);
-            Ok(())
-        } else {
-            r.skip()
-        }
-    })
-    .ok()?;
-    reader_out
+    super::codec::decode::<DeployConfig>(text).ok()?.api_base
 }
 
 static API_BASE: OnceLock<String> = OnceLock::new();

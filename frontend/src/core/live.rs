@@ -17,12 +17,15 @@ use codis_model::live::{
     DashboardInfo, History, HistoryTick, LiveState, LiveStatus, LiveUpdate, LiveView,
     EVENT_SNAPSHOT, EVENT_STATUS, EVENT_UPDATE,
 };
+use codis_model::ui::list::{patch as patch_keyed, Entry};
+use codis_model::ui::stream::{Resync, Sequence, Verdict};
 use codis_model::{GroupId, SlotActionState};
 use leptos::prelude::*;
 use wasm_bindgen::{closure::Closure, JsCast};
 use web_sys::{EventSource, MessageEvent};
 
 use super::api;
+use super::codec;
 use super::time::now_ms;
 
 /// History points kept in the browser (one hour at the backend's 1 s step). The snapshot brings
@@ -138,15 +141,6 @@ impl Split for ProxyRow {
     }
 }
 
-/// An entry of a keyed list (see [`patch_list`]).
-pub trait Entry<T>: Clone {
-    type Key: PartialEq + Clone;
-    fn key(&self) -> &Self::Key;
-    fn create(key: Self::Key, row: T) -> Self;
-    /// Updates the entry's signals (only those whose value changed).
-    fn put(&self, row: T);
-}
-
 impl<K, T> Entry<T> for Keyed<K, T>
 where
     K: PartialEq + Clone + Send + Sync + 'static,
@@ -173,6 +167,32 @@ pub struct GroupEntry {
     pub id: GroupId,
     pub head: RwSignal<GroupView>,
     pub servers: RwSignal<Vec<ServerEntry>>,
+}
+
+impl Entry<GroupView> for GroupEntry {
+    type Key = GroupId;
+    fn key(&self) -> &GroupId {
+        &self.id
+    }
+    fn create(id: GroupId, mut g: GroupView) -> Self {
+        let servers = std::mem::take(&mut g.servers);
+        GroupEntry {
+            id,
+            head: RwSignal::new(g),
+            servers: RwSignal::new(
+                servers
+                    .into_iter()
+                    .map(|s| ServerEntry::create(s.server.clone(), s))
+                    .collect(),
+            ),
+        }
+    }
+    fn put(&self, mut g: GroupView) {
+        let servers = std::mem::take(&mut g.servers);
+        put(self.head, g);
+        let order = servers.iter().map(|s| s.server.clone()).collect();
+        patch_list(self.servers, servers, Some(order), |s| s.server.clone());
+    }
 }
 
 /// One server row: the head, and its memory, keys and clients.
@@ -234,6 +254,10 @@ pub struct Live {
     pub sentinel_masters: RwSignal<BTreeMap<String, String>>,
     pub history: RwSignal<History>,
     pub closed: RwSignal<bool>,
+    /// Why the view was (or is being) reloaded from a fresh snapshot, for the banner.
+    pub resync: RwSignal<Option<ResyncNotice>>,
+    /// The sequence number of the view on screen (see `codis_model::ui::stream`).
+    seq: StoredValue<Sequence>,
     step_ms: StoredValue<u64>,
     /// History points kept per series: the backend's window (at least [`HISTORY_KEEP`]).
     keep: StoredValue<usize>,
@@ -243,6 +267,28 @@ pub struct Live {
     generation: StoredValue<u64>,
     stream: StoredValue<Option<Stream>, LocalStorage>,
     owner: StoredValue<Option<Owner>, LocalStorage>,
+}
+
+/// A reload of the whole view after a lost or unreadable event.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResyncNotice {
+    pub why: Resync,
+    /// When the fresh snapshot arrived (browser clock); `None` while it is awaited.
+    pub done_ms: Option<f64>,
+}
+
+impl ResyncNotice {
+    /// How long the banner says that the view was reloaded, once it was.
+    pub const SHOWN_MS: f64 = 10_000.0;
+
+    /// The banner's text at `now` (browser clock), if it still has one.
+    pub fn text(&self, now: f64) -> Option<String> {
+        match self.done_ms {
+            None => Some(self.why.pending_text()),
+            Some(t) if now - t < Self::SHOWN_MS => Some(self.why.done_text()),
+            Some(_) => None,
+        }
+    }
 }
 
 /// An open EventSource and the callbacks registered on it; closed on drop.
@@ -280,6 +326,8 @@ impl Live {
             sentinel_masters: RwSignal::new(BTreeMap::new()),
             history: RwSignal::new(History::default()),
             closed: RwSignal::new(false),
+            resync: RwSignal::new(None),
+            seq: StoredValue::new(Sequence::default()),
             step_ms: StoredValue::new(1000),
             keep: StoredValue::new(HISTORY_KEEP),
             last_event: StoredValue::new(0.0),
@@ -349,6 +397,8 @@ impl Live {
         self.sentinel_masters.set(BTreeMap::new());
         self.history.set(History::default());
         self.closed.set(false);
+        self.resync.set(None);
+        self.seq.update_value(Sequence::clear);
     }
 
     /// (Re)opens the stream. The browser's EventSource retries by itself after a network error
@@ -378,6 +428,8 @@ impl Live {
             let _ = es.add_event_listener_with_callback(name, cb.as_ref().unchecked_ref());
             cb
         };
+        let product_owned = product.to_owned();
+        let snapshot_product = product_owned.clone();
         let mut callbacks = Vec::new();
         callbacks.push(on(
             EVENT_SNAPSHOT,
@@ -385,12 +437,19 @@ impl Live {
                 if !current() {
                     return;
                 }
-                match codis_model::wire::decode::<LiveView>(&text) {
+                match codec::decode::<LiveView>(&text) {
                     Ok(v) => {
                         live.in_owner(|| live.apply_snapshot(v));
                         perf::mark_once("codis:first-snapshot");
                     }
-                    Err(e) => leptos::logging::warn!("bad snapshot event: {e}"),
+                    Err(error) => {
+                        // The same snapshot would come again at once: ask again after a backoff.
+                        live.notice(Resync::Unreadable {
+                            event: EVENT_SNAPSHOT.into(),
+                            error,
+                        });
+                        live.retry_later(snapshot_product.clone(), generation);
+                    }
                 }
             }),
         ));
@@ -401,11 +460,14 @@ impl Live {
                     return;
                 }
                 let started = perf::now();
-                let decoded = codis_model::wire::decode::<LiveUpdate>(&text);
+                let decoded = codec::decode::<LiveUpdate>(&text);
                 let parsed = perf::now();
-                match decoded {
+                match decoded.map_err(|error| Resync::Unreadable {
+                    event: EVENT_UPDATE.into(),
+                    error,
+                }) {
                     Ok(u) => live.in_owner(|| live.apply_update(u)),
-                    Err(e) => leptos::logging::warn!("bad update event: {e}"),
+                    Err(why) => live.resync_now(why),
                 }
                 perf::record_after_render([started, parsed, perf::now()]);
             }),
@@ -416,13 +478,18 @@ impl Live {
                 if !current() {
                     return;
                 }
-                if let Ok(s) = codis_model::wire::decode::<LiveStatus>(&text) {
-                    live.mark_event();
-                    put(live.status, s);
+                match codec::decode::<LiveStatus>(&text) {
+                    Ok(s) => {
+                        live.mark_event();
+                        put(live.status, s);
+                    }
+                    Err(error) => live.resync_now(Resync::Unreadable {
+                        event: EVENT_STATUS.into(),
+                        error,
+                    }),
                 }
             }),
         ));
-        let product_owned = product.to_owned();
         let on_error = Closure::<dyn FnMut(MessageEvent)>::new(move |_e: MessageEvent| {
             if !current() {
                 return;
@@ -445,6 +512,33 @@ impl Live {
             es,
             _callbacks: callbacks,
         }));
+    }
+
+    /// Shows why the view is being reloaded (and logs it).
+    fn notice(&self, why: Resync) {
+        leptos::logging::warn!("{}", why.pending_text());
+        self.resync.set(Some(ResyncNotice { why, done_ms: None }));
+    }
+
+    /// The view on screen is no longer the backend's (a lost or unreadable event): says so and
+    /// asks for a fresh snapshot at once (a new stream, without `Last-Event-ID`).
+    fn resync_now(&self, why: Resync) {
+        self.notice(why);
+        // Not from inside the stream's own callback (which the new stream drops): right after.
+        let live = *self;
+        let generation = live.generation.get_value();
+        let product = live.product.get_untracked();
+        set_timeout(
+            move || {
+                if live.generation.get_value() == generation
+                    && live.product.get_untracked() == product
+                    && !product.is_empty()
+                {
+                    live.open(&product);
+                }
+            },
+            Duration::ZERO,
+        );
     }
 
     fn retry_later(&self, product: String, generation: u64) {
@@ -490,6 +584,17 @@ impl Live {
     /// Replaces the whole view, keeping the signals of rows that still exist (a reconnection
     /// then only touches what changed while the stream was down).
     pub fn apply_snapshot(&self, v: LiveView) {
+        self.seq.update_value(|s| s.snapshot(v.seq));
+        if self
+            .resync
+            .with_untracked(|r| r.as_ref().is_some_and(|r| r.done_ms.is_none()))
+        {
+            self.resync.update(|r| {
+                if let Some(r) = r {
+                    r.done_ms = Some(now_ms());
+                }
+            });
+        }
         self.step_ms.set_value(v.history.cluster_qps.step_ms.max(1));
         self.keep
             .set_value(HISTORY_KEEP.max(v.history.cluster_qps.values.len()));
@@ -517,9 +622,14 @@ impl Live {
 
     /// Applies one keyed update (see [`LiveUpdate`]): only the rows it names are touched.
     pub fn apply_update(&self, u: LiveUpdate) {
-        if !self.loaded.get_untracked() {
-            // An update without a base (should not happen): wait for the next snapshot.
-            return;
+        // Only on top of the sample just before it (see `codis_model::ui::stream`).
+        let mut seq = self.seq.get_value();
+        let verdict = seq.update(u.seq);
+        self.seq.set_value(seq);
+        match verdict {
+            Ok(Verdict::Apply) => {}
+            Ok(Verdict::Old) => return self.mark_event(),
+            Err(why) => return self.resync_now(why),
         }
         self.mark_sample(u.sampled_ms);
         if let Some(d) = u.dashboard {
@@ -637,56 +747,7 @@ impl Live {
     }
 
     fn patch_groups(&self, changed: Vec<GroupView>, order: Option<Vec<GroupId>>) {
-        let mut changed: BTreeMap<GroupId, GroupView> =
-            changed.into_iter().map(|g| (g.id, g)).collect();
-        let set = |e: &GroupEntry, mut g: GroupView| {
-            let servers = std::mem::take(&mut g.servers);
-            put(e.head, g);
-            let order = servers.iter().map(|s| s.server.clone()).collect();
-            patch_list(e.servers, servers, Some(order), |s| s.server.clone());
-        };
-        let new_entry = |mut g: GroupView| {
-            let servers = std::mem::take(&mut g.servers);
-            GroupEntry {
-                id: g.id,
-                head: RwSignal::new(g),
-                servers: RwSignal::new(
-                    servers
-                        .into_iter()
-                        .map(|s| ServerEntry::create(s.server.clone(), s))
-                        .collect(),
-                ),
-            }
-        };
-        match order {
-            Some(order) => {
-                let old = self.groups.get_untracked();
-                let mut list = Vec::with_capacity(order.len());
-                for id in order {
-                    match (old.iter().find(|e| e.id == id), changed.remove(&id)) {
-                        (Some(e), Some(g)) => {
-                            set(e, g);
-                            list.push(e.clone());
-                        }
-                        (Some(e), None) => list.push(e.clone()),
-                        (None, Some(g)) => list.push(new_entry(g)),
-                        (None, None) => {}
-                    }
-                }
-                let same =
-                    old.len() == list.len() && old.iter().zip(&list).all(|(a, b)| a.id == b.id);
-                if !same {
-                    self.groups.set(list);
-                }
-            }
-            None => self.groups.with_untracked(|list| {
-                for e in list {
-                    if let Some(g) = changed.remove(&e.id) {
-                        set(e, g);
-                    }
-                }
-            }),
-        }
+        patch_list(self.groups, changed, order, |g| g.id);
     }
 
     /// Age of the data on screen in ms (on the browser clock), using the dashboard's last good
@@ -708,49 +769,18 @@ impl Live {
     }
 }
 
-/// Patches a keyed list: rows of `rows` update their entry's signals; with `order`, entries are
-/// added, removed and reordered to match it (the list signal changes only if the keys did).
+/// Patches a keyed list signal ([`patch_keyed`]): rows update their entries' signals; the list
+/// signal changes only when its keys did.
 fn patch_list<T, E>(
     list: RwSignal<Vec<E>>,
-    mut rows: Vec<T>,
+    rows: Vec<T>,
     order: Option<Vec<E::Key>>,
     key: impl Fn(&T) -> E::Key,
 ) where
     E: Entry<T> + Send + Sync + 'static,
 {
-    match order {
-        Some(order) => {
-            let old = list.get_untracked();
-            let mut new = Vec::with_capacity(order.len());
-            for k in order {
-                let row = rows
-                    .iter()
-                    .position(|r| key(r) == k)
-                    .map(|i| rows.swap_remove(i));
-                match (old.iter().find(|e| *e.key() == k), row) {
-                    (Some(e), Some(r)) => {
-                        e.put(r);
-                        new.push(e.clone());
-                    }
-                    (Some(e), None) => new.push(e.clone()),
-                    (None, Some(r)) => new.push(E::create(k, r)),
-                    (None, None) => {}
-                }
-            }
-            let same =
-                old.len() == new.len() && old.iter().zip(&new).all(|(a, b)| a.key() == b.key());
-            if !same {
-                list.set(new);
-            }
-        }
-        None => list.with_untracked(|l| {
-            for r in rows {
-                let k = key(&r);
-                if let Some(e) = l.iter().find(|e| *e.key() == k) {
-                    e.put(r);
-                }
-            }
-        }),
+    if let Some(new) = list.with_untracked(|old| patch_keyed(old, rows, order, key)) {
+        list.set(new);
     }
 }
 

@@ -2,9 +2,11 @@
 //! `location.pathname` at start, on Back/Forward (`popstate`) and when a same-site link is clicked
 //! (the click becomes a `history.pushState`, so switching pages or products never reloads).
 //!
-//! Routes are `/`, `/p/{product}` and `/p/{product}/{section}` (see `app.rs`); the backend serves
-//! index.html for every such path, so deep links and reloads work.
+//! Routes are `/`, `/p/{product}` and `/p/{product}/{section}`, parsed and written by
+//! `codis_model::ui::route` (tested on the host); the backend serves index.html for every such
+//! path, so deep links and reloads work.
 
+use codis_model::ui::route;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -70,43 +72,17 @@ impl Nav {
         }
     }
 
-    /// A query parameter of the current URL. Only values the console wrote itself are read
-    /// (ids, tokens, numbers: nothing that needs percent-decoding); others read as absent.
+    /// A query parameter of the current URL, percent-decoded (`codis_model::ui::route`).
     pub fn query(key: &str) -> Option<String> {
-        let search = window().location().search().unwrap_or_default();
-        search
-            .trim_start_matches('?')
-            .split('&')
-            .filter_map(|kv| kv.split_once('='))
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v.to_owned())
-            .filter(|v| {
-                v.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == ':' || c == '-')
-            })
+        route::query_get(&window().location().search().unwrap_or_default(), key)
     }
 
     /// Sets (`Some`) or removes (`None`) a query parameter in place: a view choice such as the
     /// chart's window survives a reload and can be shared as a link, without a history entry
     /// per click.
     pub fn set_query(key: &str, value: Option<&str>) {
-        let location = window().location();
-        let search = location.search().unwrap_or_default();
-        let mut parts: Vec<String> = search
-            .trim_start_matches('?')
-            .split('&')
-            .filter(|kv| !kv.is_empty() && kv.split('=').next() != Some(key))
-            .map(str::to_owned)
-            .collect();
-        if let Some(v) = value {
-            parts.push(format!("{key}={v}"));
-        }
-        let query = if parts.is_empty() {
-            String::new()
-        } else {
-            format!("?{}", parts.join("&"))
-        };
-        let url = format!("{}{query}", pathname());
+        let search = window().location().search().unwrap_or_default();
+        let url = format!("{}{}", pathname(), route::query_set(&search, key, value));
         if let Ok(history) = window().history() {
             let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
         }

@@ -1,0 +1,187 @@
+//! A failed call to the console backend, ready to show: every failure carries the backend's or
+//! the dashboard's own message, so no error is ever shown as a blank dialog.
+
+use crate::console::ApiErrorBody;
+
+/// A failed call.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiFailure {
+    /// HTTP status; 0 when the backend could not be reached at all.
+    pub status: u16,
+    /// The backend's error kind (`invalid_input`, `dashboard_refused`, ...), `network`, `http`
+    /// (an answer that is not the backend's error body) or `bad_response`.
+    pub kind: String,
+    pub message: String,
+    /// For `invalid_input`: which input broke which rule.
+    pub field: Option<String>,
+    pub rule: Option<String>,
+}
+
+impl ApiFailure {
+    /// The backend could not be reached (or the request not sent).
+    pub fn network(e: impl std::fmt::Display) -> ApiFailure {
+        ApiFailure {
+            status: 0,
+            kind: "network".into(),
+            message: format!("Cannot reach the console backend: {e}"),
+            field: None,
+            rule: None,
+        }
+    }
+
+    /// A 2xx answer that is not the JSON expected.
+    pub fn bad_response(status: u16, e: impl std::fmt::Display) -> ApiFailure {
+        ApiFailure {
+            status,
+            kind: "bad_response".into(),
+            message: format!("unexpected answer from the backend ({e})"),
+            field: None,
+            rule: None,
+        }
+    }
+
+    /// A non-2xx answer: the backend's error body when `body` decoded as one, otherwise the
+    /// status and the start of the text (a proxy's HTML error page, say).
+    pub fn refused(status: u16, body: Option<ApiErrorBody>, text: &str) -> ApiFailure {
+        match body {
+            Some(b) => ApiFailure {
+                status,
+                kind: b.error.kind,
+                message: b.error.message,
+                field: b.error.field,
+                rule: b.error.rule,
+            },
+            None => {
+                let mut message = format!("HTTP {status}");
+                let t = text.trim();
+                if !t.is_empty() {
+                    message.push_str(": ");
+                    message.extend(t.chars().take(300));
+                }
+                ApiFailure {
+                    status,
+                    kind: "http".into(),
+                    message,
+                    field: None,
+                    rule: None,
+                }
+            }
+        }
+    }
+
+    /// One line for a toast or a dialog.
+    pub fn text(&self) -> String {
+        let who = match self.kind.as_str() {
+            "dashboard_refused" => "The dashboard refused",
+            "dashboard_unreachable" => "Dashboard unreachable",
+            "dashboard_timeout" => "Dashboard timed out",
+            "invalid_input" => "Invalid input",
+            "network" => "Network error",
+            _ => "Failed",
+        };
+        match (&self.field, &self.rule) {
+            (Some(f), Some(r)) if !self.message.contains(r.as_str()) => {
+                format!("{who}: {} ({f}: {r})", self.message)
+            }
+            _ => format!("{who}: {}", self.message),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::console::ApiErrorDetail;
+
+    fn body(kind: &str, message: &str, field: Option<&str>, rule: Option<&str>) -> ApiErrorBody {
+        ApiErrorBody {
+            error: ApiErrorDetail {
+                kind: kind.into(),
+                message: message.into(),
+                field: field.map(Into::into),
+                rule: rule.map(Into::into),
+            },
+        }
+    }
+
+    #[test]
+    fn an_invalid_input_names_the_field_and_the_rule() {
+        let f = ApiFailure::refused(
+            400,
+            Some(body(
+                "invalid_input",
+                "gid is not a number",
+                Some("gid"),
+                Some("1..9999"),
+            )),
+            "",
+        );
+        assert_eq!(
+            f.text(),
+            "Invalid input: gid is not a number (gid: 1..9999)"
+        );
+        // A message that already states the rule is not repeated.
+        let f = ApiFailure::refused(
+            400,
+            Some(body(
+                "invalid_input",
+                "gid must be 1..9999",
+                Some("gid"),
+                Some("1..9999"),
+            )),
+            "",
+        );
+        assert_eq!(f.text(), "Invalid input: gid must be 1..9999");
+    }
+
+    #[test]
+    fn the_dashboards_own_message_is_shown() {
+        let f = ApiFailure::refused(
+            502,
+            Some(body(
+                "dashboard_refused",
+                "group-[3] already exists",
+                None,
+                None,
+            )),
+            "",
+        );
+        assert_eq!(f.text(), "The dashboard refused: group-[3] already exists");
+        let f = ApiFailure::refused(
+            504,
+            Some(body("dashboard_timeout", "after 10 s", None, None)),
+            "",
+        );
+        assert_eq!(f.text(), "Dashboard timed out: after 10 s");
+    }
+
+    #[test]
+    fn an_answer_that_is_not_ours_shows_its_status_and_start() {
+        let page = format!("<html>{}</html>", "x".repeat(1000));
+        let f = ApiFailure::refused(502, None, &page);
+        assert_eq!(f.kind, "http");
+        assert!(
+            f.text().starts_with("Failed: HTTP 502: <html>xxx"),
+            "{}",
+            f.text()
+        );
+        assert_eq!(f.message.chars().count(), "HTTP 502: ".len() + 300);
+        assert_eq!(
+            ApiFailure::refused(500, None, "  ").text(),
+            "Failed: HTTP 500"
+        );
+    }
+
+    #[test]
+    fn no_backend_and_a_bad_answer_say_so() {
+        assert_eq!(
+            ApiFailure::network("connection refused").text(),
+            "Network error: Cannot reach the console backend: connection refused"
+        );
+        let f = ApiFailure::bad_response(200, "expected value at line 1 column 1");
+        assert_eq!(
+            f.text(),
+            "Failed: unexpected answer from the backend (expected value at line 1 column 1)"
+        );
+    }
+}
