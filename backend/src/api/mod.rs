@@ -323,7 +323,8 @@ mod tests {
     /// The route table cannot drift from the document: every route is registered through
     /// `routes!` in [`super::documented_routes`], which takes path and method from the handler's
     /// `#[utoipa::path]`. A plain `.route(` (or a nested or merged router) would serve a path the
-    /// document does not know; the one allowed is the JSON 404 for unknown `/api/` paths.
+    /// document does not know; the ones allowed are the JSON 404s for `/api`, `/api/` and unknown
+    /// `/api/` paths.
     #[test]
     fn every_route_is_registered_together_with_its_documentation() {
         let this = include_str!("mod.rs");
@@ -339,7 +340,11 @@ mod tests {
             .collect();
         assert_eq!(
             plain,
-            [r#"router.route("/api/{*rest}", axum::routing::any(not_found))"#]
+            [
+                r#".route("/api/{*rest}", axum::routing::any(not_found))"#,
+                r#".route("/api", axum::routing::any(not_found))"#,
+                r#".route("/api/", axum::routing::any(not_found))"#,
+            ]
         );
         for (name, source) in [
             ("server.rs", include_str!("../server.rs")),
