@@ -15,32 +15,6 @@ use std::path::PathBuf;
 use serde_json::json;
 use support::browser::Browser;
 
-/// The users file of this test; removed on drop.
-struct Users(PathBuf);
-
-impl Users {
-    fn new() -> Users {
-        let dir = std::env::temp_dir().join(format!("codis-fe-ui-cdn-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("dir");
-        let users = json!([
-            {"user": "otto", "hash": support::password_hash("otto-pw"), "role": "operator"},
-        ]);
-        std::fs::write(dir.join("users.json"), users.to_string()).expect("users");
-        Users(dir)
-    }
-
-    fn flag(&self) -> String {
-        format!("--users={}", self.0.join("users.json").display())
-    }
-}
-
-impl Drop for Users {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// A plain static server of `dist` on `listener` (what a CDN does: files, unknown paths
 /// answered with index.html), with `config.json` naming `api_base`.
 fn serve_static(listener: tokio::net::TcpListener, dist: PathBuf, api_base: String) {
@@ -61,7 +35,12 @@ fn serve_static(listener: tokio::net::TcpListener, dist: PathBuf, api_base: Stri
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_console_on_another_origin_signs_in_sees_live_numbers_and_acts() {
     let dist = support::dist_dir();
-    let users = Users::new();
+    let users = support::UsersFile::new(
+        "ui-cdn",
+        json!([
+            {"user": "otto", "hash": support::password_hash("otto-pw"), "role": "operator"},
+        ]),
+    );
     let cdn = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind the static server");

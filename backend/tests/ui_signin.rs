@@ -5,44 +5,8 @@
 
 mod support;
 
-use std::path::PathBuf;
-
 use serde_json::json;
 use support::browser::Browser;
-
-/// The users file of one test; removed on drop.
-struct Users(PathBuf);
-
-impl Users {
-    fn new() -> Users {
-        // One directory per test: the tests of this file run in parallel in one process.
-        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir =
-            std::env::temp_dir().join(format!("codis-fe-ui-signin-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("dir");
-        let users = json!([
-            {"user": "otto", "hash": support::password_hash("otto-pw"), "role": "operator"},
-            {"user": "vera", "hash": support::password_hash("vera-pw"), "role": "viewer"},
-            {"user": "adam", "hash": support::password_hash("adam-pw"), "role": "admin"},
-            {"user": "pia", "hash": support::password_hash("pia-pw"),
-             "products": {"codis-demo": "viewer", "codis-tiny": "operator"}},
-        ]);
-        std::fs::write(dir.join("users.json"), users.to_string()).expect("users");
-        Users(dir)
-    }
-
-    fn flag(&self) -> String {
-        format!("--users={}", self.0.join("users.json").display())
-    }
-}
-
-impl Drop for Users {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// Action controls the user can see (they are hidden, not only disabled, when read-only).
 async fn visible_actions(b: &Browser) -> Vec<String> {
@@ -67,9 +31,18 @@ async fn visible_buttons(b: &Browser) -> Vec<String> {
 }
 
 /// The backend on the demo cluster with this file's users, and a browser.
-async fn demo_console_with_users() -> (Users, std::net::SocketAddr, Browser) {
+async fn demo_console_with_users() -> (support::UsersFile, std::net::SocketAddr, Browser) {
     let dist = support::dist_dir();
-    let users = Users::new();
+    let users = support::UsersFile::new(
+        "ui-signin",
+        json!([
+            {"user": "otto", "hash": support::password_hash("otto-pw"), "role": "operator"},
+            {"user": "vera", "hash": support::password_hash("vera-pw"), "role": "viewer"},
+            {"user": "adam", "hash": support::password_hash("adam-pw"), "role": "admin"},
+            {"user": "pia", "hash": support::password_hash("pia-pw"),
+             "products": {"codis-demo": "viewer", "codis-tiny": "operator"}},
+        ]),
+    );
     let addr = support::start_backend(&[
         "--demo",
         &users.flag(),

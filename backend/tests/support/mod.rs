@@ -137,6 +137,32 @@ impl Drop for DashboardList {
     }
 }
 
+/// A `--users` file with these entries, in a directory of its own (tests of one file run in
+/// parallel in one process); removed on drop.
+pub struct UsersFile(PathBuf);
+
+impl UsersFile {
+    pub fn new(tag: &str, users: serde_json::Value) -> UsersFile {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("codis-fe-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(dir.join("users.json"), users.to_string()).expect("users");
+        UsersFile(dir)
+    }
+
+    pub fn flag(&self) -> String {
+        format!("--users={}", self.0.join("users.json").display())
+    }
+}
+
+impl Drop for UsersFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// A fast argon2id hash (small parameters: the tests run unoptimized).
 pub fn password_hash(password: &str) -> String {
     use argon2::password_hash::{PasswordHasher as _, SaltString};
