@@ -8,8 +8,11 @@
 
 use std::time::{Duration, Instant};
 
+use bench_support::{dashboard_list_flag, demo_dashboard, runtime};
 use clap::Parser;
 use codis_fe::{config::Args as ServerArgs, server};
+
+mod bench_support;
 
 #[derive(Parser)]
 struct Opts {
@@ -24,33 +27,14 @@ struct Opts {
     concurrency: usize,
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
 fn main() {
     let opts = Opts::parse();
     // Dashboard on its own runtime thread.
     let dash_rt = runtime();
-    let dashboard = dash_rt.block_on(async {
-        codis_demo::DemoDashboard::start(codis_demo::DemoOptions::new(
-            "codis-demo",
-            codis_demo::Preset::Small,
-        ))
-        .await
-        .expect("dashboard")
-    });
+    let dashboard = demo_dashboard(&dash_rt);
     let dash_addr = dashboard.addr();
     let list = std::env::temp_dir().join(format!("bench-api-{}.json", std::process::id()));
-    std::fs::write(
-        &list,
-        format!(r#"[{{"name":"codis-demo","dashboard":"{dash_addr}"}}]"#),
-    )
-    .expect("list");
+    let list_flag = dashboard_list_flag(&list, &dashboard);
 
     // Backend on its own runtime thread.
     let be_rt = runtime();
@@ -59,7 +43,7 @@ fn main() {
             "codis-fe",
             "--listen=127.0.0.1:0",
             "--log-level=ERROR",
-            &format!("--dashboard-list={}", list.display()),
+            &list_flag,
         ])
         .expect("args");
         let srv = server::build(&args).await.expect("server");

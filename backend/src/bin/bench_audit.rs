@@ -9,8 +9,11 @@
 
 use std::time::{Duration, Instant};
 
+use bench_support::{dashboard_list_flag, demo_dashboard, runtime};
 use clap::Parser;
 use codis_fe::{config::Args as ServerArgs, server};
+
+mod bench_support;
 
 #[derive(Parser)]
 struct Opts {
@@ -22,36 +25,13 @@ struct Opts {
     concurrency: usize,
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
 fn main() {
     let opts = Opts::parse();
     let dash_rt = runtime();
-    let dashboard = dash_rt.block_on(async {
-        codis_demo::DemoDashboard::start(codis_demo::DemoOptions::new(
-            "codis-demo",
-            codis_demo::Preset::Small,
-        ))
-        .await
-        .expect("dashboard")
-    });
+    let dashboard = demo_dashboard(&dash_rt);
     let dir = std::env::temp_dir().join(format!("bench-audit-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
-    let list = dir.join("list.json");
-    std::fs::write(
-        &list,
-        format!(
-            r#"[{{"name":"codis-demo","dashboard":"{}"}}]"#,
-            dashboard.addr()
-        ),
-    )
-    .expect("list");
+    let list_flag = dashboard_list_flag(&dir.join("list.json"), &dashboard);
     let log = dir.join("audit.jsonl");
     println!(
         "# bench_audit: {} s x {} clients, slots-interval actions",
@@ -65,7 +45,7 @@ fn main() {
             "codis-fe".to_string(),
             "--listen=127.0.0.1:0".into(),
             "--log-level=ERROR".into(),
-            format!("--dashboard-list={}", list.display()),
+            list_flag.clone(),
         ];
         if audit {
             let _ = std::fs::remove_file(&log);
