@@ -176,7 +176,6 @@ pub fn product_name<'a>(field: &str, input: &'a str) -> Validated<&'a str> {
     Ok(input)
 }
 
-/// A proxy token: exactly 32 lowercase hexadecimal characters.
 /// A dashboard log level: `ERROR`, `WARN` (or `WARNING`), `INFO`, `DEBUG` or `NONE`, any case;
 /// returned upper-case.
 pub fn log_level(field: &str, input: &str) -> Validated<String> {
@@ -191,6 +190,7 @@ pub fn log_level(field: &str, input: &str) -> Validated<String> {
     }
 }
 
+/// A proxy token: exactly 32 lowercase hexadecimal characters.
 pub fn proxy_token<'a>(field: &str, input: &'a str) -> Validated<&'a str> {
     let ok = input.len() == 32
         && input

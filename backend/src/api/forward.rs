@@ -108,19 +108,9 @@ async fn forward(
 /// Codis makes (32 lowercase hex characters, an MD5 digest), so nothing else (`..`, `%2F`, another
 /// route) can ride in it.
 fn check_xauth(xauth: &str) -> Result<(), ApiError> {
-    if xauth.len() == 32
-        && xauth
-            .bytes()
-            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-    {
-        return Ok(());
-    }
-    Err(ApiError::Invalid(
-        codis_model::validate::ValidationError::new(
-            "xauth",
-            "must be exactly 32 lowercase hex characters",
-        ),
-    ))
+    // The same rule as a proxy token's: 32 lowercase hexadecimal characters.
+    codis_model::validate::proxy_token("xauth", xauth)?;
+    Ok(())
 }
 
 #[cfg(test)]
