@@ -14,7 +14,9 @@ use codis_demo::Preset;
 use codis_fe::{config::Args, server, session::SessionKey};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::{call, call_with, demo_dashboard, http, start_backend, AuditLog, DashboardList};
+use support::{
+    call, call_with, demo_dashboard, demo_with_list, http, start_backend, AuditLog, DashboardList,
+};
 
 const KEY: [u8; 32] = [7; 32];
 
@@ -155,8 +157,7 @@ async fn raw_status_line(addr: SocketAddr, request: &str) -> String {
 
 #[tokio::test]
 async fn without_a_session_every_api_route_and_the_event_stream_answer_401() {
-    let d = demo_dashboard("codis-demo", Preset::Small).await;
-    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
+    let (_d, list) = demo_with_list(Preset::Small).await;
     let files = Files::new("no-session");
     let addr = files.start_backend(&[list.flag()]).await;
     let base = format!("http://{addr}");
@@ -257,8 +258,7 @@ async fn without_a_session_every_api_route_and_the_event_stream_answer_401() {
 
 #[tokio::test]
 async fn viewers_read_operators_act_and_csrf_and_read_only_are_enforced() {
-    let d = demo_dashboard("codis-demo", Preset::Small).await;
-    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
+    let (_d, list) = demo_with_list(Preset::Small).await;
     let files = Files::new("roles");
     let base = format!("http://{}", files.start_backend(&[list.flag()]).await);
     let actions = "/api/products/codis-demo/actions";
@@ -442,8 +442,7 @@ fn write_users(files: &Files, users: Value) {
 
 #[tokio::test]
 async fn refusals_before_a_handler_are_audited_sign_in_sign_out_and_too_large_included() {
-    let d = demo_dashboard("codis-demo", Preset::Tiny).await;
-    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
+    let (_d, list) = demo_with_list(Preset::Tiny).await;
     let files = Files::new("pre-handler");
     let base = format!("http://{}", files.start_backend(&[list.flag()]).await);
     let actions = "/api/products/codis-demo/actions";
@@ -522,8 +521,7 @@ async fn refusals_before_a_handler_are_audited_sign_in_sign_out_and_too_large_in
 
 #[tokio::test]
 async fn a_trusted_proxy_names_the_user_and_headers_from_others_are_ignored() {
-    let d = demo_dashboard("codis-demo", Preset::Tiny).await;
-    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
+    let (_d, list) = demo_with_list(Preset::Tiny).await;
     let files = Files::new("proxy");
     // In proxy mode the users file only gives roles: no hashes needed.
     write_users(
@@ -809,8 +807,7 @@ async fn per_product_roles_decide_actions_and_hide_products_and_activity_is_for_
 
 #[tokio::test]
 async fn loglevel_and_reload_are_admin_only_and_every_spec_action_stays_operator() {
-    let d = demo_dashboard("codis-demo", Preset::Tiny).await;
-    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
+    let (_d, list) = demo_with_list(Preset::Tiny).await;
     let files = Files::new("admin");
     write_users(
         &files,
@@ -1132,8 +1129,7 @@ async fn stream_ends_within(mut resp: reqwest::Response, limit: Duration) {
 
 #[tokio::test]
 async fn an_open_event_stream_ends_at_sign_out_and_at_expiry() {
-    let d = demo_dashboard("codis-demo", Preset::Tiny).await;
-    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
+    let (_d, list) = demo_with_list(Preset::Tiny).await;
     let files = Files::new("stream-end");
     let addr = files.start_backend(&[list.flag()]).await;
     let base = format!("http://{addr}");
@@ -1163,8 +1159,7 @@ async fn an_open_event_stream_ends_at_sign_out_and_at_expiry() {
 
 #[tokio::test]
 async fn forward_requests_need_a_session_before_anything_is_said_about_the_product() {
-    let d = demo_dashboard("codis-demo", Preset::Tiny).await;
-    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
+    let (_d, list) = demo_with_list(Preset::Tiny).await;
     let files = Files::new("forward-anon");
     let base = format!("http://{}", files.start_backend(&[list.flag()]).await);
     let mut answers = Vec::new();
@@ -1251,8 +1246,7 @@ async fn duplicate_users_and_too_wide_trusted_proxies_stop_the_start() {
 
 #[tokio::test]
 async fn in_proxy_mode_two_user_headers_are_a_400_and_the_audit_client_is_an_ip() {
-    let d = demo_dashboard("codis-demo", Preset::Tiny).await;
-    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
+    let (_d, list) = demo_with_list(Preset::Tiny).await;
     let files = Files::new("proxy-strict");
     write_users(&files, json!([{"user": "otto", "role": "operator"}]));
     let base = format!(
@@ -1334,8 +1328,7 @@ fn files_addr(base: &str) -> SocketAddr {
 
 #[tokio::test]
 async fn malformed_sign_ins_and_405s_are_audited_and_activity_params_are_objects() {
-    let d = demo_dashboard("codis-demo", Preset::Tiny).await;
-    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
+    let (_d, list) = demo_with_list(Preset::Tiny).await;
     let files = Files::new("audit-more");
     let base = format!("http://{}", files.start_backend(&[list.flag()]).await);
     let resp = http()

@@ -91,13 +91,22 @@ pub async fn demo_dashboard(
         .expect("demo dashboard starts")
 }
 
+/// One demo dashboard for `codis-demo` and the `--dashboard-list` file naming it (keep both
+/// alive for the test).
+pub async fn demo_with_list(
+    preset: codis_demo::Preset,
+) -> (codis_demo::DemoDashboard, DashboardList) {
+    let d = demo_dashboard("codis-demo", preset).await;
+    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
+    (d, list)
+}
+
 /// A backend in front of one demo dashboard for `codis-demo`: the dashboard, its list file (keep
 /// both alive for the test) and the backend's base URL.
 pub async fn demo_backend(
     preset: codis_demo::Preset,
 ) -> (codis_demo::DemoDashboard, DashboardList, String) {
-    let d = demo_dashboard("codis-demo", preset).await;
-    let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
+    let (d, list) = demo_with_list(preset).await;
     let base = format!("http://{}", start_backend(&[&list.flag()]).await);
     (d, list, base)
 }
