@@ -12,6 +12,7 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
+use crate::session::{CookieAttributes, SameSite};
 use axum::{
     body::Body,
     http::{header, HeaderName, HeaderValue, Method, Request, StatusCode},
@@ -43,78 +44,6 @@ struct Inner {
     page_csp: HeaderValue,
     cors_origins: Vec<HeaderValue>,
     cookie: CookieAttributes,
-}
-
-/// The session cookie's transport attributes (`--cookie-samesite`, `--cookie-secure`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CookieAttributes {
-    pub same_site: SameSite,
-    pub secure: bool,
-}
-
-/// When the browser sends the session cookie along.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SameSite {
-    /// Only on requests from the console's own site (the default).
-    Strict,
-    /// Also on top-level navigations from other sites.
-    Lax,
-    /// On every request, the console on another site (CDN) included: needs `Secure`, and
-    /// unsafe requests are then checked for their `Origin` ([`Policy::cross_site_refusal`]).
-    None,
-}
-
-impl CookieAttributes {
-    /// From `--cookie-samesite` and `--cookie-secure`; `none` implies `Secure` (browsers drop a
-    /// `SameSite=None` cookie without it).
-    pub fn from_flags(same_site: &str, secure: bool) -> Result<CookieAttributes, String> {
-        let same_site = match same_site.to_ascii_lowercase().as_str() {
-            "strict" => SameSite::Strict,
-            "lax" => SameSite::Lax,
-            "none" => SameSite::None,
-            other => {
-                return Err(format!(
-                    "--cookie-samesite {other:?}: must be strict, lax or none"
-                ))
-            }
-        };
-        Ok(CookieAttributes {
-            same_site,
-            secure: secure || same_site == SameSite::None,
-        })
-    }
-
-    /// The session cookie's `Set-Cookie` with these attributes in place of the ones it was made
-    /// with (`SameSite=Strict`, no `Secure`).
-    fn apply(&self, set_cookie: &str) -> String {
-        let same_site = match self.same_site {
-            SameSite::Strict => "SameSite=Strict",
-            SameSite::Lax => "SameSite=Lax",
-            SameSite::None => "SameSite=None",
-        };
-        let mut parts: Vec<&str> = set_cookie
-            .split(';')
-            .map(str::trim)
-            .filter(|a| {
-                !a.to_ascii_lowercase().starts_with("samesite=")
-                    && !a.eq_ignore_ascii_case("secure")
-            })
-            .collect();
-        parts.push(same_site);
-        if self.secure {
-            parts.push("Secure");
-        }
-        parts.join("; ")
-    }
-}
-
-impl Default for CookieAttributes {
-    fn default() -> CookieAttributes {
-        CookieAttributes {
-            same_site: SameSite::Strict,
-            secure: false,
-        }
-    }
 }
 
 impl Policy {
@@ -230,27 +159,10 @@ impl Policy {
         ))
     }
 
-    /// The security headers and `Retry-After`, where the answer's maker did not set them; the
-    /// session cookie's attributes.
+    /// The security headers and `Retry-After`, where the answer's maker did not set them.
     fn finish(&self, mut res: Response) -> Response {
         let status = res.status();
         let h = res.headers_mut();
-        if h.contains_key(header::SET_COOKIE) && self.inner.cookie != CookieAttributes::default() {
-            let cookies: Vec<HeaderValue> = h
-                .get_all(header::SET_COOKIE)
-                .iter()
-                .map(|v| match v.to_str() {
-                    Ok(s) if s.starts_with(crate::session::COOKIE) => {
-                        HeaderValue::from_str(&self.inner.cookie.apply(s)).unwrap_or(v.clone())
-                    }
-                    _ => v.clone(),
-                })
-                .collect();
-            h.remove(header::SET_COOKIE);
-            for c in cookies {
-                h.append(header::SET_COOKIE, c);
-            }
-        }
         if matches!(
             status,
             StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
@@ -392,24 +304,6 @@ mod tests {
             let err = check_origin(bad).expect_err(bad);
             assert!(err.contains("--cors-origins"), "{err}");
         }
-    }
-
-    #[test]
-    fn the_session_cookie_takes_the_configured_same_site_and_secure() {
-        let made = "codis_fe_session=v.s; HttpOnly; SameSite=Strict; Path=/; Max-Age=60";
-        let none = CookieAttributes::from_flags("none", false).expect("none");
-        assert_eq!(
-            none.apply(made),
-            "codis_fe_session=v.s; HttpOnly; Path=/; Max-Age=60; SameSite=None; Secure"
-        );
-        let lax = CookieAttributes::from_flags("Lax", false).expect("lax");
-        assert_eq!(
-            lax.apply(made),
-            "codis_fe_session=v.s; HttpOnly; Path=/; Max-Age=60; SameSite=Lax"
-        );
-        assert!(CookieAttributes::from_flags("loose", false)
-            .expect_err("refused")
-            .contains("--cookie-samesite"));
     }
 
     #[tokio::test]

@@ -75,11 +75,14 @@ pub async fn build(args: &Args) -> Result<Server, String> {
         client.clone(),
         crate::live::LiveConfig::from_args(args),
     );
+    let cookie =
+        crate::session::CookieAttributes::from_flags(&args.cookie_samesite, args.cookie_secure)?;
     let state = Arc::new(AppState {
         registry,
         client,
         live,
         security,
+        cookie,
         audit_log: audit,
         recent: Default::default(),
     });
@@ -91,8 +94,6 @@ pub async fn build(args: &Args) -> Result<Server, String> {
         script_hashes = assets::inline_script_hashes(&dir)?;
         app = app.fallback_service(assets::router(&dir));
     }
-    let cookie =
-        crate::policy::CookieAttributes::from_flags(&args.cookie_samesite, args.cookie_secure)?;
     let policy = Policy::with_cookie(&script_hashes, &args.cors_origins, cookie)?;
     let request_timeout = args.request_timeout;
     let app = app

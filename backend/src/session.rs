@@ -132,17 +132,83 @@ impl SessionKey {
     }
 }
 
-/// `Set-Cookie` for a signed-in session: HttpOnly, SameSite=Strict, whole site, until `max_age`.
-pub fn set_cookie(value: &str, max_age_secs: u64, secure: bool) -> String {
+/// The session cookie's transport attributes (`--cookie-samesite`, `--cookie-secure`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CookieAttributes {
+    pub same_site: SameSite,
+    pub secure: bool,
+}
+
+/// When the browser sends the session cookie along.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SameSite {
+    /// Only on requests from the console's own site (the default).
+    Strict,
+    /// Also on top-level navigations from other sites.
+    Lax,
+    /// On every request, the console on another site (CDN) included: needs `Secure`, and
+    /// unsafe requests are then checked for their `Origin`
+    /// ([`Policy::cross_site_refusal`](crate::policy::Policy::cross_site_refusal)).
+    None,
+}
+
+impl CookieAttributes {
+    /// From `--cookie-samesite` and `--cookie-secure`; `none` implies `Secure` (browsers drop a
+    /// `SameSite=None` cookie without it).
+    pub fn from_flags(same_site: &str, secure: bool) -> Result<CookieAttributes, String> {
+        let same_site = match same_site.to_ascii_lowercase().as_str() {
+            "strict" => SameSite::Strict,
+            "lax" => SameSite::Lax,
+            "none" => SameSite::None,
+            other => {
+                return Err(format!(
+                    "--cookie-samesite {other:?}: must be strict, lax or none"
+                ))
+            }
+        };
+        Ok(CookieAttributes {
+            same_site,
+            secure: secure || same_site == SameSite::None,
+        })
+    }
+
+    /// The cookie attributes these stand for: `SameSite=...` and `; Secure` when set.
+    fn attributes(&self) -> String {
+        let same_site = match self.same_site {
+            SameSite::Strict => "Strict",
+            SameSite::Lax => "Lax",
+            SameSite::None => "None",
+        };
+        let secure = if self.secure { "; Secure" } else { "" };
+        format!("SameSite={same_site}{secure}")
+    }
+}
+
+impl Default for CookieAttributes {
+    fn default() -> CookieAttributes {
+        CookieAttributes {
+            same_site: SameSite::Strict,
+            secure: false,
+        }
+    }
+}
+
+/// `Set-Cookie` for a signed-in session: HttpOnly, whole site, until `max_age`, with the
+/// configured `SameSite` and `Secure`.
+pub fn set_cookie(value: &str, max_age_secs: u64, attrs: CookieAttributes) -> String {
     format!(
-        "{COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age_secs}{}",
-        if secure { "; Secure" } else { "" }
+        "{COOKIE}={value}; HttpOnly; Path=/; Max-Age={max_age_secs}; {}",
+        attrs.attributes()
     )
 }
 
-/// `Set-Cookie` that signs out (the browser drops the cookie).
-pub fn clear_cookie() -> String {
-    format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0")
+/// `Set-Cookie` that signs out (the browser drops the cookie); the same attributes as the
+/// cookie it replaces.
+pub fn clear_cookie(attrs: CookieAttributes) -> String {
+    format!(
+        "{COOKIE}=; HttpOnly; Path=/; Max-Age=0; {}",
+        attrs.attributes()
+    )
 }
 
 /// The session cookie's value among a request's `Cookie` headers.
@@ -215,7 +281,11 @@ mod tests {
 
     #[test]
     fn cookies_are_http_only_strict_and_found_among_others() {
-        let set = set_cookie("v.s", 3600, true);
+        let strict_secure = CookieAttributes {
+            same_site: SameSite::Strict,
+            secure: true,
+        };
+        let set = set_cookie("v.s", 3600, strict_secure);
         assert!(set.starts_with("codis_fe_session=v.s;"), "{set}");
         for attr in [
             "HttpOnly",
@@ -226,7 +296,7 @@ mod tests {
         ] {
             assert!(set.contains(attr), "{set}");
         }
-        assert!(clear_cookie().contains("Max-Age=0"));
+        assert!(clear_cookie(CookieAttributes::default()).contains("Max-Age=0"));
         let mut h = axum::http::HeaderMap::new();
         h.append(
             axum::http::header::COOKIE,
@@ -235,5 +305,26 @@ mod tests {
         assert_eq!(cookie_value(&h), Some("p.s"));
         assert!(SessionKey::from_bytes(vec![0; 31]).is_err());
         assert!(!format!("{:?}", key(7)).contains('7'));
+    }
+
+    #[test]
+    fn the_session_cookie_takes_the_configured_same_site_and_secure() {
+        let none = CookieAttributes::from_flags("none", false).expect("none");
+        assert_eq!(
+            set_cookie("v.s", 60, none),
+            "codis_fe_session=v.s; HttpOnly; Path=/; Max-Age=60; SameSite=None; Secure"
+        );
+        let lax = CookieAttributes::from_flags("Lax", false).expect("lax");
+        assert_eq!(
+            set_cookie("v.s", 60, lax),
+            "codis_fe_session=v.s; HttpOnly; Path=/; Max-Age=60; SameSite=Lax"
+        );
+        assert_eq!(
+            clear_cookie(none),
+            "codis_fe_session=; HttpOnly; Path=/; Max-Age=0; SameSite=None; Secure"
+        );
+        assert!(CookieAttributes::from_flags("loose", false)
+            .expect_err("refused")
+            .contains("--cookie-samesite"));
     }
 }

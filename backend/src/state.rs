@@ -21,6 +21,8 @@ pub struct AppState {
     pub live: Arc<Hub>,
     /// `--read-only` and the sign-in mode.
     pub security: Security,
+    /// The session cookie's `SameSite` and `Secure` (`--cookie-samesite`, `--cookie-secure`).
+    pub cookie: crate::session::CookieAttributes,
     /// `--audit-log`, when given.
     pub audit_log: Option<AuditLog>,
     /// The last audit entries (`GET /api/activity`), kept with or without `--audit-log`.
