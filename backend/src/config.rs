@@ -221,7 +221,7 @@ pub struct Args {
     pub live_linger: Duration,
 }
 
-/// `--log-level` values (spec 1.1).
+/// `--log-level` values (codis-fe-spec.md §1.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogLevel {
     Error,
@@ -330,7 +330,7 @@ impl Args {
 
 impl Args {
     /// Without authentication the console may only listen on loopback, unless
-    /// `--insecure-no-auth` says otherwise (spec 7.1).
+    /// `--insecure-no-auth` says otherwise (codis-fe-spec.md §7.1).
     pub fn check_auth(&self) -> Result<(), String> {
         if self.listen.ip().is_loopback()
             || self.insecure_no_auth

@@ -1,7 +1,7 @@
 //! The route table: which products exist, where their dashboards are, and whether they answer.
 //!
 //! codis-fe reloaded its table only inside `/list`, emptied it on a failed load and held a lock
-//! across coordinator I/O (spec 1.3, 7.4). Here a background task reloads on an interval, keeps
+//! across coordinator I/O (codis-fe-spec.md §1.3, 7.4). Here a background task reloads on an interval, keeps
 //! the last good list when a load fails (marking it stale), probes every dashboard, and readers
 //! never wait for I/O.
 

@@ -458,7 +458,7 @@ pub async fn run(args: Args) -> Result<(), String> {
 }
 
 /// The pidfile is removed when this is dropped, so also after SIGTERM/SIGINT (graceful shutdown
-/// returns normally), unlike codis-fe which left it behind (spec 7.14).
+/// returns normally), unlike codis-fe which left it behind (codis-fe-spec.md §7.14).
 struct PidFile(std::path::PathBuf);
 
 impl PidFile {

@@ -1,4 +1,4 @@
-//! `--etcd=ADDR` discovery (spec 6.4) against a real etcd 3.4 with the v2 API, fed the nodes a
+//! `--etcd=ADDR` discovery (codis-fe-spec.md §6.4) against a real etcd 3.4 with the v2 API, fed the nodes a
 //! dashboard writes. The scenarios shared with the other coordinators are in support/discovery.rs.
 
 #[path = "support/coordinators.rs"]

@@ -1,4 +1,4 @@
-//! `--filesystem=ROOT` discovery (spec 6.2) against the exact layout a dashboard writes:
+//! `--filesystem=ROOT` discovery (codis-fe-spec.md §6.2) against the exact layout a dashboard writes:
 //! `ROOT/data/codis3/<product>/topom`, `ROOT/temp/`, and the `ROOT/data.lck` lock file.
 
 #[path = "support/coordinators.rs"]

@@ -1,4 +1,4 @@
-//! `--dashboard-list=FILE` discovery (spec 1.2): what an operator's hand-written or
+//! `--dashboard-list=FILE` discovery (codis-fe-spec.md §1.2): what an operator's hand-written or
 //! `codis-admin --dashboard-list` file turns into.
 
 #[path = "support/coordinators.rs"]

@@ -1,4 +1,4 @@
-//! `--zookeeper=ADDR` discovery (spec 6.3) against a real ZooKeeper 3.8, fed the nodes a
+//! `--zookeeper=ADDR` discovery (codis-fe-spec.md §6.3) against a real ZooKeeper 3.8, fed the nodes a
 //! dashboard writes (persistent znodes, parents created with empty data). The scenarios shared
 //! with the other coordinators are in support/discovery.rs.
 

@@ -252,6 +252,8 @@ async fn the_activity_limit_range_is_the_one_the_server_reads() {
         .expect("limit documented");
     assert_eq!(limit["in"], "query");
     assert_eq!(limit["schema"]["maximum"], 4_294_967_295_u64, "{limit}");
+    // An int32 format would tell clients the range stops at 2^31-1.
+    assert_ne!(limit["schema"]["format"], "int32", "{limit}");
     let get = |q: &str| http().get(format!("{base}/api/activity?limit={q}")).send();
     assert_eq!(get("4294967295").await.expect("max").status(), 200);
     assert_eq!(get("4294967296").await.expect("past max").status(), 400);

@@ -860,7 +860,7 @@ async fn loglevel_and_reload_are_admin_only_and_every_spec_action_stays_operator
     let (status, err) = run(&ada, json!({"action": "loglevel", "value": "LOUD"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(err["error"]["field"], "value");
-    // Operators keep every action of spec 2.8; shutdown is no action at all.
+    // Operators keep every action of codis-fe-spec.md §2.8; shutdown is no action at all.
     let (status, body) = run(&otto, json!({"action": "group-create", "gid": 9})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, _) = run(&ada, json!({"action": "shutdown"})).await;

@@ -1,4 +1,4 @@
-//! Every action of spec 2.8 through the console in headless Chromium against the demo cluster:
+//! Every action of codis-fe-spec.md §2.8 through the console in headless Chromium against the demo cluster:
 //! the confirmation says what will happen, the request runs, the result shows up live, and
 //! refusals show the dashboard's own message. Also the banner when the dashboard stops.
 

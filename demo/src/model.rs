@@ -422,14 +422,14 @@ impl Model {
         keys
     }
 
-    /// Sets the sentinel `out_of_sync` flag when sentinels exist (group add/del, spec 5.5).
+    /// Sets the sentinel `out_of_sync` flag when sentinels exist (group add/del, codis-fe-spec.md §5.5).
     pub(crate) fn touch_sentinels(&mut self) {
         if !self.sentinel.servers.is_empty() {
             self.sentinel.out_of_sync = true;
         }
     }
 
-    /// Resets what a real dashboard keeps only in memory (spec 4.2: interval and disabled reset
+    /// Resets what a real dashboard keeps only in memory (codis-fe-spec.md §4.2: interval and disabled reset
     /// on restart), as a restarted process would.
     pub(crate) fn restart_process(&mut self) {
         self.closed = false;

@@ -1,4 +1,4 @@
-//! The admin HTTP API of one simulated codis-proxy (spec 4.5), on a real loopback port.
+//! The admin HTTP API of one simulated codis-proxy (codis-fe-spec.md §4.5), on a real loopback port.
 //!
 //! The console links to `/proxy` and `/proxy/stats` and reads per-command stats from
 //! `/api/proxy/stats/{xauth}/{flags}`; the dashboard's own calls (`model`, `xping`, `stats`,

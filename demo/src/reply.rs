@@ -150,7 +150,7 @@ pub(crate) fn garbage() -> Response<Body> {
     )
 }
 
-/// Splits a request path into its segments, tolerating one trailing `/` (spec 4.1). `None`
+/// Splits a request path into its segments, tolerating one trailing `/` (codis-fe-spec.md §4.1). `None`
 /// when a segment is empty (a missing parameter), which routes to 404. Segments are
 /// percent-decoded, as Go's router sees them.
 pub(crate) fn segments(path: &str) -> Option<Vec<String>> {

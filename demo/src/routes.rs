@@ -1,4 +1,4 @@
-//! The dashboard's HTTP surface (spec 4.2), routed by hand.
+//! The dashboard's HTTP surface (codis-fe-spec.md §4.2), routed by hand.
 //!
 //! Martini's routing has quirks a client depends on: one trailing `/` is tolerated, an empty
 //! segment or a wrong method is a plain 404, parameters are checked (xauth first, then integers
@@ -79,7 +79,7 @@ fn read(ctl: &Control, f: impl FnOnce(&crate::model::Model) -> Response<Body>) -
     f(&m)
 }
 
-/// The xauth check, in Codis's order (spec 4.1).
+/// The xauth check, in Codis's order (codis-fe-spec.md §4.1).
 fn check_xauth(ctl: &Control, xauth: &str) -> ApiResult<()> {
     let m = lock(&ctl.shared);
     if m.closed {

@@ -391,7 +391,7 @@ impl Model {
         }
     }
 
-    /// The proxy view of every slot (spec 4.3.9).
+    /// The proxy view of every slot (codis-fe-spec.md §4.3.9).
     pub(crate) fn proxy_slots(&self) -> Vec<Slot> {
         self.slots
             .iter()

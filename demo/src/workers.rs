@@ -1,4 +1,4 @@
-//! The dashboard's background loops (spec 4.4, 5.1, 5.4): the slot-migration scheduler and the
+//! The dashboard's background loops (codis-fe-spec.md §4.4, 5.1, 5.4): the slot-migration scheduler and the
 //! server-sync queue, one tokio task ticking every `step`.
 //!
 //! The task ends when the last `DemoDashboard` clone is dropped, and idles while the dashboard
@@ -215,7 +215,7 @@ impl Model {
         true
     }
 
-    /// One pass of the sync queue (spec 5.4): finish the server being synced, then take the
+    /// One pass of the sync queue (codis-fe-spec.md §5.4): finish the server being synced, then take the
     /// lowest pending one unless its group is promoting (head-of-line blocking).
     pub(crate) fn sync_tick(&mut self) {
         let syncing: Vec<(GroupId, usize)> = self

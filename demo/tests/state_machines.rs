@@ -1,4 +1,4 @@
-//! The simulator's state machines and faults behave like Codis's (spec 5.1-5.6).
+//! The simulator's state machines and faults behave like Codis's (codis-fe-spec.md §5.1-5.6).
 
 mod common;
 

@@ -24,7 +24,7 @@ use crate::pages;
 #[derive(Clone, Copy)]
 pub struct Now(pub RwSignal<f64>);
 
-/// The product list, refreshed every 10 s (codis-fe fetched it once per page load, spec 7.4).
+/// The product list, refreshed every 10 s (codis-fe fetched it once per page load, codis-fe-spec.md §7.4).
 #[derive(Clone, Copy)]
 pub struct Products(pub RwSignal<Option<Result<ProductsReply, String>>>);
 

@@ -1,8 +1,8 @@
-//! The console's actions: every mutation of spec 2.8, as one typed value shared by the browser
+//! The console's actions: every mutation of codis-fe-spec.md §2.8, as one typed value shared by the browser
 //! (which builds it and shows its confirmation text) and the backend (which validates it, adds the
 //! xauth and calls the dashboard).
 //!
-//! codis-fe pasted raw form text into dashboard paths and forwarded any path at all (spec 7.3, 7.9).
+//! codis-fe pasted raw form text into dashboard paths and forwarded any path at all (codis-fe-spec.md §7.3, 7.9).
 //! Here an action is the allow-list: a request is either one of these variants with valid fields,
 //! or it is refused. [`Action::from_dashboard_path`] maps codis-fe's `?forward=` requests onto the
 //! same variants, so both entry points share one set of rules.
@@ -222,7 +222,7 @@ impl Action {
         }
     }
 
-    /// Dangerous dashboard settings only the `admin` role may change; every action of spec 2.8
+    /// Dangerous dashboard settings only the `admin` role may change; every action of codis-fe-spec.md §2.8
     /// is open to `operator`.
     pub fn admin_only(&self) -> bool {
         matches!(self, Action::Loglevel { .. } | Action::Reload)
@@ -439,7 +439,7 @@ impl Action {
     }
 
     /// Whether the console asks for confirmation first. Everything that removes, moves data,
-    /// changes who is master or changes what proxies route to does (spec 7.10: codis-fe skipped
+    /// changes who is master or changes what proxies route to does (codis-fe-spec.md §7.10: codis-fe skipped
     /// several of these).
     pub fn needs_confirmation(&self) -> bool {
         !matches!(
@@ -455,7 +455,7 @@ impl Action {
 
     /// Maps a codis-fe `?forward=` request (method and path, query removed) onto an action, so
     /// the old UI's calls pass through the same rules. The xauth segment is returned for the
-    /// caller to check. `None`: not one of the routes of spec 2.8 (the caller refuses it).
+    /// caller to check. `None`: not one of the routes of codis-fe-spec.md §2.8 (the caller refuses it).
     pub fn from_dashboard_path(method: &str, path: &str) -> Option<(Action, String)> {
         if !method.eq_ignore_ascii_case("PUT") {
             return None;

@@ -82,7 +82,7 @@ pub struct RebalancePreview {
 }
 
 /// `POST /api/products/{p}/rebalance/apply`: the plan the operator saw. The backend runs it only if
-/// the dashboard still computes the same plan (codis-fe's preview and run could differ, spec 7.11).
+/// the dashboard still computes the same plan (codis-fe's preview and run could differ, codis-fe-spec.md §7.11).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RebalanceApply {

@@ -1,7 +1,7 @@
 //! The dashboard's application error body.
 //!
 //! Codis answers a failed call with the non-standard HTTP status **800** and
-//! `{"Cause": "...", "Stack": null | [{"Name", "File", "Line"}, ...]}` (spec 4.1). The same object
+//! `{"Cause": "...", "Stack": null | [{"Name", "File", "Line"}, ...]}` (codis-fe-spec.md §4.1). The same object
 //! appears as `error` inside server, sentinel and proxy samples. Keys are capitalised, unlike the
 //! rest of the API. The stack leaks source paths and is several KB: show [`DashboardError::cause`]
 //! to people and never forward the stack to a browser.

@@ -1,5 +1,5 @@
 //! What must not leave the backend: Go stack traces (they leak source paths and are several KB)
-//! and the coordinator password that `/topom` serves in clear (spec 7.3, 7.5).
+//! and the coordinator password that `/topom` serves in clear (codis-fe-spec.md §7.3, 7.5).
 
 use crate::types::{Overview, Stats};
 

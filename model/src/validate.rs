@@ -2,7 +2,7 @@
 //! button and explain why).
 //!
 //! codis-fe validated only group ids and the interval, and pasted everything else into the URL
-//! (spec 2.9, 7.9), so `/`, `?`, `#` in an address corrupted the request. Here every value that
+//! (codis-fe-spec.md §2.9, 7.9), so `/`, `?`, `#` in an address corrupted the request. Here every value that
 //! goes into a dashboard path has a rule. Inputs are the raw strings from a form or a path; each
 //! function returns the parsed value or a [`ValidationError`] naming the field and the rule.
 

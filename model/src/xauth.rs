@@ -1,6 +1,6 @@
-//! Path tokens that the dashboard and proxies check (spec 4.1).
+//! Path tokens that the dashboard and proxies check (codis-fe-spec.md §4.1).
 //!
-//! Neither is a secret: the dashboard token is derived from the product name alone (spec 7.2).
+//! Neither is a secret: the dashboard token is derived from the product name alone (codis-fe-spec.md §7.2).
 //! They only prove that the caller knows which product it is talking to.
 
 use sha2::{Digest, Sha256};

@@ -1,7 +1,7 @@
 //! Derived values checked against captured cluster states.
 //!
 //! Expected numbers were computed by hand from the fixture files with a short Python script
-//! (`json.load`, then the sums described in spec 2.2: `ops.qps`/`sessions.alive` over registered
+//! (`json.load`, then the sums described in codis-fe-spec.md §2.2: `ops.qps`/`sessions.alive` over registered
 //! proxies whose sample has `stats` and no `error`/`timeout`; `used_memory` and the `keys=` of
 //! `dbN` over each group's `servers[0]` with a healthy sample) and hard-coded here.
 

@@ -34,7 +34,7 @@ enum Kind {
     NotJson,
 }
 
-/// Dashboard routes whose success body is `"OK"` (spec 4.2), after `/api/topom/`.
+/// Dashboard routes whose success body is `"OK"` (codis-fe-spec.md §4.2), after `/api/topom/`.
 const OK_ROUTES: &[&str] = &[
     "xping/",
     "reload/",

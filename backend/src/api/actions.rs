@@ -1,4 +1,4 @@
-//! Mutations: every action of spec 2.8 through one handler, plus the two-step rebalance.
+//! Mutations: every action of codis-fe-spec.md §2.8 through one handler, plus the two-step rebalance.
 
 use std::sync::Arc;
 

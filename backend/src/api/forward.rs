@@ -1,8 +1,8 @@
 //! codis-fe compatibility: `<dashboard path>?forward=<product>`.
 //!
-//! codis-fe forwarded any method to any path (spec 7.3): shutdown, reload, loglevel, slots/assign,
+//! codis-fe forwarded any method to any path (codis-fe-spec.md §7.3): shutdown, reload, loglevel, slots/assign,
 //! /debug/pprof, and group or sentinel info for arbitrary hosts. Here only the reads codis-fe's
-//! page makes and the actions of spec 2.8 pass, through the same validation as the console's own
+//! page makes and the actions of codis-fe-spec.md §2.8 pass, through the same validation as the console's own
 //! API; everything else is refused with 403 and a JSON reason.
 
 use std::sync::Arc;

@@ -222,7 +222,9 @@ pub struct ActivityQuery {
     /// Only this product's entries.
     pub product: Option<String>,
     /// At most this many entries (default 50, at most 200 are kept).
-    #[param(minimum = 0, maximum = 4294967295_u64)]
+    // Documented as int64 with the u32 range: utoipa's default for u32 is `format: int32`,
+    // which clients (schemathesis among them) read as a maximum of 2^31-1, not 2^32-1.
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 4294967295_u64)]
     pub limit: Option<u32>,
 }
 

@@ -1,6 +1,6 @@
 //! Reads the console makes through the backend, so the browser never needs to reach cluster hosts
-//! (spec 7.8). Server and sentinel reads are limited to addresses of the product itself: the
-//! dashboard would otherwise dial any address with the product password (spec 7.3).
+//! (codis-fe-spec.md §7.8). Server and sentinel reads are limited to addresses of the product itself: the
+//! dashboard would otherwise dial any address with the product password (codis-fe-spec.md §7.3).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

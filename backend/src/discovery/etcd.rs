@@ -1,4 +1,4 @@
-//! `--etcd=ADDR` (spec 6.4): the etcd **v2** keys API over plain HTTP.
+//! `--etcd=ADDR` (codis-fe-spec.md §6.4): the etcd **v2** keys API over plain HTTP.
 //!
 //! Each request goes to the endpoints in order (starting with the one that answered last) until one
 //! answers; a connection failure, a timeout or a 5xx moves on to the next endpoint, so one dead

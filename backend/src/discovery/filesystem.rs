@@ -1,10 +1,10 @@
-//! `--filesystem=ROOT` (spec 6.2): node `P` is the file `ROOT/data/P`.
+//! `--filesystem=ROOT` (codis-fe-spec.md §6.2): node `P` is the file `ROOT/data/P`.
 //!
 //! # Why reads do not take `ROOT/data.lck`
 //!
 //! The dashboard takes a *non-blocking* exclusive `flock` on `ROOT/data.lck` for every operation.
 //! The original codis-fe did the same, so its list failed whenever the dashboard happened to be
-//! writing (spec 7.4) — and, worse, every dashboard operation failed while codis-fe held the lock.
+//! writing (codis-fe-spec.md §7.4) — and, worse, every dashboard operation failed while codis-fe held the lock.
 //! We read without the lock, which is safe because the dashboard never exposes a half-written
 //! node: it writes to a temporary file in `ROOT/temp` and `rename(2)`s it into place, and a rename
 //! replaces the target atomically, so a reader sees either the old or the new complete file.

@@ -4,7 +4,7 @@
 //! product list with [`Source::load`] whenever the route table is refreshed. A load either returns
 //! the complete current list or an error; it never returns a half-read list because the
 //! coordinator went away mid-way, so the caller can keep its last good list and mark it stale
-//! (spec 7.4) instead of routing to nothing.
+//! (codis-fe-spec.md §7.4) instead of routing to nothing.
 //!
 //! A coordinator without `/codis3` fails the load too: that is what a renamed or deleted folder
 //! looks like, and an empty list would make every product vanish from the console.
@@ -60,7 +60,7 @@ pub enum Source {
     },
 }
 
-/// The discovery-related command-line values, exactly as typed (see spec 1.1). No `Debug`: the
+/// The discovery-related command-line values, exactly as typed (see codis-fe-spec.md §1.1). No `Debug`: the
 /// auth values are credentials.
 #[derive(Clone, Copy, Default)]
 pub struct SourceFlags<'a> {
@@ -300,7 +300,7 @@ pub(crate) enum NodeError {
     Fatal(DiscoveryError),
 }
 
-/// The two reads every coordinator offers (spec 1.2 steps 1 and 3).
+/// The two reads every coordinator offers (codis-fe-spec.md §1.2 steps 1 and 3).
 pub(crate) trait Coordinator {
     /// The children of `/codis3` (last path component only). A missing `/codis3` is
     /// [`DiscoveryError::NoProductRoot`].
@@ -332,7 +332,7 @@ async fn collect<C: Coordinator>(coordinator: &mut C) -> Result<Listing, Discove
     Ok(listing)
 }
 
-/// The part of the dashboard model (spec 4.3.3) discovery needs. Other fields are ignored and a
+/// The part of the dashboard model (codis-fe-spec.md §4.3.3) discovery needs. Other fields are ignored and a
 /// missing `admin_addr` reads as empty (then reported as broken), as Go's decoder would do.
 #[derive(Deserialize)]
 struct Topom {

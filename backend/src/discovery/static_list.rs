@@ -1,4 +1,4 @@
-//! `--dashboard-list=FILE` (spec 1.2): a JSON array of `{"name": "<product>", "dashboard": "<host:port>"}`.
+//! `--dashboard-list=FILE` (codis-fe-spec.md §1.2): a JSON array of `{"name": "<product>", "dashboard": "<host:port>"}`.
 //!
 //! The file is re-read on every load so edits take effect without a restart. A file that cannot be
 //! read or parsed fails the load (the caller keeps its last good list) rather than emptying it.

@@ -1,4 +1,4 @@
-//! `--zookeeper=ADDR` (spec 6.3) through the `zookeeper-client` crate.
+//! `--zookeeper=ADDR` (codis-fe-spec.md §6.3) through the `zookeeper-client` crate.
 //!
 //! # One session per load
 //!
@@ -15,7 +15,7 @@ use zookeeper_client as zk;
 
 use super::{decode_admin_addr, Coordinator, DiscoveryError, NodeError};
 
-/// The session timeout codis-fe asks for (spec 1.1: one minute; the server may negotiate it down).
+/// The session timeout codis-fe asks for (codis-fe-spec.md §1.1: one minute; the server may negotiate it down).
 const SESSION_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long one TCP connect or an idle connection may take before the server counts as lost. Kept
 /// short so an outage fails the load in seconds, not after the session timeout.

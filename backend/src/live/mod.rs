@@ -1,6 +1,6 @@
 //! Live stats (issue 5): the backend polls each watched dashboard once per interval and pushes to
 //! every browser only what the console shows, instead of every tab downloading the dashboard's
-//! full stats every 3 s (spec 3 and 7.6).
+//! full stats every 3 s (codis-fe-spec.md §3 and 7.6).
 //!
 //! The wire format is [`codis_model::live`]: a `snapshot` event ([`LiveView`](codis_model::live::LiveView)),
 //! then `update` events ([`LiveUpdate::between`](codis_model::live::LiveUpdate::between)) and

@@ -415,7 +415,7 @@ impl ZkServer {
     }
 }
 
-/// Writes a node the way the dashboard's ZooKeeper client does (spec 6.3): missing parents are
+/// Writes a node the way the dashboard's ZooKeeper client does (codis-fe-spec.md §6.3): missing parents are
 /// created with empty data and all permissions, the node with admin, read and write. With
 /// `digest` the ACLs are for the session's own digest identity (`auth` scheme, which the server
 /// stores as `digest:user:hash`), otherwise for `world:anyone`.

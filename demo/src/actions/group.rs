@@ -1,4 +1,4 @@
-//! Group and server calls (spec 5.3, 5.4, 5.5, 5.6), with Codis's checks in Codis's order.
+//! Group and server calls (codis-fe-spec.md §5.3, 5.4, 5.5, 5.6), with Codis's checks in Codis's order.
 
 use crate::model::Model;
 use crate::reply::{ApiError, ApiResult};
@@ -123,7 +123,7 @@ impl Model {
         Ok(())
     }
 
-    /// Promotion (spec 5.3): all steps in one call, falling through; a failed proxy push leaves
+    /// Promotion (codis-fe-spec.md §5.3): all steps in one call, falling through; a failed proxy push leaves
     /// the group in `preparing`, and the same call resumes it.
     pub(crate) fn group_promote(&mut self, gid: i64, addr: &str) -> ApiResult<()> {
         let g = self.group(gid)?;
@@ -262,7 +262,7 @@ impl Model {
         Ok((gid, index))
     }
 
-    /// Queues a SLAVEOF sync (spec 5.4): index = 1 + the highest pending index.
+    /// Queues a SLAVEOF sync (codis-fe-spec.md §5.4): index = 1 + the highest pending index.
     pub(crate) fn sync_action_create(&mut self, addr: &str) -> ApiResult<()> {
         let (gid, index) = self.server_group_mut(addr)?;
         if self.groups[&gid].servers[index].action.state == Some(ServerActionState::Pending) {

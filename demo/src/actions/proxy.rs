@@ -1,4 +1,4 @@
-//! Proxy calls (spec 5.6): create/online fetch the proxy's model from its admin address, check
+//! Proxy calls (codis-fe-spec.md §5.6): create/online fetch the proxy's model from its admin address, check
 //! the proxy xauth, register it and push slots, start and sentinels (reinit).
 
 use crate::fault::Fault;

@@ -1,4 +1,4 @@
-//! Sentinel calls (spec 5.5, 5.6): add (needs `SENTINEL FLUSHCONFIG` to succeed), del (removes
+//! Sentinel calls (codis-fe-spec.md §5.5, 5.6): add (needs `SENTINEL FLUSHCONFIG` to succeed), del (removes
 //! this product's masters from the sentinel), resync-all (re-monitors every group).
 
 use crate::model::Model;

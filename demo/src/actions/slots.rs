@@ -1,4 +1,4 @@
-//! Slot calls (spec 5.1, 5.2, 5.6): queueing migrations, the scheduler controls, rebalance and
+//! Slot calls (codis-fe-spec.md §5.1, 5.2, 5.6): queueing migrations, the scheduler controls, rebalance and
 //! direct assignment.
 
 use crate::model::Model;
@@ -129,7 +129,7 @@ impl Model {
         self.slot_action.disabled = value != 0;
     }
 
-    /// `slots/assign`: the body is bound leniently (malformed JSON = no entries, spec 4.2).
+    /// `slots/assign`: the body is bound leniently (malformed JSON = no entries, codis-fe-spec.md §4.2).
     pub(crate) fn slots_assign(&mut self, body: &[u8], offline: bool) -> ApiResult<()> {
         let entries: Vec<Value> = serde_json::from_slice(body).unwrap_or_default();
         let parsed: Vec<(i64, i64, String)> = entries
@@ -181,7 +181,7 @@ impl Model {
         Ok(())
     }
 
-    /// `SlotsRebalance` (spec 5.2), step for step; with `confirm` the plan is queued in
+    /// `SlotsRebalance` (codis-fe-spec.md §5.2), step for step; with `confirm` the plan is queued in
     /// ascending slot order.
     pub(crate) fn slots_rebalance(&mut self, confirm: bool) -> ApiResult<RebalancePlan> {
         let group_ids: Vec<GroupId> = self

@@ -1,4 +1,4 @@
-//! Group tables (spec 2.6: `processGroupStats` and the HA decoration of `updateStats`).
+//! Group tables (codis-fe-spec.md §2.6: `processGroupStats` and the HA decoration of `updateStats`).
 
 use super::info::{info_u64, keyspace};
 use super::status::{redis_health, Health};
@@ -26,7 +26,7 @@ pub struct GroupView {
     pub ha_master: Option<String>,
     /// `[HA: <addr>]` when the sentinels' master is not a server of this group. `None` when
     /// there is nothing to warn about, including when there are no sentinels (codis-fe rendered
-    /// an empty red span then, spec 7.12).
+    /// an empty red span then, codis-fe-spec.md §7.12).
     pub ha_warning: Option<String>,
     /// `run_id` -> server address, for servers with a healthy sample (used by sentinel checks).
     pub runids: BTreeMap<String, String>,
@@ -98,7 +98,7 @@ pub enum SlaveofButton {
     Remove,
 }
 
-/// How the server relates to the sentinels' view of the group master (spec 2.6 "HA decoration").
+/// How the server relates to the sentinels' view of the group master (codis-fe-spec.md §2.6 "HA decoration").
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum HaStatus {
     /// No sentinels configured: no decoration.

@@ -1,4 +1,4 @@
-//! Proxy table rows (spec 2.4, `processProxyStats`).
+//! Proxy table rows (codis-fe-spec.md §2.4, `processProxyStats`).
 
 use super::status::{proxy_health, Health};
 use crate::types::{ProxyStatsData, Stats};

@@ -1,4 +1,4 @@
-//! The rebalance preview (spec 2.5 "Rebalance flow").
+//! The rebalance preview (codis-fe-spec.md §2.5 "Rebalance flow").
 
 use crate::types::{Group, GroupId, RebalancePlan, SlotId};
 use serde::{Deserialize, Serialize};

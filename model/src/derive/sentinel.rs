@@ -1,4 +1,4 @@
-//! The sentinels section (spec 2.7, `processSentinels`).
+//! The sentinels section (codis-fe-spec.md §2.7, `processSentinels`).
 
 use super::group::GroupView;
 use super::info::{js_parse_int, kv_pairs};
@@ -40,7 +40,7 @@ pub struct SentinelRow {
     /// Every run-id mismatch between this sentinel's view and the servers' INFO, e.g.
     /// `[+]group=1,server=10.0.0.2:6379,runid=ab12` (sentinel knows a server the group does not)
     /// or `[-]group=1,server=10.0.0.1:6379,runid=cd34` (the group has a server the sentinel does
-    /// not know). codis-fe kept only the last one (spec 7.12); all are kept here.
+    /// not know). codis-fe kept only the last one (codis-fe-spec.md §7.12); all are kept here.
     pub runid_errors: Vec<String>,
 }
 

@@ -1,4 +1,4 @@
-//! The slots section (spec 2.5): distribution chart, action list, migration status.
+//! The slots section (codis-fe-spec.md §2.5): distribution chart, action list, migration status.
 
 use crate::types::{GroupId, SlotActionState, SlotId, SlotMapping, Stats};
 use serde::{Deserialize, Serialize};
@@ -93,7 +93,7 @@ pub struct SlotActionRow {
     pub target_id: GroupId,
     pub index: i64,
     pub state: SlotActionState,
-    /// Only pending actions can be removed (and, unlike codis-fe, slot 0's too: spec 7.9).
+    /// Only pending actions can be removed (and, unlike codis-fe, slot 0's too: codis-fe-spec.md §7.9).
     pub can_cancel: bool,
 }
 
@@ -125,7 +125,7 @@ impl ActionCounts {
 ///
 /// The dashboard does not report a batch size, and a finished slot simply loses its action, so
 /// it is inferred from one snapshot: an action's `index` is 1 + the highest index in the queue
-/// when it was queued, and the queue numbering restarts at 1 once it drains (spec 5.1). The
+/// when it was queued, and the queue numbering restarts at 1 once it drains (codis-fe-spec.md §5.1). The
 /// highest index present is therefore the number of actions queued since the queue was last
 /// empty, as long as the last-queued action has not completed (actions run in index order, so it
 /// is normally the last to go). `total = max(highest index, remaining)`, `done = total -

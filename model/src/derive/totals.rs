@@ -1,4 +1,4 @@
-//! Cluster totals of the overview panel (spec 2.2).
+//! Cluster totals of the overview panel (codis-fe-spec.md §2.2).
 
 use super::info::{info_u64, total_keys};
 use super::status::{redis_health, Health};

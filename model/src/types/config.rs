@@ -1,4 +1,4 @@
-//! The dashboard configuration (spec 4.3.2), as served in `overview.config`.
+//! The dashboard configuration (codis-fe-spec.md §4.3.2), as served in `overview.config`.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 /// `overview.config`. `product_auth` and `host_admin` are never served.
 ///
 /// `coordinator_auth` is served **in clear** by Codis; the backend must not pass it on to
-/// browsers (spec 7.3).
+/// browsers (codis-fe-spec.md §7.3).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Config {

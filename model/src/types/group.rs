@@ -1,4 +1,4 @@
-//! Groups, their servers, server sync actions and group promotion (spec 4.3.6, 5.3, 5.4).
+//! Groups, their servers, server sync actions and group promotion (codis-fe-spec.md §4.3.6, 5.3, 5.4).
 
 use super::common::GroupId;
 use super::state::{optional_state, tolerant_enum};
@@ -6,7 +6,7 @@ use crate::go::{is_zero, null_as_default};
 use serde::{Deserialize, Serialize};
 
 tolerant_enum! {
-    /// `servers[i].action.state` (spec 5.4).
+    /// `servers[i].action.state` (codis-fe-spec.md §5.4).
     pub enum ServerActionState {
         /// Queued; the UI offers to cancel it.
         Pending => "pending",
@@ -17,7 +17,7 @@ tolerant_enum! {
 }
 
 tolerant_enum! {
-    /// `promoting.state` (spec 5.3).
+    /// `promoting.state` (codis-fe-spec.md §5.3).
     pub enum PromotingState {
         Preparing => "preparing",
         /// Proxies hold the group's slots locked.

@@ -1,4 +1,4 @@
-//! serde types for the JSON documents of the Codis dashboard and proxies (spec 4.3).
+//! serde types for the JSON documents of the Codis dashboard and proxies (codis-fe-spec.md §4.3).
 //!
 //! Conventions, so the next type added behaves like the others:
 //! * Deserialising is tolerant where Codis is loose: missing fields default, `null` collections are

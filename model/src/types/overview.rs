@@ -1,4 +1,4 @@
-//! The unauthenticated dashboard overview, `GET /topom` (spec 4.3.1).
+//! The unauthenticated dashboard overview, `GET /topom` (codis-fe-spec.md §4.3.1).
 
 use super::{Config, Stats, Topom};
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! Proxy model, proxy samples and the proxy's own admin documents (spec 4.3.7, 4.3.10, 4.5).
+//! Proxy model, proxy samples and the proxy's own admin documents (codis-fe-spec.md §4.3.7, 4.3.10, 4.5).
 
 use super::common::GoTime;
 use super::Slot;

@@ -1,4 +1,4 @@
-//! The rebalance plan (spec 4.3.12): slot id -> target group.
+//! The rebalance plan (codis-fe-spec.md §4.3.12): slot id -> target group.
 
 use super::common::{GroupId, SlotId, MAX_SLOT_NUM};
 use serde::de::Error as _;

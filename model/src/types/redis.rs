@@ -1,4 +1,4 @@
-//! One sample of a codis-server or a sentinel (spec 4.3.8).
+//! One sample of a codis-server or a sentinel (codis-fe-spec.md §4.3.8).
 
 use super::common::InfoMap;
 use crate::error::DashboardError;

@@ -1,4 +1,4 @@
-//! The sentinel model (spec 4.3.11).
+//! The sentinel model (codis-fe-spec.md §4.3.11).
 
 use crate::go::null_as_default;
 use serde::{Deserialize, Serialize};
@@ -13,7 +13,7 @@ pub struct Sentinel {
         deserialize_with = "null_as_default"
     )]
     pub servers: Vec<String>,
-    /// Sentinels have not been re-synced since the last change (spec 5.5).
+    /// Sentinels have not been re-synced since the last change (codis-fe-spec.md §5.5).
     #[serde(default)]
     pub out_of_sync: bool,
 }

@@ -1,4 +1,4 @@
-//! Slot mappings (dashboard view, spec 4.3.5) and slots as pushed to proxies (spec 4.3.9).
+//! Slot mappings (dashboard view, codis-fe-spec.md §4.3.5) and slots as pushed to proxies (codis-fe-spec.md §4.3.9).
 
 use super::common::{GroupId, SlotId};
 use super::state::{optional_state, tolerant_enum};
@@ -6,7 +6,7 @@ use crate::go::{is_false, is_zero, null_as_default};
 use serde::{Deserialize, Serialize};
 
 tolerant_enum! {
-    /// `slots[i].action.state` (spec 5.1): `pending -> preparing -> prepared -> migrating -> finished`.
+    /// `slots[i].action.state` (codis-fe-spec.md §5.1): `pending -> preparing -> prepared -> migrating -> finished`.
     pub enum SlotActionState {
         /// Queued; the only state an operator may cancel.
         Pending => "pending",
@@ -35,7 +35,7 @@ pub struct SlotMapping {
 /// `slots[i].action`; every field is omitted when zero, so an idle slot has `{}`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SlotAction {
-    /// Queue order: 1 + the highest index of the queue when it was queued (spec 5.1).
+    /// Queue order: 1 + the highest index of the queue when it was queued (codis-fe-spec.md §5.1).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub index: i64,
     #[serde(
@@ -75,7 +75,7 @@ pub struct Slot {
     /// 0 = sync, 1 = semi-async.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub forward_method: i64,
-    /// Replica tiers by locality (spec 4.3.9).
+    /// Replica tiers by locality (codis-fe-spec.md §4.3.9).
     #[serde(
         default,
         skip_serializing_if = "Vec::is_empty",

@@ -1,4 +1,4 @@
-//! The dashboard Stats document (spec 4.3.4): what the console polls.
+//! The dashboard Stats document (codis-fe-spec.md §4.3.4): what the console polls.
 
 use super::common::MAX_SLOT_NUM;
 use super::{Group, Proxy, ProxyStats, RedisStats, Sentinel, SlotMapping};

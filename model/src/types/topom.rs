@@ -1,4 +1,4 @@
-//! The dashboard model (spec 4.3.3).
+//! The dashboard model (codis-fe-spec.md §4.3.3).
 
 use super::common::GoTime;
 use serde::{Deserialize, Serialize};
