@@ -3,7 +3,7 @@
 //! It is the demo cluster a newcomer sees and the only test double of the workspace: backend and
 //! browser tests talk to it over real HTTP, so it speaks the real API (spec section 4) with the
 //! real state machines and refusals (section 5), byte-compatible JSON shapes (the `codis-model`
-//! types) and the exact error texts of the captures in `shared/fixtures/codis-3.2`.
+//! types) and the exact error texts of the captures in `fixtures/codis-3.2`.
 //!
 //! * [`DemoDashboard::start`] binds `127.0.0.1:0` and serves the dashboard API; every simulated
 //!   proxy gets its own real admin listener (see [`DemoDashboard::addresses`]).

@@ -1,7 +1,7 @@
 //! Contract tests: the simulator answers every captured dashboard and proxy request like the
 //! real Codis 3.2 did: same status, same JSON structure, same error Cause.
 //!
-//! Each row names a capture (`shared/fixtures/codis-3.2/NAME.{json,meta}`) and the setup that
+//! Each row names a capture (`fixtures/codis-3.2/NAME.{json,meta}`) and the setup that
 //! drives a fresh Small demo into the captured situation. The request (method, path, body) comes
 //! from the capture's `.meta`; captured proxy admin ports (11080, 11081, 11082) are mapped to the
 //! simulated proxies' real ports.

@@ -1,6 +1,6 @@
 //! Every captured Codis response decodes into this crate's types, and re-encodes to the same JSON.
 //!
-//! The captures come from a real Codis 3.2.2 cluster (see `shared/fixtures/codis-3.2/README.md`).
+//! The captures come from a real Codis 3.2.2 cluster (see `fixtures/codis-3.2/README.md`).
 //! A capture whose route is not recognised fails the test, so a new capture gets a type.
 
 mod common;
