@@ -286,8 +286,21 @@ async fn chromium_eventsource_decodes_the_gzip_stream() {
             vec![],
         )
         .await;
-    // 6 s at 10 polls a second: ~60 updates, across at least one join point (every 3 s).
-    tokio::time::sleep(Duration::from_secs(6)).await;
+    // 50 updates at 10 polls a second: across at least one join point (every 3 s).
+    support::eventually(
+        "50 updates in the browser",
+        Duration::from_secs(30),
+        || async {
+            browser
+                .js(
+                    "return window.__live.events.filter(e => e.type === 'update').length >= 50;",
+                    vec![],
+                )
+                .await
+                == json!(true)
+        },
+    )
+    .await;
     let rec = browser
         .js(
             "window.__es.close(); return window.__live;",

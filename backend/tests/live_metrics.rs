@@ -151,14 +151,28 @@ async fn proxy_cmds_are_read_on_demand_with_rates() {
     assert_eq!(first.admin_addr, proxy.admin_addr);
     assert!(!first.cmds.is_empty(), "ops.cmd of the proxy");
     assert!(first.cmds.windows(2).all(|w| w[0].opstr <= w[1].opstr));
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    let second: ProxyCmds = reqwest::get(&url)
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("ProxyCmds");
-    assert!(second.window_ms.is_some_and(|w| w >= 1000));
+    // The next fresh read (once the cached one has aged) carries rates over the time between
+    // the two reads.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let second = loop {
+        let r: ProxyCmds = reqwest::get(&url)
+            .await
+            .expect("GET")
+            .json()
+            .await
+            .expect("ProxyCmds");
+        if r.sampled_ms != first.sampled_ms {
+            break r;
+        }
+        assert!(std::time::Instant::now() < deadline, "no fresh read");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let between = second.sampled_ms - first.sampled_ms;
+    assert!(
+        second.window_ms.is_some_and(|w| w > 0 && w <= between + 50),
+        "window {:?} between reads {between} ms apart",
+        second.window_ms
+    );
     assert!(second.cmds.iter().any(|c| c.calls_per_sec.is_some()));
     // Within one interval, concurrent viewers share one read.
     let get = || async {

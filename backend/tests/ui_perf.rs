@@ -39,7 +39,18 @@ async fn cold_load_takes_at_most_six_requests_and_300_kb() {
         t.chars().any(|c| c.is_ascii_digit())
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The figures are complete once the page's load event has ended and the first snapshot is
+    // marked (resource entries appear when their response has ended).
+    support::eventually("the load event and the first-snapshot mark", Duration::from_secs(30), || async {
+        b.js(
+            "const n = performance.getEntriesByType('navigation')[0]; \
+             return n.loadEventEnd > 0 && performance.getEntriesByName('codis:first-snapshot').length > 0;",
+            vec![],
+        )
+        .await
+            == serde_json::json!(true)
+    })
+    .await;
     let load = b.js(LOAD_FIGURES, vec![]).await;
     let items = load["items"].as_array().cloned().unwrap_or_default();
     let bytes: u64 = items
@@ -114,7 +125,11 @@ async fn live_update_main_thread_time_on_the_large_cluster() {
             vec![],
         )
         .await;
-        tokio::time::sleep(Duration::from_secs(12)).await;
+        // About 12 updates (one a second), however long a loaded machine takes to deliver them.
+        support::eventually("12 measured updates", Duration::from_secs(90), || async {
+            b.js("return window.codisPerf.length >= 12;", vec![]).await == serde_json::json!(true)
+        })
+        .await;
         let v = b.js("return window.codisPerf;", vec![]).await;
         let mut ms: Vec<f64> = v
             .as_array()

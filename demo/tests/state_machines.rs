@@ -64,6 +64,8 @@ async fn disabled_pauses_new_actions_until_enabled() {
     let demo = fast(10).await;
     put_ok(&demo, "/api/topom/slots/action/disabled/{X}/1").await;
     put_ok(&demo, "/api/topom/slots/action/create/{X}/5/2").await;
+    // One of the few sleeps left: that the action does not start can only be watched for a
+    // while (30 steps of the fast demo's 10 ms).
     tokio::time::sleep(Duration::from_millis(300)).await;
     let s = stats(&demo).await;
     assert!(s.slot_action.disabled);
@@ -299,10 +301,11 @@ async fn refusals_not_in_the_captures_use_codis_texts() {
     assert_eq!(get(&demo, "/topom//").await.status, 404);
     // Shutdown closes the dashboard.
     put_ok(&demo, "/api/topom/shutdown/{X}").await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(reqwest::get(format!("{}/topom", demo.base_url()))
-        .await
-        .is_err());
+    let topom = format!("{}/topom", demo.base_url());
+    eventually("the dashboard to close", || async {
+        reqwest::get(&topom).await.is_err()
+    })
+    .await;
     demo.restart().await.unwrap();
     put_ok(&demo, "/api/topom/reload/{X}").await;
 }
@@ -455,19 +458,23 @@ async fn faults_show_up_in_stats_and_clear() {
 async fn stats_move_with_time() {
     let demo = fast(50).await;
     let a = stats(&demo).await;
-    tokio::time::sleep(Duration::from_millis(1200)).await;
-    let b = stats(&demo).await;
     let token = "646b55f57361986ddcdefe74dfb0c2da";
+    // The proxy's next second of traffic (its counters move once a second).
+    let total = |s: &codis_model::Stats| {
+        s.proxy.stats[token]
+            .stats
+            .as_ref()
+            .map_or(0, |p| p.ops.total)
+    };
+    let b = wait_for(&demo, 20, "the proxy's counters to move", |b| {
+        total(b) > total(&a)
+    })
+    .await;
     let (pa, pb) = (
         a.proxy.stats[token].stats.as_ref().unwrap(),
         b.proxy.stats[token].stats.as_ref().unwrap(),
     );
-    assert!(
-        pb.ops.total > pa.ops.total,
-        "{} -> {}",
-        pa.ops.total,
-        pb.ops.total
-    );
+    assert!(pb.ops.total > pa.ops.total);
     assert!(pb.ops.qps > 0);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -535,9 +542,10 @@ async fn dropping_the_last_clone_stops_everything() {
     drop(demo);
     assert_eq!(call("GET", &url, None, false).await.status, 200);
     drop(clone);
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(reqwest::get(&url).await.is_err());
-    assert!(reqwest::get(&proxy).await.is_err());
+    eventually("the dashboard and its proxies to close", || async {
+        reqwest::get(&url).await.is_err() && reqwest::get(&proxy).await.is_err()
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -68,6 +68,23 @@ async fn start_backend_kept_on(listen: &str, extra: &[&str]) -> (SocketAddr, Arc
     (addr, server)
 }
 
+/// Waits until `cond` holds, checking every 20 ms; fails naming `what` after `limit`. Tests wait
+/// on a condition like this instead of sleeping for a time that a loaded machine may exceed.
+pub async fn eventually<F, Fut>(what: &str, limit: std::time::Duration, mut cond: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + limit;
+    while !cond().await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 /// A backend for the live tests on the dashboards of `list_flag`, polling every 100 ms with
 /// pollers lingering 300 ms (keeps those suites fast); returns its base URL.
 pub async fn live_backend(list_flag: &str) -> String {

@@ -186,6 +186,23 @@ pub async fn wait_for(
     }
 }
 
+/// Waits until `cond` holds (checked every 20 ms, for at most 20 s), instead of sleeping for a
+/// time a loaded machine may exceed.
+pub async fn eventually<F, Fut>(what: &str, mut cond: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !cond().await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 // ---- JSON structure comparison -------------------------------------------------------------
 
 fn kind(v: &Value) -> &'static str {
