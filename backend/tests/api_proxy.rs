@@ -1,7 +1,8 @@
 //! The console API and codis-fe's `?forward=` over real HTTP to a simulated dashboard: what an
 //! operator (or a script written for codis-fe) relies on.
 
-mod support;
+use codis_testkit as support;
+use support::TestApp;
 
 use std::time::{Duration, Instant};
 
@@ -9,10 +10,7 @@ use codis_demo::{Fault, Preset};
 use codis_model::{console::ProductsReply, Stats};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::{
-    demo_backend, demo_dashboard, get_json, http, send_json, start_backend, status_of,
-    DashboardList,
-};
+use support::{demo_backend, demo_dashboard, get_json, http, send_json, status_of, DashboardList};
 
 async fn post_action(base: &str, product: &str, body: Value) -> (StatusCode, Value) {
     let resp = http()
@@ -37,7 +35,7 @@ async fn list_is_a_sorted_json_array_like_codis_fe_but_never_null() {
         ("codis-b", &b.addr().to_string()),
         ("codis-a", &a.addr().to_string()),
     ]);
-    let addr = start_backend(&[&list.flag()]).await;
+    let addr = TestApp::builder().dashboards(&list).start().await.addr;
     let resp = http()
         .get(format!("http://{addr}/list"))
         .send()
@@ -51,7 +49,7 @@ async fn list_is_a_sorted_json_array_like_codis_fe_but_never_null() {
     assert_eq!(names, ["codis-a", "codis-b"]);
 
     let empty = DashboardList::new(&[]);
-    let addr = start_backend(&[&empty.flag()]).await;
+    let addr = TestApp::builder().dashboards(&empty).start().await.addr;
     let body = http()
         .get(format!("http://{addr}/list"))
         .send()
@@ -70,7 +68,7 @@ async fn products_say_which_dashboards_answer() {
         ("codis-live", &live.addr().to_string()),
         ("codis-dead", "127.0.0.1:1"),
     ]);
-    let addr = start_backend(&[&list.flag()]).await;
+    let addr = TestApp::builder().dashboards(&list).start().await.addr;
     let reply: ProductsReply = get_json(format!("http://{addr}/api/products")).await;
     let live = reply
         .products
@@ -104,7 +102,13 @@ async fn products_say_which_dashboards_answer() {
 async fn no_sign_in_on_a_non_loopback_address_is_reported_as_insecure() {
     let demo = demo_dashboard("codis-demo", Preset::Tiny).await;
     let list = DashboardList::new(&[("codis-demo", &demo.addr().to_string())]);
-    let addr = support::start_backend_on("0.0.0.0:0", &[&list.flag(), "--insecure-no-auth"]).await;
+    let addr = TestApp::builder()
+        .listen("0.0.0.0:0")
+        .dashboards(&list)
+        .flag("--insecure-no-auth")
+        .start()
+        .await
+        .addr;
     for path in ["/api/me", "/api/products"] {
         let v: serde_json::Value = get_json(format!("http://{addr}{path}")).await;
         let me = if path == "/api/me" { &v } else { &v["me"] };
@@ -260,10 +264,12 @@ async fn codis_fe_forward_refuses_everything_outside_the_allow_list() {
 async fn an_unknown_api_route_is_a_json_404_not_the_console_page() {
     let list = DashboardList::new(&[]);
     let dist = support::dist_dir();
-    let base = format!(
-        "http://{}",
-        start_backend(&[&list.flag(), &format!("--assets-dir={}", dist.display())]).await
-    );
+    let base = TestApp::builder()
+        .dashboards(&list)
+        .assets(&dist)
+        .start()
+        .await
+        .base();
     let (status, body) = send_json(http().get(format!("{base}/api/nope"))).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error"]["kind"], "not_found");
@@ -288,10 +294,12 @@ async fn a_slow_dashboard_times_out_quickly_while_other_products_keep_working() 
         ("codis-slow", &slow.addr().to_string()),
         ("codis-fine", &fine.addr().to_string()),
     ]);
-    let base = format!(
-        "http://{}",
-        start_backend(&[&list.flag(), "--dashboard-timeout=0.5"]).await
-    );
+    let base = TestApp::builder()
+        .dashboards(&list)
+        .flag("--dashboard-timeout=0.5")
+        .start()
+        .await
+        .base();
     slow.set_fault(Fault::DashboardSlow(Duration::from_secs(5)));
     let started = Instant::now();
     let (slow_resp, fine_resp) = tokio::join!(
@@ -442,10 +450,12 @@ async fn rebalance_runs_only_the_plan_the_operator_saw() {
 async fn a_broken_dashboard_list_keeps_the_last_good_list_and_marks_it_stale() {
     let d = demo_dashboard("codis-demo", Preset::Tiny).await;
     let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
-    let base = format!(
-        "http://{}",
-        start_backend(&[&list.flag(), "--discovery-interval=0.1"]).await
-    );
+    let base = TestApp::builder()
+        .dashboards(&list)
+        .flag("--discovery-interval=0.1")
+        .start()
+        .await
+        .base();
     std::fs::write(&list.0, "[{\"name\": ").expect("corrupt the list");
     let deadline = Instant::now() + Duration::from_secs(5);
     let reply = loop {
@@ -469,7 +479,7 @@ async fn a_broken_dashboard_list_keeps_the_last_good_list_and_marks_it_stale() {
 #[tokio::test]
 async fn the_api_describes_itself_as_openapi_generated_from_the_handlers() {
     let list = DashboardList::new(&[]);
-    let base = format!("http://{}", start_backend(&[&list.flag()]).await);
+    let base = TestApp::builder().dashboards(&list).start().await.base();
     let doc: Value = get_json(format!("{base}/api/openapi.json")).await;
     assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
     let paths = doc["paths"].as_object().expect("paths");

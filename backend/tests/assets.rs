@@ -1,9 +1,10 @@
 //! Serving the built console, and API-only mode for a console hosted on a CDN.
 
-mod support;
+use codis_testkit as support;
+use support::TestApp;
 
 use reqwest::{header, StatusCode};
-use support::{start_backend, DashboardList};
+use support::DashboardList;
 
 fn http() -> reqwest::Client {
     // No automatic decompression: the test looks at what is on the wire.
@@ -17,10 +18,12 @@ fn http() -> reqwest::Client {
 async fn hashed_files_are_cached_forever_and_index_html_is_revalidated() {
     let dist = support::dist_dir();
     let list = DashboardList::new(&[]);
-    let base = format!(
-        "http://{}",
-        start_backend(&[&list.flag(), &format!("--assets-dir={}", dist.display())]).await
-    );
+    let base = TestApp::builder()
+        .dashboards(&list)
+        .assets(&dist)
+        .start()
+        .await
+        .base();
     let index = http().get(format!("{base}/")).send().await.expect("index");
     assert_eq!(index.status(), StatusCode::OK);
     assert_eq!(index.headers()[header::CACHE_CONTROL], "no-cache");
@@ -54,10 +57,12 @@ async fn hashed_files_are_cached_forever_and_index_html_is_revalidated() {
 #[tokio::test]
 async fn api_only_mode_answers_the_api_and_only_configured_origins() {
     let list = DashboardList::new(&[]);
-    let base = format!(
-        "http://{}",
-        start_backend(&[&list.flag(), "--cors-origins=https://console.example.com"]).await
-    );
+    let base = TestApp::builder()
+        .dashboards(&list)
+        .flag("--cors-origins=https://console.example.com")
+        .start()
+        .await
+        .base();
     let root = http().get(format!("{base}/")).send().await.expect("root");
     assert_eq!(
         root.status(),
@@ -107,7 +112,7 @@ async fn api_only_mode_answers_the_api_and_only_configured_origins() {
 #[tokio::test]
 async fn health_and_readiness_answer() {
     let list = DashboardList::new(&[]);
-    let base = format!("http://{}", start_backend(&[&list.flag()]).await);
+    let base = TestApp::builder().dashboards(&list).start().await.base();
     let h = http()
         .get(format!("{base}/healthz"))
         .send()
@@ -165,10 +170,12 @@ impl Drop for Dist {
 async fn an_unknown_hashed_name_is_an_uncached_404_and_the_api_roots_are_json_404s() {
     let dist = Dist::new("hashed");
     let list = DashboardList::new(&[]);
-    let base = format!(
-        "http://{}",
-        start_backend(&[&list.flag(), &dist.flag()]).await
-    );
+    let base = TestApp::builder()
+        .dashboards(&list)
+        .flag(dist.flag())
+        .start()
+        .await
+        .base();
     // A previous build's file, asked for by a page loaded before a redeploy.
     for old in [
         "/codis-console-deadbeef.js",
@@ -247,7 +254,7 @@ async fn a_large_clusters_overview_goes_out_compressed() {
     use std::io::Read as _;
     let d = support::demo_dashboard("codis-demo", codis_demo::Preset::Large).await;
     let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
-    let base = format!("http://{}", start_backend(&[&list.flag()]).await);
+    let base = TestApp::builder().dashboards(&list).start().await.base();
     let url = format!("{base}/api/products/codis-demo/overview");
     let plain = http().get(&url).send().await.expect("plain");
     assert_eq!(plain.status(), StatusCode::OK);

@@ -1,6 +1,7 @@
 //! The built console, served by the backend, loads in headless Chromium.
 
-mod support;
+use codis_testkit as support;
+use support::TestApp;
 
 use support::browser::Browser;
 
@@ -10,11 +11,12 @@ async fn console_loads_in_chromium_and_says_when_no_product_is_found() {
     let list =
         std::env::temp_dir().join(format!("codis-fe-empty-list-{}.json", std::process::id()));
     std::fs::write(&list, "[]").expect("write list");
-    let addr = support::start_backend(&[
-        &format!("--assets-dir={}", dist.display()),
-        &format!("--dashboard-list={}", list.display()),
-    ])
-    .await;
+    let addr = TestApp::builder()
+        .assets(&dist)
+        .flag(format!("--dashboard-list={}", list.display()))
+        .start()
+        .await
+        .addr;
     let browser = Browser::start().await;
     browser
         .client
@@ -49,8 +51,12 @@ async fn links_back_forward_and_deep_links_keep_the_page_in_the_path() {
         ("codis-a", &a.addr().to_string()),
         ("codis-b", &b2.addr().to_string()),
     ]);
-    let addr =
-        support::start_backend(&[&format!("--assets-dir={}", dist.display()), &list.flag()]).await;
+    let addr = TestApp::builder()
+        .assets(&dist)
+        .dashboards(&list)
+        .start()
+        .await
+        .addr;
     let b = Browser::start().await;
     let path = || async { b.js("return location.pathname;", vec![]).await };
     let page_of = |s: &'static str| format!("a[data-section='{s}'].active");

@@ -1,11 +1,8 @@
 //! `--etcd=ADDR` discovery (codis-fe-spec.md §6.4) against a real etcd 3.4 with the v2 API, fed the nodes a
 //! dashboard writes. The scenarios shared with the other coordinators are in support/discovery.rs.
 
-#[path = "support/coordinators.rs"]
-mod coordinators;
-#[path = "support/discovery.rs"]
-mod discovery;
-mod support;
+use codis_testkit::coordinators;
+use codis_testkit::discovery;
 
 use codis_fe::discovery::Source;
 use coordinators::product_nodes;

@@ -1,11 +1,8 @@
 //! `--filesystem=ROOT` discovery (codis-fe-spec.md §6.2) against the exact layout a dashboard writes:
 //! `ROOT/data/codis3/<product>/topom`, `ROOT/temp/`, and the `ROOT/data.lck` lock file.
 
-#[path = "support/coordinators.rs"]
-mod coordinators;
-#[path = "support/discovery.rs"]
-mod discovery;
-mod support;
+use codis_testkit::coordinators;
+use codis_testkit::discovery;
 
 use std::fs;
 use std::os::fd::AsRawFd;

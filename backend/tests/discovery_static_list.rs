@@ -1,9 +1,9 @@
 //! `--dashboard-list=FILE` discovery (codis-fe-spec.md §1.2): what an operator's hand-written or
 //! `codis-admin --dashboard-list` file turns into.
 
-#[path = "support/coordinators.rs"]
-mod coordinators;
-mod support;
+use codis_testkit as support;
+use codis_testkit::coordinators;
+use support::TestApp;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -280,7 +280,12 @@ async fn static_list_console_shows_a_bad_dashboard_address_as_an_error() {
         ("odd", "169.254.1.1:80/x?y#"),
         ("bad\nname", "10.0.0.4:18080"),
     ]);
-    let addr = support::start_backend(&[&list.flag(), "--log-level=none"]).await;
+    let addr = TestApp::builder()
+        .dashboards(&list)
+        .quiet()
+        .start()
+        .await
+        .addr;
     let reply: codis_model::console::ProductsReply =
         support::get_json(format!("http://{addr}/api/products")).await;
     let names: Vec<&str> = reply.products.iter().map(|p| p.name.as_str()).collect();

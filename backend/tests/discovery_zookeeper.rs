@@ -2,11 +2,8 @@
 //! dashboard writes (persistent znodes, parents created with empty data). The scenarios shared
 //! with the other coordinators are in support/discovery.rs.
 
-#[path = "support/coordinators.rs"]
-mod coordinators;
-#[path = "support/discovery.rs"]
-mod discovery;
-mod support;
+use codis_testkit::coordinators;
+use codis_testkit::discovery;
 
 use codis_fe::discovery::Source;
 use coordinators::{product_nodes, zk_write_all, ZkServer};

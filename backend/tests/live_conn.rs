@@ -2,9 +2,8 @@
 //! everything else through hyper and the router), gzip-compressed streams, and Chromium's
 //! EventSource decoding them.
 
-#[path = "support/live.rs"]
-mod live_support;
-mod support;
+use codis_testkit as support;
+use codis_testkit::live as live_support;
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;

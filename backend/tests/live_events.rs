@@ -1,9 +1,8 @@
 //! Live stats over Server-Sent Events (issue 5), against the simulated dashboard over real HTTP.
 //! Polls every 100 ms and pollers linger 300 ms, so the suite stays fast.
 
-#[path = "support/live.rs"]
-mod live_support;
-mod support;
+use codis_testkit as support;
+use codis_testkit::live as live_support;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -4,9 +4,8 @@
 //! A failure counts once per dashboard sample (the dashboard stamps each with its second), so the
 //! demo's glitches ("the next N samples") give exact sample counts however fast the backend polls.
 
-#[path = "support/live.rs"]
-mod live_support;
-mod support;
+use codis_testkit as support;
+use codis_testkit::live as live_support;
 
 use std::time::{Duration, Instant};
 

@@ -1,8 +1,7 @@
 //! `/metrics` and per-command proxy stats (issue 5), against the simulated dashboard.
 
-#[path = "support/live.rs"]
-mod live_support;
-mod support;
+use codis_testkit as support;
+use codis_testkit::live as live_support;
 
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //! scripts/schemathesis checks the same document with generated requests; these tests pin the
 //! rules down one by one.
 
-mod support;
+use codis_testkit as support;
 
 use serde_json::{json, Value};
 use support::{call, demo_backend, http};

@@ -3,8 +3,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-#[path = "support/ports.rs"]
-mod ports;
+use codis_testkit::ports;
 
 use ports::free_port;
 

@@ -2,7 +2,8 @@
 //! headers and the request size limit, over real HTTP through the binary's own accept loop
 //! (`server::serve`, which records the peer address) to a simulated dashboard.
 
-mod support;
+use codis_testkit as support;
+use support::TestApp;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -13,8 +14,7 @@ use codis_fe::{config::Args, server};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use support::{
-    call, demo_backend, demo_dashboard, http, send_json, start_backend, status_of, AuditLog,
-    DashboardList,
+    call, demo_backend, demo_dashboard, http, send_json, status_of, AuditLog, DashboardList,
 };
 
 async fn post(base: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
@@ -38,7 +38,7 @@ async fn backend_with_audit(
     let mut flags = vec![list.flag(), audit.flag()];
     flags.extend(extra.iter().map(|f| f.to_string()));
     let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-    let base = format!("http://{}", start_backend(&flags).await);
+    let base = TestApp::builder().flags(&flags).start().await.base();
     (d, list, audit, base)
 }
 
@@ -351,10 +351,7 @@ async fn a_request_body_past_64_kib_is_refused_with_413() {
 #[tokio::test]
 async fn the_console_page_allows_its_own_inline_loader_script_by_hash_only() {
     let dist = support::dist_dir();
-    let base = format!(
-        "http://{}",
-        start_backend(&["--demo", &format!("--assets-dir={}", dist.display())]).await
-    );
+    let base = TestApp::builder().demo().assets(&dist).start().await.base();
     let resp = http().get(format!("{base}/")).send().await.expect("index");
     assert_eq!(resp.status(), StatusCode::OK);
     let csp = resp.headers()["content-security-policy"]
@@ -423,12 +420,13 @@ async fn the_console_page_allows_its_own_inline_loader_script_by_hash_only() {
 async fn connections_past_max_connections_wait_until_one_closes() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     // One address may take every slot here (by default it gets half of them).
-    let addr = start_backend(&[
-        "--demo",
-        "--max-connections=2",
-        "--max-connections-per-ip=2",
-    ])
-    .await;
+    let addr = TestApp::builder()
+        .demo()
+        .flag("--max-connections=2")
+        .flag("--max-connections-per-ip=2")
+        .start()
+        .await
+        .addr;
     // Two idle connections take both permits.
     let first = tokio::net::TcpStream::connect(addr).await.expect("first");
     let _second = tokio::net::TcpStream::connect(addr).await.expect("second");
@@ -508,10 +506,12 @@ async fn forward_never_follows_a_dashboard_redirect_nor_passes_a_path_in_the_xau
     ))
     .await;
     let list = DashboardList::new(&[("codis-demo", &dashboard.to_string())]);
-    let base = format!(
-        "http://{}",
-        start_backend(&[&list.flag(), "--read-only"]).await
-    );
+    let base = TestApp::builder()
+        .dashboards(&list)
+        .flag("--read-only")
+        .start()
+        .await
+        .base();
     // What the backend asked of the dashboard, besides discovery's periodic probe.
     let asked = || -> Vec<String> {
         seen.lock()
@@ -553,7 +553,7 @@ async fn forward_never_follows_a_dashboard_redirect_nor_passes_a_path_in_the_xau
 
     // Forwarded actions: the xauth segment must be 32 lowercase hex characters.
     let list2 = DashboardList::new(&[("codis-demo", &dashboard.to_string())]);
-    let rw = format!("http://{}", start_backend(&[&list2.flag()]).await);
+    let rw = TestApp::builder().flag(list2.flag()).start().await.base();
     seen.lock().expect("log").clear();
     for bad in [
         x.to_uppercase(),
@@ -613,13 +613,14 @@ async fn read_head(s: &mut tokio::net::TcpStream, wait: Duration) -> (String, Ve
 async fn slow_bodies_from_one_address_cannot_take_every_connection_and_are_cut_at_the_timeout() {
     use tokio::io::AsyncWriteExt;
     let list = DashboardList::new(&[]);
-    let addr = start_backend(&[
-        &list.flag(),
-        "--max-connections=50",
-        "--request-timeout=2",
-        "--log-level=none",
-    ])
-    .await;
+    let addr = TestApp::builder()
+        .dashboards(&list)
+        .flag("--max-connections=50")
+        .flag("--request-timeout=2")
+        .quiet()
+        .start()
+        .await
+        .addr;
     // Fifty sign-ins from 127.0.0.1 announcing 1000 bytes and sending one.
     let started = std::time::Instant::now();
     let mut slow = Vec::new();
@@ -679,10 +680,12 @@ async fn slow_bodies_from_one_address_cannot_take_every_connection_and_are_cut_a
 async fn dashboard_reads_past_the_per_product_cap_get_503_with_retry_after() {
     let d = demo_dashboard("codis-demo", Preset::Tiny).await;
     let list = DashboardList::new(&[("codis-demo", &d.addr().to_string())]);
-    let base = format!(
-        "http://{}",
-        start_backend(&[&list.flag(), "--log-level=none"]).await
-    );
+    let base = TestApp::builder()
+        .dashboards(&list)
+        .quiet()
+        .start()
+        .await
+        .base();
     // Every answer takes 3 s: four reads hold the product's four slots; the others wait 1 s.
     d.set_fault(codis_demo::Fault::DashboardSlow(Duration::from_secs(3)));
     let reads = (0..12).map(|_| {
@@ -782,14 +785,15 @@ async fn every_kind_of_answer_carries_one_response_policy_on_both_paths() {
         json!([{"user": "vera", "hash": support::password_hash("vera-pw"), "role": "viewer"}]);
     std::fs::write(dir.join("users.json"), users.to_string()).expect("users");
     let origin = "https://console.example";
-    let addr = start_backend(&[
-        &list.flag(),
-        &format!("--assets-dir={}", dir.display()),
-        &format!("--users={}", dir.join("users.json").display()),
-        &format!("--cors-origins={origin}"),
-        "--log-level=none",
-    ])
-    .await;
+    let addr = TestApp::builder()
+        .dashboards(&list)
+        .assets(&dir)
+        .flag(format!("--users={}", dir.join("users.json").display()))
+        .flag(format!("--cors-origins={origin}"))
+        .quiet()
+        .start()
+        .await
+        .addr;
     let base = format!("http://{addr}");
     let id = "policy-1";
     let send = |method: &str, path: &str| {
@@ -944,7 +948,12 @@ async fn every_kind_of_answer_carries_one_response_policy_on_both_paths() {
 #[tokio::test]
 async fn the_servers_own_answers_to_unparsable_requests_carry_the_security_headers() {
     let list = DashboardList::new(&[]);
-    let addr = start_backend(&[&list.flag(), "--log-level=none"]).await;
+    let addr = TestApp::builder()
+        .dashboards(&list)
+        .quiet()
+        .start()
+        .await
+        .addr;
     let many_headers: String = (0..120).map(|i| format!("X-H{i}: v\r\n")).collect();
     let long_uri = format!("/api/{}", "a".repeat(70 * 1024));
     for (want, request) in [
@@ -986,14 +995,15 @@ async fn a_foreign_origin_cannot_act_when_the_cookie_goes_to_every_site() {
     let users =
         json!([{"user": "otto", "hash": support::password_hash("otto-pw"), "role": "operator"}]);
     std::fs::write(dir.join("users.json"), users.to_string()).expect("users");
-    let addr = start_backend(&[
-        &list.flag(),
-        &format!("--users={}", dir.join("users.json").display()),
-        "--cors-origins=https://console.example",
-        "--cookie-samesite=none",
-        "--log-level=none",
-    ])
-    .await;
+    let addr = TestApp::builder()
+        .dashboards(&list)
+        .flag(format!("--users={}", dir.join("users.json").display()))
+        .flag("--cors-origins=https://console.example")
+        .flag("--cookie-samesite=none")
+        .quiet()
+        .start()
+        .await
+        .addr;
     let base = format!("http://{addr}");
     let signed = http()
         .post(format!("{base}/api/session"))

@@ -3,7 +3,8 @@
 //! CSRF token (403), read-only (403), expired or forged session (401), sign-out, rate limiting,
 //! and the audit line of each action attempt.
 
-mod support;
+use codis_testkit as support;
+use support::TestApp;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -14,9 +15,7 @@ use codis_demo::Preset;
 use codis_fe::{config::Args, server, session::SessionKey};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::{
-    call, call_with, demo_dashboard, demo_with_list, http, start_backend, AuditLog, DashboardList,
-};
+use support::{call, call_with, demo_dashboard, demo_with_list, http, AuditLog, DashboardList};
 
 const KEY: [u8; 32] = [7; 32];
 
@@ -54,7 +53,7 @@ impl Files {
         let mut flags = self.flags();
         flags.extend_from_slice(extra);
         let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-        start_backend(&flags).await
+        TestApp::builder().flags(&flags).start().await.addr
     }
 
     fn audit_text(&self) -> String {
@@ -1055,16 +1054,20 @@ async fn sign_out_needs_the_csrf_token_and_the_saved_cookie_is_refused_here_and_
     let a = format!("http://{}", files.start_backend(&["--demo".into()]).await);
     // A replica sharing the key file (and so its revocation file), with its own audit log.
     let b_log = support::AuditLog::new("revoke-b");
-    let b = format!(
-        "http://{}",
-        start_backend(&[
-            "--demo",
-            &format!("--users={}", files.dir.join("users.json").display()),
-            &format!("--session-key-file={}", files.dir.join("key").display()),
-            &b_log.flag(),
-        ])
+    let b = TestApp::builder()
+        .demo()
+        .flag(format!(
+            "--users={}",
+            files.dir.join("users.json").display()
+        ))
+        .flag(format!(
+            "--session-key-file={}",
+            files.dir.join("key").display()
+        ))
+        .audit(&b_log)
+        .start()
         .await
-    );
+        .base();
     let otto = sign_in(&a, "otto", "otto-pw").await.expect("signs in");
     for base in [&a, &b] {
         let (status, me) = otto.get(base, "/api/me").await;

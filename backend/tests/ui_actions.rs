@@ -2,7 +2,8 @@
 //! the confirmation says what will happen, the request runs, the result shows up live, and
 //! refusals show the dashboard's own message. Also the banner when the dashboard stops.
 
-mod support;
+use codis_testkit as support;
+use support::TestApp;
 
 use std::time::Duration;
 
@@ -94,8 +95,10 @@ async fn dismiss_toasts(b: &Browser) {
 #[tokio::test]
 async fn every_action_round_trips_through_the_console() {
     let dist = support::dist_dir();
-    let (addr, server) =
-        support::start_backend_kept(&["--demo", &format!("--assets-dir={}", dist.display())]).await;
+    let (addr, server) = {
+        let app = TestApp::builder().demo().assets(&dist).start().await;
+        (app.addr, app.server)
+    };
     let dash = demo(&server, "codis-demo");
     let world = dash.addresses();
     let b = Browser::start().await;
@@ -401,8 +404,10 @@ async fn every_action_round_trips_through_the_console() {
 #[tokio::test]
 async fn the_banner_says_when_the_dashboard_is_down_and_clears_when_it_returns() {
     let dist = support::dist_dir();
-    let (addr, server) =
-        support::start_backend_kept(&["--demo", &format!("--assets-dir={}", dist.display())]).await;
+    let (addr, server) = {
+        let app = TestApp::builder().demo().assets(&dist).start().await;
+        (app.addr, app.server)
+    };
     let dash = demo(&server, "codis-demo");
     let b = Browser::start().await;
     b.open(&format!("http://{addr}/p/codis-demo")).await;

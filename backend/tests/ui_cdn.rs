@@ -8,7 +8,8 @@
 //! (checked: nothing stored for 127.0.0.1). A console on a CDN therefore works when it is on the
 //! API's site (`console.example.com` and `codis-fe.example.com`), not on an unrelated domain.
 
-mod support;
+use codis_testkit as support;
+use support::TestApp;
 
 use std::path::PathBuf;
 
@@ -48,13 +49,14 @@ async fn a_console_on_another_origin_signs_in_sees_live_numbers_and_acts() {
         "http://127.0.0.1:{}",
         cdn.local_addr().expect("addr").port()
     );
-    let api = support::start_backend(&[
-        "--demo",
-        &users.flag(),
-        &format!("--cors-origins={console_origin}"),
-        "--cookie-samesite=none",
-    ])
-    .await;
+    let api = TestApp::builder()
+        .demo()
+        .users(&users)
+        .flag(format!("--cors-origins={console_origin}"))
+        .flag("--cookie-samesite=none")
+        .start()
+        .await
+        .addr;
     serve_static(cdn, dist, format!("http://{api}"));
 
     let b = Browser::start().await;

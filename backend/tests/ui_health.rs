@@ -3,7 +3,8 @@
 //! error is red with the button and a tab count, and a frozen dashboard says so within two poll
 //! intervals. Needs `dist/` (scripts/build-frontend).
 
-mod support;
+use codis_testkit as support;
+use support::TestApp;
 
 use std::time::{Duration, Instant};
 
@@ -26,7 +27,10 @@ async fn backend(extra: &[&str]) -> (String, DemoDashboard) {
     let assets = format!("--assets-dir={}", dist.display());
     let mut args = vec!["--demo", "--demo-noise=off", assets.as_str()];
     args.extend_from_slice(extra);
-    let (addr, server) = support::start_backend_kept(&args).await;
+    let (addr, server) = {
+        let app = TestApp::builder().flags(&args).start().await;
+        (app.addr, app.server)
+    };
     (format!("http://{addr}/p/codis-demo"), demo(&server))
 }
 

@@ -8,7 +8,8 @@
 //! a release build (`scripts/build-frontend`) with
 //! `cargo test -p codis-fe --test ui_perf -- --include-ignored --nocapture`.
 
-mod support;
+use codis_testkit as support;
+use support::TestApp;
 
 use std::time::Duration;
 
@@ -31,8 +32,7 @@ async fn cold_load_takes_at_most_six_requests_and_300_kb() {
     let dist = support::dist_dir();
 
     // Cold load of the small demo product.
-    let addr =
-        support::start_backend(&["--demo", &format!("--assets-dir={}", dist.display())]).await;
+    let addr = TestApp::builder().demo().assets(&dist).start().await.addr;
     let b = Browser::start().await;
     b.open(&format!("http://{addr}/p/codis-demo")).await;
     b.wait_text("#stat-qps", "live numbers", |t| {
@@ -108,11 +108,12 @@ async fn live_update_main_thread_time_on_the_large_cluster() {
         json!([{ "name": "codis-large", "dashboard": large.addr().to_string() }]).to_string(),
     )
     .expect("write list");
-    let addr = support::start_backend(&[
-        &format!("--assets-dir={}", dist.display()),
-        &format!("--dashboard-list={}", list.display()),
-    ])
-    .await;
+    let addr = TestApp::builder()
+        .assets(&dist)
+        .flag(format!("--dashboard-list={}", list.display()))
+        .start()
+        .await
+        .addr;
     let b = Browser::start().await;
     let mut medians = Vec::new();
     for section in ["", "/groups", "/proxies"] {

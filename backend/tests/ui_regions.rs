@@ -1,7 +1,8 @@
 //! The console against the demo cluster in headless Chromium: every region shows what the demo
 //! dashboard reports, on wide and narrow screens. Screenshots go to target/screenshots/.
 
-mod support;
+use codis_testkit as support;
+use support::TestApp;
 
 use std::collections::BTreeSet;
 
@@ -34,12 +35,13 @@ fn close(a: f64, b: f64, tolerance: f64) -> bool {
 async fn every_region_shows_what_the_demo_dashboard_reports() {
     let dist = support::dist_dir();
     // Without the demo's transient failures: this test compares the page with the raw stats.
-    let addr = support::start_backend(&[
-        "--demo",
-        "--demo-noise=off",
-        &format!("--assets-dir={}", dist.display()),
-    ])
-    .await;
+    let addr = TestApp::builder()
+        .demo()
+        .flag("--demo-noise=off")
+        .assets(&dist)
+        .start()
+        .await
+        .addr;
     let browser = Browser::start().await;
     let base = format!("http://{addr}");
 

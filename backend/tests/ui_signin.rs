@@ -3,7 +3,8 @@
 //! only succeeds with the CSRF header, Sign out back to the form; and `--read-only`, where no
 //! action control is shown but reads and INFO dialogs keep working.
 
-mod support;
+use codis_testkit as support;
+use support::TestApp;
 
 use serde_json::json;
 use support::browser::Browser;
@@ -43,12 +44,13 @@ async fn demo_console_with_users() -> (support::UsersFile, std::net::SocketAddr,
              "products": {"codis-demo": "viewer", "codis-tiny": "operator"}},
         ]),
     );
-    let addr = support::start_backend(&[
-        "--demo",
-        &users.flag(),
-        &format!("--assets-dir={}", dist.display()),
-    ])
-    .await;
+    let addr = TestApp::builder()
+        .demo()
+        .users(&users)
+        .assets(&dist)
+        .start()
+        .await
+        .addr;
     (users, addr, Browser::start().await)
 }
 
@@ -125,12 +127,13 @@ async fn sign_in_act_and_sign_out_through_the_console() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_only_shows_no_action_controls() {
     let dist = support::dist_dir();
-    let addr = support::start_backend(&[
-        "--demo",
-        "--read-only",
-        &format!("--assets-dir={}", dist.display()),
-    ])
-    .await;
+    let addr = TestApp::builder()
+        .demo()
+        .flag("--read-only")
+        .assets(&dist)
+        .start()
+        .await
+        .addr;
     let b = Browser::start().await;
     let base = format!("http://{addr}/p/codis-demo");
 
@@ -206,15 +209,14 @@ async fn no_sign_in_on_a_non_loopback_address_shows_a_permanent_warning() {
     // A dashboard on an ephemeral port (--demo's fixed ports would collide with the other tests).
     let demo = support::demo_dashboard("codis-demo", codis_demo::Preset::Tiny).await;
     let list = support::DashboardList::new(&[("codis-demo", &demo.addr().to_string())]);
-    let addr = support::start_backend_on(
-        "0.0.0.0:0",
-        &[
-            &list.flag(),
-            "--insecure-no-auth",
-            &format!("--assets-dir={}", dist.display()),
-        ],
-    )
-    .await;
+    let addr = TestApp::builder()
+        .listen("0.0.0.0:0")
+        .dashboards(&list)
+        .flag("--insecure-no-auth")
+        .assets(&dist)
+        .start()
+        .await
+        .addr;
     let b = Browser::start().await;
     b.open(&format!("http://{addr}/p/codis-demo")).await;
     b.wait_text("#live-indicator", "the live overview", |t| {

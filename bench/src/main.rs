@@ -18,8 +18,7 @@
 //! * `fanout`: N subscribers (default 10,000): every one receives every update, delay from the
 //!   end of a poll to receipt, backend memory per subscriber.
 
-#[path = "../../backend/tests/support/live.rs"]
-mod support;
+use codis_testkit::live as support;
 
 use std::io::Write as _;
 use std::net::SocketAddr;

@@ -3,7 +3,7 @@
 //! live event built from the captured stats samples as the backend does and read it back as the
 //! browser does: a field skipped when empty must come back as its default, so the value is equal.
 
-mod common;
+use codis_fixtures as common;
 
 use codis_model::live::{DashboardInfo, LiveState, LiveStatus, LiveUpdate, LiveView};
 use codis_model::Stats;

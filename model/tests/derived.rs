@@ -5,7 +5,7 @@
 //! proxies whose sample has `stats` and no `error`/`timeout`; `used_memory` and the `keys=` of
 //! `dbN` over each group's `servers[0]` with a healthy sample) and hard-coded here.
 
-mod common;
+use codis_fixtures as common;
 
 use codis_model::derive::{
     cluster_totals, dashboard_view, group_views, ha_conflicts, proxy_rows, rebalance_preview,

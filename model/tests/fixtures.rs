@@ -3,7 +3,7 @@
 //! The captures come from a real Codis 3.2.2 cluster (see `fixtures/codis-3.2/README.md`).
 //! A capture whose route is not recognised fails the test, so a new capture gets a type.
 
-mod common;
+use codis_fixtures as common;
 
 use codis_model::{
     DashboardError, InfoMap, MonitoredMap, Overview, ProductList, Proxy, ProxyOverview,

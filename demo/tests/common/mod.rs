@@ -8,15 +8,13 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 // The model tests' fixture reader: the same folder and `.meta` format, read one way.
-#[path = "../../../model/tests/common/mod.rs"]
-mod fixtures;
-pub use fixtures::{fixtures_dir, Meta};
+pub use codis_fixtures::{fixtures_dir, Meta};
 
 /// What `<name>.meta` says about a capture.
 pub fn meta(name: &str) -> Meta {
     let text = std::fs::read_to_string(fixtures_dir().join(format!("{name}.meta")))
         .unwrap_or_else(|e| panic!("{name}.meta: {e}"));
-    fixtures::parse_meta(&text)
+    codis_fixtures::parse_meta(&text)
 }
 
 /// A capture's body, gunzipped when needed, parsed as JSON; None only when the capture's

@@ -1,19 +1,24 @@
-//! Shared pieces of the integration tests: a running backend and a headless Chromium driven over WebDriver.
-#![allow(dead_code)]
+//! What the backend's integration tests and the benchmarks share: the backend started through one
+//! typed builder ([`TestApp`]), files it reads (dashboard list, users, audit log), HTTP helpers
+//! and waits, a headless Chromium driven over WebDriver (`browser`), real coordinators
+//! (`coordinators`, `discovery`), the simulated cluster behind a counting proxy and SSE readers
+//! (`live`), and free ports (`ports`).
 
+pub mod app;
 pub mod browser;
+pub mod coordinators;
+pub mod discovery;
+pub mod live;
 pub mod ports;
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::time::Duration;
 
-use clap::Parser;
-use codis_fe::{config::Args, server};
+pub use app::{TestApp, TestAppBuilder};
 
 /// The workspace root (tests run with the package directory as the working directory).
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// The built console. Browser tests need it and fail (never skip) when it is missing.
@@ -27,45 +32,6 @@ pub fn dist_dir() -> PathBuf {
         dir.display()
     );
     dir
-}
-
-/// Starts the backend in this process on an ephemeral loopback port with the given extra flags,
-/// served by `server::serve`, the accept loop the binary runs (event streams written directly,
-/// everything else through hyper and the router).
-pub async fn start_backend(extra: &[&str]) -> SocketAddr {
-    start_backend_on("127.0.0.1:0", extra).await
-}
-
-/// [`start_backend`] listening on `listen` (e.g. `0.0.0.0:0` with `--insecure-no-auth`). The
-/// address returned is the loopback one, so clients on this machine can reach it.
-pub async fn start_backend_on(listen: &str, extra: &[&str]) -> SocketAddr {
-    start_backend_kept_on(listen, extra).await.0
-}
-
-/// [`start_backend`], also returning the server, so a test can reach its demo dashboards (to
-/// stop one, or inject a fault).
-pub async fn start_backend_kept(extra: &[&str]) -> (SocketAddr, Arc<server::Server>) {
-    start_backend_kept_on("127.0.0.1:0", extra).await
-}
-
-async fn start_backend_kept_on(listen: &str, extra: &[&str]) -> (SocketAddr, Arc<server::Server>) {
-    let mut argv = vec!["codis-fe".to_string(), format!("--listen={listen}")];
-    argv.extend(extra.iter().map(|s| s.to_string()));
-    let args = Args::try_parse_from(argv).expect("test flags parse");
-    let server = Arc::new(server::build(&args).await.expect("server builds"));
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .expect("bind");
-    let mut addr = listener.local_addr().expect("local addr");
-    if addr.ip().is_unspecified() {
-        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
-    }
-    let serving = server.clone();
-    tokio::spawn(async move {
-        // The server (demo cluster, refresh task) lives as long as it serves.
-        let _ = server::serve(listener, &serving, std::future::pending()).await;
-    });
-    (addr, server)
 }
 
 /// Waits until `cond` holds, checking every 20 ms; fails naming `what` after `limit`. Tests wait
@@ -88,14 +54,13 @@ where
 /// A backend for the live tests on the dashboards of `list_flag`, polling every 100 ms with
 /// pollers lingering 300 ms (keeps those suites fast); returns its base URL.
 pub async fn live_backend(list_flag: &str) -> String {
-    let addr = start_backend(&[
-        list_flag,
-        "--poll-interval=0.1",
-        "--live-linger=0.3",
-        "--log-level=none",
-    ])
-    .await;
-    format!("http://{addr}")
+    TestApp::builder()
+        .flag(list_flag)
+        .live_timing(Duration::from_millis(100), Duration::from_millis(300))
+        .quiet()
+        .start()
+        .await
+        .base()
 }
 
 /// Starts a simulated dashboard for `product` (the one test double: real HTTP on loopback).
@@ -124,7 +89,7 @@ pub async fn demo_backend(
     preset: codis_demo::Preset,
 ) -> (codis_demo::DemoDashboard, DashboardList, String) {
     let (d, list) = demo_with_list(preset).await;
-    let base = format!("http://{}", start_backend(&[&list.flag()]).await);
+    let base = TestApp::builder().dashboards(&list).start().await.base();
     (d, list, base)
 }
 

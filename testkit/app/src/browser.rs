@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
-use super::ports::free_port;
+use crate::ports::free_port;
 
 /// A chromedriver process and a WebDriver session on it; both end when this is dropped, also
 /// when a test panics (chromedriver and the Chromium it started form one process group, which
@@ -82,7 +82,7 @@ impl Browser {
     /// Saves a PNG under `target/screenshots/`, for people to look at what the test saw.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let png = self.client.screenshot().await.expect("screenshot");
-        let dir = super::workspace_root().join("target/screenshots");
+        let dir = crate::workspace_root().join("target/screenshots");
         std::fs::create_dir_all(&dir).expect("screenshot dir");
         let path = dir.join(format!("{name}.png"));
         std::fs::write(&path, png).expect("write screenshot");

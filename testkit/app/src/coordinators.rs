@@ -52,7 +52,7 @@ impl Drop for TempDir {
     }
 }
 
-pub use crate::support::ports::free_port;
+pub use crate::ports::free_port;
 
 /// A child process that is killed and reaped on drop.
 struct Process {

@@ -372,7 +372,7 @@ pub async fn products_when(
 ) -> ProductsReply {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let reply: ProductsReply = crate::support::get_json(format!("{base}/api/products")).await;
+        let reply: ProductsReply = crate::get_json(format!("{base}/api/products")).await;
         if ready(&reply) {
             return reply;
         }
@@ -388,16 +388,20 @@ fn product<'a>(reply: &'a ProductsReply, name: &str) -> Option<&'a ProductInfo> 
 /// A backend on this coordinator, re-reading it every 0.2 s; its base URL.
 async fn backend_on(c: &impl Coordinator) -> String {
     let flag = c.flag();
-    let addr =
-        crate::support::start_backend(&[&flag, "--discovery-interval=0.2", "--log-level=none"])
-            .await;
+    let addr = crate::TestApp::builder()
+        .flag(flag)
+        .flag("--discovery-interval=0.2")
+        .quiet()
+        .start()
+        .await
+        .addr;
     format!("http://{addr}")
 }
 
 /// An operator renames `codis3` (or it is deleted): the console keeps the products it knew,
 /// marked stale with the reason, instead of showing none.
 pub async fn console_keeps_the_last_good_list_when_codis3_is_renamed(c: &impl Coordinator) {
-    let dashboard = crate::support::demo_dashboard("codis-demo", codis_demo::Preset::Tiny).await;
+    let dashboard = crate::demo_dashboard("codis-demo", codis_demo::Preset::Tiny).await;
     let addr = dashboard.addr().to_string();
     c.write_all(&product_nodes("codis-demo", &addr)).await;
     let base = backend_on(c).await;
@@ -413,7 +417,7 @@ pub async fn console_keeps_the_last_good_list_when_codis3_is_renamed(c: &impl Co
     let p = product(&reply, "codis-demo").expect("the last good list is kept");
     assert_eq!(p.dashboard, addr);
     // And still usable: the dashboard itself did not move.
-    let (status, _) = crate::support::call(
+    let (status, _) = crate::call(
         &base,
         "GET",
         "/api/products/codis-demo/overview",
@@ -428,7 +432,7 @@ pub async fn console_keeps_the_last_good_list_when_codis3_is_renamed(c: &impl Co
 /// The `topom` of a product the console knows turns corrupt, then is deleted: the product stays
 /// in the list on its last address, marked with the coordinator's error, never silently dropped.
 pub async fn console_keeps_a_product_whose_topom_breaks_or_vanishes(c: &impl Coordinator) {
-    let dashboard = crate::support::demo_dashboard("codis-demo", codis_demo::Preset::Tiny).await;
+    let dashboard = crate::demo_dashboard("codis-demo", codis_demo::Preset::Tiny).await;
     let addr = dashboard.addr().to_string();
     c.write_all(&product_nodes("codis-demo", &addr)).await;
     c.write_all(&product_nodes("other", "127.0.0.1:1")).await;
@@ -507,7 +511,7 @@ pub async fn console_lists_a_product_first_seen_broken(c: &impl Coordinator) {
         error.starts_with("coordinator: admin_addr: must be host:port"),
         "{error}"
     );
-    let (status, _) = crate::support::call(
+    let (status, _) = crate::call(
         &base,
         "GET",
         "/api/products/broken/overview",
