@@ -322,8 +322,9 @@ fn LiveIndicator() -> impl IntoView {
             _ => ("conn lost", format!("Reconnecting · {when}")),
         }
     };
+    // Not a live region: its clock changes every second. `Banner`'s announcer says the changes.
     view! {
-        <span class=move || text().0 id="live-indicator" role="status">{move || text().1}</span>
+        <span class=move || text().0 id="live-indicator">{move || text().1}</span>
     }
 }
 
@@ -402,9 +403,43 @@ fn Banner() -> impl IntoView {
             ),
         })
     };
+    // What a screen reader hears: the state, without the ticking age, so it is said once per
+    // change (a memo wakes its text node only when the words change). The visible banner, which
+    // ticks every second, is not a live region.
+    let announcement = Memo::new(move |_| {
+        let conn = live.conn.get();
+        let reloading = conn != Conn::Lost
+            && live
+                .resync
+                .with(|r| r.as_ref().is_some_and(|r| r.text(now.get()).is_some()));
+        if reloading {
+            return "The live view is being reloaded.".to_string();
+        }
+        if !live.loaded.get() {
+            return if conn == Conn::Lost {
+                "Cannot open the live stream; retrying.".into()
+            } else {
+                String::new()
+            };
+        }
+        if !live.degraded() {
+            return "Live.".into();
+        }
+        match conn {
+            Conn::Lost => "Lost the live stream from the console backend; reconnecting.".into(),
+            _ => match live.status.with(|s| s.state) {
+                LiveState::Unreachable => "The dashboard is unreachable.".into(),
+                LiveState::Waiting => "Waiting for the dashboard.".into(),
+                LiveState::Stale => "The dashboard's data is stale.".into(),
+                _ if live.closed.get() => "The dashboard reports itself closed.".into(),
+                _ => "Live.".into(),
+            },
+        }
+    });
     view! {
+        <div class="sr-only" id="live-announcer" role="status" aria-live="polite">{move || announcement.get()}</div>
         {move || message().map(|(tone, text)| view! {
-            <div class=format!("banner {tone}") id="live-banner" role="alert">{text}</div>
+            <div class=format!("banner {tone}") id="live-banner">{text}</div>
         })}
     }
 }

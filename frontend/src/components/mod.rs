@@ -7,5 +7,6 @@ pub mod dialog;
 pub mod input;
 pub mod signin;
 pub mod status;
+pub mod theme;
 pub mod toast;
 pub mod visibility;

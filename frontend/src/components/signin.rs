@@ -72,6 +72,7 @@ pub fn UserBar() -> impl IntoView {
                     <button class="btn small" type="button" id="sign-out" on:click=move |_| auth.sign_out()>"Sign out"</button>
                 })}
             })}
+            <crate::components::theme::ThemeToggle/>
         </div>
     }
 }

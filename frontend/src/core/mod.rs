@@ -8,4 +8,5 @@ pub mod codec;
 pub mod config;
 pub mod live;
 pub mod nav;
+pub mod theme;
 pub mod time;

@@ -1,9 +1,11 @@
 //! The console's logic that needs no DOM, kept here so that plain `cargo test` checks it on the
 //! host: keyed list patching ([`list`]), the console's paths and query strings ([`route`]), the
-//! texts of failed calls ([`failure`]) and the live stream's sequence handling ([`stream`]). The
-//! browser crate (`frontend/`) only wires these to signals, `fetch` and `EventSource`.
+//! texts of failed calls ([`failure`]), the live stream's sequence handling ([`stream`]) and the
+//! viewer's display preferences ([`prefs`]). The browser crate (`frontend/`) only wires these to
+//! signals, `fetch`, `EventSource` and `localStorage`.
 
 pub mod failure;
 pub mod list;
+pub mod prefs;
 pub mod route;
 pub mod stream;
