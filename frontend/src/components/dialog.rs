@@ -93,7 +93,14 @@ pub fn Modal(
     };
     let listener = window_event_listener(leptos::ev::keydown, on_key);
     on_cleanup(move || listener.remove());
-    let title_id = "dialog-title";
+    // An id of its own: a dialog opened over another (a confirmation over a plan) must not
+    // point aria-labelledby at the other's title.
+    static NEXT_TITLE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let title_id = format!(
+        "dialog-title-{}",
+        NEXT_TITLE.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let label_id = title_id.clone();
     view! {
         <div class="backdrop" on:click=move |_| on_close.run(())></div>
         <div
@@ -102,7 +109,7 @@ pub fn Modal(
             class:wide=wide
             role="dialog"
             aria-modal="true"
-            aria-labelledby=title_id
+            aria-labelledby=label_id
             tabindex="-1"
             node_ref=root
         >
