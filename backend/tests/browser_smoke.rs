@@ -101,3 +101,53 @@ async fn links_back_forward_and_deep_links_keep_the_page_in_the_path() {
         .await;
     b.close().await;
 }
+
+/// Pages opened one after another by URL (bookmarks, the address bar): each page's event stream
+/// closes when it is left, so the browser's six connections to the backend never run out (they
+/// did: pages kept in the back/forward cache held theirs, and the seventh page's requests waited
+/// forever), and a page shown again from that cache goes live again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_page_loads_do_not_use_up_the_connections_and_back_goes_live_again() {
+    let app = TestApp::builder()
+        .demo()
+        .assets(&support::dist_dir())
+        .start()
+        .await;
+    let b = Browser::start().await;
+    for section in [
+        "",
+        "/proxies",
+        "/slots",
+        "/groups",
+        "/sentinels",
+        "",
+        "/slots",
+        "/groups",
+    ] {
+        b.open(&app.url(&format!("/p/codis-demo{section}"))).await;
+        b.wait_text("#live-indicator", "live", |t| t.starts_with("Live"))
+            .await;
+    }
+    let answered = b
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const t = setTimeout(() => done('no answer in 5 s'), 5000);
+             fetch('/healthz').then(r => { clearTimeout(t); done(r.status); }, e => done(String(e)));",
+            vec![],
+        )
+        .await
+        .expect("script");
+    assert_eq!(answered, serde_json::json!(200));
+    b.client.back().await.expect("back");
+    b.wait_text("#live-indicator", "live after Back", |t| {
+        t.starts_with("Live")
+    })
+    .await;
+    let before = b.text_of("#live-indicator").await.unwrap_or_default();
+    b.wait_text("#live-indicator", "the clock moving", |t| {
+        t.starts_with("Live") && t != before
+    })
+    .await;
+    b.close().await;
+}

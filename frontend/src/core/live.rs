@@ -354,10 +354,31 @@ impl Live {
             Duration::from_secs(5),
         )
         .ok();
+        // A page left for another keeps its stream open while the browser holds it in the
+        // back/forward cache, and Chromium allows six HTTP/1.1 connections per host: after six
+        // such navigations the next page's requests waited forever. The stream is closed when
+        // the page is hidden and reopened if the cached page is shown again.
+        let hide = window_event_listener_untyped("pagehide", move |_| {
+            live.generation.update_value(|g| *g += 1);
+            live.stream.set_value(None);
+        });
+        let show = window_event_listener_untyped("pageshow", move |ev| {
+            let persisted = js_sys::Reflect::get(&ev, &"persisted".into())
+                .ok()
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false);
+            let product = live.product.get_untracked();
+            if persisted && !product.is_empty() {
+                live.conn.set(Conn::Connecting);
+                live.open(&product);
+            }
+        });
         on_cleanup(move || {
             if let Some(h) = handle {
                 h.clear();
             }
+            hide.remove();
+            show.remove();
             live.generation.update_value(|g| *g += 1);
             live.stream.set_value(None);
         });

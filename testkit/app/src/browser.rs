@@ -268,6 +268,36 @@ impl Browser {
         active.send_keys(key).await.expect("send key");
     }
 
+    /// axe-core's serious and critical violations on the page as it is now: `{id, impact, help,
+    /// nodes}` each. axe-core is installed by scripts/setup (`.tools/axe`); a missing copy fails
+    /// the test rather than skipping the check.
+    pub async fn axe_violations(&self) -> Vec<serde_json::Value> {
+        let path = crate::workspace_root().join(".tools/axe/node_modules/axe-core/axe.min.js");
+        let source = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}; run scripts/setup (it installs axe-core)",
+                path.display()
+            )
+        });
+        // Injected through WebDriver, which the page's Content-Security-Policy does not govern.
+        self.js(&format!("{source}\nreturn true;"), vec![]).await;
+        let found = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { resultTypes: ['violations'] })
+                   .then(r => done(r.violations
+                     .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                     .map(v => ({ id: v.id, impact: v.impact, help: v.help,
+                                  nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ' :: ' + (n.failureSummary || '')) }))))
+                   .catch(e => done([{ id: 'axe-error', help: String(e) }]));",
+                vec![],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("axe-core did not run: {e}"));
+        found.as_array().cloned().unwrap_or_default()
+    }
+
     /// Resizes the window (for the narrow-screen screenshots).
     pub async fn resize(&self, width: u32, height: u32) {
         self.client
