@@ -171,10 +171,14 @@ impl DashboardClient {
                     redact_path(path)
                 ))
             })?;
+            // A Cause may quote a URL with a proxy's xauth (a dead proxy's stats URL): redacted
+            // before it is logged, shown or audited.
+            let mut bare = err.without_stack();
+            bare.cause = codis_model::causes::redact_secrets(&bare.cause);
             if let Some(stack) = &err.stack {
-                tracing::info!(addr, path = %redact_path(path), cause = %err.cause, frames = stack.len(), "dashboard refused");
+                tracing::info!(addr, path = %redact_path(path), cause = %bare.cause, frames = stack.len(), "dashboard refused");
             }
-            return Err(CallError::Refused(err.without_stack()));
+            return Err(CallError::Refused(bare));
         }
         if status.is_redirection() {
             return Err(CallError::BadResponse(format!(
@@ -185,6 +189,7 @@ impl DashboardClient {
         }
         let text = String::from_utf8_lossy(&body);
         let snippet: String = text.trim().chars().take(120).collect();
+        let snippet = codis_model::causes::redact_secrets(&snippet);
         Err(CallError::BadResponse(format!(
             "the dashboard at {addr} answered {method} {} with HTTP {}{}",
             redact_path(path),

@@ -48,6 +48,16 @@ pub enum ApiError {
     Unavailable(String),
     #[error(transparent)]
     Dashboard(#[from] CallError),
+    /// The dashboard refused an action: its Cause (redacted, proxies named) and, for a known
+    /// mistake, a hint (`codis_model::causes`).
+    #[error("{cause}")]
+    Refused { cause: String, hint: Option<String> },
+    /// An action's dashboard call timed out: the dashboard may still carry it out.
+    #[error("{0}")]
+    OutcomeUnknown(String),
+    /// The same action is already running (another tab or user).
+    #[error("{0}")]
+    InFlight(String),
 }
 
 impl ApiError {
@@ -69,9 +79,11 @@ impl ApiError {
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             // The dashboard understood and refused (state or precondition): a conflict with the
             // cluster's current state, which the operator can read and act on.
-            ApiError::Dashboard(CallError::Refused(_)) => {
+            ApiError::Dashboard(CallError::Refused(_)) | ApiError::Refused { .. } => {
                 (StatusCode::CONFLICT, "dashboard_refused")
             }
+            ApiError::OutcomeUnknown(_) => (StatusCode::GATEWAY_TIMEOUT, "unknown"),
+            ApiError::InFlight(_) => (StatusCode::CONFLICT, "in_flight"),
             ApiError::Dashboard(CallError::Timeout(_)) => {
                 (StatusCode::GATEWAY_TIMEOUT, "dashboard_timeout")
             }
@@ -104,6 +116,10 @@ impl IntoResponse for ApiError {
                 message: self.to_string(),
                 field,
                 rule,
+                hint: match &self {
+                    ApiError::Refused { hint, .. } => hint.clone(),
+                    _ => None,
+                },
             },
         };
         let mut resp = (status, Json(body)).into_response();

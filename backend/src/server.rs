@@ -85,6 +85,7 @@ pub async fn build(args: &Args) -> Result<Server, String> {
         cookie,
         audit_log: audit,
         recent: Default::default(),
+        running: Default::default(),
     });
 
     let mut app = api::router();

@@ -27,6 +27,9 @@ pub struct AppState {
     pub audit_log: Option<AuditLog>,
     /// The last audit entries (`GET /api/activity`), kept with or without `--audit-log`.
     pub recent: Recent,
+    /// Actions whose dashboard call is running or whose outcome is unknown: an identical one
+    /// is refused meanwhile.
+    pub running: crate::api::in_flight::Running,
 }
 
 impl AuthApp for AppState {

@@ -255,7 +255,9 @@ async fn every_action_round_trips_through_the_console() {
         "#proxy-table tr[data-token='{token}'] button.remove"
     ))
     .await;
-    confirm(&b, &format!("Shut down proxy {token}")).await;
+    // Named by id and addresses (the table shows no token).
+    let text = confirm(&b, &format!("admin {spare_proxy})")).await;
+    assert!(!text.contains(&token), "{text}");
     b.wait_gone(&format!("#proxy-table tr[data-token='{token}']"))
         .await;
     dismiss_toasts(&b).await;

@@ -147,7 +147,11 @@ async fn read_only_shows_no_action_controls() {
     assert_eq!(b.count("#insecure-banner").await, 0, "loopback: no warning");
     assert_eq!(visible_actions(&b).await, Vec::<String>::new());
     for t in visible_buttons(&b).await {
-        assert!(t == "Stats", "proxies: unexpected button {t:?}");
+        // Reads only: the full stats and the proxy's detail (codis-fe's "F" link).
+        assert!(
+            t == "Stats" || t == "Details",
+            "proxies: unexpected button {t:?}"
+        );
     }
 
     b.click("a[data-section='groups']").await;

@@ -33,6 +33,11 @@ pub enum Fault {
     ServerEof(String),
     /// Every dashboard response is delayed by this long.
     DashboardSlow(Duration),
+    /// Every action (`PUT /api/topom/...`) is answered this late, and carried out only then,
+    /// while reads answer at once: a dashboard stuck on one slow action, or frozen (`kill -STOP`)
+    /// right after it read an action. A client that gives up earlier does not stop it (issue 13:
+    /// a timed-out action is carried out later).
+    SlowActions(Duration),
     /// Every dashboard response is a 200 whose body is not valid JSON.
     DashboardGarbage,
     /// Every dashboard response is a plain-text 500 (what a Go panic gives).
@@ -72,14 +77,17 @@ impl Glitch {
 pub const FAULT_FORMS: &str =
     "proxy-timeout:<index>, proxy-error:<index>, server-down:<host:port>, \
 sentinel-sdown:<host:port>, sentinel-down:<host:port>, sentinel-closed-conn:<host:port>, \
-server-eof:<host:port>, slow:<n>ms|<n>s, garbage, error500";
+server-eof:<host:port>, slow:<n>ms|<n>s, slow-actions:<n>ms|<n>s, garbage, error500";
 
 impl Fault {
     /// True for the faults that change every dashboard response (not the cluster).
     pub(crate) fn is_dashboard_wide(&self) -> bool {
         matches!(
             self,
-            Fault::DashboardSlow(_) | Fault::DashboardGarbage | Fault::DashboardError500
+            Fault::DashboardSlow(_)
+                | Fault::SlowActions(_)
+                | Fault::DashboardGarbage
+                | Fault::DashboardError500
         )
     }
 }
@@ -95,6 +103,7 @@ impl fmt::Display for Fault {
             Fault::SentinelClosedConn(a) => write!(f, "sentinel-closed-conn:{a}"),
             Fault::ServerEof(a) => write!(f, "server-eof:{a}"),
             Fault::DashboardSlow(d) => write!(f, "slow:{}ms", d.as_millis()),
+            Fault::SlowActions(d) => write!(f, "slow-actions:{}ms", d.as_millis()),
             Fault::DashboardGarbage => f.write_str("garbage"),
             Fault::DashboardError500 => f.write_str("error500"),
         }
@@ -150,6 +159,10 @@ impl FromStr for Fault {
                 arg.and_then(parse_duration)
                     .ok_or_else(|| bad("expected a duration like 1500ms or 2s"))?,
             )),
+            "slow-actions" => Ok(Fault::SlowActions(
+                arg.and_then(parse_duration)
+                    .ok_or_else(|| bad("expected a duration like 1500ms or 2s"))?,
+            )),
             "garbage" if arg.is_none() => Ok(Fault::DashboardGarbage),
             "error500" if arg.is_none() => Ok(Fault::DashboardError500),
             _ => Err(bad("unknown fault")),
@@ -197,6 +210,14 @@ mod tests {
         assert_eq!(
             "slow:2s".parse::<Fault>().unwrap(),
             Fault::DashboardSlow(Duration::from_secs(2))
+        );
+        assert_eq!(
+            "slow-actions:1500ms".parse::<Fault>().unwrap(),
+            Fault::SlowActions(Duration::from_millis(1500))
+        );
+        assert_eq!(
+            Fault::SlowActions(Duration::from_secs(2)).to_string(),
+            "slow-actions:2000ms"
         );
     }
 

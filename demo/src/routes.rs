@@ -32,6 +32,14 @@ pub(crate) fn router(ctl: Arc<Control>) -> Router {
 }
 
 async fn dispatch(State(ctl): State<Arc<Control>>, req: Request<Body>) -> Response<Body> {
+    // In its own task, as a Go handler: a client that gives up (a timeout) does not stop a slow
+    // dashboard from carrying the request out later.
+    tokio::spawn(handle(ctl, req))
+        .await
+        .unwrap_or_else(|_| reply::internal_error())
+}
+
+async fn handle(ctl: Arc<Control>, req: Request<Body>) -> Response<Body> {
     let (parts, body) = req.into_parts();
     let body = axum::body::to_bytes(body, 16 << 20)
         .await
@@ -44,8 +52,10 @@ async fn dispatch(State(ctl): State<Arc<Control>>, req: Request<Body>) -> Respon
         .cloned()
         .collect();
     for f in &faults {
-        if let Fault::DashboardSlow(d) = f {
-            tokio::time::sleep(*d).await;
+        match f {
+            Fault::DashboardSlow(d) => tokio::time::sleep(*d).await,
+            Fault::SlowActions(d) if parts.method == Method::PUT => tokio::time::sleep(*d).await,
+            _ => {}
         }
     }
     if faults.contains(&Fault::DashboardError500) {

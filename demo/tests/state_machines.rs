@@ -627,3 +627,33 @@ async fn presets_have_their_documented_layout() {
         .values()
         .all(|p| p.stats.as_ref().is_some_and(|d| d.online)));
 }
+
+/// Issue 13: an action whose caller gave up (a timeout) is still carried out, as by a dashboard
+/// that was frozen and runs again; reads are not delayed by a slow action.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_action_is_carried_out_after_its_caller_gave_up() {
+    let demo = fast(10).await;
+    let slow = Fault::SlowActions(Duration::from_secs(3));
+    demo.set_fault(slow.clone());
+    let quick = client()
+        .put(format!(
+            "{}/api/topom/group/create/{}/7",
+            demo.base_url(),
+            demo.xauth()
+        ))
+        .timeout(Duration::from_millis(200))
+        .send()
+        .await;
+    assert!(
+        quick.as_ref().is_err_and(reqwest::Error::is_timeout),
+        "the caller gives up first: {quick:?}"
+    );
+    // Reads are not held behind the action: this one answers before the group exists.
+    let s = stats(&demo).await;
+    assert!(s.group.models.iter().all(|g| g.id != 7));
+    wait_for(&demo, 20, "group 7 created late", |s| {
+        s.group.models.iter().any(|g| g.id == 7)
+    })
+    .await;
+    demo.clear_fault(&slow);
+}

@@ -369,15 +369,17 @@ fn Banner() -> impl IntoView {
         let status = live.status.get();
         Some(match conn {
             Conn::Open | Conn::Connecting => match status.state {
+                // `actions-off`: the console refuses actions meanwhile (`Actions::blocked`), and
+                // the CSS greys their controls out.
                 LiveState::Unreachable => (
-                    "bad",
+                    "bad actions-off",
                     format!(
                         "The dashboard is unreachable{}.{age_text}",
                         status.message.map(|m| format!(": {m}")).unwrap_or_default()
                     ),
                 ),
                 LiveState::Waiting => (
-                    "warn",
+                    "warn actions-off",
                     format!(
                         "Waiting for the dashboard ({} s): no poll has answered for two intervals.{age_text}",
                         live.data_age_ms(now.get())

@@ -160,6 +160,10 @@ pub fn dashboard_answer(data: &[u8]) {
         let bare = e.without_stack();
         assert_eq!(bare.cause, e.cause);
         let _ = bare.to_string();
+        // What an operator is shown of a refusal: redacted once and for all, and any hint.
+        let shown = codis_model::causes::redact_secrets(&e.cause);
+        assert_eq!(codis_model::causes::redact_secrets(&shown), shown);
+        let _ = codis_model::causes::hint(&shown, &Default::default());
     }
 }
 

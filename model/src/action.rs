@@ -341,18 +341,27 @@ impl Action {
         self.dashboard_path("").map(|_| ())
     }
 
-    /// What the action will do, in words, for the confirmation dialog and the audit log.
+    /// What the action will do, in words, for the confirmation dialog and the audit log. A proxy
+    /// is named by its token here; the console names it by id and addresses with
+    /// [`Action::describe_named`].
     pub fn describe(&self) -> String {
+        self.describe_named(None)
+    }
+
+    /// [`Action::describe`] with the proxy of a proxy action named `proxy` (see
+    /// [`crate::causes::proxy_name`]), e.g. "proxy 2 (127.0.0.1:19001, admin 127.0.0.1:11081)".
+    pub fn describe_named(&self, proxy: Option<&str>) -> String {
+        let named = |token: &str| proxy.map_or_else(|| format!("proxy {token}"), str::to_string);
         match self {
             Action::ProxyCreate { addr } => format!("Register the proxy whose admin address is {addr}."),
             Action::ProxyReinit { token } => format!(
-                "Push all 1024 slots and the sentinel list to proxy {token} again and start it."
+                "Push all 1024 slots and the sentinel list to {} again and start it.", named(token)
             ),
             Action::ProxyRemove { token, force: false } => format!(
-                "Shut down proxy {token} and remove it from the product. Clients connected to it are disconnected."
+                "Shut down {} and remove it from the product. Clients connected to it are disconnected.", named(token)
             ),
             Action::ProxyRemove { token, force: true } => format!(
-                "Remove proxy {token} from the product even if it cannot be shut down (use only for a proxy that is gone)."
+                "Remove {} from the product even if it cannot be shut down (use only for a proxy that is gone).", named(token)
             ),
             Action::SlotsCreateRange { beg, end, gid } => format!(
                 "Migrate slots {beg} to {end} to group {gid}. Keys are moved while clients keep working."
@@ -400,12 +409,12 @@ impl Action {
                 gid,
                 addr,
                 enabled: true,
-            } => format!("Let proxies read from replica {addr} of group {gid}. The group is marked out of sync until it is resynced."),
+            } => format!("Let proxies read from replica {addr} of group {gid}."),
             Action::GroupReplicaGroups {
                 gid,
                 addr,
                 enabled: false,
-            } => format!("Stop proxies reading from replica {addr} of group {gid}. The group is marked out of sync until it is resynced."),
+            } => format!("Stop proxies reading from replica {addr} of group {gid}."),
             Action::GroupReplicaGroupsAll { enabled: true } => {
                 "Let proxies read from every replica of every group.".into()
             }
@@ -435,6 +444,65 @@ impl Action {
             Action::Reload => {
                 "Make the dashboard drop its cache and re-read the whole model from the coordinator.".into()
             }
+        }
+    }
+
+    /// The address the action is about (server, sentinel or proxy admin address), for hints.
+    pub fn address(&self) -> Option<&str> {
+        match self {
+            Action::ProxyCreate { addr }
+            | Action::GroupAddServer { addr, .. }
+            | Action::GroupDelServer { addr, .. }
+            | Action::GroupPromote { addr, .. }
+            | Action::GroupReplicaGroups { addr, .. }
+            | Action::SyncActionCreate { addr }
+            | Action::SyncActionRemove { addr }
+            | Action::SentinelAdd { addr }
+            | Action::SentinelRemove { addr, .. } => Some(addr.trim()),
+            _ => None,
+        }
+    }
+
+    /// The confirmation button's label: what it does, never a bare "Confirm".
+    pub fn confirm_label(&self) -> &'static str {
+        match self {
+            Action::ProxyCreate { .. } => "Add the proxy",
+            Action::ProxyReinit { .. } => "Resync the proxy",
+            Action::ProxyRemove { force: false, .. } => "Shut down and remove",
+            Action::ProxyRemove { force: true, .. } => "Force remove",
+            Action::SlotsCreateRange { .. } | Action::SlotsCreateSome { .. } => "Migrate",
+            Action::SlotsActionRemove { .. } => "Cancel the migration",
+            Action::SlotsDisabled { disabled: true } => "Pause migrations",
+            Action::SlotsDisabled { disabled: false } => "Resume migrations",
+            Action::SlotsInterval { .. } => "Set the interval",
+            Action::GroupCreate { .. } => "Create the group",
+            Action::GroupRemove { .. } => "Remove the group",
+            Action::GroupAddServer { .. } => "Add the server",
+            Action::GroupDelServer { .. } => "Remove the server",
+            Action::GroupPromote { .. } => "Promote",
+            Action::GroupResync { .. } => "Resync the group",
+            Action::GroupResyncAll => "Resync all groups",
+            Action::GroupReplicaGroups { enabled: true, .. }
+            | Action::GroupReplicaGroupsAll { enabled: true } => "Enable replica reads",
+            Action::GroupReplicaGroups { enabled: false, .. }
+            | Action::GroupReplicaGroupsAll { enabled: false } => "Disable replica reads",
+            Action::SyncActionCreate { .. } => "Queue SLAVEOF",
+            Action::SyncActionRemove { .. } => "Cancel the SLAVEOF",
+            Action::SentinelAdd { .. } => "Add the sentinel",
+            Action::SentinelRemove { force: false, .. } => "Remove the sentinel",
+            Action::SentinelRemove { force: true, .. } => "Force remove",
+            Action::SentinelResyncAll => "Resync sentinels",
+            Action::Loglevel { .. } => "Set the log level",
+            Action::Reload => "Reload",
+        }
+    }
+
+    /// The label of the button that closes the confirmation without acting: "Keep it" when the
+    /// action itself is a cancellation (a "Cancel" button there would be ambiguous).
+    pub fn dismiss_label(&self) -> &'static str {
+        match self {
+            Action::SlotsActionRemove { .. } | Action::SyncActionRemove { .. } => "Keep it",
+            _ => "Cancel",
         }
     }
 
@@ -637,6 +705,10 @@ pub struct ActionOutcome {
     /// The dashboard's reply (`"OK"`, or a rebalance plan) on success.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply: Option<serde_json::Value>,
+    /// For a migration: how many slots the dashboard actually queued (it accepts "migrate some"
+    /// that finds nothing to move and queues nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queued: Option<u32>,
 }
 
 #[cfg(test)]
@@ -793,5 +865,30 @@ mod tests {
         assert!(Action::GroupReplicaGroupsAll { enabled: true }.needs_confirmation());
         assert!(Action::SlotsDisabled { disabled: true }.needs_confirmation());
         assert!(!Action::GroupCreate { gid: "1".into() }.needs_confirmation());
+    }
+
+    #[test]
+    fn cancelling_a_migration_names_both_buttons_by_what_they_do() {
+        let a = Action::SlotsActionRemove { sid: "19".into() };
+        assert_eq!(a.dismiss_label(), "Keep it");
+        assert_eq!(a.confirm_label(), "Cancel the migration");
+        let r = Action::GroupRemove { gid: "4".into() };
+        assert_eq!(r.confirm_label(), "Remove the group");
+        assert_ne!(r.confirm_label(), "Confirm");
+    }
+
+    #[test]
+    fn proxies_are_named_by_id_and_addresses_in_confirmations() {
+        let a = Action::ProxyRemove {
+            token: "4dfcf06ba35e4dfcf06ba35e4dfcf06b".into(),
+            force: false,
+        };
+        let name = crate::causes::proxy_name(2, "127.0.0.1:19001", "127.0.0.1:11081");
+        let text = a.describe_named(Some(&name));
+        assert!(
+            text.starts_with("Shut down proxy 2 (127.0.0.1:19001, admin 127.0.0.1:11081)"),
+            "{text}"
+        );
+        assert!(!text.contains("4dfcf06b"), "{text}");
     }
 }

@@ -58,7 +58,9 @@ pub struct ApiErrorBody {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiErrorDetail {
     /// Machine-readable kind: `invalid_input`, `unknown_product`, `forbidden`, `dashboard_refused`,
-    /// `dashboard_unreachable`, `dashboard_timeout`, `dashboard_bad_response`, `not_found`, `internal`.
+    /// `dashboard_unreachable`, `dashboard_timeout`, `dashboard_bad_response`, `not_found`, `internal`,
+    /// `unknown` (an action whose dashboard call timed out: it may still be carried out), `in_flight`
+    /// (the same action is already running).
     pub kind: String,
     /// One sentence for the operator (for `dashboard_refused`, the dashboard's own `Cause`).
     pub message: String,
@@ -67,6 +69,10 @@ pub struct ApiErrorDetail {
     pub field: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
+    /// For a known mistake (see [`crate::causes`]), what to do about it, shown beside the
+    /// dashboard's own words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
 }
 
 /// `POST /api/products/{p}/rebalance/preview`: the plan the dashboard computed, grouped for people.
@@ -79,6 +85,116 @@ pub struct RebalancePreview {
     /// The plan grouped by target group, with codis-fe's `group-[g] <== [b,e],...` text.
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub groups: Vec<crate::derive::RebalanceGroupPlan>,
+}
+
+/// `GET /api/products/{p}/proxies/{token}/detail`: what codis-fe's "F" link showed (the proxy's
+/// `/proxy` overview), read through the backend: version, model, configuration (without its
+/// passwords) and the per-slot backend map, as runs of consecutive slots routed alike.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProxyDetail {
+    /// The proxy's name as the console shows it: id and addresses.
+    pub name: String,
+    pub version: String,
+    pub compile: String,
+    /// The proxy's model (token, addresses, pid, host, start time, ...).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub model: crate::types::Proxy,
+    /// `proxy.toml` as the proxy reports it; keys holding `auth` are left out.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub config: std::collections::BTreeMap<String, serde_json::Value>,
+    /// Consecutive slots with the same backend, migration source and replicas.
+    pub slots: Vec<ProxySlotRun>,
+}
+
+/// Slots `begin..=end` of a proxy, all routed alike.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProxySlotRun {
+    pub begin: u16,
+    pub end: u16,
+    /// The master the proxy sends these slots to; empty when the slot is offline.
+    pub backend_addr: String,
+    pub group_id: crate::types::GroupId,
+    /// The group the slots are migrating from, if any.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub migrate_from: String,
+    /// Replicas the proxy may read from, by locality tier.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replica_groups: Vec<Vec<String>>,
+    /// Requests are held (a promotion or migration step in progress).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub locked: bool,
+}
+
+impl ProxyDetail {
+    /// The detail of registered proxy `proxy` from its `/proxy` overview. Configuration keys that
+    /// may hold a secret (`*auth*`, `*password*`: `jodis_auth`, `product_auth`, an InfluxDB
+    /// password) are left out: the console shows this to every viewer.
+    pub fn new(proxy: &crate::types::Proxy, overview: crate::types::ProxyOverview) -> ProxyDetail {
+        let secret = |k: &str| {
+            let k = k.to_ascii_lowercase();
+            k.contains("auth") || k.contains("password")
+        };
+        ProxyDetail {
+            name: crate::causes::name_of(proxy),
+            version: overview.version,
+            compile: overview.compile,
+            model: overview.model,
+            config: overview
+                .config
+                .into_iter()
+                .filter(|(k, _)| !secret(k))
+                .collect(),
+            slots: ProxySlotRun::runs(&overview.slots),
+        }
+    }
+}
+
+impl ProxySlotRun {
+    /// Runs of consecutive slots routed alike, in slot order.
+    pub fn runs(slots: &[crate::types::Slot]) -> Vec<ProxySlotRun> {
+        let mut sorted: Vec<&crate::types::Slot> = slots.iter().collect();
+        sorted.sort_by_key(|s| s.id);
+        let mut out: Vec<ProxySlotRun> = Vec::new();
+        for s in sorted {
+            let run = ProxySlotRun {
+                begin: s.id,
+                end: s.id,
+                backend_addr: s.backend_addr.clone(),
+                group_id: s.backend_addr_group_id,
+                migrate_from: s.migrate_from.clone(),
+                replica_groups: s.replica_groups.clone(),
+                locked: s.locked,
+            };
+            match out.last_mut() {
+                Some(last)
+                    if u32::from(last.end) + 1 == u32::from(s.id) && last.routes_like(&run) =>
+                {
+                    last.end = s.id;
+                }
+                _ => out.push(run),
+            }
+        }
+        out
+    }
+
+    /// Same backend, group, migration source, replicas and lock: only the slot ids differ.
+    fn routes_like(&self, other: &ProxySlotRun) -> bool {
+        (
+            &self.backend_addr,
+            self.group_id,
+            &self.migrate_from,
+            &self.replica_groups,
+            self.locked,
+        ) == (
+            &other.backend_addr,
+            other.group_id,
+            &other.migrate_from,
+            &other.replica_groups,
+            other.locked,
+        )
+    }
 }
 
 /// `POST /api/products/{p}/rebalance/apply`: the plan the operator saw. The backend runs it only if

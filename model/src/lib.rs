@@ -18,6 +18,7 @@
 //!   stream's sequence), tested on the host.
 
 pub mod action;
+pub mod causes;
 pub mod console;
 pub mod derive;
 pub mod error;

@@ -1,10 +1,13 @@
 //! What must not leave the backend: Go stack traces (they leak source paths and are several KB)
-//! and the coordinator password that `/topom` serves in clear (codis-fe-spec.md §7.3, 7.5).
+//! and the coordinator password that `/topom` serves in clear (codis-fe-spec.md §7.3, 7.5); nor an
+//! xauth inside a sample's Cause (a dead proxy's error quotes `/api/proxy/stats/<xauth>`).
 
+use crate::causes::redact_secrets;
 use crate::types::{Overview, Stats};
 
 impl Stats {
-    /// Drops the stack of every server, sentinel and proxy sample error, keeping the cause.
+    /// Drops the stack of every server, sentinel and proxy sample error, keeping the cause with
+    /// its xauth-like segments redacted ([`crate::causes::redact_secrets`]).
     pub fn strip_stacks(&mut self) {
         let samples = self
             .group
@@ -14,11 +17,13 @@ impl Stats {
         for s in samples {
             if let Some(e) = s.error.as_mut() {
                 e.stack = None;
+                e.cause = redact_secrets(&e.cause);
             }
         }
         for p in self.proxy.stats.values_mut() {
             if let Some(e) = p.error.as_mut() {
                 e.stack = None;
+                e.cause = redact_secrets(&e.cause);
             }
         }
     }
@@ -54,5 +59,25 @@ mod tests {
         let json = serde_json::to_string(&stats).expect("serialises");
         assert!(json.contains("connection refused"));
         assert!(json.contains("\"Stack\":null"));
+    }
+
+    #[test]
+    fn a_dead_proxys_sample_error_does_not_show_the_xauth() {
+        let mut stats = Stats::default();
+        let cause = "Get \"http://127.0.0.1:11081/api/proxy/stats/f5221fd4c2d0b6a2e0b5c4f5cf4a3b2e\": dial tcp 127.0.0.1:11081: connect: connection refused";
+        stats.proxy.stats.insert(
+            "t".into(),
+            crate::ProxyStats {
+                error: Some(DashboardError {
+                    cause: cause.into(),
+                    stack: None,
+                }),
+                ..Default::default()
+            },
+        );
+        stats.strip_stacks();
+        let json = serde_json::to_string(&stats).expect("serialises");
+        assert!(!json.contains("f5221fd4"), "{json}");
+        assert!(json.contains("/api/proxy/stats/{xauth}"), "{json}");
     }
 }

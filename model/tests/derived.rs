@@ -177,8 +177,9 @@ fn killed_replica_row_is_an_error_without_figures() {
     assert_eq!(row.master, "NA");
     assert_eq!(row.master_status, None);
     assert!(row.keys.is_empty());
-    // Buttons do not depend on the sample.
-    assert!(row.can_remove && row.can_promote);
+    // A dead replica may be removed but is not offered for promotion (issue 13): it could not
+    // take over as master.
+    assert!(row.can_remove && !row.can_promote);
     // The group's master is unaffected and not in the runid map of the dead replica.
     assert_eq!(groups[2].servers[0].status, Health::Healthy);
     assert_eq!(groups[2].runids.len(), 1);
@@ -589,4 +590,34 @@ fn derived_views_never_panic_on_an_empty_document() {
     let v = dashboard_view(&captured, PRODUCT);
     assert_eq!(v.slots.series.len(), 1);
     assert_eq!(v.slots.series[0].name, "Group-0:1024");
+}
+
+#[test]
+fn a_proxy_detail_from_the_captured_overview_maps_slots_and_hides_secrets() {
+    // proxy19000_get_proxy: slots 0-341 -> 16379 (group 1), 342-682 -> 16381 (2), 683-1023 ->
+    // 16383 (3); the only secret-like config key is jodis_auth.
+    let overview: codis_model::ProxyOverview = load("proxy19000_get_proxy");
+    let proxy = codis_model::Proxy {
+        id: 1,
+        ..overview.model.clone()
+    };
+    let d = codis_model::console::ProxyDetail::new(&proxy, overview.clone());
+    assert_eq!(d.name, "proxy 1 (127.0.0.1:19000, admin 127.0.0.1:11080)");
+    assert_eq!(d.version, overview.version);
+    let runs: Vec<(u16, u16, &str, u32)> = d
+        .slots
+        .iter()
+        .map(|r| (r.begin, r.end, r.backend_addr.as_str(), r.group_id))
+        .collect();
+    assert_eq!(
+        runs,
+        [
+            (0, 341, "127.0.0.1:16379", 1),
+            (342, 682, "127.0.0.1:16381", 2),
+            (683, 1023, "127.0.0.1:16383", 3)
+        ]
+    );
+    assert!(overview.config.contains_key("jodis_auth"));
+    assert!(!d.config.contains_key("jodis_auth"));
+    assert_eq!(d.config.len(), overview.config.len() - 1);
 }

@@ -12,8 +12,12 @@ use codis_model::{
     xauth, Action, ActionOutcome, RebalancePlan,
 };
 
+use codis_model::{causes, derive::migrate, SlotId};
+
+use super::in_flight::UNKNOWN_LINGER;
 use super::JsonBody;
 use crate::auth::{Attempt, Caller};
+use crate::dashboard::CallError;
 use crate::error::ApiError;
 use crate::state::AppState;
 #[allow(unused_imports)] // named in the OpenAPI annotations
@@ -30,10 +34,10 @@ use codis_model::console::ApiErrorBody;
     responses(
         (status = 200, description = "The dashboard carried the action out", body = ActionOutcome),
         (status = 400, description = "A field breaks its rule (the body names the field and the rule)", body = ApiErrorBody),
-        (status = 409, description = "The dashboard refused; the message is its Cause", body = ApiErrorBody),
+        (status = 409, description = "The dashboard refused (kind `dashboard_refused`: the message is its Cause, proxies named by id and addresses, with a `hint` for a known mistake), or the same action is already running or its outcome still unknown (kind `in_flight`)", body = ApiErrorBody),
         (status = 404, description = "Unknown product", body = ApiErrorBody),
         (status = 502, description = "Dashboard unreachable or its answer unreadable", body = ApiErrorBody),
-        (status = 504, description = "Dashboard too slow", body = ApiErrorBody),
+        (status = 504, description = "Outcome unknown (kind `unknown`): the dashboard did not answer in time and may still carry the action out; check the cluster's state before retrying", body = ApiErrorBody),
     )
 )]
 pub async fn run(
@@ -64,6 +68,13 @@ async fn run_action(
     let JsonBody(action) = parsed?;
     let path = action.dashboard_path(&xauth::product_xauth(product))?;
     let dashboard = app.dashboard_of(product)?;
+    // The dashboard accepts "migrate some" from a group that does not exist or holds no slots,
+    // and queues nothing: check it against the live model first, and remember what could move.
+    let movable = match &action {
+        Action::SlotsCreateSome { from, .. } => Some(movable_slots(app, product, from).await?),
+        _ => None,
+    };
+    let running = app.running.enter(&dashboard, &path, action.name())?;
     let started = std::time::Instant::now();
     let result = app
         .client
@@ -76,12 +87,84 @@ async fn run_action(
         ms = started.elapsed().as_millis() as u64,
         "action"
     );
-    let reply = result?;
+    let reply = match result {
+        Ok(reply) => reply,
+        Err(CallError::Timeout(addr)) => {
+            // The dashboard may still be working on it: an identical retry stays refused a while.
+            running.linger(UNKNOWN_LINGER);
+            return Err(outcome_unknown(&addr));
+        }
+        Err(CallError::Refused(e)) => return Err(explain(app, product, &action, &e.cause).await),
+        Err(e) => return Err(e.into()),
+    };
+    drop(running);
+    let queued = match (&action, movable) {
+        (Action::SlotsCreateSome { to, .. }, Some(movable)) => {
+            queued_from(app, product, &movable, to).await
+        }
+        (Action::SlotsCreateRange { beg, end, .. }, _) => {
+            // All or nothing: the dashboard refuses the whole range or queues every slot of it.
+            let (b, e) = codis_model::validate::slot_range(beg, end)?;
+            Some(u32::from(e) - u32::from(b) + 1)
+        }
+        _ => None,
+    };
     Ok(Json(ActionOutcome {
         action: action.name().into(),
         ok: true,
         reply: Some(reply),
+        queued,
     }))
+}
+
+/// An action whose dashboard call timed out: not a failure, since the dashboard may still carry
+/// it out (a frozen dashboard does, once it runs again).
+fn outcome_unknown(addr: &str) -> ApiError {
+    ApiError::OutcomeUnknown(format!(
+        "the dashboard at {addr} did not answer in time, but it may still carry the action out: check the cluster's state before retrying"
+    ))
+}
+
+/// The slots "migrate some" from group `from` can pick, read from the dashboard now; refuses a
+/// group that does not exist, holds no slots or has none free (`migrate::movable_slots`).
+async fn movable_slots(app: &AppState, product: &str, from: &str) -> Result<Vec<SlotId>, ApiError> {
+    let gid = codis_model::validate::group_id("from", from)?;
+    let stats = app.fetch_stats(product).await?;
+    Ok(migrate::movable_slots(&stats, gid)?)
+}
+
+/// How many of `movable` the dashboard really queued to group `to`, read after it accepted the
+/// action. The action already succeeded: if this read fails, the count is left out, not the
+/// success.
+async fn queued_from(app: &AppState, product: &str, movable: &[SlotId], to: &str) -> Option<u32> {
+    let to = codis_model::validate::group_id("to", to).ok()?;
+    match app.fetch_stats(product).await {
+        Ok(after) => Some(migrate::queued_count(&after, movable, to)),
+        Err(e) => {
+            tracing::warn!(product, "cannot count the queued slots: {e}");
+            None
+        }
+    }
+}
+
+/// The dashboard's refusal as the operator should read it: xauths redacted (the client already
+/// did), proxies named by id and addresses, and a hint for a known mistake.
+async fn explain(app: &AppState, product: &str, action: &Action, cause: &str) -> ApiError {
+    // Only to name proxies and hint at their admin port: without them the refusal still reads.
+    let proxies = app
+        .fetch_stats(product)
+        .await
+        .map(|s| s.proxy.models)
+        .unwrap_or_default();
+    let cause = causes::redact_secrets(cause);
+    let ctx = causes::HintContext {
+        addr: action.address(),
+        proxies: &proxies,
+    };
+    // The hint reads the dashboard's own words (`proxy-[<token>] ...`), before naming.
+    let hint = causes::hint(&cause, &ctx);
+    let cause = causes::name_proxies(&cause, &proxies);
+    ApiError::Refused { cause, hint }
 }
 
 async fn plan(
@@ -145,10 +228,10 @@ pub async fn rebalance_preview(
     request_body = RebalanceApply,
     responses(
         (status = 200, description = "The previewed plan was queued", body = ActionOutcome),
-        (status = 409, description = "The cluster changed since the preview; nothing was queued", body = ApiErrorBody),
+        (status = 409, description = "The cluster changed since the preview, nothing was queued (kind `conflict`); or a rebalance is already running or its outcome still unknown (kind `in_flight`)", body = ApiErrorBody),
         (status = 404, description = "Unknown product", body = ApiErrorBody),
         (status = 502, description = "Dashboard unreachable or its answer unreadable", body = ApiErrorBody),
-        (status = 504, description = "Dashboard too slow", body = ApiErrorBody),
+        (status = 504, description = "Dashboard too slow while comparing the plans (kind `dashboard_timeout`, nothing queued), or while queueing it (kind `unknown`: it may still be queued)", body = ApiErrorBody),
     )
 )]
 pub async fn rebalance_apply(
@@ -175,6 +258,11 @@ async fn apply(
     app.check_allowed(attempt.caller, product, false)?;
     let JsonBody(req) = parsed?;
     let dashboard = app.dashboard_of(product)?;
+    // One rebalance at a time: a second click or tab would compare against a plan the first is
+    // about to queue.
+    let running = app
+        .running
+        .enter(&dashboard, "slots/rebalance", "slots-rebalance")?;
     let current = plan(app, product, &dashboard, false).await?;
     if current != req.plan {
         return Err(ApiError::Conflict(format!(
@@ -188,12 +276,21 @@ async fn apply(
             action: "slots-rebalance".into(),
             ok: true,
             reply: Some(serde_json::json!({})),
+            queued: Some(0),
         }));
     }
-    let applied = plan(app, product, &dashboard, true).await?;
+    let applied = match plan(app, product, &dashboard, true).await {
+        Ok(applied) => applied,
+        Err(ApiError::Dashboard(CallError::Timeout(addr))) => {
+            running.linger(UNKNOWN_LINGER);
+            return Err(outcome_unknown(&addr));
+        }
+        Err(e) => return Err(e),
+    };
     Ok(Json(ActionOutcome {
         action: "slots-rebalance".into(),
         ok: true,
+        queued: Some(u32::try_from(applied.len()).unwrap_or(u32::MAX)),
         reply: serde_json::to_value(applied).ok(),
     }))
 }

@@ -2,6 +2,7 @@
 
 mod actions;
 mod forward;
+pub mod in_flight;
 mod openapi;
 mod products;
 mod reads;
@@ -47,6 +48,7 @@ pub fn documented_routes() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(reads::sentinel_info))
         .routes(routes!(reads::sentinel_monitored))
         .routes(routes!(reads::proxy_stats))
+        .routes(routes!(reads::proxy_detail))
 }
 
 /// The router of [`documented_routes`], plus the one route that is not an API operation: the

@@ -16,7 +16,7 @@ use utoipa::{Modify, OpenApi};
 
 use codis_model::console::{
     ApiErrorBody, ApiErrorDetail, AuditEntry, DiscoveryStatus, Me, ProductInfo, ProductsReply,
-    RebalanceApply, RebalancePreview, SignIn,
+    ProxyDetail, ProxySlotRun, RebalanceApply, RebalancePreview, SignIn,
 };
 use codis_model::live::{CmdRow, ProxyCmds};
 use codis_model::{Action, ActionOutcome};
@@ -41,7 +41,9 @@ use codis_model::{Action, ActionOutcome};
         SignIn,
         AuditEntry,
         ProxyCmds,
-        CmdRow
+        CmdRow,
+        ProxyDetail,
+        ProxySlotRun
     ))
 )]
 pub struct ApiDoc;

@@ -204,3 +204,39 @@ pub async fn proxy_stats(
     let full = app.client.get(&proxy.admin_addr, "/proxy/stats").await?;
     Ok(Json(full))
 }
+
+/// `GET /api/products/{product}/proxies/{token}/detail`: codis-fe's "F" link through the backend:
+/// the proxy's version, model, configuration (secrets left out) and per-slot backend map, read
+/// from its admin port (`/proxy`).
+#[utoipa::path(
+    get,
+    path = "/api/products/{product}/proxies/{token}/detail",
+    tag = "reads",
+    params(
+        ("product" = String, Path, description = "Product name"),
+        ("token" = String, Path, description = "Proxy token (32 hex)"),
+    ),
+    responses(
+        (status = 200, description = "The proxy's name, version, model, configuration without secrets, and its slots as runs routed alike", body = codis_model::console::ProxyDetail),
+        (status = 404, description = "Unknown product, or no such proxy", body = ApiErrorBody),
+        (status = 502, description = "Dashboard or proxy unreachable, or its answer unreadable", body = ApiErrorBody),
+        (status = 504, description = "Dashboard or proxy too slow", body = ApiErrorBody),
+    )
+)]
+pub async fn proxy_detail(
+    State(app): State<Arc<AppState>>,
+    Path((product, token)): Path<(String, String)>,
+) -> Result<Json<codis_model::console::ProxyDetail>, ApiError> {
+    validate::proxy_token("token", &token)?;
+    let stats = app.fetch_stats(&product).await?;
+    let proxy = stats
+        .proxy
+        .models
+        .iter()
+        .find(|p| p.token == token)
+        .ok_or_else(|| ApiError::NotFound(format!("product {product} has no proxy {token}")))?;
+    let overview: codis_model::ProxyOverview = app.client.get(&proxy.admin_addr, "/proxy").await?;
+    Ok(Json(codis_model::console::ProxyDetail::new(
+        proxy, overview,
+    )))
+}

@@ -19,6 +19,16 @@ enum Fetch {
 impl Model {
     fn fetch_proxy_model(&self, addr: &str) -> Fetch {
         let url = format!("Get \"http://{addr}/api/proxy/model\"");
+        // A proxy's data port speaks the Redis protocol: it answers the request line with an
+        // `-ERR wrong ...` reply, as a codis-server does (codis issues #1240, #1276, #1279).
+        let data_port = self.world.proxies.iter().enumerate().any(|(i, p)| {
+            p.model.proxy_addr == addr && !self.faults.contains(&Fault::ProxyError(i))
+        });
+        if data_port {
+            return Fetch::Failed(format!(
+                "{url}: net/http: HTTP/1.x transport connection broken: malformed HTTP status code \"wrong\""
+            ));
+        }
         match self.world.dial(addr, &self.faults) {
             Ok(Peer::Proxy(i)) if self.faults.contains(&Fault::ProxyTimeout(i)) => Fetch::Failed(
                 format!("{url}: context deadline exceeded (Client.Timeout exceeded while awaiting headers)"),

@@ -136,7 +136,9 @@ const LEVELS: [&str; 5] = ["ERROR", "WARN", "INFO", "DEBUG", "NONE"];
 pub fn DashboardSettings() -> impl IntoView {
     let auth = use_auth();
     let actions = use_actions();
-    let level = RwSignal::new("INFO".to_string());
+    // Codis 3.2 does not report its current level: the select says so rather than starting on a
+    // guess (setting it without choosing a level is refused by the action's rule on `value`).
+    let level = RwSignal::new(String::new());
     let set_level = move |_| {
         actions.run(Request::new(Action::Loglevel {
             value: level.get_untracked(),
@@ -151,6 +153,7 @@ pub fn DashboardSettings() -> impl IntoView {
                     <label for="loglevel">"Log level"</label>
                     <select id="loglevel" on:change=move |ev| level.set(event_target_value(&ev))
                         prop:value=move || level.get()>
+                        <option value="">"Current level not reported by the dashboard"</option>
                         {LEVELS.iter().map(|l| view! { <option value=*l>{*l}</option> }).collect_view()}
                     </select>
                     <button class="btn" id="set-loglevel" on:click=set_level>"Set log level"</button>

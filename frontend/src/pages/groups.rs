@@ -116,7 +116,7 @@ fn GroupCard(group: GroupEntry, info: RwSignal<Option<InfoRequest>>) -> impl Int
                     <thead>
                         <tr>
                             <th>"Server"</th><th>"Data center"</th><th>"Status"</th><th>"Master link"</th><th>"Sync action"</th>
-                            <th title="Proxies may read from this replica (replica group)">"Replica"</th><th class="num">"Memory / max"</th><th class="num">"Keys"</th><th>"Actions"</th>
+                            <th title="Proxies may read from this replica (replica group)">"Replica"</th><th class="num">"Memory / max"</th><th class="num" title="Keys / keys with an expiry, over every database; each database's keyspace line (with avg_ttl) is in the cell's tooltip and the row's Info">"Keys / expires"</th><th>"Actions"</th>
                         </tr>
                     </thead>
                     <tbody>
@@ -174,17 +174,15 @@ fn ServerLine(
     // while the row is on screen (rows out of view catch up when they scroll in).
     let memory_td = NodeRef::<leptos::html::Td>::new();
     let keys_td = NodeRef::<leptos::html::Td>::new();
+    // The keys cell shows keys / expires; each database's whole keyspace line (with avg_ttl) is
+    // its tooltip and in the row's Info (INFO through the backend).
     let counter_texts = move |c: &ServerCounters| {
         let memory = format!(
             "{} / {}",
             c.memory_text(),
             row.with_untracked(|r| r.maxmem_text.clone())
         );
-        let keys = c
-            .key_count
-            .map(|k| codis_model::format::thousands(k.into()))
-            .unwrap_or_else(|| "NA".into());
-        (memory, keys, c.keys.join("\n"))
+        (memory, c.keys_cell(), c.keys.join("\n"))
     };
     let first = counters.with_untracked(counter_texts);
     let visible = RwSignal::new(true);
@@ -282,11 +280,27 @@ fn ServerLine(
                 i.set_checked(!checked);
             }
         }
-        actions.run(Request::new(Action::GroupReplicaGroups {
+        let mut req = Request::new(Action::GroupReplicaGroups {
             gid: gid.to_string(),
             addr: a4.clone(),
             enabled: checked,
-        }));
+        });
+        // The dashboard marks the group out of sync only when proxies route to it (it holds
+        // slots or is a migration's target) and it has more than one server.
+        let in_use = live.slots.with_untracked(|s| {
+            s.counts.get(&gid).is_some_and(|n| *n > 0)
+                || s.actions.iter().any(|a| a.target_id == gid)
+        });
+        // (The group's head carries no servers: they are rows of their own.)
+        let servers = live.groups.with_untracked(|gs| {
+            gs.iter()
+                .find(|g| g.id == gid)
+                .map_or(0, |g| g.servers.with_untracked(Vec::len))
+        });
+        if in_use && servers != 1 {
+            req = req.note("The group is then marked out of sync until it is resynced: proxies route slots to it.");
+        }
+        actions.run(req);
     };
     let a5 = addr.clone();
     let product = live.product;
@@ -329,10 +343,12 @@ fn ServerLine(
                     prop:checked=move || row.with(|r| r.replica_group) disabled=move || promoting() || !auth.can_act() on:change=toggle/>
             </td>
             <td class="num" node_ref=memory_td>{shown.0}</td>
-            <td class="num" node_ref=keys_td title=shown.2>{shown.1}</td>
+            <td class="num keys" node_ref=keys_td title=shown.2>{shown.1}</td>
             <td class="actions">
                 <button class="btn small info" on:click=show_info title="INFO through the backend">"Info"</button>
                 {move || {
+                    // Not offered on a dead replica (`ServerRow::can_promote`); "Resume promote…"
+                    // stays (the promotion is already under way).
                     let (can_promote, is_promoting) = row.with(|r| (r.can_promote, r.is_promoting));
                     let p = promote.clone();
                     (can_promote || is_promoting).then(|| view! {

@@ -66,20 +66,30 @@ fn ProxyLine(entry: ProxyEntry, info: RwSignal<Option<InfoRequest>>) -> impl Int
     } = entry;
     let health = Memo::new(move |_| head.with(|r| r.status));
     let error = Memo::new(move |_| head.with(|r| r.error.clone()));
+    // Named by id and addresses, as the table shows it (never by token).
+    let name = move || {
+        head.with_untracked(|r| codis_model::causes::proxy_name(r.id, &r.proxy_addr, &r.admin_addr))
+    };
     let t1 = token.clone();
     let reinit = move |_| {
-        let addr = head.with_untracked(|r| r.proxy_addr.clone());
-        let warnings = ha_conflict_warnings(&live, &format!("resyncing proxy {addr}"));
-        actions.run(Request::new(Action::ProxyReinit { token: t1.clone() }).warn(warnings));
+        let warnings = ha_conflict_warnings(&live, &format!("resyncing {}", name()));
+        actions.run(
+            Request::new(Action::ProxyReinit { token: t1.clone() })
+                .named(&name())
+                .warn(warnings),
+        );
     };
     let t2 = token.clone();
     let remove = move |force: bool| {
         let t = t2.clone();
         move |_| {
-            actions.run(Request::new(Action::ProxyRemove {
-                token: t.clone(),
-                force,
-            }))
+            actions.run(
+                Request::new(Action::ProxyRemove {
+                    token: t.clone(),
+                    force,
+                })
+                .named(&name()),
+            )
         }
     };
     let t3 = token.clone();
@@ -98,6 +108,20 @@ fn ProxyLine(entry: ProxyEntry, info: RwSignal<Option<InfoRequest>>) -> impl Int
                     &format!("/proxies/{}/cmds", api::enc(&t3)),
                 ),
             },
+        }));
+    };
+    let t4 = token.clone();
+    let detail = move |_| {
+        info.set(Some(InfoRequest {
+            title: format!("{}: details", name()),
+            path: api::product_path(
+                &product.get_untracked(),
+                &format!("/proxies/{}/detail", api::enc(&t4)),
+            ),
+            // The backend already shaped it for people (name, secrets left out, slots as runs
+            // routed alike): shown as indented JSON, as codis-fe's "F" link showed the proxy's
+            // own, which keeps the console's cold load within its budget.
+            kind: InfoKind::Json,
         }));
     };
     // The head's cells, rebuilt (in place) only when the head changes.
@@ -170,6 +194,7 @@ fn ProxyLine(entry: ProxyEntry, info: RwSignal<Option<InfoRequest>>) -> impl Int
             <td class="num" node_ref=refs[3]>{shown.cpu_mem}</td>
             <td class="actions">
                 <button class="btn small" on:click=stats disabled=move || health.get() == Health::Timeout || health.get() == Health::Error title="Full stats through the backend">"Stats"</button>
+                <button class="btn small detail" on:click=detail disabled=move || health.get() == Health::Timeout || health.get() == Health::Error title="Version, configuration and slot map through the backend (codis-fe's F link)">"Details"</button>
                 {move || match resync.get() {
                     ResyncHint::Unavailable => None,
                     hint => Some(view! {

@@ -425,6 +425,7 @@ mod tests {
 
     fn fixture(name: &str) -> Stats {
         let dir = std::env::var("CODIS_FIXTURES").unwrap_or_else(|_| {
+            // The captures live in the repository, as for model/tests (common::fixtures_dir).
             concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/codis-3.2").to_string()
         });
         let text = std::fs::read_to_string(format!("{dir}/{name}"))

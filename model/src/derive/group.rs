@@ -2,7 +2,7 @@
 
 use super::info::{info_u64, keyspace};
 use super::status::{redis_health, Health};
-use crate::format::human_size;
+use crate::format::{human_size, thousands};
 use crate::types::{Group, GroupId, PromotingState, ServerActionState, Stats};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -145,6 +145,27 @@ impl ServerCounters {
     /// `humanSize(used_memory)` or `NA`, as the row's `memory_text`.
     pub fn memory_text(&self) -> String {
         self.memory.map_or_else(|| "NA".to_owned(), human_size)
+    }
+
+    /// Keys with an expiry, summed over the keyspace lines (`dbN:keys=..,expires=..,..`);
+    /// `None` without a healthy sample, like `key_count`.
+    pub fn expire_count(&self) -> Option<u64> {
+        self.key_count?;
+        Some(
+            self.keys
+                .iter()
+                .filter_map(|line| super::info::keyspace_expires(line))
+                .fold(0u64, u64::saturating_add),
+        )
+    }
+
+    /// The keys cell: `"<keys> / <expires>"` with thousands separators, or `NA`. The rest of
+    /// each keyspace line (`avg_ttl`, per database) is in the row's detail.
+    pub fn keys_cell(&self) -> String {
+        match (self.key_count, self.expire_count()) {
+            (Some(k), Some(e)) => format!("{} / {}", thousands(k.into()), thousands(e.into())),
+            _ => "NA".to_owned(),
+        }
     }
 }
 
@@ -300,7 +321,10 @@ fn group_view(
             row.is_promoting = Some(j) == promoting_index;
         } else {
             row.can_remove = j != 0 || g.servers.len() <= 1;
-            row.can_promote = j != 0;
+            // A replica whose failure is confirmed (error or timeout, after debouncing) cannot
+            // take over: promoting it would leave the group without a working master, so it is
+            // not offered (codis-fe offered it; issue 13). "Resume promote" is unaffected.
+            row.can_promote = j != 0 && !status.is_alarm();
         }
         servers.push(row);
     }
@@ -373,4 +397,25 @@ pub fn ha_conflicts(groups: &[GroupView]) -> Vec<HaConflict> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ServerCounters;
+
+    #[test]
+    fn the_keys_cell_shows_keys_and_expires_over_every_database() {
+        let c = ServerCounters {
+            keys: vec![
+                "db0:keys=17076,expires=19,avg_ttl=21212050".into(),
+                "db3:keys=1000,expires=1000,avg_ttl=5".into(),
+            ],
+            key_count: Some(18_076),
+            ..ServerCounters::default()
+        };
+        assert_eq!(c.expire_count(), Some(1_019));
+        assert_eq!(c.keys_cell(), "18,076 / 1,019");
+        // No healthy sample: no figures, not zeros.
+        assert_eq!(ServerCounters::default().keys_cell(), "NA");
+    }
 }

@@ -49,6 +49,15 @@ pub(crate) fn keyspace_keys(value: &str) -> Option<u64> {
     js_parse_int(count).and_then(|v| u64::try_from(v).ok())
 }
 
+/// The `expires=<n>` count of a keyspace value or line (`db0:keys=1,expires=2,avg_ttl=3`);
+/// `None` when it has none or it is not a number.
+pub(crate) fn keyspace_expires(value: &str) -> Option<u64> {
+    value
+        .split([':', ','])
+        .find_map(|kv| kv.trim().strip_prefix("expires="))
+        .and_then(|n| n.trim().parse().ok())
+}
+
 /// `(field, value)` of every keyspace field, in INFO (alphabetical) order.
 pub(crate) fn keyspace(info: &InfoMap) -> impl Iterator<Item = (&String, &String)> {
     info.iter().filter(|(k, _)| is_keyspace_field(k))
@@ -99,6 +108,12 @@ mod tests {
             Some(17076)
         );
         assert_eq!(keyspace_keys("garbage"), None);
+        assert_eq!(
+            keyspace_expires("db0:keys=17076,expires=19,avg_ttl=21212050"),
+            Some(19)
+        );
+        assert_eq!(keyspace_expires("keys=3,expires=x"), None);
+        assert_eq!(keyspace_expires("keys=3"), None);
     }
 
     #[test]

@@ -11,6 +11,7 @@
 pub mod debounce;
 pub mod group;
 mod info;
+pub mod migrate;
 pub mod proxy;
 pub mod rebalance;
 pub mod sentinel;

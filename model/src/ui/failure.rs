@@ -15,6 +15,8 @@ pub struct ApiFailure {
     /// For `invalid_input`: which input broke which rule.
     pub field: Option<String>,
     pub rule: Option<String>,
+    /// For a known mistake (`crate::causes`), what to do about it, shown beside the message.
+    pub hint: Option<String>,
 }
 
 impl ApiFailure {
@@ -26,6 +28,7 @@ impl ApiFailure {
             message: format!("Cannot reach the console backend: {e}"),
             field: None,
             rule: None,
+            hint: None,
         }
     }
 
@@ -37,6 +40,7 @@ impl ApiFailure {
             message: format!("unexpected answer from the backend ({e})"),
             field: None,
             rule: None,
+            hint: None,
         }
     }
 
@@ -50,6 +54,7 @@ impl ApiFailure {
                 message: b.error.message,
                 field: b.error.field,
                 rule: b.error.rule,
+                hint: b.error.hint,
             },
             None => {
                 let mut message = format!("HTTP {status}");
@@ -64,6 +69,7 @@ impl ApiFailure {
                     message,
                     field: None,
                     rule: None,
+                    hint: None,
                 }
             }
         }
@@ -75,6 +81,8 @@ impl ApiFailure {
             "dashboard_refused" => "The dashboard refused",
             "dashboard_unreachable" => "Dashboard unreachable",
             "dashboard_timeout" => "Dashboard timed out",
+            "unknown" => "Outcome unknown",
+            "in_flight" => "Already running",
             "invalid_input" => "Invalid input",
             "network" => "Network error",
             _ => "Failed",
@@ -85,6 +93,20 @@ impl ApiFailure {
             }
             _ => format!("{who}: {}", self.message),
         }
+    }
+
+    /// [`ApiFailure::text`], then the hint of a known mistake, for a toast.
+    pub fn text_with_hint(&self) -> String {
+        match &self.hint {
+            Some(h) => format!("{} Hint: {h}", self.text()),
+            None => self.text(),
+        }
+    }
+
+    /// The action's outcome is unknown (its dashboard call timed out): the dashboard may still
+    /// carry it out, so it must not be retried blindly.
+    pub fn outcome_unknown(&self) -> bool {
+        self.kind == "unknown"
     }
 }
 
@@ -100,6 +122,7 @@ mod tests {
                 message: message.into(),
                 field: field.map(Into::into),
                 rule: rule.map(Into::into),
+                hint: None,
             },
         }
     }
@@ -170,6 +193,29 @@ mod tests {
             ApiFailure::refused(500, None, "  ").text(),
             "Failed: HTTP 500"
         );
+    }
+
+    #[test]
+    fn a_hint_follows_the_dashboards_words_and_a_timeout_is_outcome_unknown() {
+        let mut b = body(
+            "dashboard_refused",
+            "ERR unknown command 'SLOTSINFO'",
+            None,
+            None,
+        );
+        b.error.hint = Some("127.0.0.1:6379 is not a codis-server".into());
+        let f = ApiFailure::refused(409, Some(b), "");
+        assert_eq!(
+            f.text_with_hint(),
+            "The dashboard refused: ERR unknown command 'SLOTSINFO' Hint: 127.0.0.1:6379 is not a codis-server"
+        );
+        let f = ApiFailure::refused(
+            504,
+            Some(body("unknown", "check before retrying", None, None)),
+            "",
+        );
+        assert!(f.outcome_unknown());
+        assert_eq!(f.text(), "Outcome unknown: check before retrying");
     }
 
     #[test]
