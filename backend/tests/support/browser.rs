@@ -21,6 +21,10 @@ pub struct Browser {
 
 impl Browser {
     pub async fn start() -> Browser {
+        // Both rustls providers are in the test build (ring: the server's TLS and the TLS
+        // tests' reqwest; aws-lc-rs: fantoccini's default), so rustls cannot choose one for
+        // fantoccini's client by itself: name one for the process (a second call is a no-op).
+        let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
         let port = free_port();
         let driver = Command::new(which("chromedriver"))
             .arg(format!("--port={port}"))
