@@ -50,6 +50,16 @@ pub struct Args {
     #[arg(long, env = "CODIS_FE_HSTS_MAX_AGE", default_value = "31536000", value_parser = clap::value_parser!(u64).range(0..=63_072_000))]
     pub hsts_max_age: u64,
 
+    /// On SIGTERM: seconds during which /readyz answers 503 while everything else is still
+    /// served (a load balancer takes the replica out), before accepting stops.
+    #[arg(long, env = "CODIS_FE_SHUTDOWN_DELAY", default_value = "0", value_parser = parse_health_secs)]
+    pub shutdown_delay: Duration,
+
+    /// On SIGTERM: the longest wait, in seconds, for requests in flight (actions) to finish once
+    /// accepting has stopped; then the process exits anyway.
+    #[arg(long, env = "CODIS_FE_SHUTDOWN_TIMEOUT", default_value = "10", value_parser = parse_secs)]
+    pub shutdown_timeout: Duration,
+
     /// Static discovery: a JSON array of {"name", "dashboard"}; re-read when it changes.
     #[arg(long, short = 'd', env = "CODIS_FE_DASHBOARD_LIST")]
     pub dashboard_list: Option<PathBuf>,

@@ -37,6 +37,8 @@ pub struct Server {
     pub console: Option<String>,
     /// `--tls-cert`/`--tls-key`: HTTPS (HTTP/2 or HTTP/1.1 by ALPN) on the listener.
     pub tls: Option<Arc<crate::tls::Tls>>,
+    /// `--shutdown-timeout`: the longest drain of requests in flight once accepting stopped.
+    pub shutdown_timeout: Duration,
     _refresh: tokio::task::JoinHandle<()>,
 }
 
@@ -96,6 +98,7 @@ pub async fn build(args: &Args) -> Result<Server, String> {
         security,
         cookie: cookie.clone(),
         base_path: args.base_path.clone(),
+        draining: Default::default(),
         audit_log: audit,
         recent: Default::default(),
     });
@@ -180,6 +183,7 @@ pub async fn build(args: &Args) -> Result<Server, String> {
         request_timeout,
         console: console_source,
         tls,
+        shutdown_timeout: args.shutdown_timeout,
         _refresh: refresh,
     })
 }
@@ -496,7 +500,18 @@ where
     drop(listener);
     stop_tx.send_replace(true);
     drop(alive_tx);
-    let _ = alive_rx.recv().await;
+    // Requests in flight (an action waiting on its dashboard) finish, within the bound; event
+    // streams were ended by the shutdown future (a `0` chunk: the browser reconnects, after the
+    // `retry:` it was given, to another replica).
+    if tokio::time::timeout(server.shutdown_timeout, alive_rx.recv())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "shutdown: connections still busy after --shutdown-timeout {:?}: closed",
+            server.shutdown_timeout
+        );
+    }
     Ok(())
 }
 
@@ -588,8 +603,20 @@ pub async fn run(args: Args) -> Result<(), String> {
     let result = serve(listener, &server, {
         // Live event streams never end by themselves: end them so the drain can finish.
         let live = server.state.live.clone();
+        let state = server.state.clone();
+        let delay = args.shutdown_delay;
         async move {
             shutdown_signal().await;
+            // /readyz first, while everything is still served, so a load balancer drains us.
+            state
+                .draining
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+            if !delay.is_zero() {
+                tracing::warn!(
+                    "shutting down: /readyz answers 503; serving {delay:?} more (--shutdown-delay)"
+                );
+                tokio::time::sleep(delay).await;
+            }
             live.shutdown();
         }
     })

@@ -26,6 +26,8 @@ pub struct AppState {
     pub cookie: crate::session::CookieAttributes,
     /// `--base-path` (`/` or `/…/`): every route is served under it.
     pub base_path: String,
+    /// Set at the start of a shutdown (SIGTERM, SIGINT): `/readyz` answers 503 from then on.
+    pub draining: std::sync::atomic::AtomicBool,
     /// `--audit-log`, when given.
     pub audit_log: Option<AuditLog>,
     /// The last audit entries (`GET /api/activity`), kept with or without `--audit-log`.
