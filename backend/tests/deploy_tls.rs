@@ -538,3 +538,67 @@ async fn memory_per_event_stream_over_plain_http1_and_tls() {
         assert!(*kib < 256.0, "{name}: {kib:.1} KiB per stream");
     }
 }
+
+/// The console in Chromium over HTTPS: the page and the event stream over HTTP/2, the sign-in
+/// cookie Secure. Chromium trusts the test's certificate by its key (an SPKI pin), nothing else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_runs_in_chromium_over_https_and_http2() {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let dist = support::dist_dir();
+    let (cert, key, spki) = {
+        let mut params =
+            rcgen::CertificateParams::new(vec!["localhost".to_string()]).expect("params");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "codis-fe browser");
+        let key = rcgen::KeyPair::generate().expect("key");
+        let cert = params.self_signed(&key).expect("self-signed");
+        (cert.pem(), key.serialize_pem(), key.public_key_der())
+    };
+    let files = Files::new("browser");
+    files.write(&cert, &key);
+    let users = support::UsersFile::new(
+        "deploy-tls-ui",
+        json!([{"user": "otto", "hash": support::password_hash("otto-pw"), "role": "operator"}]),
+    );
+    let [c, k] = files.flags();
+    let addr = start_backend(&[
+        "--demo",
+        "--demo-noise=off",
+        &users.flag(),
+        &c,
+        &k,
+        &format!("--assets-dir={}", dist.display()),
+    ])
+    .await;
+    let pin = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&spki));
+    let b = support::browser::Browser::start_with(&[format!(
+        "--ignore-certificate-errors-spki-list={pin}"
+    )])
+    .await;
+    b.open(&format!("https://localhost:{}/p/codis-demo", addr.port()))
+        .await;
+    b.wait_for("#signin-form").await;
+    b.type_into("#signin-user", "otto").await;
+    b.type_into("#signin-password", "otto-pw").await;
+    b.click("#signin-submit").await;
+    b.wait_text("#live-indicator", "the live stream over HTTPS", |t| {
+        t.starts_with("Live")
+    })
+    .await;
+    let protocols = b
+        .js(
+            "return [performance.getEntriesByType('navigation')[0].nextHopProtocol, location.protocol];",
+            vec![],
+        )
+        .await;
+    assert_eq!(protocols, json!(["h2", "https:"]));
+    let cookies = b.client.get_all_cookies().await.expect("cookies");
+    let session = cookies
+        .iter()
+        .find(|c| c.name() == "codis_fe_session")
+        .expect("signed in");
+    assert_eq!(session.secure(), Some(true));
+    b.close().await;
+}
