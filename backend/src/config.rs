@@ -31,6 +31,35 @@ pub struct Args {
     #[arg(long, env = "CODIS_FE_ASSETS_DIR")]
     pub assets_dir: Option<PathBuf>,
 
+    /// Serve everything under this path (`/codis/`): the console, `/api`, `/list`, `?forward=`
+    /// and the event stream, for a reverse proxy that forwards `location /codis/` unchanged.
+    #[arg(long, env = "CODIS_FE_BASE_PATH", default_value = "/", value_parser = parse_base_path)]
+    pub base_path: String,
+
+    /// Serve HTTPS (HTTP/2 and HTTP/1.1) with this PEM certificate chain (leaf first); read
+    /// again on SIGHUP. Needs --tls-key.
+    #[arg(long, env = "CODIS_FE_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The PEM private key of --tls-cert (PKCS#8, PKCS#1 or SEC1); read again on SIGHUP.
+    #[arg(long, env = "CODIS_FE_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// With TLS: the `Strict-Transport-Security` max-age sent on every answer, in seconds
+    /// (default one year); 0 sends none.
+    #[arg(long, env = "CODIS_FE_HSTS_MAX_AGE", default_value = "31536000", value_parser = clap::value_parser!(u64).range(0..=63_072_000))]
+    pub hsts_max_age: u64,
+
+    /// On SIGTERM: seconds during which /readyz answers 503 while everything else is still
+    /// served (a load balancer takes the replica out), before accepting stops.
+    #[arg(long, env = "CODIS_FE_SHUTDOWN_DELAY", default_value = "0", value_parser = parse_health_secs)]
+    pub shutdown_delay: Duration,
+
+    /// On SIGTERM: the longest wait, in seconds, for requests in flight (actions) to finish once
+    /// accepting has stopped; then the process exits anyway.
+    #[arg(long, env = "CODIS_FE_SHUTDOWN_TIMEOUT", default_value = "10", value_parser = parse_secs)]
+    pub shutdown_timeout: Duration,
+
     /// Static discovery: a JSON array of {"name", "dashboard"}; re-read when it changes.
     #[arg(long, short = 'd', env = "CODIS_FE_DASHBOARD_LIST")]
     pub dashboard_list: Option<PathBuf>,
@@ -255,6 +284,28 @@ fn parse_log_level(s: &str) -> Result<LogLevel, String> {
     }
 }
 
+/// `--base-path`: `/` or `/segment/.../`, each segment of URL-safe characters (letters, digits,
+/// `-._~`), not `.` or `..`. The trailing `/` may be left out (`/codis` is `/codis/`). It goes
+/// into `index.html`'s `<base href>` and the cookie's `Path` as it is, so nothing there needs
+/// escaping.
+fn parse_base_path(s: &str) -> Result<String, String> {
+    let rule = "must be / or a path like /codis/ (segments of letters, digits and -._~)";
+    let Some(inner) = s.strip_prefix('/') else {
+        return Err(format!("{s:?} {rule}: it must start with /"));
+    };
+    let inner = inner.strip_suffix('/').unwrap_or(inner);
+    if inner.is_empty() {
+        return Ok("/".into());
+    }
+    for segment in inner.split('/') {
+        let plain = |c: char| c.is_ascii_alphanumeric() || "-._~".contains(c);
+        if segment.is_empty() || segment == "." || segment == ".." || !segment.chars().all(plain) {
+            return Err(format!("{s:?} {rule}"));
+        }
+    }
+    Ok(format!("/{inner}/"))
+}
+
 fn parse_secs(s: &str) -> Result<Duration, String> {
     let v: f64 = s
         .parse()
@@ -411,6 +462,32 @@ mod tests {
         ] {
             let err = parse(&["--demo", bad]).expect_err(bad).to_string();
             assert!(err.contains(flag), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn base_paths_are_normalised_and_bad_ones_name_the_flag_and_the_rule() {
+        assert_eq!(parse(&["--demo"]).expect("parses").base_path, "/");
+        for (given, normal) in [
+            ("/", "/"),
+            ("//", "/"),
+            ("/codis/", "/codis/"),
+            ("/codis", "/codis/"),
+            ("/ops/codis-fe_2.x~/", "/ops/codis-fe_2.x~/"),
+        ] {
+            let a = parse(&["--demo", &format!("--base-path={given}")]).expect(given);
+            assert_eq!(a.base_path, normal, "{given}");
+        }
+        for bad in [
+            "codis/", "/a//b/", "/../", "/a/./", "/co dis/", "/c%41/", "/c?x/", "/<x>/", "",
+        ] {
+            let err = parse(&["--demo", &format!("--base-path={bad}")])
+                .expect_err(bad)
+                .to_string();
+            assert!(
+                err.contains("--base-path") && err.contains("must be"),
+                "{bad}: {err}"
+            );
         }
     }
 

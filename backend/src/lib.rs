@@ -20,3 +20,4 @@ pub mod registry;
 pub mod server;
 pub mod session;
 pub mod state;
+pub mod tls;

@@ -18,14 +18,29 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             // One line that names the flag and the rule, for scripts and service managers.
+            // (clap puts the flags of "required arguments were not provided:" on the next
+            // lines: those are joined to it, up to the blank line before the usage.)
             let text = e.to_string();
-            let first = text.lines().next().unwrap_or("invalid command line");
+            let first: Vec<&str> = text
+                .lines()
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            let first = if first.is_empty() {
+                "invalid command line".to_string()
+            } else {
+                first.join(" ")
+            };
             eprintln!("codis-fe: {}", first.trim_start_matches("error: "));
             return ExitCode::from(2);
         }
     };
     if args.print_version {
+        use codis_fe::assets::build_info;
         println!("version: {}", env!("CARGO_PKG_VERSION"));
+        println!("commit: {}", build_info::GIT_COMMIT);
+        // The console this binary serves without --assets-dir (its files' hash), or why none.
+        println!("console: {}", build_info::CONSOLE_HASH);
         println!(
             "compile: rustc, profile {}",
             if cfg!(debug_assertions) {

@@ -40,10 +40,13 @@ pub struct Policy {
     inner: Arc<Inner>,
 }
 
+#[derive(Clone)]
 struct Inner {
     page_csp: HeaderValue,
     cors_origins: Vec<HeaderValue>,
     cookie: CookieAttributes,
+    /// `Strict-Transport-Security`, with TLS on (`--tls-cert`, `--hsts-max-age`).
+    hsts: Option<HeaderValue>,
 }
 
 impl Policy {
@@ -72,8 +75,21 @@ impl Policy {
                 page_csp,
                 cors_origins,
                 cookie,
+                hsts: None,
             }),
         })
+    }
+
+    /// The same policy sending `Strict-Transport-Security: max-age=SECS` on every answer
+    /// (`None` or 0: none). Only over TLS: a browser ignores the header on plain HTTP.
+    pub fn with_hsts(self, max_age_secs: Option<u64>) -> Policy {
+        let mut inner = Arc::unwrap_or_clone(self.inner);
+        inner.hsts = max_age_secs
+            .filter(|s| *s > 0)
+            .and_then(|s| HeaderValue::from_str(&format!("max-age={s}")).ok());
+        Policy {
+            inner: Arc::new(inner),
+        }
     }
 
     /// The origins of `--cors-origins`.
@@ -169,6 +185,11 @@ impl Policy {
         ) && !h.contains_key(header::RETRY_AFTER)
         {
             h.insert(header::RETRY_AFTER, DEFAULT_RETRY_AFTER_SECS.into());
+        }
+        if let Some(hsts) = &self.inner.hsts {
+            if !h.contains_key(header::STRICT_TRANSPORT_SECURITY) {
+                h.insert(header::STRICT_TRANSPORT_SECURITY, hsts.clone());
+            }
         }
         for (name, value) in [
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),

@@ -33,6 +33,12 @@ pub struct Server {
     pub max_connections_per_ip: usize,
     /// Time allowed for a request head, then for its body.
     pub request_timeout: Duration,
+    /// Where the console served comes from (`--assets-dir`, embedded), or `None`: API only.
+    pub console: Option<String>,
+    /// `--tls-cert`/`--tls-key`: HTTPS (HTTP/2 or HTTP/1.1 by ALPN) on the listener.
+    pub tls: Option<Arc<crate::tls::Tls>>,
+    /// `--shutdown-timeout`: the longest drain of requests in flight once accepting stopped.
+    pub shutdown_timeout: Duration,
     _refresh: tokio::task::JoinHandle<()>,
 }
 
@@ -75,14 +81,24 @@ pub async fn build(args: &Args) -> Result<Server, String> {
         client.clone(),
         crate::live::LiveConfig::from_args(args),
     );
-    let cookie =
-        crate::session::CookieAttributes::from_flags(&args.cookie_samesite, args.cookie_secure)?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(Arc::new(crate::tls::Tls::new(cert, key)?)),
+        _ => None,
+    };
+    // Over TLS the session cookie is `Secure` (`--cookie-secure` says so behind a TLS proxy).
+    let cookie = crate::session::CookieAttributes::from_flags(
+        &args.cookie_samesite,
+        args.cookie_secure || tls.is_some(),
+    )?
+    .at_path(&args.base_path);
     let state = Arc::new(AppState {
         registry,
         client,
         live,
         security,
-        cookie,
+        cookie: cookie.clone(),
+        base_path: args.base_path.clone(),
+        draining: Default::default(),
         audit_log: audit,
         recent: Default::default(),
         running: Default::default(),
@@ -90,12 +106,19 @@ pub async fn build(args: &Args) -> Result<Server, String> {
 
     let mut app = api::router();
     let mut script_hashes = Vec::new();
-    if let Some(dir) = &args.assets_dir {
-        let dir = assets::check_dir(dir)?;
-        script_hashes = assets::inline_script_hashes(&dir)?;
-        app = app.fallback_service(assets::router(&dir));
+    // `--assets-dir` overrides the console embedded in the binary; with neither, the API only.
+    let console = match &args.assets_dir {
+        Some(dir) => Some(assets::Console::from_dir(dir)?),
+        None => assets::Console::embedded(),
     }
-    let policy = Policy::with_cookie(&script_hashes, &args.cors_origins, cookie)?;
+    .map(|c| c.at_base(&args.base_path));
+    let console_source = console.as_ref().map(|c| c.source.clone());
+    if let Some(console) = console {
+        script_hashes = console.script_hashes();
+        app = app.fallback_service(Arc::new(console).router());
+    }
+    let policy = Policy::with_cookie(&script_hashes, &args.cors_origins, cookie)?
+        .with_hsts(tls.as_ref().map(|_| args.hsts_max_age));
     let request_timeout = args.request_timeout;
     let app = app
         .layer(axum::middleware::from_fn_with_state(
@@ -135,6 +158,18 @@ pub async fn build(args: &Args) -> Result<Server, String> {
                 tracing::info_span!("http", method = %req.method(), path = %crate::dashboard::redact_path(req.uri().path()), request_id = %id)
             }),
         );
+    // `--base-path`: the prefix comes off before anything else looks at the path, so every
+    // route, `?forward=` and the console's files are the same code at any path.
+    let app = if args.base_path == "/" {
+        app
+    } else {
+        Router::new()
+            .fallback_service(app)
+            .layer(axum::middleware::from_fn_with_state(
+                Arc::<str>::from(args.base_path.as_str()),
+                strip_base_path,
+            ))
+    };
     // The response policy around everything (request id, CORS, security headers, Retry-After):
     // the same layers as the event stream served on the bare connection.
     let wrapped = policy.wrap(app);
@@ -147,6 +182,9 @@ pub async fn build(args: &Args) -> Result<Server, String> {
         max_connections: args.max_connections as usize,
         max_connections_per_ip,
         request_timeout,
+        console: console_source,
+        tls,
+        shutdown_timeout: args.shutdown_timeout,
         _refresh: refresh,
     })
 }
@@ -201,6 +239,41 @@ async fn read_whole_request(State(timeout): State<Duration>, req: Request, next:
         ))
         .into_response(),
     }
+}
+
+/// Middleware (with `--base-path=/codis/`): `/codis/rest` goes on as `/rest`; `/codis` is
+/// redirected to `/codis/` (the console's relative URLs resolve from the slash); any other path
+/// is a JSON 404 that names the base path (a proxy forwarding the wrong prefix shows it).
+async fn strip_base_path(State(base): State<Arc<str>>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let query = req
+        .uri()
+        .query()
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
+    let bare = base.trim_end_matches('/');
+    if path == bare {
+        return (
+            axum::http::StatusCode::PERMANENT_REDIRECT,
+            [(header::LOCATION, format!("{base}{query}"))],
+        )
+            .into_response();
+    }
+    let Some(rest) = path.strip_prefix(bare).filter(|r| r.starts_with('/')) else {
+        return ApiError::NotFound(format!(
+            "{path}: not found; this console is served under --base-path {base}"
+        ))
+        .into_response();
+    };
+    let uri = match format!("{rest}{query}").parse::<axum::http::Uri>() {
+        Ok(u) => u,
+        Err(_) => {
+            return ApiError::BadRequest("the request's path is not valid".into()).into_response()
+        }
+    };
+    let (mut parts, body) = req.into_parts();
+    parts.uri = uri;
+    next.run(Request::from_parts(parts, body)).await
 }
 
 /// Middleware: with `--cookie-samesite=none`, a state-changing request from a foreign origin is
@@ -349,6 +422,11 @@ where
         };
         let Some(slot) = per_address.take(peer.ip()) else {
             drop(permit);
+            if server.tls.is_some() {
+                // Closed: the plain-text 503 would be garbage to a client expecting TLS, and a
+                // TLS handshake per refusal is what the cap is there to avoid.
+                continue;
+            }
             // Answered by a task of its own, a bounded number at a time (beyond: closed).
             if let Ok(r) = refusing.clone().try_acquire_owned() {
                 let answer = refusal.clone();
@@ -367,10 +445,21 @@ where
         let bare = bare_headers.clone();
         let mut stop = stop_rx.clone();
         let alive = alive_tx.clone();
+        let tls = server.tls.clone();
         tokio::spawn(async move {
             let _alive = alive;
             let _permit = permit;
             let _slot = slot;
+            if let Some(tls) = tls {
+                drop((state, policy, bare));
+                // The handshake within the request timeout, as a request head would be.
+                let Ok(Ok(stream)) =
+                    tokio::time::timeout(timeout, tls.acceptor.accept(stream)).await
+                else {
+                    return;
+                };
+                return Box::pin(serve_tls(stream, app, peer, timeout, stop)).await;
+            }
             let io = match accept(stream, &state, &policy, timeout).await {
                 Accepted::Events(events) => return events.run(state, policy).await,
                 Accepted::Other(io) => io,
@@ -412,8 +501,61 @@ where
     drop(listener);
     stop_tx.send_replace(true);
     drop(alive_tx);
-    let _ = alive_rx.recv().await;
+    // Requests in flight (an action waiting on its dashboard) finish, within the bound; event
+    // streams were ended by the shutdown future (a `0` chunk: the browser reconnects, after the
+    // `retry:` it was given, to another replica).
+    if tokio::time::timeout(server.shutdown_timeout, alive_rx.recv())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "shutdown: connections still busy after --shutdown-timeout {:?}: closed",
+            server.shutdown_timeout
+        );
+    }
     Ok(())
+}
+
+/// A TLS connection: hyper with HTTP/2 or HTTP/1.1 as ALPN chose, every request (event streams
+/// included, through the router's handler) through the router. The bare-connection fast path of
+/// event streams ([`crate::live::conn`]) is for plain HTTP/1.1 only: an event stream over TLS
+/// holds hyper's and rustls's buffers.
+async fn serve_tls(
+    stream: tokio_rustls::server::TlsStream<tokio::net::TcpStream>,
+    app: Router,
+    peer: std::net::SocketAddr,
+    timeout: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let app = tower::ServiceExt::map_request(
+        app,
+        move |mut req: axum::http::Request<hyper::body::Incoming>| {
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+            req
+        },
+    );
+    let service = hyper_util::service::TowerToHyperService::new(app);
+    let mut builder =
+        hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+    builder
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(timeout);
+    // Pings find a vanished browser whose HTTP/2 connection carries only a quiet event stream.
+    builder
+        .http2()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .keep_alive_interval(Some(Duration::from_secs(30)));
+    let conn =
+        builder.serve_connection_with_upgrades(hyper_util::rt::TokioIo::new(stream), service);
+    let mut conn = std::pin::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => return,
+        _ = stop.wait_for(|s| *s) => {}
+    }
+    conn.as_mut().graceful_shutdown();
+    let _ = conn.await;
 }
 
 /// As `axum::serve`: connection errors are the peer's business; others (out of file
@@ -441,13 +583,41 @@ pub async fn run(args: Args) -> Result<(), String> {
         .as_ref()
         .map(|p| PidFile::write(p.clone()))
         .transpose()?;
-    tracing::warn!(listen = %args.listen, assets = ?args.assets_dir, demo = args.demo, "codis-fe started");
-    eprintln!("codis-fe: console at http://{}", args.listen);
+    let _reload = server.tls.as_ref().and_then(|t| t.reload_on_sighup());
+    let scheme = if server.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let console = server.console.as_deref().unwrap_or("none (API only)");
+    tracing::warn!(listen = %args.listen, console, demo = args.demo, "codis-fe started");
+    match &server.console {
+        Some(_) => eprintln!(
+            "codis-fe: console at {scheme}://{}{} ({console})",
+            args.listen, args.base_path
+        ),
+        None => eprintln!(
+            "codis-fe: API at {scheme}://{}{} (no console: this binary embeds none and --assets-dir is not given)",
+            args.listen, args.base_path
+        ),
+    }
     let result = serve(listener, &server, {
         // Live event streams never end by themselves: end them so the drain can finish.
         let live = server.state.live.clone();
+        let state = server.state.clone();
+        let delay = args.shutdown_delay;
         async move {
             shutdown_signal().await;
+            // /readyz first, while everything is still served, so a load balancer drains us.
+            state
+                .draining
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+            if !delay.is_zero() {
+                tracing::warn!(
+                    "shutting down: /readyz answers 503; serving {delay:?} more (--shutdown-delay)"
+                );
+                tokio::time::sleep(delay).await;
+            }
             live.shutdown();
         }
     })

@@ -132,11 +132,15 @@ impl SessionKey {
     }
 }
 
-/// The session cookie's transport attributes (`--cookie-samesite`, `--cookie-secure`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The session cookie's transport attributes (`--cookie-samesite`, `--cookie-secure`) and its
+/// `Path` (`--base-path`: behind a proxy at `/codis/`, the cookie goes to the console only, not
+/// to the other applications on the same host).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CookieAttributes {
     pub same_site: SameSite,
     pub secure: bool,
+    /// `/` or `/…/`, checked by `--base-path`'s rule (no `;`, no space).
+    pub path: String,
 }
 
 /// When the browser sends the session cookie along.
@@ -169,7 +173,16 @@ impl CookieAttributes {
         Ok(CookieAttributes {
             same_site,
             secure: secure || same_site == SameSite::None,
+            path: "/".into(),
         })
+    }
+
+    /// The same attributes with the cookie's `Path` (`--base-path`).
+    pub fn at_path(self, path: &str) -> CookieAttributes {
+        CookieAttributes {
+            path: path.to_string(),
+            ..self
+        }
     }
 
     /// The cookie attributes these stand for: `SameSite=...` and `; Secure` when set.
@@ -189,24 +202,27 @@ impl Default for CookieAttributes {
         CookieAttributes {
             same_site: SameSite::Strict,
             secure: false,
+            path: "/".into(),
         }
     }
 }
 
-/// `Set-Cookie` for a signed-in session: HttpOnly, whole site, until `max_age`, with the
-/// configured `SameSite` and `Secure`.
-pub fn set_cookie(value: &str, max_age_secs: u64, attrs: CookieAttributes) -> String {
+/// `Set-Cookie` for a signed-in session: HttpOnly, the console's whole path, until `max_age`,
+/// with the configured `SameSite` and `Secure`.
+pub fn set_cookie(value: &str, max_age_secs: u64, attrs: &CookieAttributes) -> String {
     format!(
-        "{COOKIE}={value}; HttpOnly; Path=/; Max-Age={max_age_secs}; {}",
+        "{COOKIE}={value}; HttpOnly; Path={}; Max-Age={max_age_secs}; {}",
+        attrs.path,
         attrs.attributes()
     )
 }
 
 /// `Set-Cookie` that signs out (the browser drops the cookie); the same attributes as the
 /// cookie it replaces.
-pub fn clear_cookie(attrs: CookieAttributes) -> String {
+pub fn clear_cookie(attrs: &CookieAttributes) -> String {
     format!(
-        "{COOKIE}=; HttpOnly; Path=/; Max-Age=0; {}",
+        "{COOKIE}=; HttpOnly; Path={}; Max-Age=0; {}",
+        attrs.path,
         attrs.attributes()
     )
 }
@@ -284,8 +300,9 @@ mod tests {
         let strict_secure = CookieAttributes {
             same_site: SameSite::Strict,
             secure: true,
+            path: "/".into(),
         };
-        let set = set_cookie("v.s", 3600, strict_secure);
+        let set = set_cookie("v.s", 3600, &strict_secure);
         assert!(set.starts_with("codis_fe_session=v.s;"), "{set}");
         for attr in [
             "HttpOnly",
@@ -296,7 +313,7 @@ mod tests {
         ] {
             assert!(set.contains(attr), "{set}");
         }
-        assert!(clear_cookie(CookieAttributes::default()).contains("Max-Age=0"));
+        assert!(clear_cookie(&CookieAttributes::default()).contains("Max-Age=0"));
         let mut h = axum::http::HeaderMap::new();
         h.append(
             axum::http::header::COOKIE,
@@ -311,17 +328,21 @@ mod tests {
     fn the_session_cookie_takes_the_configured_same_site_and_secure() {
         let none = CookieAttributes::from_flags("none", false).expect("none");
         assert_eq!(
-            set_cookie("v.s", 60, none),
+            set_cookie("v.s", 60, &none),
             "codis_fe_session=v.s; HttpOnly; Path=/; Max-Age=60; SameSite=None; Secure"
         );
         let lax = CookieAttributes::from_flags("Lax", false).expect("lax");
         assert_eq!(
-            set_cookie("v.s", 60, lax),
+            set_cookie("v.s", 60, &lax),
             "codis_fe_session=v.s; HttpOnly; Path=/; Max-Age=60; SameSite=Lax"
         );
         assert_eq!(
-            clear_cookie(none),
+            clear_cookie(&none),
             "codis_fe_session=; HttpOnly; Path=/; Max-Age=0; SameSite=None; Secure"
+        );
+        assert_eq!(
+            set_cookie("v.s", 60, &lax.at_path("/codis/")),
+            "codis_fe_session=v.s; HttpOnly; Path=/codis/; Max-Age=60; SameSite=Lax"
         );
         assert!(CookieAttributes::from_flags("loose", false)
             .expect_err("refused")

@@ -21,8 +21,13 @@ pub struct AppState {
     pub live: Arc<Hub>,
     /// `--read-only` and the sign-in mode.
     pub security: Security,
-    /// The session cookie's `SameSite` and `Secure` (`--cookie-samesite`, `--cookie-secure`).
+    /// The session cookie's `SameSite`, `Secure` and `Path` (`--cookie-samesite`,
+    /// `--cookie-secure`, `--base-path`).
     pub cookie: crate::session::CookieAttributes,
+    /// `--base-path` (`/` or `/…/`): every route is served under it.
+    pub base_path: String,
+    /// Set at the start of a shutdown (SIGTERM, SIGINT): `/readyz` answers 503 from then on.
+    pub draining: std::sync::atomic::AtomicBool,
     /// `--audit-log`, when given.
     pub audit_log: Option<AuditLog>,
     /// The last audit entries (`GET /api/activity`), kept with or without `--audit-log`.

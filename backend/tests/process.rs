@@ -109,12 +109,27 @@ fn passwd_prints_an_argon2id_hash_of_the_password_on_stdin() {
 }
 
 #[test]
-fn version_prints_version_and_compile_lines() {
+fn version_prints_version_commit_console_and_compile_lines() {
     let out = Command::new(BIN).arg("--version").output().expect("run");
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with("version: "), "{text}");
     assert!(text.contains("\ncompile: "), "{text}");
+    // The commit this binary was built from (build.rs reruns when HEAD moves).
+    let head = Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    assert!(text.contains(&format!("\ncommit: {head}\n")), "{text}");
+    // Test binaries are debug builds, which never embed the console (build.rs says why).
+    assert!(
+        text.contains("\nconsole: not embedded in debug builds\n"),
+        "{text}"
+    );
 }
 
 #[test]

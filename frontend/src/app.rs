@@ -28,7 +28,8 @@ pub struct Now(pub RwSignal<f64>);
 #[derive(Clone, Copy)]
 pub struct Products(pub RwSignal<Option<Result<ProductsReply, String>>>);
 
-pub use codis_model::ui::route::{path_parts, section_href, SECTIONS};
+pub use crate::core::nav::section_href;
+pub use codis_model::ui::route::{path_parts, SECTIONS};
 use codis_model::ui::route::{route_of, Route};
 
 #[component]
@@ -115,7 +116,7 @@ fn Sidebar() -> impl IntoView {
     let current = Memo::new(move |_| nav.path.with(|p| path_parts(p)));
     view! {
         <nav class="sidebar" aria-label="Products">
-            <a href="/" class="brand">"Codis"</a>
+            <a href=crate::core::nav::home_href() class="brand">"Codis"</a>
             {move || match products.get() {
                 None => view! { <p class="muted side-note">"Loading products…"</p> }.into_any(),
                 Some(Err(e)) => view! { <p class="error side-note" role="alert">{format!("Cannot load products. {e}")}</p> }.into_any(),

@@ -161,7 +161,7 @@ async fn sign_in(
     let mut attempt = crate::auth::Attempt::new(&attempt_caller, "-", "sign-in");
     attempt.started = started;
     let session = app.audit(&attempt, result).await?;
-    let cookie = crate::session::set_cookie(&key.sign(&session), app.local_ttl(), app.cookie);
+    let cookie = crate::session::set_cookie(&key.sign(&session), app.local_ttl(), &app.cookie);
     Ok((
         [(axum::http::header::SET_COOKIE, cookie)],
         axum::Json(me_of(&app, &attempt_caller)),
@@ -211,7 +211,7 @@ async fn sign_out(
         axum::http::StatusCode::NO_CONTENT,
         [(
             axum::http::header::SET_COOKIE,
-            crate::session::clear_cookie(app.cookie),
+            crate::session::clear_cookie(&app.cookie),
         )],
     )
         .into_response())

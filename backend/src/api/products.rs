@@ -66,18 +66,21 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// `GET /readyz`: 200 once discovery has loaded, 503 before.
+/// `GET /readyz`: 200 once discovery has loaded, 503 before, and 503 again from the start of a
+/// shutdown (so a load balancer drains this replica while it still serves).
 #[utoipa::path(
     get,
     path = "/readyz",
     tag = "health",
     responses(
         (status = 200, description = "Discovery has loaded"),
-        (status = 503, description = "Not yet"),
+        (status = 503, description = "Not yet, or shutting down"),
     )
 )]
 pub async fn readyz(State(app): State<Arc<AppState>>) -> (StatusCode, &'static str) {
-    if app.registry.is_loaded() {
+    if app.draining.load(std::sync::atomic::Ordering::Relaxed) {
+        (StatusCode::SERVICE_UNAVAILABLE, "shutting down")
+    } else if app.registry.is_loaded() {
         (StatusCode::OK, "ready")
     } else {
         (

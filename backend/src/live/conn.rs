@@ -142,8 +142,10 @@ fn parse(
     if len != buf.len() || req.method != Some("GET") || req.version != Some(1) {
         return None; // pipelined requests, other methods, HTTP/1.0: hyper
     }
+    // Under `--base-path` (`/codis/`), the stream is `/codis/api/products/{product}/events`.
     let product = req
         .path?
+        .strip_prefix(app.base_path.trim_end_matches('/'))?
         .strip_prefix("/api/products/")?
         .strip_suffix("/events")?;
     let plain = |c: char| c.is_ascii_alphanumeric() || "-_.~".contains(c);

@@ -36,7 +36,28 @@ pub async fn load() {
     let _ = API_BASE.set(base.trim_end_matches('/').to_owned());
 }
 
-/// The API origin (no trailing slash); empty for same-origin.
+/// Where the API is (no trailing slash): `config.json`'s `api_base` (a console on a CDN), else
+/// the path the console was loaded under ([`base_path`]: `""`, or `/codis` behind a proxy at
+/// `/codis/`), so one build works at any path.
 pub fn api_base() -> &'static str {
-    API_BASE.get().map(String::as_str).unwrap_or("")
+    match API_BASE.get().map(String::as_str) {
+        Some(b) if !b.is_empty() => b,
+        _ => base_path(),
+    }
+}
+
+static BASE_PATH: OnceLock<String> = OnceLock::new();
+
+/// The path the console was loaded under, without its trailing slash: `""` at the root,
+/// `/codis` under `/codis/`. Read from the document's base URL, the `<base href>` the backend
+/// writes for `--base-path` (`codis_model::ui::route::base_of`).
+pub fn base_path() -> &'static str {
+    BASE_PATH.get_or_init(|| {
+        let base = leptos::prelude::document()
+            .base_uri()
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        codis_model::ui::route::base_of(&base)
+    })
 }

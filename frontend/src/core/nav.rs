@@ -4,13 +4,18 @@
 //!
 //! Routes are `/`, `/p/{product}` and `/p/{product}/{section}`, parsed and written by
 //! `codis_model::ui::route` (tested on the host); the backend serves index.html for every such
-//! path, so deep links and reloads work.
+//! path, so deep links and reloads work. Under a base path (`--base-path=/codis/`, read from the
+//! document's `<base href>`, [`super::config::base_path`]) the browser's paths are
+//! `/codis/p/{product}/…`: the path signal holds the console path without the base, and every
+//! link and history entry gets it back ([`section_href`], [`home_href`]).
 
 use codis_model::ui::route;
 use leptos::prelude::*;
+
+use super::config::base_path;
 use wasm_bindgen::JsCast;
 
-/// The current path (`location.pathname`).
+/// The current console path (`location.pathname` without the base path).
 #[derive(Clone, Copy)]
 pub struct Nav {
     pub path: RwSignal<String>,
@@ -20,11 +25,31 @@ pub fn use_nav() -> Nav {
     expect_context::<Nav>()
 }
 
-fn pathname() -> String {
+/// The browser's path, base included.
+fn browser_path() -> String {
     window()
         .location()
         .pathname()
         .unwrap_or_else(|_| "/".into())
+}
+
+/// The console path: the browser's path without the base path (a path outside it, which the
+/// backend never serves the console at, is kept whole and shows as not found).
+fn pathname() -> String {
+    let full = browser_path();
+    route::strip_base(base_path(), &full)
+        .map(str::to_owned)
+        .unwrap_or(full)
+}
+
+/// The link to a product's section (`""`: its overview), under the base path.
+pub fn section_href(product: &str, section: &str) -> String {
+    route::with_base(base_path(), &route::section_href(product, section))
+}
+
+/// The link to the console's home page, under the base path.
+pub fn home_href() -> String {
+    route::with_base(base_path(), "/")
 }
 
 impl Nav {
@@ -66,7 +91,8 @@ impl Nav {
             return;
         }
         let href = a.get_attribute("href").unwrap_or_default();
-        if href == "/" || href.starts_with("/p/") {
+        let console_path = route::strip_base(base_path(), &href);
+        if console_path.is_some_and(|p| p == "/" || p.starts_with("/p/")) {
             ev.prevent_default();
             self.go(&href, false);
         }
@@ -82,13 +108,18 @@ impl Nav {
     /// per click.
     pub fn set_query(key: &str, value: Option<&str>) {
         let search = window().location().search().unwrap_or_default();
-        let url = format!("{}{}", pathname(), route::query_set(&search, key, value));
+        let url = format!(
+            "{}{}",
+            browser_path(),
+            route::query_set(&search, key, value)
+        );
         if let Ok(history) = window().history() {
             let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
         }
     }
 
-    /// Goes to `href` (a path on this site): a new history entry, or `replace` the current one.
+    /// Goes to `href` (a browser path, base included, as [`section_href`] writes it): a new
+    /// history entry, or `replace` the current one.
     pub fn go(self, href: &str, replace: bool) {
         if let Ok(history) = window().history() {
             let state = wasm_bindgen::JsValue::NULL;

@@ -61,6 +61,45 @@ pub fn section_href(product: &str, section: &str) -> String {
     }
 }
 
+/// The path the console was loaded under, from its document's base URL (`document.baseURI`:
+/// the `<base href>` the backend writes for `--base-path`): `""` at the root, `"/codis"` under
+/// `/codis/`. Every console path (`/p/…`) and API path (`/api/…`) is appended to it.
+pub fn base_of(base_url: &str) -> String {
+    let after_scheme = base_url
+        .split_once("://")
+        .map_or(base_url, |(_, rest)| rest);
+    let path = if base_url.contains("://") {
+        after_scheme.find('/').map_or("/", |i| &after_scheme[i..])
+    } else {
+        after_scheme
+    };
+    let base_url_path = path.split(['?', '#']).next().unwrap_or("/");
+    let trimmed = base_url_path.trim_end_matches('/');
+    // The base URL of a page without `<base>` is the page itself (`/p/x/slots`): only the
+    // directory counts.
+    match trimmed.rfind('/') {
+        Some(_) if base_url_path.ends_with('/') => trimmed.to_owned(),
+        Some(i) => trimmed[..i].to_owned(),
+        None => String::new(),
+    }
+}
+
+/// The console path (`/`, `/p/…`) of a browser path under `base` (see [`base_of`]); `None` when
+/// it is not under it.
+pub fn strip_base<'a>(base: &str, path: &'a str) -> Option<&'a str> {
+    let rest = path.strip_prefix(base)?;
+    match rest {
+        "" => Some("/"),
+        r if r.starts_with('/') => Some(r),
+        _ => None,
+    }
+}
+
+/// The browser path of a console path under `base`.
+pub fn with_base(base: &str, path: &str) -> String {
+    format!("{base}{path}")
+}
+
 /// (product, section) of a path; empty strings when it is not a product's page. The product is
 /// percent-decoded (kept as written when that does not give UTF-8).
 pub fn path_parts(path: &str) -> (String, String) {
@@ -137,6 +176,32 @@ pub fn query_set(search: &str, key: &str, value: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn console_paths_go_under_the_base_and_come_back() {
+        assert_eq!(base_of("/"), "");
+        assert_eq!(base_of("/codis/"), "/codis");
+        assert_eq!(base_of("/ops/codis/"), "/ops/codis");
+        assert_eq!(
+            base_of("/p/codis-demo/slots"),
+            "/p/codis-demo",
+            "no <base>: the directory"
+        );
+        assert_eq!(base_of("https://ops.example:8443/codis/"), "/codis");
+        assert_eq!(base_of("http://127.0.0.1:9090/"), "");
+        assert_eq!(base_of("http://127.0.0.1:9090"), "");
+        assert_eq!(base_of("http://h/codis/?x=/y/#z"), "/codis");
+        for base in ["", "/codis", "/ops/codis"] {
+            for path in ["/", "/p/codis-demo", "/p/a%2Fb/slots"] {
+                let full = with_base(base, path);
+                assert_eq!(strip_base(base, &full), Some(path), "{base} {path}");
+            }
+        }
+        assert_eq!(strip_base("/codis", "/codis"), Some("/"));
+        assert_eq!(strip_base("/codis", "/codisx/p/a"), None);
+        assert_eq!(strip_base("/codis", "/p/a"), None);
+        assert_eq!(strip_base("", "/p/a"), Some("/p/a"));
+    }
 
     #[test]
     fn a_query_value_is_percent_decoded() {

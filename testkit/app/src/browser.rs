@@ -21,6 +21,15 @@ pub struct Browser {
 
 impl Browser {
     pub async fn start() -> Browser {
+        Browser::start_with(&[]).await
+    }
+
+    /// [`start`](Self::start) with more Chromium flags (e.g. the TLS tests' certificate pin).
+    pub async fn start_with(extra_args: &[String]) -> Browser {
+        // Both rustls providers are in the test build (ring: the server's TLS and the TLS
+        // tests' reqwest; aws-lc-rs: fantoccini's default), so rustls cannot choose one for
+        // fantoccini's client by itself: name one for the process (a second call is a no-op).
+        let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
         let port = free_port();
         let driver = Command::new(which("chromedriver"))
             .arg(format!("--port={port}"))
@@ -30,15 +39,26 @@ impl Browser {
             .spawn()
             .expect("chromedriver starts (scripts/setup installs chromium-driver)");
         let profile = TempDir::new("chromium-profile");
+        let mut args: Vec<String> = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--window-size=1280,900",
+        ]
+        .map(String::from)
+        .to_vec();
+        args.push(format!("--user-data-dir={}", profile.0.display()));
+        args.extend(extra_args.iter().cloned());
         let caps = json!({
             "goog:chromeOptions": {
                 "binary": which("chromium"),
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--disable-dev-shm-usage", "--window-size=1280,900",
-                    format!("--user-data-dir={}", profile.0.display()),
-                ]
+                "args": args,
             }
         });
         let caps = match caps {

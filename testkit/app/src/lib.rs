@@ -9,6 +9,7 @@ pub mod browser;
 pub mod coordinators;
 pub mod discovery;
 pub mod live;
+pub mod nginx;
 pub mod ports;
 
 use std::path::PathBuf;

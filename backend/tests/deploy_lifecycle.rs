@@ -1,0 +1,169 @@
+//! The life cycle of the real binary on SIGTERM: `/readyz` goes 503 first while everything is
+//! still served (`--shutdown-delay`), then accepting stops, open event streams end (the browser
+//! reconnects elsewhere), an action in flight finishes and is audited, and the process exits 0.
+
+use codis_testkit as support;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::json;
+use support::ports::free_port;
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn status(url: &str) -> Option<StatusCode> {
+    support::http()
+        .get(url)
+        .send()
+        .await
+        .ok()
+        .map(|r| r.status())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_turns_readyz_off_first_ends_streams_finishes_the_action_and_exits_0() {
+    let dir = std::env::temp_dir().join(format!("codis-fe-life-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let audit = dir.join("audit.log");
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let child = Command::new(env!("CARGO_BIN_EXE_codis-fe"))
+        .args([
+            "--demo",
+            "--demo-noise=off",
+            // Every dashboard answer takes 1.5 s: an action is in flight for that long.
+            "--demo-fault=slow:1500ms",
+            "--log-level=ERROR",
+            "--shutdown-delay=1",
+            "--shutdown-timeout=10",
+            &format!("--listen=127.0.0.1:{port}"),
+            &format!("--audit-log={}", audit.display()),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("codis-fe starts");
+    let mut child = Running(child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while status(&format!("{base}/readyz")).await != Some(StatusCode::OK) {
+        assert!(Instant::now() < deadline, "not ready within 30 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // An open event stream (its first bytes arrived: subscribed). Identity encoding: a gzip
+    // stream is one shared deflate stream with sync flushes, which ends at shutdown without a
+    // gzip trailer (the client sees an unexpected end and reconnects all the same).
+    let mut stream = reqwest::Client::builder()
+        .no_proxy()
+        .no_gzip()
+        .build()
+        .expect("client")
+        .get(format!("{base}/api/products/codis-demo/events"))
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .expect("events");
+    assert_eq!(stream.status(), StatusCode::OK);
+    let first = tokio::time::timeout(Duration::from_secs(10), stream.chunk())
+        .await
+        .expect("first bytes")
+        .expect("read")
+        .expect("a chunk");
+    assert!(
+        String::from_utf8_lossy(&first).contains("retry: "),
+        "{first:?}"
+    );
+
+    let term = Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(term.success());
+    // First /readyz goes 503, while the rest is still served.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while status(&format!("{base}/readyz")).await != Some(StatusCode::SERVICE_UNAVAILABLE) {
+        assert!(
+            Instant::now() < deadline,
+            "/readyz stayed 200 after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        status(&format!("{base}/healthz")).await,
+        Some(StatusCode::OK)
+    );
+    // An action, started within the delay; it takes 1.5 s, so it is in flight when accepting
+    // stops at the end of the 1 s delay.
+    let started = Instant::now();
+    let action = tokio::spawn({
+        let base = base.clone();
+        async move {
+            reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .expect("client")
+                .post(format!("{base}/api/products/codis-demo/actions"))
+                .json(&json!({"action": "group-create", "gid": 7}))
+                .send()
+                .await
+        }
+    });
+
+    // The stream ends (a clean end of the body, not a reset), after the delay.
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match stream.chunk().await {
+                Ok(Some(_)) => continue,
+                Ok(None) => return Ok(()),
+                Err(e) => return Err(e),
+            }
+        }
+    })
+    .await
+    .expect("the stream ended within 10 s");
+    assert!(ended.is_ok(), "the stream ended cleanly: {ended:?}");
+
+    let resp = action
+        .await
+        .expect("task")
+        .expect("the action in flight was answered");
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        started.elapsed() >= Duration::from_millis(1500),
+        "the action did wait on the slow dashboard"
+    );
+
+    // Exit 0, the audit line written, and nothing listening any more.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let code = loop {
+        if let Some(s) = child.0.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still running 15 s after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(code.code(), Some(0), "{code:?}");
+    let log = std::fs::read_to_string(&audit).expect("audit log");
+    let entry: serde_json::Value = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|e| e.to_string().contains("group-create"))
+        .unwrap_or_else(|| panic!("no audit line for the action: {log}"));
+    assert_eq!(entry["outcome"], "allowed", "{entry}");
+    assert_eq!(entry["status"], 200, "{entry}");
+    assert!(status(&format!("{base}/healthz")).await.is_none());
+    let _ = std::fs::remove_dir_all(&dir);
+}

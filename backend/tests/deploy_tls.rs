@@ -1,0 +1,620 @@
+//! TLS without a proxy (`--tls-cert`, `--tls-key`) with certificates made by the test (rcgen):
+//! HTTPS over HTTP/2 and HTTP/1.1 for the console, the API and the event stream; `Secure`
+//! cookies and HSTS; and, on the real binary, a SIGHUP that swaps the certificate for new
+//! connections without dropping an open event stream, and keeps it when the new files are bad.
+
+use codis_testkit as support;
+use support::TestApp;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::{header, StatusCode, Version};
+use serde_json::{json, Value};
+use support::ports::free_port;
+
+/// A self-signed certificate for `localhost` and 127.0.0.1: (certificate PEM, key PEM, DER).
+fn certificate(name: &str) -> (String, String, Vec<u8>) {
+    let mut params =
+        rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .expect("params");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, name);
+    let key = rcgen::KeyPair::generate().expect("key");
+    let cert = params.self_signed(&key).expect("self-signed");
+    (cert.pem(), key.serialize_pem(), cert.der().to_vec())
+}
+
+/// A directory with `cert.pem` and `key.pem`, removed on drop.
+struct Files(PathBuf);
+
+impl Files {
+    fn new(tag: &str) -> Files {
+        let dir = std::env::temp_dir().join(format!("codis-fe-tls-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        Files(dir)
+    }
+    fn cert(&self) -> PathBuf {
+        self.0.join("cert.pem")
+    }
+    fn key(&self) -> PathBuf {
+        self.0.join("key.pem")
+    }
+    /// Writes both files the way a renewal should: each to a temporary name, then renamed.
+    fn write(&self, cert: &str, key: &str) {
+        for (path, text) in [(self.cert(), cert), (self.key(), key)] {
+            let tmp = path.with_extension("new");
+            std::fs::write(&tmp, text).expect("write");
+            std::fs::rename(&tmp, &path).expect("rename");
+        }
+    }
+    fn flags(&self) -> [String; 2] {
+        [
+            format!("--tls-cert={}", self.cert().display()),
+            format!("--tls-key={}", self.key().display()),
+        ]
+    }
+}
+
+impl Drop for Files {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A client trusting exactly `roots` (DER), HTTP/2 offered by ALPN unless `http1`.
+fn client(roots: &[&[u8]], http1: bool) -> reqwest::Client {
+    let mut b = reqwest::Client::builder()
+        .no_proxy()
+        .https_only(true)
+        .tls_built_in_root_certs(false)
+        .tls_info(true)
+        .connect_timeout(Duration::from_secs(10));
+    for der in roots {
+        b = b.add_root_certificate(reqwest::Certificate::from_der(der).expect("certificate"));
+    }
+    if http1 {
+        b = b.http1_only();
+    }
+    b.build().expect("client")
+}
+
+/// The names of the next snapshot and update events of an event stream read through `resp`,
+/// until `n` or `within`.
+async fn events(resp: &mut reqwest::Response, n: usize, within: Duration) -> Vec<String> {
+    let deadline = Instant::now() + within;
+    let mut buf = String::new();
+    let mut out = Vec::new();
+    while out.len() < n {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Ok(Ok(Some(chunk))) = tokio::time::timeout(left, resp.chunk()).await else {
+            break;
+        };
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(i) = buf.find("\n\n") {
+            let block: String = buf.drain(..i + 2).collect();
+            // `status` events (the poller's state) come when they come: not counted.
+            if let Some(name) = block.lines().find_map(|l| l.strip_prefix("event: ")) {
+                if name != "status" {
+                    out.push(name.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_serves_console_api_and_event_stream_over_http2_with_secure_cookies_and_hsts() {
+    let dist = support::dist_dir();
+    let (cert, key, der) = certificate("codis-fe test");
+    let files = Files::new("serve");
+    files.write(&cert, &key);
+    let users = support::UsersFile::new(
+        "deploy-tls",
+        json!([{"user": "otto", "hash": support::password_hash("otto-pw"), "role": "operator"}]),
+    );
+    let [c, k] = files.flags();
+    let addr = TestApp::builder()
+        .demo()
+        .flag("--demo-noise=off")
+        .flag("--poll-interval=0.2")
+        .users(&users)
+        .flag(c.as_str())
+        .flag(k.as_str())
+        .assets(&dist)
+        .start()
+        .await
+        .addr;
+    let base = format!("https://localhost:{}", addr.port());
+    let h2 = client(&[&der], false);
+
+    let page = h2.get(format!("{base}/")).send().await.expect("page");
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(page.version(), Version::HTTP_2, "ALPN chose HTTP/2");
+    assert_eq!(
+        page.headers()[header::STRICT_TRANSPORT_SECURITY],
+        "max-age=31536000"
+    );
+    assert!(page.text().await.expect("html").contains("_bg.wasm"));
+
+    // HTTP/1.1 over TLS works too.
+    let h1 = client(&[&der], true);
+    let me = h1.get(format!("{base}/api/me")).send().await.expect("me");
+    assert_eq!(me.version(), Version::HTTP_11);
+    assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
+    assert!(me.headers().contains_key(header::STRICT_TRANSPORT_SECURITY));
+
+    // Sign-in: the cookie is Secure without --cookie-secure.
+    let signin = h2
+        .post(format!("{base}/api/session"))
+        .json(&json!({"user": "otto", "password": "otto-pw"}))
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(signin.status(), StatusCode::OK);
+    let set_cookie = signin.headers()[header::SET_COOKIE]
+        .to_str()
+        .expect("ascii")
+        .to_string();
+    assert!(set_cookie.contains("; Secure"), "{set_cookie}");
+    let cookie = set_cookie
+        .split(';')
+        .next()
+        .expect("name=value")
+        .to_string();
+
+    // The event stream over HTTP/2: the snapshot, then updates as they are polled.
+    let mut stream = h2
+        .get(format!("{base}/api/products/codis-demo/events"))
+        .header(header::ACCEPT, "text/event-stream")
+        .header(header::COOKIE, &cookie)
+        .send()
+        .await
+        .expect("events");
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert_eq!(stream.version(), Version::HTTP_2);
+    let got = events(&mut stream, 3, Duration::from_secs(5)).await;
+    assert_eq!(got, ["snapshot", "update", "update"], "over HTTP/2");
+    // And an API read on the same HTTP/2 connection while the stream stays open.
+    let products: Value = h2
+        .get(format!("{base}/api/products"))
+        .header(header::COOKIE, &cookie)
+        .send()
+        .await
+        .expect("products")
+        .json()
+        .await
+        .expect("json");
+    assert!(products["products"]
+        .as_array()
+        .is_some_and(|p| !p.is_empty()));
+    let more = events(&mut stream, 1, Duration::from_secs(5)).await;
+    assert_eq!(more, ["update"], "the stream kept flowing");
+
+    // Plain HTTP to the TLS port is refused (no answer a browser could take for the console).
+    let plain = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("client")
+        .get(format!("http://127.0.0.1:{}/", addr.port()))
+        .send()
+        .await;
+    assert!(plain.is_err(), "{plain:?}");
+}
+
+#[tokio::test]
+async fn hsts_is_configurable_and_bad_tls_files_stop_the_start_naming_the_flag() {
+    let (cert, key, der) = certificate("codis-fe hsts");
+    let files = Files::new("hsts");
+    files.write(&cert, &key);
+    let [c, k] = files.flags();
+    let off = TestApp::builder()
+        .demo()
+        .flag(c.as_str())
+        .flag(k.as_str())
+        .flag("--hsts-max-age=0")
+        .start()
+        .await
+        .addr;
+    let resp = client(&[&der], false)
+        .get(format!("https://localhost:{}/healthz", off.port()))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(!resp
+        .headers()
+        .contains_key(header::STRICT_TRANSPORT_SECURITY));
+    let day = TestApp::builder()
+        .demo()
+        .flag(c.as_str())
+        .flag(k.as_str())
+        .flag("--hsts-max-age=86400")
+        .start()
+        .await
+        .addr;
+    let resp = client(&[&der], false)
+        .get(format!("https://localhost:{}/healthz", day.port()))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(
+        resp.headers()[header::STRICT_TRANSPORT_SECURITY],
+        "max-age=86400"
+    );
+
+    // Without TLS, no HSTS (a browser ignores it on plain HTTP, and the flag default is for TLS).
+    let plain = TestApp::builder().demo().start().await.addr;
+    let resp = support::http()
+        .get(format!("http://{plain}/healthz"))
+        .send()
+        .await
+        .expect("healthz");
+    assert!(!resp
+        .headers()
+        .contains_key(header::STRICT_TRANSPORT_SECURITY));
+
+    // Bad files: the binary exits non-zero with one line naming the flag.
+    let (_, other_key, _) = certificate("another");
+    let wrong = Files::new("wrong");
+    wrong.write(&cert, &other_key);
+    let [wc, wk] = wrong.flags();
+    for (args, flag) in [
+        (vec![c.clone()], "--tls-key"),
+        (vec![wc.clone(), wk.clone()], "--tls-key"),
+        (
+            vec!["--tls-cert=/nonexistent.pem".into(), k.clone()],
+            "--tls-cert",
+        ),
+        (
+            vec![c.clone(), "--hsts-max-age=-1".into()],
+            "--hsts-max-age",
+        ),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_codis-fe"))
+            .args(["--demo", &format!("--listen=127.0.0.1:{}", free_port())])
+            .args(&args)
+            .output()
+            .expect("run");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} started");
+        assert!(err.contains(flag), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+/// The real binary, killed on drop.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The certificate a new connection to `port` is shown (DER).
+async fn presented(port: u16, roots: &[&[u8]]) -> Option<Vec<u8>> {
+    let resp = client(roots, true)
+        .get(format!("https://localhost:{port}/healthz"))
+        .send()
+        .await
+        .ok()?;
+    resp.extensions()
+        .get::<reqwest::tls::TlsInfo>()?
+        .peer_certificate()
+        .map(<[u8]>::to_vec)
+}
+
+fn sighup(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-HUP", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+}
+
+async fn wait_presented(port: u16, roots: &[&[u8]], want: &[u8], what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if presented(port, roots).await.as_deref() == Some(want) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what}: not within 10 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_the_certificate_without_dropping_open_streams() {
+    let (cert_a, key_a, der_a) = certificate("codis-fe A");
+    let (cert_b, key_b, der_b) = certificate("codis-fe B");
+    let files = Files::new("reload");
+    files.write(&cert_a, &key_a);
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_codis-fe"))
+        .args([
+            "--demo",
+            "--demo-noise=off",
+            "--poll-interval=0.2",
+            "--log-level=ERROR",
+            &format!("--listen=127.0.0.1:{port}"),
+        ])
+        .args(files.flags())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("codis-fe starts");
+    let mut child = Running(child);
+    // Its log (stderr), to see a refused reload.
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    {
+        let log = log.clone();
+        let mut stderr = child.0.stderr.take().expect("stderr");
+        std::thread::spawn(move || {
+            use std::io::Read as _;
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stderr.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                log.lock()
+                    .expect("log")
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+    }
+    let roots: [&[u8]; 2] = [&der_a, &der_b];
+    wait_presented(port, &roots, &der_a, "certificate A at start").await;
+
+    // An event stream over HTTP/2, opened with certificate A.
+    let h2 = client(&roots, false);
+    let mut stream = h2
+        .get(format!(
+            "https://localhost:{port}/api/products/codis-demo/events"
+        ))
+        .header(header::ACCEPT, "text/event-stream")
+        .send()
+        .await
+        .expect("events");
+    assert_eq!(stream.version(), Version::HTTP_2);
+    assert_eq!(
+        events(&mut stream, 2, Duration::from_secs(5)).await,
+        ["snapshot", "update"]
+    );
+
+    // Renewed files, then SIGHUP: new connections get B.
+    files.write(&cert_b, &key_b);
+    sighup(&child.0);
+    wait_presented(port, &roots, &der_b, "certificate B after SIGHUP").await;
+    // The stream opened before goes on.
+    assert_eq!(
+        events(&mut stream, 2, Duration::from_secs(5)).await,
+        ["update", "update"],
+        "the open stream survived the reload"
+    );
+
+    // A bad renewal (the key of another certificate): SIGHUP logs why and keeps B.
+    let (_, key_c, _) = certificate("codis-fe C");
+    files.write(&cert_a, &key_c);
+    sighup(&child.0);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !log.lock().expect("log").contains("reload on SIGHUP failed") {
+        assert!(
+            Instant::now() < deadline,
+            "no refused reload logged: {}",
+            log.lock().expect("log")
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(log.lock().expect("log").contains("--tls-key"));
+    assert_eq!(
+        presented(port, &roots).await.as_deref(),
+        Some(&der_b[..]),
+        "a bad renewal keeps the certificate in use"
+    );
+    // Good files again: the next SIGHUP takes them.
+    files.write(&cert_a, &key_a);
+    sighup(&child.0);
+    wait_presented(port, &roots, &der_a, "certificate A after a good SIGHUP").await;
+    assert_eq!(
+        events(&mut stream, 1, Duration::from_secs(5)).await,
+        ["update"]
+    );
+    assert!(Path::new(&files.cert()).exists());
+}
+
+/// `VmRSS` of a process, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Opens `n` event streams, each on a connection of its own, and returns the backend's memory
+/// per stream (KiB) once all have their snapshot.
+async fn memory_per_stream(
+    pid: u32,
+    url: &str,
+    n: usize,
+    make: impl Fn() -> reqwest::Client,
+) -> f64 {
+    // A first stream starts the product's poller and history, which every later one shares.
+    let mut open = Vec::new();
+    let mut first = make()
+        .get(url)
+        .header(header::ACCEPT, "text/event-stream")
+        .send()
+        .await
+        .expect("events");
+    assert_eq!(
+        events(&mut first, 1, Duration::from_secs(10)).await,
+        ["snapshot"]
+    );
+    open.push(first);
+    let before = rss_kib(pid);
+    for _ in 0..n {
+        let mut s = make()
+            .get(url)
+            .header(header::ACCEPT, "text/event-stream")
+            .send()
+            .await
+            .expect("events");
+        assert_eq!(
+            events(&mut s, 1, Duration::from_secs(10)).await,
+            ["snapshot"]
+        );
+        open.push(s);
+    }
+    let after = rss_kib(pid);
+    after.saturating_sub(before) as f64 / n as f64
+}
+
+/// Memory per open event stream: plain HTTP/1.1 (the bare-connection fast path) against TLS with
+/// HTTP/2 and TLS with HTTP/1.1 (through hyper and the router). Prints the figures; fails if a
+/// TLS stream costs more than 256 KiB (a leak, or buffers grown by an order of magnitude).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_per_event_stream_over_plain_http1_and_tls() {
+    // Enough streams to rise above the allocator's noise, few enough for a default 1024-descriptor
+    // limit in this process (one client socket per stream).
+    const N: usize = 400;
+    let (cert, key, der) = certificate("codis-fe memory");
+    let files = Files::new("memory");
+    files.write(&cert, &key);
+    let start = |tls: bool| {
+        let port = free_port();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_codis-fe"));
+        cmd.args([
+            "--demo",
+            "--demo-noise=off",
+            "--log-level=ERROR",
+            &format!("--listen=127.0.0.1:{port}"),
+        ]);
+        if tls {
+            cmd.args(files.flags());
+        }
+        let child = cmd
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("codis-fe starts");
+        (Running(child), port)
+    };
+    let wait_up = |port: u16| async move {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(Instant::now() < deadline, "codis-fe did not listen");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    let mut figures = Vec::new();
+    for (name, tls, http1) in [
+        ("plain HTTP/1.1 (fast path)", false, true),
+        ("TLS, HTTP/2", true, false),
+        ("TLS, HTTP/1.1", true, true),
+    ] {
+        let (child, port) = start(tls);
+        wait_up(port).await;
+        let url = if tls {
+            format!("https://localhost:{port}/api/products/codis-demo/events")
+        } else {
+            format!("http://127.0.0.1:{port}/api/products/codis-demo/events")
+        };
+        let kib = memory_per_stream(child.0.id(), &url, N, || {
+            if tls {
+                client(&[&der], http1)
+            } else {
+                reqwest::Client::builder()
+                    .no_proxy()
+                    .http1_only()
+                    .build()
+                    .expect("client")
+            }
+        })
+        .await;
+        eprintln!("memory per event stream, {name}: {kib:.1} KiB ({N} streams, debug build)");
+        figures.push((name, kib));
+    }
+    for (name, kib) in &figures {
+        assert!(*kib < 256.0, "{name}: {kib:.1} KiB per stream");
+    }
+}
+
+/// The console in Chromium over HTTPS: the page and the event stream over HTTP/2, the sign-in
+/// cookie Secure. Chromium trusts the test's certificate by its key (an SPKI pin), nothing else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_runs_in_chromium_over_https_and_http2() {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let dist = support::dist_dir();
+    let (cert, key, spki) = {
+        let mut params =
+            rcgen::CertificateParams::new(vec!["localhost".to_string()]).expect("params");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "codis-fe browser");
+        let key = rcgen::KeyPair::generate().expect("key");
+        let cert = params.self_signed(&key).expect("self-signed");
+        (cert.pem(), key.serialize_pem(), key.public_key_der())
+    };
+    let files = Files::new("browser");
+    files.write(&cert, &key);
+    let users = support::UsersFile::new(
+        "deploy-tls-ui",
+        json!([{"user": "otto", "hash": support::password_hash("otto-pw"), "role": "operator"}]),
+    );
+    let [c, k] = files.flags();
+    let addr = TestApp::builder()
+        .demo()
+        .flag("--demo-noise=off")
+        .users(&users)
+        .flag(c.as_str())
+        .flag(k.as_str())
+        .assets(&dist)
+        .start()
+        .await
+        .addr;
+    let pin = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&spki));
+    let b = support::browser::Browser::start_with(&[format!(
+        "--ignore-certificate-errors-spki-list={pin}"
+    )])
+    .await;
+    b.open(&format!("https://localhost:{}/p/codis-demo", addr.port()))
+        .await;
+    b.wait_for("#signin-form").await;
+    b.type_into("#signin-user", "otto").await;
+    b.type_into("#signin-password", "otto-pw").await;
+    b.click("#signin-submit").await;
+    b.wait_text("#live-indicator", "the live stream over HTTPS", |t| {
+        t.starts_with("Live")
+    })
+    .await;
+    let protocols = b
+        .js(
+            "return [performance.getEntriesByType('navigation')[0].nextHopProtocol, location.protocol];",
+            vec![],
+        )
+        .await;
+    assert_eq!(protocols, json!(["h2", "https:"]));
+    let cookies = b.client.get_all_cookies().await.expect("cookies");
+    let session = cookies
+        .iter()
+        .find(|c| c.name() == "codis_fe_session")
+        .expect("signed in");
+    assert_eq!(session.secure(), Some(true));
+    b.close().await;
+}
