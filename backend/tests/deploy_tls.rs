@@ -104,6 +104,9 @@ async fn events(resp: &mut reqwest::Response, n: usize, within: Duration) -> Vec
             }
         }
     }
+    // One chunk may carry more than was asked for (a snapshot and the next update together on a
+    // slow machine): the first `n` are the answer.
+    out.truncate(n);
     out
 }
 
