@@ -58,6 +58,10 @@ pub enum ApiError {
     /// The same action is already running (another tab or user).
     #[error("{0}")]
     InFlight(String),
+    /// A well-formed input that the cluster's current state refuses (e.g. "migrate some" from a
+    /// group that does not exist): 409, naming the field and the rule like `Invalid`.
+    #[error("{0}")]
+    StateConflict(ValidationError),
 }
 
 impl ApiError {
@@ -72,7 +76,9 @@ impl ApiError {
             ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Conflict(_) | ApiError::StateConflict(_) => {
+                (StatusCode::CONFLICT, "conflict")
+            }
             ApiError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::RequestTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
@@ -104,7 +110,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, kind) = self.status_and_kind();
         let (field, rule) = match &self {
-            ApiError::Invalid(v) => (Some(v.field.clone()), Some(v.rule.clone())),
+            ApiError::Invalid(v) | ApiError::StateConflict(v) => {
+                (Some(v.field.clone()), Some(v.rule.clone()))
+            }
             _ => (None, None),
         };
         if status.is_server_error() {

@@ -63,7 +63,7 @@ async fn migrate_some_from_a_missing_or_empty_group_is_refused_before_it_reaches
         json!({"action": "slots-create-some", "from": "77", "to": "1", "num": "10"}),
     )
     .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["error"]["field"], "from", "{body}");
     assert_eq!(body["error"]["rule"], "group 77 does not exist", "{body}");
 
@@ -75,7 +75,7 @@ async fn migrate_some_from_a_missing_or_empty_group_is_refused_before_it_reaches
         json!({"action": "slots-create-some", "from": "5", "to": "1", "num": "10"}),
     )
     .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["error"]["rule"], "group 5 holds no slots", "{body}");
     assert_eq!(queued(&stats(&base).await), 0, "nothing was queued");
 

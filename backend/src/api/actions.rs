@@ -130,7 +130,8 @@ fn outcome_unknown(addr: &str) -> ApiError {
 async fn movable_slots(app: &AppState, product: &str, from: &str) -> Result<Vec<SlotId>, ApiError> {
     let gid = codis_model::validate::group_id("from", from)?;
     let stats = app.fetch_stats(product).await?;
-    Ok(migrate::movable_slots(&stats, gid)?)
+    // Well-formed, but refused by the cluster as it is now: a conflict (409), not bad input.
+    migrate::movable_slots(&stats, gid).map_err(ApiError::StateConflict)
 }
 
 /// How many of `movable` the dashboard really queued to group `to`, read after it accepted the
