@@ -199,7 +199,25 @@ fn ProductLayout() -> impl IntoView {
     let product = Memo::new(move |_| parts.with(|p| p.0.clone()));
     let live = Live::new();
     provide_context(live);
-    provide_context(Actions::new(live.product));
+    let actions = Actions::new(live.product);
+    provide_context(actions);
+    // While the dashboard is unreachable every action control is greyed out: a class on <body>
+    // that the stylesheet reads (`body.actions-off .act`), set only when the state changes. (A
+    // `body:has(#live-banner…)` rule did the same but made the browser restyle the whole page on
+    // every live update: +5 ms per update on the groups and proxies pages.)
+    let blocked = Memo::new(move |_| actions.blocked().is_some());
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body
+                .class_list()
+                .toggle_with_force("actions-off", blocked.get());
+        }
+    });
+    on_cleanup(|| {
+        if let Some(body) = document().body() {
+            let _ = body.class_list().remove_1("actions-off");
+        }
+    });
     let auth = use_auth();
     Effect::new(move |_| {
         let p = product.get();
