@@ -4,6 +4,7 @@
 
 use codis_testkit as support;
 use serde_json::json;
+use std::time::Duration;
 use support::browser::Browser;
 use support::TestApp;
 
@@ -69,6 +70,13 @@ async fn every_control_is_reached_by_keyboard_with_a_focus_ring() {
         b.open(&app.url(&format!("/p/codis-demo{page}"))).await;
         b.wait_text("#live-indicator", "live", |t| t.starts_with("Live"))
             .await;
+        // A product's sidebar link is made anew when its probe first answers (its key holds
+        // the reachability), which would drop the mark left on it by an earlier Tab: on a
+        // loaded machine the first probe can land mid-walk. Walk once every product is probed.
+        support::eventually("every product probed", Duration::from_secs(30), || async {
+            b.count(".products a").await >= 2 && b.count(".products .dot-unknown").await == 0
+        })
+        .await;
         tab_through(&b, if page.is_empty() { "/" } else { page }).await;
     }
     b.close().await;
