@@ -167,19 +167,18 @@ async fn the_console_api_forward_and_event_stream_work_under_a_sub_path_through_
 
     // The event stream, through nginx as the browser opens it: the snapshot, then updates every
     // 0.2 s poll. A buffering proxy would hold these small events back.
-    let stream = http()
-        .get(format!("{base}/api/products/codis-demo/events"))
-        .header(header::ACCEPT, "text/event-stream")
-        .send()
-        .await
-        .expect("events");
-    assert_eq!(stream.status(), StatusCode::OK);
-    assert!(stream.headers()[header::CONTENT_TYPE]
+    let mut stream = Sse::open(
+        &http(),
+        &format!("{base}/api/products/codis-demo/events"),
+        None,
+    )
+    .await;
+    assert!(stream.resp.headers()[header::CONTENT_TYPE]
         .to_str()
         .expect("ascii")
         .starts_with("text/event-stream"));
     let opened = Instant::now();
-    let got = Sse::new(stream).names(4, Duration::from_secs(5)).await;
+    let got = stream.names(4, Duration::from_secs(5)).await;
     let names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names.first().copied(), Some("snapshot"), "{names:?}");
     assert!(

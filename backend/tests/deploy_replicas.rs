@@ -144,16 +144,9 @@ async fn replicas_sharing_the_session_key_honour_each_others_sign_in_and_sign_ou
         .expect("client");
     let mut streams: HashMap<String, Sse> = HashMap::new();
     for _ in 0..8 {
-        let resp = streaming
-            .get(format!("{base}/api/products/codis-demo/events"))
-            .header(header::ACCEPT, "text/event-stream")
-            .header(header::COOKIE, &cookie)
-            .send()
-            .await
-            .expect("events");
-        assert_eq!(resp.status(), StatusCode::OK);
-        let on = replica(&resp);
-        let mut sse = Sse::new(resp);
+        let url = format!("{base}/api/products/codis-demo/events");
+        let mut sse = Sse::open(&streaming, &url, Some(&cookie)).await;
+        let on = replica(&sse.resp);
         let first = sse.names(1, Duration::from_secs(10)).await;
         assert_eq!(first.first().map(|(n, _)| n.as_str()), Some("snapshot"));
         streams.entry(on).or_insert(sse);

@@ -176,16 +176,9 @@ async fn https_serves_console_api_and_event_stream_over_http2_with_secure_cookie
     assert!(set_cookie.contains("; Secure"), "{set_cookie}");
 
     // The event stream over HTTP/2: the snapshot, then updates as they are polled.
-    let stream = h2
-        .get(format!("{base}/api/products/codis-demo/events"))
-        .header(header::ACCEPT, "text/event-stream")
-        .header(header::COOKIE, &cookie)
-        .send()
-        .await
-        .expect("events");
-    assert_eq!(stream.status(), StatusCode::OK);
-    assert_eq!(stream.version(), Version::HTTP_2);
-    let mut stream = Sse::new(stream);
+    let url = format!("{base}/api/products/codis-demo/events");
+    let mut stream = Sse::open(&h2, &url, Some(&cookie)).await;
+    assert_eq!(stream.resp.version(), Version::HTTP_2);
     let got = events(&mut stream, 3, Duration::from_secs(5)).await;
     assert_eq!(got, ["snapshot", "update", "update"], "over HTTP/2");
     // And an API read on the same HTTP/2 connection while the stream stays open.
@@ -391,16 +384,9 @@ async fn sighup_reloads_the_certificate_without_dropping_open_streams() {
 
     // An event stream over HTTP/2, opened with certificate A.
     let h2 = client(&roots, false);
-    let stream = h2
-        .get(format!(
-            "https://localhost:{port}/api/products/codis-demo/events"
-        ))
-        .header(header::ACCEPT, "text/event-stream")
-        .send()
-        .await
-        .expect("events");
-    assert_eq!(stream.version(), Version::HTTP_2);
-    let mut stream = Sse::new(stream);
+    let url = format!("https://localhost:{port}/api/products/codis-demo/events");
+    let mut stream = Sse::open(&h2, &url, None).await;
+    assert_eq!(stream.resp.version(), Version::HTTP_2);
     assert_eq!(
         events(&mut stream, 2, Duration::from_secs(5)).await,
         ["snapshot", "update"]
@@ -470,10 +456,9 @@ async fn memory_per_stream(
 ) -> f64 {
     // A stream on a connection of its own, once it has its snapshot.
     let open_one = || {
-        let request = make().get(url).header(header::ACCEPT, "text/event-stream");
+        let client = make();
         async move {
-            let resp = request.send().await.expect("events");
-            let mut s = Sse::new(resp);
+            let mut s = Sse::open(&client, url, None).await;
             assert_eq!(
                 events(&mut s, 1, Duration::from_secs(10)).await,
                 ["snapshot"]

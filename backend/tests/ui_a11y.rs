@@ -5,7 +5,6 @@
 use codis_testkit as support;
 use serde_json::json;
 use support::browser::Browser;
-use support::TestApp;
 
 const TAB: &str = "\u{e004}";
 
@@ -59,16 +58,9 @@ async fn tab_through(b: &Browser, page: &str) {
 
 #[tokio::test]
 async fn every_control_is_reached_by_keyboard_with_a_focus_ring() {
-    let app = TestApp::builder()
-        .demo()
-        .assets(&support::dist_dir())
-        .start()
-        .await;
-    let b = Browser::start().await;
+    let (app, b) = support::browser::demo_console().await;
     for page in ["", "/proxies", "/slots", "/groups", "/sentinels"] {
-        b.open(&app.url(&format!("/p/codis-demo{page}"))).await;
-        b.wait_text("#live-indicator", "live", |t| t.starts_with("Live"))
-            .await;
+        b.open_live(&app.url(&format!("/p/codis-demo{page}"))).await;
         tab_through(&b, if page.is_empty() { "/" } else { page }).await;
     }
     b.close().await;
@@ -76,15 +68,8 @@ async fn every_control_is_reached_by_keyboard_with_a_focus_ring() {
 
 #[tokio::test]
 async fn a_dialog_is_labelled_by_its_own_title() {
-    let app = TestApp::builder()
-        .demo()
-        .assets(&support::dist_dir())
-        .start()
-        .await;
-    let b = Browser::start().await;
-    b.open(&app.url("/p/codis-demo/slots")).await;
-    b.wait_text("#live-indicator", "live", |t| t.starts_with("Live"))
-        .await;
+    let (app, b) = support::browser::demo_console().await;
+    b.open_live(&app.url("/p/codis-demo/slots")).await;
     let mut ids = Vec::new();
     for _ in 0..2 {
         b.click("#rebalance").await;

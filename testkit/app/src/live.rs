@@ -254,6 +254,18 @@ impl Sse {
         Sse::new(resp)
     }
 
+    /// Opens the event stream at `url` with `client` (TLS, HTTP/2, through a proxy), sending
+    /// `cookie` if given; fails unless it answers 200. Its response is [`resp`](Self::resp).
+    pub async fn open(client: &reqwest::Client, url: &str, cookie: Option<&str>) -> Sse {
+        let mut req = client.get(url).header("accept", "text/event-stream");
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        let resp = req.send().await.expect("events request");
+        assert_eq!(resp.status(), 200, "GET {url}");
+        Sse::new(resp)
+    }
+
     /// A reader of the event stream `resp` answered (opened by the test with its own client:
     /// TLS, HTTP/2, a cookie, through a proxy).
     pub fn new(resp: reqwest::Response) -> Sse {
