@@ -185,6 +185,16 @@ impl Browser {
             .await;
     }
 
+    /// Reloads the page (the browser's reload button) and waits for its live stream again.
+    pub async fn reload_live(&self) {
+        self.client.refresh().await.expect("reload");
+        self.wait_for("nav.sidebar, #signin-form").await;
+        self.wait_text("#live-indicator", "live after a reload", |t| {
+            t.starts_with("Live")
+        })
+        .await;
+    }
+
     /// Runs `script` (a function body; `arguments` are `args`) and returns its result.
     pub async fn js(&self, script: &str, args: Vec<serde_json::Value>) -> serde_json::Value {
         self.client

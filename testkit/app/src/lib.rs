@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod browser;
+pub mod cdn;
 pub mod coordinators;
 pub mod discovery;
 pub mod live;
