@@ -2,7 +2,8 @@
 //! typed builder ([`TestApp`]), files it reads (dashboard list, users, audit log), HTTP helpers
 //! and waits, a headless Chromium driven over WebDriver (`browser`), real coordinators
 //! (`coordinators`, `discovery`), the simulated cluster behind a counting proxy and SSE readers
-//! (`live`), and free ports (`ports`).
+//! (`live`), a real nginx (`nginx`), a plain static host standing in for a CDN (`cdn`), and free
+//! ports (`ports`).
 
 pub mod app;
 pub mod browser;
