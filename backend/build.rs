@@ -19,10 +19,16 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+// The embedding itself, shared with `tests/console_embedding.rs`, which compiles what it writes
+// for a small console (release builds are not part of the test run).
+#[path = "build/embed.rs"]
+mod embed;
+
 fn main() {
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=build/embed.rs");
     println!("cargo:rerun-if-env-changed=CODIS_FE_CONSOLE_DIR");
 
     let commit = git_commit(&manifest);
@@ -42,7 +48,7 @@ fn main() {
         }
         // Cargo scans a directory given here for changes recursively: a new `dist/` is embedded.
         println!("cargo:rerun-if-changed={}", dir.display());
-        code.push_str(&embed(&dir));
+        code.push_str(&embed::embed(&dir));
     } else {
         let why = if wanted {
             "not embedded in debug builds"
@@ -54,46 +60,6 @@ fn main() {
         ));
     }
     std::fs::write(out.join("build_info.rs"), code).expect("write build_info.rs");
-}
-
-/// `CONSOLE_FILES` (every file under `dir`, by its path relative to it) and `CONSOLE_HASH` (the
-/// first 16 hex digits of the SHA-256 of every name and content, in name order).
-fn embed(dir: &Path) -> String {
-    use sha2::Digest as _;
-    let mut files = Vec::new();
-    collect(dir, dir, &mut files);
-    files.sort();
-    let mut hash = sha2::Sha256::new();
-    let mut code = String::from("pub static CONSOLE_FILES: &[(&str, &[u8])] = &[\n");
-    for (name, path) in &files {
-        let bytes = std::fs::read(path).expect("read a console file");
-        hash.update(name.as_bytes());
-        hash.update((bytes.len() as u64).to_le_bytes());
-        hash.update(&bytes);
-        let abs = std::path::absolute(path).expect("absolute path");
-        code.push_str(&format!("    ({name:?}, include_bytes!({abs:?})),\n"));
-    }
-    let digest = hash.finalize();
-    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-    code.push_str(&format!("];\npub const CONSOLE_HASH: &str = {hex:?};\n"));
-    code
-}
-
-fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) {
-    let entries = std::fs::read_dir(dir).expect("read the console directory");
-    for entry in entries {
-        let path = entry.expect("a directory entry").path();
-        if path.is_dir() {
-            collect(root, &path, out);
-        } else {
-            let name = path
-                .strip_prefix(root)
-                .expect("under the root")
-                .to_string_lossy()
-                .replace('\\', "/");
-            out.push((name, path));
-        }
-    }
 }
 
 /// The commit being built, `unknown` without git or outside a checkout.

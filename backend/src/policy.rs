@@ -7,7 +7,9 @@
 //! so is the service that makes the head of an event stream served on the bare connection
 //! ([`crate::live::conn`]), so the two paths cannot disagree. The answers that hyper writes by
 //! itself (400, 414 and 431 for a request it cannot parse) get the headers of
-//! [`Policy::bare_headers`] (see [`crate::live::conn::Rewound`]).
+//! [`Policy::bare_headers`] (see [`crate::live::conn::Rewound`]), over plain HTTP and TLS alike
+//! (HTTP/2's own errors are frames, `RST_STREAM` and `GOAWAY`, with no headers). The 503 past
+//! `--max-connections-per-ip` goes through [`Policy::answer`], over TLS too.
 
 use std::convert::Infallible;
 use std::sync::Arc;

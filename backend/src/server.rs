@@ -325,15 +325,21 @@ impl Drop for AddressSlot {
     }
 }
 
+/// The answer to a request on a connection past `--max-connections-per-ip` (before the policy's
+/// headers): 503 with the API's JSON error body.
+fn too_many_connections(max: usize) -> Response {
+    ApiError::Unavailable(format!(
+        "this address already has {max} connections open (--max-connections-per-ip): close some, or try again in a moment"
+    ))
+    .into_response()
+}
+
 /// The whole answer to a connection past `--max-connections-per-ip`: 503 with `Retry-After`,
 /// the API's JSON error body and the policy's headers, then the connection closes.
 async fn too_many_connections_answer(policy: &Policy, max: usize) -> Vec<u8> {
     let res = policy
         .answer(Request::new(Body::empty()), move |_| {
-            ApiError::Unavailable(format!(
-                "this address already has {max} connections open (--max-connections-per-ip): close some, or try again in a moment"
-            ))
-            .into_response()
+            too_many_connections(max)
         })
         .await;
     let (parts, body) = res.into_parts();
@@ -367,6 +373,44 @@ async fn refuse_connection(mut stream: tokio::net::TcpStream, answer: Arc<[u8]>)
             left = left.saturating_sub(n);
         }
         Ok::<_, std::io::Error>(())
+    })
+    .await;
+}
+
+/// Over TLS, a connection refused by the per-address cap: the handshake, then the same 503 (with
+/// the policy's headers, HSTS included) to each request, in HTTP/2 or HTTP/1.1 as ALPN chose (the
+/// plain-text answer would be garbage to a TLS client); closed after 5 s at most.
+async fn refuse_tls_connection(
+    stream: tokio::net::TcpStream,
+    tls: Arc<crate::tls::Tls>,
+    policy: Policy,
+    bare_headers: Arc<[u8]>,
+    max: usize,
+) {
+    let _ = tokio::time::timeout(Duration::from_secs(5), async move {
+        let Ok(stream) = tls.acceptor.accept(stream).await else {
+            return;
+        };
+        // A request hyper cannot parse gets its own 400, with the policy's headers too.
+        let stream = crate::live::conn::Rewound::new(stream).with_bare_headers(bare_headers);
+        let service = tower::service_fn(move |req: Request<hyper::body::Incoming>| {
+            let policy = policy.clone();
+            async move {
+                let req = req.map(|_| Body::empty());
+                Ok::<_, std::convert::Infallible>(
+                    policy.answer(req, move |_| too_many_connections(max)).await,
+                )
+            }
+        });
+        let mut builder =
+            hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+        builder.http1().keep_alive(false);
+        let _ = builder
+            .serve_connection(
+                hyper_util::rt::TokioIo::new(stream),
+                hyper_util::service::TowerToHyperService::new(service),
+            )
+            .await;
     })
     .await;
 }
@@ -422,18 +466,23 @@ where
         };
         let Some(slot) = per_address.take(peer.ip()) else {
             drop(permit);
-            if server.tls.is_some() {
-                // Closed: the plain-text 503 would be garbage to a client expecting TLS, and a
-                // TLS handshake per refusal is what the cap is there to avoid.
-                continue;
-            }
-            // Answered by a task of its own, a bounded number at a time (beyond: closed).
+            // Answered by a task of its own, a bounded number at a time (beyond: closed), so
+            // refusals cost at most `MAX_REFUSING` handshakes or writes at once.
             if let Ok(r) = refusing.clone().try_acquire_owned() {
-                let answer = refusal.clone();
-                tokio::spawn(async move {
-                    refuse_connection(stream, answer).await;
-                    drop(r);
-                });
+                if let Some(tls) = server.tls.clone() {
+                    let (policy, max) = (server.policy.clone(), server.max_connections_per_ip);
+                    let bare = bare_headers.clone();
+                    tokio::spawn(async move {
+                        refuse_tls_connection(stream, tls, policy, bare, max).await;
+                        drop(r);
+                    });
+                } else {
+                    let answer = refusal.clone();
+                    tokio::spawn(async move {
+                        refuse_connection(stream, answer).await;
+                        drop(r);
+                    });
+                }
             }
             continue;
         };
@@ -451,14 +500,16 @@ where
             let _permit = permit;
             let _slot = slot;
             if let Some(tls) = tls {
-                drop((state, policy, bare));
+                drop((state, policy));
                 // The handshake within the request timeout, as a request head would be.
                 let Ok(Ok(stream)) =
                     tokio::time::timeout(timeout, tls.acceptor.accept(stream)).await
                 else {
                     return;
                 };
-                return Box::pin(serve_tls(stream, app, peer, timeout, stop)).await;
+                // hyper's own HTTP/1.1 error answers get the policy's headers here too.
+                let io = crate::live::conn::Rewound::new(stream).with_bare_headers(bare);
+                return Box::pin(serve_tls(io, app, peer, timeout, stop)).await;
             }
             let io = match accept(stream, &state, &policy, timeout).await {
                 Accepted::Events(events) => return events.run(state, policy).await,
@@ -521,7 +572,7 @@ where
 /// event streams ([`crate::live::conn`]) is for plain HTTP/1.1 only: an event stream over TLS
 /// holds hyper's and rustls's buffers.
 async fn serve_tls(
-    stream: tokio_rustls::server::TlsStream<tokio::net::TcpStream>,
+    stream: crate::live::conn::Rewound<tokio_rustls::server::TlsStream<tokio::net::TcpStream>>,
     app: Router,
     peer: std::net::SocketAddr,
     timeout: Duration,

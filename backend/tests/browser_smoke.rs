@@ -108,12 +108,7 @@ async fn links_back_forward_and_deep_links_keep_the_page_in_the_path() {
 /// forever), and a page shown again from that cache goes live again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_page_loads_do_not_use_up_the_connections_and_back_goes_live_again() {
-    let app = TestApp::builder()
-        .demo()
-        .assets(&support::dist_dir())
-        .start()
-        .await;
-    let b = Browser::start().await;
+    let (app, b) = support::browser::demo_console().await;
     for section in [
         "",
         "/proxies",
@@ -124,8 +119,7 @@ async fn many_page_loads_do_not_use_up_the_connections_and_back_goes_live_again(
         "/slots",
         "/groups",
     ] {
-        b.open(&app.url(&format!("/p/codis-demo{section}"))).await;
-        b.wait_text("#live-indicator", "live", |t| t.starts_with("Live"))
+        b.open_live(&app.url(&format!("/p/codis-demo{section}")))
             .await;
     }
     let answered = b

@@ -1,6 +1,7 @@
 //! The life cycle of the real binary on SIGTERM: `/readyz` goes 503 first while everything is
 //! still served (`--shutdown-delay`), then accepting stops, open event streams end (the browser
-//! reconnects elsewhere), an action in flight finishes and is audited, and the process exits 0.
+//! reconnects elsewhere; a gzip stream ends with its trailer), an action in flight finishes and
+//! is audited, and the process exits 0.
 
 use codis_testkit as support;
 
@@ -60,9 +61,8 @@ async fn sigterm_turns_readyz_off_first_ends_streams_finishes_the_action_and_exi
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    // An open event stream (its first bytes arrived: subscribed). Identity encoding: a gzip
-    // stream is one shared deflate stream with sync flushes, which ends at shutdown without a
-    // gzip trailer (the client sees an unexpected end and reconnects all the same).
+    // An open event stream, gzip as browsers ask for it, read raw (its first bytes arrived:
+    // subscribed). Decoded at the end, in one go, trailer and checksum included.
     let mut stream = reqwest::Client::builder()
         .no_proxy()
         .no_gzip()
@@ -70,19 +70,18 @@ async fn sigterm_turns_readyz_off_first_ends_streams_finishes_the_action_and_exi
         .expect("client")
         .get(format!("{base}/api/products/codis-demo/events"))
         .header("accept", "text/event-stream")
+        .header("accept-encoding", "gzip")
         .send()
         .await
         .expect("events");
     assert_eq!(stream.status(), StatusCode::OK);
-    let first = tokio::time::timeout(Duration::from_secs(10), stream.chunk())
+    assert_eq!(stream.headers()["content-encoding"], "gzip");
+    let mut gzipped = tokio::time::timeout(Duration::from_secs(10), stream.chunk())
         .await
         .expect("first bytes")
         .expect("read")
-        .expect("a chunk");
-    assert!(
-        String::from_utf8_lossy(&first).contains("retry: "),
-        "{first:?}"
-    );
+        .expect("a chunk")
+        .to_vec();
 
     let term = Command::new("kill")
         .args(["-TERM", &child.0.id().to_string()])
@@ -123,7 +122,7 @@ async fn sigterm_turns_readyz_off_first_ends_streams_finishes_the_action_and_exi
     let ended = tokio::time::timeout(Duration::from_secs(10), async {
         loop {
             match stream.chunk().await {
-                Ok(Some(_)) => continue,
+                Ok(Some(c)) => gzipped.extend_from_slice(&c),
                 Ok(None) => return Ok(()),
                 Err(e) => return Err(e),
             }
@@ -132,6 +131,18 @@ async fn sigterm_turns_readyz_off_first_ends_streams_finishes_the_action_and_exi
     .await
     .expect("the stream ended within 10 s");
     assert!(ended.is_ok(), "the stream ended cleanly: {ended:?}");
+    // A complete gzip body: it decodes to its end with the trailer's CRC-32 and length checked
+    // (a body cut short or a wrong checksum is an error here), and holds the events.
+    let mut text = String::new();
+    let decoded =
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gzipped[..]), &mut text);
+    assert!(
+        decoded.is_ok(),
+        "the gzip stream is complete: {decoded:?} ({} bytes)",
+        gzipped.len()
+    );
+    assert!(text.starts_with("retry: "), "{text}");
+    assert!(text.contains("event: snapshot"), "{text}");
 
     let resp = action
         .await

@@ -12,6 +12,7 @@ use reqwest::{header, StatusCode};
 use serde_json::{json, Value};
 use support::browser::Browser;
 use support::http;
+use support::live::Sse;
 use support::nginx::Nginx;
 
 /// README's location block, proxying to `backend`. (Measured with nginx 1.22: with
@@ -30,35 +31,6 @@ fn location(backend: std::net::SocketAddr, buffering: &str) -> String {
             proxy_read_timeout 1h;
         }}"
     )
-}
-
-/// The `data:` payloads of the next events of an event stream read through `resp`, with the
-/// time each arrived, until `n` events or `within`.
-async fn events(
-    resp: &mut reqwest::Response,
-    n: usize,
-    within: Duration,
-) -> Vec<(String, Instant)> {
-    let deadline = Instant::now() + within;
-    let mut buf = String::new();
-    let mut out = Vec::new();
-    while out.len() < n {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let Ok(Ok(Some(chunk))) = tokio::time::timeout(left, resp.chunk()).await else {
-            break;
-        };
-        buf.push_str(&String::from_utf8_lossy(&chunk));
-        while let Some(i) = buf.find("\n\n") {
-            let block: String = buf.drain(..i + 2).collect();
-            // `status` events (the poller's state) come when they come: not counted.
-            if let Some(name) = block.lines().find_map(|l| l.strip_prefix("event: ")) {
-                if name != "status" {
-                    out.push((name.to_string(), Instant::now()));
-                }
-            }
-        }
-    }
-    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -195,19 +167,18 @@ async fn the_console_api_forward_and_event_stream_work_under_a_sub_path_through_
 
     // The event stream, through nginx as the browser opens it: the snapshot, then updates every
     // 0.2 s poll. A buffering proxy would hold these small events back.
-    let mut stream = http()
-        .get(format!("{base}/api/products/codis-demo/events"))
-        .header(header::ACCEPT, "text/event-stream")
-        .send()
-        .await
-        .expect("events");
-    assert_eq!(stream.status(), StatusCode::OK);
-    assert!(stream.headers()[header::CONTENT_TYPE]
+    let mut stream = Sse::open(
+        &http(),
+        &format!("{base}/api/products/codis-demo/events"),
+        None,
+    )
+    .await;
+    assert!(stream.resp.headers()[header::CONTENT_TYPE]
         .to_str()
         .expect("ascii")
         .starts_with("text/event-stream"));
     let opened = Instant::now();
-    let got = events(&mut stream, 4, Duration::from_secs(5)).await;
+    let got = stream.names(4, Duration::from_secs(5)).await;
     let names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names.first().copied(), Some("snapshot"), "{names:?}");
     assert!(
@@ -320,12 +291,8 @@ async fn the_console_under_a_sub_path_signs_in_follows_deep_links_and_survives_r
     assert_eq!(state, json!(["/codis/p/codis-demo/slots", true]));
 
     // A reload at the deep link: the page, the session and the live stream come back.
-    b.client.refresh().await.expect("reload");
+    b.reload_live().await;
     b.wait_for("#slots-status").await;
-    b.wait_text("#live-indicator", "the live stream after a reload", |t| {
-        t.starts_with("Live")
-    })
-    .await;
     let after = b
         .js(
             "return [location.pathname, window.__same_page === true];",

@@ -10,12 +10,22 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use std::net::SocketAddr;
+
 use reqwest::{header, StatusCode, Version};
 use serde_json::{json, Value};
+use support::live::Sse;
 use support::ports::free_port;
+use support::TestAppBuilder;
 
 /// A self-signed certificate for `localhost` and 127.0.0.1: (certificate PEM, key PEM, DER).
 fn certificate(name: &str) -> (String, String, Vec<u8>) {
+    let (cert, key, der, _) = certificate_and_public_key(name);
+    (cert, key, der)
+}
+
+/// [`certificate`], and its public key (DER), which Chromium can be told to trust.
+fn certificate_and_public_key(name: &str) -> (String, String, Vec<u8>, Vec<u8>) {
     let mut params =
         rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
             .expect("params");
@@ -24,7 +34,12 @@ fn certificate(name: &str) -> (String, String, Vec<u8>) {
         .push(rcgen::DnType::CommonName, name);
     let key = rcgen::KeyPair::generate().expect("key");
     let cert = params.self_signed(&key).expect("self-signed");
-    (cert.pem(), key.serialize_pem(), cert.der().to_vec())
+    (
+        cert.pem(),
+        key.serialize_pem(),
+        cert.der().to_vec(),
+        key.public_key_der(),
+    )
 }
 
 /// A directory with `cert.pem` and `key.pem`, removed on drop.
@@ -36,6 +51,13 @@ impl Files {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("dir");
         Files(dir)
+    }
+
+    /// A directory holding this certificate and key.
+    fn holding(tag: &str, cert: &str, key: &str) -> Files {
+        let files = Files::new(tag);
+        files.write(cert, key);
+        files
     }
     fn cert(&self) -> PathBuf {
         self.0.join("cert.pem")
@@ -57,6 +79,35 @@ impl Files {
             format!("--tls-key={}", self.key().display()),
         ]
     }
+
+    /// `app` serving HTTPS with these files.
+    fn serve(&self, app: TestAppBuilder) -> TestAppBuilder {
+        let [c, k] = self.flags();
+        app.flag(c).flag(k)
+    }
+}
+
+/// The console (`dist/`) over HTTPS on the demo cluster, with sign-in for `otto` (operator,
+/// password `otto-pw`) and `extra` flags: its address, and the files to keep for the test.
+async fn signed_in_console(
+    tag: &str,
+    cert: &str,
+    key: &str,
+    extra: &[&str],
+) -> (SocketAddr, Files, support::UsersFile) {
+    let files = Files::holding(tag, cert, key);
+    let users = support::UsersFile::new(
+        &format!("deploy-tls-{tag}"),
+        json!([{"user": "otto", "hash": support::password_hash("otto-pw"), "role": "operator"}]),
+    );
+    let app = TestApp::builder()
+        .demo()
+        .flag("--demo-noise=off")
+        .flags(extra)
+        .users(&users)
+        .assets(&support::dist_dir());
+    let addr = files.serve(app).start().await.addr;
+    (addr, files, users)
 }
 
 impl Drop for Files {
@@ -82,56 +133,21 @@ fn client(roots: &[&[u8]], http1: bool) -> reqwest::Client {
     b.build().expect("client")
 }
 
-/// The names of the next snapshot and update events of an event stream read through `resp`,
-/// until `n` or `within`.
-async fn events(resp: &mut reqwest::Response, n: usize, within: Duration) -> Vec<String> {
-    let deadline = Instant::now() + within;
-    let mut buf = String::new();
-    let mut out = Vec::new();
-    while out.len() < n {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let Ok(Ok(Some(chunk))) = tokio::time::timeout(left, resp.chunk()).await else {
-            break;
-        };
-        buf.push_str(&String::from_utf8_lossy(&chunk));
-        while let Some(i) = buf.find("\n\n") {
-            let block: String = buf.drain(..i + 2).collect();
-            // `status` events (the poller's state) come when they come: not counted.
-            if let Some(name) = block.lines().find_map(|l| l.strip_prefix("event: ")) {
-                if name != "status" {
-                    out.push(name.to_string());
-                }
-            }
-        }
-    }
-    // One chunk may carry more than was asked for (a snapshot and the next update together on a
-    // slow machine): the first `n` are the answer.
-    out.truncate(n);
-    out
+/// The names of the next `n` snapshot and update events of `stream`, read within `within`.
+async fn events(stream: &mut Sse, n: usize, within: Duration) -> Vec<String> {
+    stream
+        .names(n, within)
+        .await
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_serves_console_api_and_event_stream_over_http2_with_secure_cookies_and_hsts() {
-    let dist = support::dist_dir();
     let (cert, key, der) = certificate("codis-fe test");
-    let files = Files::new("serve");
-    files.write(&cert, &key);
-    let users = support::UsersFile::new(
-        "deploy-tls",
-        json!([{"user": "otto", "hash": support::password_hash("otto-pw"), "role": "operator"}]),
-    );
-    let [c, k] = files.flags();
-    let addr = TestApp::builder()
-        .demo()
-        .flag("--demo-noise=off")
-        .flag("--poll-interval=0.2")
-        .users(&users)
-        .flag(c.as_str())
-        .flag(k.as_str())
-        .assets(&dist)
-        .start()
-        .await
-        .addr;
+    let (addr, _files, _users) =
+        signed_in_console("serve", &cert, &key, &["--poll-interval=0.2"]).await;
     let base = format!("https://localhost:{}", addr.port());
     let h2 = client(&[&der], false);
 
@@ -152,34 +168,17 @@ async fn https_serves_console_api_and_event_stream_over_http2_with_secure_cookie
     assert!(me.headers().contains_key(header::STRICT_TRANSPORT_SECURITY));
 
     // Sign-in: the cookie is Secure without --cookie-secure.
-    let signin = h2
-        .post(format!("{base}/api/session"))
-        .json(&json!({"user": "otto", "password": "otto-pw"}))
-        .send()
-        .await
-        .expect("sign in");
-    assert_eq!(signin.status(), StatusCode::OK);
-    let set_cookie = signin.headers()[header::SET_COOKIE]
-        .to_str()
-        .expect("ascii")
-        .to_string();
+    let support::SignedIn {
+        cookie,
+        csrf,
+        set_cookie,
+    } = support::sign_in(&h2, &base, "otto", "otto-pw").await;
     assert!(set_cookie.contains("; Secure"), "{set_cookie}");
-    let cookie = set_cookie
-        .split(';')
-        .next()
-        .expect("name=value")
-        .to_string();
 
     // The event stream over HTTP/2: the snapshot, then updates as they are polled.
-    let mut stream = h2
-        .get(format!("{base}/api/products/codis-demo/events"))
-        .header(header::ACCEPT, "text/event-stream")
-        .header(header::COOKIE, &cookie)
-        .send()
-        .await
-        .expect("events");
-    assert_eq!(stream.status(), StatusCode::OK);
-    assert_eq!(stream.version(), Version::HTTP_2);
+    let url = format!("{base}/api/products/codis-demo/events");
+    let mut stream = Sse::open(&h2, &url, Some(&cookie)).await;
+    assert_eq!(stream.resp.version(), Version::HTTP_2);
     let got = events(&mut stream, 3, Duration::from_secs(5)).await;
     assert_eq!(got, ["snapshot", "update", "update"], "over HTTP/2");
     // And an API read on the same HTTP/2 connection while the stream stays open.
@@ -198,6 +197,23 @@ async fn https_serves_console_api_and_event_stream_over_http2_with_secure_cookie
     let more = events(&mut stream, 1, Duration::from_secs(5)).await;
     assert_eq!(more, ["update"], "the stream kept flowing");
 
+    // Sign-out ends the stream, with a complete body: it is gzip (reqwest asks for it and checks
+    // the gzip trailer), so a stream cut short or without its trailer is an error here.
+    let signout = h2
+        .delete(format!("{base}/api/session"))
+        .header(header::COOKIE, &cookie)
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .expect("sign out");
+    assert_eq!(signout.status(), StatusCode::NO_CONTENT);
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        while stream.next_event().await.is_some() {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream still open after the sign-out");
+    assert_eq!(stream.error, None, "the stream ended cleanly");
+
     // Plain HTTP to the TLS port is refused (no answer a browser could take for the console).
     let plain = reqwest::Client::builder()
         .no_proxy()
@@ -213,14 +229,10 @@ async fn https_serves_console_api_and_event_stream_over_http2_with_secure_cookie
 #[tokio::test]
 async fn hsts_is_configurable_and_bad_tls_files_stop_the_start_naming_the_flag() {
     let (cert, key, der) = certificate("codis-fe hsts");
-    let files = Files::new("hsts");
-    files.write(&cert, &key);
+    let files = Files::holding("hsts", &cert, &key);
     let [c, k] = files.flags();
-    let off = TestApp::builder()
-        .demo()
-        .flag(c.as_str())
-        .flag(k.as_str())
-        .flag("--hsts-max-age=0")
+    let off = files
+        .serve(TestApp::builder().demo().flag("--hsts-max-age=0"))
         .start()
         .await
         .addr;
@@ -233,11 +245,8 @@ async fn hsts_is_configurable_and_bad_tls_files_stop_the_start_naming_the_flag()
     assert!(!resp
         .headers()
         .contains_key(header::STRICT_TRANSPORT_SECURITY));
-    let day = TestApp::builder()
-        .demo()
-        .flag(c.as_str())
-        .flag(k.as_str())
-        .flag("--hsts-max-age=86400")
+    let day = files
+        .serve(TestApp::builder().demo().flag("--hsts-max-age=86400"))
         .start()
         .await
         .addr;
@@ -264,8 +273,7 @@ async fn hsts_is_configurable_and_bad_tls_files_stop_the_start_naming_the_flag()
 
     // Bad files: the binary exits non-zero with one line naming the flag.
     let (_, other_key, _) = certificate("another");
-    let wrong = Files::new("wrong");
-    wrong.write(&cert, &other_key);
+    let wrong = Files::holding("wrong", &cert, &other_key);
     let [wc, wk] = wrong.flags();
     for (args, flag) in [
         (vec![c.clone()], "--tls-key"),
@@ -337,8 +345,7 @@ async fn wait_presented(port: u16, roots: &[&[u8]], want: &[u8], what: &str) {
 async fn sighup_reloads_the_certificate_without_dropping_open_streams() {
     let (cert_a, key_a, der_a) = certificate("codis-fe A");
     let (cert_b, key_b, der_b) = certificate("codis-fe B");
-    let files = Files::new("reload");
-    files.write(&cert_a, &key_a);
+    let files = Files::holding("reload", &cert_a, &key_a);
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_codis-fe"))
         .args([
@@ -377,15 +384,9 @@ async fn sighup_reloads_the_certificate_without_dropping_open_streams() {
 
     // An event stream over HTTP/2, opened with certificate A.
     let h2 = client(&roots, false);
-    let mut stream = h2
-        .get(format!(
-            "https://localhost:{port}/api/products/codis-demo/events"
-        ))
-        .header(header::ACCEPT, "text/event-stream")
-        .send()
-        .await
-        .expect("events");
-    assert_eq!(stream.version(), Version::HTTP_2);
+    let url = format!("https://localhost:{port}/api/products/codis-demo/events");
+    let mut stream = Sse::open(&h2, &url, None).await;
+    assert_eq!(stream.resp.version(), Version::HTTP_2);
     assert_eq!(
         events(&mut stream, 2, Duration::from_secs(5)).await,
         ["snapshot", "update"]
@@ -453,32 +454,23 @@ async fn memory_per_stream(
     n: usize,
     make: impl Fn() -> reqwest::Client,
 ) -> f64 {
+    // A stream on a connection of its own, once it has its snapshot.
+    let open_one = || {
+        let client = make();
+        async move {
+            let mut s = Sse::open(&client, url, None).await;
+            assert_eq!(
+                events(&mut s, 1, Duration::from_secs(10)).await,
+                ["snapshot"]
+            );
+            s
+        }
+    };
     // A first stream starts the product's poller and history, which every later one shares.
-    let mut open = Vec::new();
-    let mut first = make()
-        .get(url)
-        .header(header::ACCEPT, "text/event-stream")
-        .send()
-        .await
-        .expect("events");
-    assert_eq!(
-        events(&mut first, 1, Duration::from_secs(10)).await,
-        ["snapshot"]
-    );
-    open.push(first);
+    let mut open = vec![open_one().await];
     let before = rss_kib(pid);
     for _ in 0..n {
-        let mut s = make()
-            .get(url)
-            .header(header::ACCEPT, "text/event-stream")
-            .send()
-            .await
-            .expect("events");
-        assert_eq!(
-            events(&mut s, 1, Duration::from_secs(10)).await,
-            ["snapshot"]
-        );
-        open.push(s);
+        open.push(open_one().await);
     }
     let after = rss_kib(pid);
     after.saturating_sub(before) as f64 / n as f64
@@ -493,8 +485,7 @@ async fn memory_per_event_stream_over_plain_http1_and_tls() {
     // limit in this process (one client socket per stream).
     const N: usize = 400;
     let (cert, key, der) = certificate("codis-fe memory");
-    let files = Files::new("memory");
-    files.write(&cert, &key);
+    let files = Files::holding("memory", &cert, &key);
     let start = |tls: bool| {
         let port = free_port();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_codis-fe"));
@@ -563,34 +554,8 @@ async fn memory_per_event_stream_over_plain_http1_and_tls() {
 async fn the_console_runs_in_chromium_over_https_and_http2() {
     use base64::Engine as _;
     use sha2::Digest as _;
-    let dist = support::dist_dir();
-    let (cert, key, spki) = {
-        let mut params =
-            rcgen::CertificateParams::new(vec!["localhost".to_string()]).expect("params");
-        params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, "codis-fe browser");
-        let key = rcgen::KeyPair::generate().expect("key");
-        let cert = params.self_signed(&key).expect("self-signed");
-        (cert.pem(), key.serialize_pem(), key.public_key_der())
-    };
-    let files = Files::new("browser");
-    files.write(&cert, &key);
-    let users = support::UsersFile::new(
-        "deploy-tls-ui",
-        json!([{"user": "otto", "hash": support::password_hash("otto-pw"), "role": "operator"}]),
-    );
-    let [c, k] = files.flags();
-    let addr = TestApp::builder()
-        .demo()
-        .flag("--demo-noise=off")
-        .users(&users)
-        .flag(c.as_str())
-        .flag(k.as_str())
-        .assets(&dist)
-        .start()
-        .await
-        .addr;
+    let (cert, key, _, spki) = certificate_and_public_key("codis-fe browser");
+    let (addr, _files, _users) = signed_in_console("browser", &cert, &key, &[]).await;
     let pin = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&spki));
     let b = support::browser::Browser::start_with(&[format!(
         "--ignore-certificate-errors-spki-list={pin}"
@@ -620,4 +585,153 @@ async fn the_console_runs_in_chromium_over_https_and_http2() {
         .expect("signed in");
     assert_eq!(session.secure(), Some(true));
     b.close().await;
+}
+
+/// The headers one response policy decides (security, HSTS, `Retry-After`): what every answer
+/// must agree on, whoever writes it.
+fn policy_headers(h: &header::HeaderMap) -> Vec<(String, String)> {
+    [
+        "content-security-policy",
+        "x-content-type-options",
+        "referrer-policy",
+        "strict-transport-security",
+    ]
+    .iter()
+    .map(|n| {
+        let v = h.get(*n).and_then(|v| v.to_str().ok()).unwrap_or("(none)");
+        (n.to_string(), v.to_string())
+    })
+    .collect()
+}
+
+/// The status and headers of the answer to `request` sent raw over TLS (HTTP/1.1: no ALPN).
+async fn raw_over_tls(port: u16, der: &[u8], request: &[u8]) -> (u16, header::HeaderMap) {
+    use std::sync::Arc;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio_rustls::rustls;
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(rustls::pki_types::CertificateDer::from(der.to_vec()))
+        .expect("root");
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect");
+    let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
+    let mut tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(name, tcp)
+        .await
+        .expect("handshake");
+    tls.write_all(request).await.expect("write");
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), tls.read_to_end(&mut answer)).await;
+    let text = String::from_utf8_lossy(&answer);
+    let head = text.split("\r\n\r\n").next().unwrap_or_default();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line: {text:?}"));
+    let mut headers = header::HeaderMap::new();
+    for l in lines {
+        if let Some((n, v)) = l.split_once(": ") {
+            headers.append(
+                header::HeaderName::from_bytes(n.as_bytes()).expect("name"),
+                header::HeaderValue::from_str(v).expect("value"),
+            );
+        }
+    }
+    (status, headers)
+}
+
+/// Over TLS the answers the server writes itself carry the same policy headers as the router's
+/// (HSTS included): a connection past `--max-connections-per-ip` is answered 503 with the API's
+/// JSON body and `Retry-After`, over HTTP/2 and HTTP/1.1 (not just closed), and hyper's own 400
+/// for a request it cannot parse gets them too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_tls_refusals_and_the_servers_own_errors_carry_the_policy_headers() {
+    let (cert, key, der) = certificate("codis-fe refusals");
+    let files = Files::holding("refusals", &cert, &key);
+    let app = TestApp::builder()
+        .demo()
+        .quiet()
+        .flag("--max-connections-per-ip=1");
+    let port = files.serve(app).start().await.addr.port();
+    let base = format!("https://localhost:{port}");
+
+    // One connection open from this address (it has not even shaken hands; the first the
+    // server accepts): the next is refused.
+    let mut refusals = Vec::new();
+    let held = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect");
+    for http1 in [false, true] {
+        let refused = client(&[&der], http1)
+            .get(format!("{base}/api/products"))
+            .send()
+            .await
+            .expect("an answer, not a closed connection");
+        assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let version = if http1 {
+            Version::HTTP_11
+        } else {
+            Version::HTTP_2
+        };
+        assert_eq!(refused.version(), version);
+        assert_eq!(refused.headers()[header::RETRY_AFTER], "1");
+        refusals.push((version, refused.headers().clone()));
+        let body: Value = refused.json().await.expect("JSON body");
+        assert_eq!(body["error"]["kind"], "unavailable", "{body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("--max-connections-per-ip")),
+            "{body}"
+        );
+    }
+    drop(held);
+
+    // The router's own answer (a JSON 404) once the held connection is gone and the address may
+    // connect again: the refusals carried the same policy headers.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let reference = loop {
+        let resp = client(&[&der], false)
+            .get(format!("{base}/api/nothing"))
+            .send()
+            .await
+            .expect("404");
+        if resp.status() != StatusCode::SERVICE_UNAVAILABLE || Instant::now() > deadline {
+            break resp;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(reference.status(), StatusCode::NOT_FOUND);
+    let expected = policy_headers(reference.headers());
+    assert!(expected.iter().all(|(_, v)| v != "(none)"), "{expected:?}");
+    drop(reference);
+    for (version, headers) in &refusals {
+        assert_eq!(policy_headers(headers), expected, "{version:?}");
+    }
+
+    // hyper's own answer to a request it cannot parse, over TLS: on a connection served, and on
+    // one refused by the cap (hyper answers it before the refusal's 503 could).
+    let uncapped = files.serve(TestApp::builder().demo().quiet()).start().await;
+    let request = b"POST /api/me HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n";
+    let (status, headers) = raw_over_tls(uncapped.addr.port(), &der, request).await;
+    assert_eq!(status, 400, "{headers:?}");
+    assert_eq!(policy_headers(&headers), expected);
+    let held = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect");
+    let (status, headers) = raw_over_tls(port, &der, request).await;
+    assert_eq!(status, 400, "refused connection: {headers:?}");
+    assert_eq!(policy_headers(&headers), expected, "refused connection");
+    drop(held);
 }

@@ -6,7 +6,6 @@ use codis_testkit as support;
 use serde_json::json;
 use std::time::Duration;
 use support::browser::Browser;
-use support::TestApp;
 
 const TAB: &str = "\u{e004}";
 
@@ -60,16 +59,9 @@ async fn tab_through(b: &Browser, page: &str) {
 
 #[tokio::test]
 async fn every_control_is_reached_by_keyboard_with_a_focus_ring() {
-    let app = TestApp::builder()
-        .demo()
-        .assets(&support::dist_dir())
-        .start()
-        .await;
-    let b = Browser::start().await;
+    let (app, b) = support::browser::demo_console().await;
     for page in ["", "/proxies", "/slots", "/groups", "/sentinels"] {
-        b.open(&app.url(&format!("/p/codis-demo{page}"))).await;
-        b.wait_text("#live-indicator", "live", |t| t.starts_with("Live"))
-            .await;
+        b.open_live(&app.url(&format!("/p/codis-demo{page}"))).await;
         // A product's sidebar link is made anew when its probe first answers (its key holds
         // the reachability), which would drop the mark left on it by an earlier Tab: on a
         // loaded machine the first probe can land mid-walk. Walk once every product is probed.
@@ -84,15 +76,8 @@ async fn every_control_is_reached_by_keyboard_with_a_focus_ring() {
 
 #[tokio::test]
 async fn a_dialog_is_labelled_by_its_own_title() {
-    let app = TestApp::builder()
-        .demo()
-        .assets(&support::dist_dir())
-        .start()
-        .await;
-    let b = Browser::start().await;
-    b.open(&app.url("/p/codis-demo/slots")).await;
-    b.wait_text("#live-indicator", "live", |t| t.starts_with("Live"))
-        .await;
+    let (app, b) = support::browser::demo_console().await;
+    b.open_live(&app.url("/p/codis-demo/slots")).await;
     let mut ids = Vec::new();
     for _ in 0..2 {
         b.click("#rebalance").await;

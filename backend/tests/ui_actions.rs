@@ -7,8 +7,7 @@ use support::TestApp;
 
 use std::time::Duration;
 
-use codis_demo::{DemoDashboard, Fault};
-use codis_fe::server;
+use codis_demo::Fault;
 use support::browser::Browser;
 
 /// At the browser's 1280 px every table matched by `tables` fits its card: no column is hidden
@@ -31,15 +30,6 @@ async fn assert_tables_fit(b: &Browser, tables: &str) {
         overflow.iter().all(|&o| o <= 0),
         "{tables} scrolls sideways at 1280 px by {overflow:?} px"
     );
-}
-
-fn demo(server: &server::Server, product: &str) -> DemoDashboard {
-    server
-        .demo
-        .as_ref()
-        .and_then(|d| d.dashboard(product))
-        .cloned()
-        .expect("demo dashboard")
 }
 
 /// Confirms the open dialog; returns its text. Fails if the dialog does not close (error).
@@ -95,11 +85,8 @@ async fn dismiss_toasts(b: &Browser) {
 #[tokio::test]
 async fn every_action_round_trips_through_the_console() {
     let dist = support::dist_dir();
-    let (addr, server) = {
-        let app = TestApp::builder().demo().assets(&dist).start().await;
-        (app.addr, app.server)
-    };
-    let dash = demo(&server, "codis-demo");
+    let app = TestApp::builder().demo().assets(&dist).start().await;
+    let (addr, dash) = (app.addr, app.demo_dashboard("codis-demo"));
     let world = dash.addresses();
     let b = Browser::start().await;
     let base = format!("http://{addr}/p/codis-demo");
@@ -406,11 +393,8 @@ async fn every_action_round_trips_through_the_console() {
 #[tokio::test]
 async fn the_banner_says_when_the_dashboard_is_down_and_clears_when_it_returns() {
     let dist = support::dist_dir();
-    let (addr, server) = {
-        let app = TestApp::builder().demo().assets(&dist).start().await;
-        (app.addr, app.server)
-    };
-    let dash = demo(&server, "codis-demo");
+    let app = TestApp::builder().demo().assets(&dist).start().await;
+    let (addr, dash) = (app.addr, app.demo_dashboard("codis-demo"));
     let b = Browser::start().await;
     b.open(&format!("http://{addr}/p/codis-demo")).await;
     b.wait_text("#live-indicator", "live", |t| t.starts_with("Live"))

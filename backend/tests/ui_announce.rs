@@ -25,12 +25,7 @@ async fn the_ticking_banner_is_not_announced_only_its_state_changes_are() {
         .assets(&support::dist_dir())
         .start()
         .await;
-    let dash = app
-        .server
-        .demo
-        .as_ref()
-        .and_then(|d| d.dashboard("codis-demo"))
-        .expect("demo dashboard");
+    let dash = app.demo_dashboard("codis-demo");
     let b = Browser::start().await;
     b.open(&app.url("/p/codis-demo")).await;
     b.wait_text("#live-announcer", "the live announcement", |t| t == "Live.")

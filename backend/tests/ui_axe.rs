@@ -3,17 +3,10 @@
 //! (scripts/setup).
 
 use codis_testkit as support;
-use support::browser::Browser;
-use support::TestApp;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_passes_axe_in_both_themes() {
-    let app = TestApp::builder()
-        .demo()
-        .assets(&support::dist_dir())
-        .start()
-        .await;
-    let b = Browser::start().await;
+    let (app, b) = support::browser::demo_console().await;
     let mut found = Vec::new();
     for theme in ["light", "dark"] {
         b.open(&app.url("/")).await;
@@ -23,17 +16,13 @@ async fn every_page_passes_axe_in_both_themes() {
         )
         .await;
         for page in ["", "/proxies", "/slots", "/groups", "/sentinels"] {
-            b.open(&app.url(&format!("/p/codis-demo{page}"))).await;
-            b.wait_text("#live-indicator", "live", |t| t.starts_with("Live"))
-                .await;
+            b.open_live(&app.url(&format!("/p/codis-demo{page}"))).await;
             for v in b.axe_violations().await {
                 found.push(format!("{theme} {page:>10}: {v}"));
             }
         }
         // A dialog too: the rebalance plan.
-        b.open(&app.url("/p/codis-demo/slots")).await;
-        b.wait_text("#live-indicator", "live", |t| t.starts_with("Live"))
-            .await;
+        b.open_live(&app.url("/p/codis-demo/slots")).await;
         b.click("#rebalance").await;
         b.wait_for(".dialog").await;
         for v in b.axe_violations().await {

@@ -11,27 +11,8 @@
 use codis_testkit as support;
 use support::TestApp;
 
-use std::path::PathBuf;
-
 use serde_json::json;
 use support::browser::Browser;
-
-/// A plain static server of `dist` on `listener` (what a CDN does: files, unknown paths
-/// answered with index.html), with `config.json` naming `api_base`.
-fn serve_static(listener: tokio::net::TcpListener, dist: PathBuf, api_base: String) {
-    use tower_http::services::{ServeDir, ServeFile};
-    let config = json!({ "api_base": api_base }).to_string();
-    let app = axum::Router::new()
-        .route(
-            "/config.json",
-            axum::routing::get(move || {
-                let config = config.clone();
-                async move { ([("content-type", "application/json")], config) }
-            }),
-        )
-        .fallback_service(ServeDir::new(&dist).fallback(ServeFile::new(dist.join("index.html"))));
-    tokio::spawn(async move { axum::serve(listener, app).await });
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_console_on_another_origin_signs_in_sees_live_numbers_and_acts() {
@@ -42,13 +23,8 @@ async fn a_console_on_another_origin_signs_in_sees_live_numbers_and_acts() {
             {"user": "otto", "hash": support::password_hash("otto-pw"), "role": "operator"},
         ]),
     );
-    let cdn = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind the static server");
-    let console_origin = format!(
-        "http://127.0.0.1:{}",
-        cdn.local_addr().expect("addr").port()
-    );
+    let cdn = support::cdn::StaticHost::bind().await;
+    let console_origin = cdn.origin.clone();
     let api = TestApp::builder()
         .demo()
         .users(&users)
@@ -57,7 +33,7 @@ async fn a_console_on_another_origin_signs_in_sees_live_numbers_and_acts() {
         .start()
         .await
         .addr;
-    serve_static(cdn, dist, format!("http://{api}"));
+    cdn.serve(dist, "/", format!("http://{api}"));
 
     let b = Browser::start().await;
     b.open(&format!("{console_origin}/p/codis-demo")).await;

@@ -9,17 +9,7 @@ use support::TestApp;
 use std::time::{Duration, Instant};
 
 use codis_demo::{DemoDashboard, Fault};
-use codis_fe::server;
 use support::browser::Browser;
-
-fn demo(server: &server::Server) -> DemoDashboard {
-    server
-        .demo
-        .as_ref()
-        .and_then(|d| d.dashboard("codis-demo"))
-        .cloned()
-        .expect("demo dashboard")
-}
 
 /// A backend on the demo without its random noise (this test injects exactly what it wants).
 async fn backend(extra: &[&str]) -> (String, DemoDashboard) {
@@ -27,11 +17,8 @@ async fn backend(extra: &[&str]) -> (String, DemoDashboard) {
     let assets = format!("--assets-dir={}", dist.display());
     let mut args = vec!["--demo", "--demo-noise=off", assets.as_str()];
     args.extend_from_slice(extra);
-    let (addr, server) = {
-        let app = TestApp::builder().flags(&args).start().await;
-        (app.addr, app.server)
-    };
-    (format!("http://{addr}/p/codis-demo"), demo(&server))
+    let app = TestApp::builder().flags(&args).start().await;
+    (app.url("/p/codis-demo"), app.demo_dashboard("codis-demo"))
 }
 
 /// The first sentinel's address, from its row.

@@ -8,35 +8,22 @@ use support::TestApp;
 
 use std::time::Duration;
 
-use codis_demo::{DemoDashboard, Fault};
-use codis_fe::server;
+use codis_demo::Fault;
 use serde_json::{json, Value};
 use support::browser::Browser;
 
-fn demo(server: &server::Server, product: &str) -> DemoDashboard {
-    server
-        .demo
-        .as_ref()
-        .and_then(|d| d.dashboard(product))
-        .cloned()
-        .expect("demo dashboard")
-}
-
-async fn start() -> (String, std::sync::Arc<server::Server>, Browser) {
+async fn start() -> (String, TestApp, Browser) {
     start_with(&[]).await
 }
 
 /// The demo console with these extra flags.
-async fn start_with(extra: &[&str]) -> (String, std::sync::Arc<server::Server>, Browser) {
+async fn start_with(extra: &[&str]) -> (String, TestApp, Browser) {
     let dist = support::dist_dir();
     let assets = format!("--assets-dir={}", dist.display());
     let mut flags = vec!["--demo", assets.as_str()];
     flags.extend_from_slice(extra);
-    let (addr, server) = {
-        let app = TestApp::builder().flags(&flags).start().await;
-        (app.addr, app.server)
-    };
-    (format!("http://{addr}"), server, Browser::start().await)
+    let app = TestApp::builder().flags(&flags).start().await;
+    (app.base(), app, Browser::start().await)
 }
 
 async fn api_action(base: &str, body: Value) -> (reqwest::StatusCode, Value) {
@@ -84,8 +71,8 @@ async fn covered(b: &Browser) -> Vec<String> {
 
 #[tokio::test]
 async fn toasts_never_cover_the_action_queue_or_any_control() {
-    let (base, server, b) = start().await;
-    let dash = demo(&server, "codis-demo");
+    let (base, app, b) = start().await;
+    let dash = app.demo_dashboard("codis-demo");
     // A long queue of pending migrations, each row with its Cancel button.
     let (s, _) = api_action(&base, json!({"action": "slots-disabled", "disabled": true})).await;
     assert!(s.is_success());
@@ -151,8 +138,8 @@ async fn toasts_never_cover_the_action_queue_or_any_control() {
 
 #[tokio::test]
 async fn a_stale_rebalance_plan_cannot_run_and_preview_again_is_offered() {
-    let (base, server, b) = start().await;
-    let dash = demo(&server, "codis-demo");
+    let (base, app, b) = start().await;
+    let dash = app.demo_dashboard("codis-demo");
     // A new group with a server: the dashboard's plan moves slots to it.
     let spare = dash.addresses().spare_servers[0].clone();
     api_action(&base, json!({"action": "group-create", "gid": "4"})).await;
@@ -204,8 +191,8 @@ async fn a_stale_rebalance_plan_cannot_run_and_preview_again_is_offered() {
 
 #[tokio::test]
 async fn dialogs_say_what_the_dashboard_will_do_and_offer_only_what_can_work() {
-    let (base, server, b) = start().await;
-    let dash = demo(&server, "codis-demo");
+    let (base, app, b) = start().await;
+    let dash = app.demo_dashboard("codis-demo");
     // An empty-of-slots group 4 with two servers next to group 1, which holds slots.
     let spares = dash.addresses().spare_servers;
     api_action(&base, json!({"action": "group-create", "gid": "4"})).await;
@@ -359,8 +346,8 @@ async fn dialogs_say_what_the_dashboard_will_do_and_offer_only_what_can_work() {
 async fn a_timed_out_action_is_outcome_unknown_and_reported_when_it_happens() {
     // The dashboard takes 3 s over every action, the backend waits 1 s: each action below times
     // out, and the dashboard carries it out later (Fault::SlowActions), as after `kill -CONT`.
-    let (base, server, b) = start_with(&["--dashboard-timeout=1"]).await;
-    let dash = demo(&server, "codis-demo");
+    let (base, app, b) = start_with(&["--dashboard-timeout=1"]).await;
+    let dash = app.demo_dashboard("codis-demo");
     b.open(&format!("{base}/p/codis-demo/groups")).await;
     b.wait_for("section.group[data-group='1']").await;
     let slow = Fault::SlowActions(Duration::from_secs(3));
@@ -436,7 +423,7 @@ async fn a_timed_out_action_is_outcome_unknown_and_reported_when_it_happens() {
 
 #[tokio::test]
 async fn keys_and_expires_are_in_the_table_and_the_log_level_is_not_guessed() {
-    let (base, _server, b) = start().await;
+    let (base, _app, b) = start().await;
     b.open(&format!("{base}/p/codis-demo/groups")).await;
     let cell = "section.group[data-group='1'] tbody tr:first-child td.keys";
     b.wait_text(cell, "the keys cell", |t| t.contains(" / "))

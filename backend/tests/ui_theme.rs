@@ -4,7 +4,6 @@
 use codis_testkit as support;
 use serde_json::json;
 use support::browser::Browser;
-use support::TestApp;
 
 const LIGHT_PAGE: &str = "rgb(243, 245, 248)";
 const DARK_PAGE: &str = "rgb(13, 17, 23)";
@@ -28,12 +27,7 @@ async fn toggle_to(b: &Browser, label: &str) {
 
 #[tokio::test]
 async fn the_theme_follows_the_system_until_picked_and_the_pick_is_remembered() {
-    let app = TestApp::builder()
-        .demo()
-        .assets(&support::dist_dir())
-        .start()
-        .await;
-    let b = Browser::start().await;
+    let (app, b) = support::browser::demo_console().await;
     b.open(&app.url("/p/codis-demo")).await;
     b.wait_text("#theme-toggle", "the toggle", |t| t == "Theme: auto")
         .await;

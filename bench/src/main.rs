@@ -16,7 +16,9 @@
 //! * `bytes`: bytes per second one subscriber receives (Small and Large clusters), beside what a
 //!   codis-fe tab downloads polling `/api/topom/stats` every 3 s (gzip);
 //! * `fanout`: N subscribers (default 10,000): every one receives every update, delay from the
-//!   end of a poll to receipt, backend memory per subscriber.
+//!   end of a poll to receipt, backend memory per subscriber;
+//! * `replicas`: dashboard polls per second with 1, 2 and 3 backends (replicas behind a load
+//!   balancer), each with one subscriber to the same product.
 
 use codis_testkit::live as support;
 
@@ -34,7 +36,7 @@ use tokio::net::TcpStream;
 #[derive(Parser, Debug, Clone)]
 #[command(name = "bench-live")]
 struct Opts {
-    /// all, requests, bytes or fanout.
+    /// all, requests, bytes, fanout or replicas.
     #[arg(long, default_value = "all")]
     scenario: String,
     /// Subscribers of the fanout scenario.
@@ -91,6 +93,9 @@ fn main() {
             }
             if s == "all" || s == "fanout" {
                 fanout(&opts).await;
+            }
+            if s == "all" || s == "replicas" {
+                replicas(&opts).await;
             }
         };
         if tokio::time::timeout(Duration::from_secs(1200), all)
@@ -614,13 +619,7 @@ async fn requests(opts: &Opts) {
         let ctl = control(opts.gzip);
         let handles = open(n, backend.addr, cluster.product(), &ctl).await;
         let ready = ctl.ready.load(Ordering::Relaxed);
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        let t0 = Instant::now();
-        let (p0, r0) = (cluster.proxy.polls(), cluster.proxy.requests());
-        tokio::time::sleep(Duration::from_secs(opts.window)).await;
-        let secs = t0.elapsed().as_secs_f64();
-        let polls = (cluster.proxy.polls() - p0) as f64 / secs;
-        let other = ((cluster.proxy.requests() - r0) as f64 / secs) - polls;
+        let (polls, other) = request_rates(&cluster, opts.window).await;
         let _ = close(&ctl, handles).await;
         let left = Instant::now();
         tokio::time::sleep(Duration::from_secs(40)).await;
@@ -637,6 +636,53 @@ async fn requests(opts: &Opts) {
             .count();
         println!(
             "| {n} ({ready} got a snapshot) | {polls:.2} | {other:.2} | {last:.1} s | {late} |"
+        );
+    }
+}
+
+/// After 2 s of settling, the requests per second reaching `cluster`'s dashboard over `window`
+/// seconds: (live-stats polls, other requests).
+async fn request_rates(cluster: &support::Cluster, window: u64) -> (f64, f64) {
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let t0 = Instant::now();
+    let (p0, r0) = (cluster.proxy.polls(), cluster.proxy.requests());
+    tokio::time::sleep(Duration::from_secs(window)).await;
+    let secs = t0.elapsed().as_secs_f64();
+    let polls = (cluster.proxy.polls() - p0) as f64 / secs;
+    let other = ((cluster.proxy.requests() - r0) as f64 / secs) - polls;
+    (polls, other)
+}
+
+/// Replicas do not share pollers: each polls each product it has subscribers for, once per
+/// interval. Measured rather than assumed: the polls reaching the dashboard with 1, 2 and 3
+/// backends, each with one subscriber.
+async fn replicas(opts: &Opts) {
+    println!(
+        "\n## Dashboard requests per second with several replicas (Small cluster, poll interval {} s, window {} s)",
+        opts.interval, opts.window
+    );
+    println!("| replicas (one subscriber each) | polls/s at the dashboard | per replica | other requests/s (discovery probes) |");
+    println!("|---|---|---|---|");
+    let cluster = support::Cluster::start("codis-demo", Preset::Small).await;
+    for n in [1usize, 2, 3] {
+        let mut backends = Vec::new();
+        let mut subscribers = Vec::new();
+        for _ in 0..n {
+            let backend = Backend::start(opts, &cluster.list).await;
+            let ctl = control(opts.gzip);
+            let handles = open(1, backend.addr, cluster.product(), &ctl).await;
+            subscribers.push((ctl, handles));
+            backends.push(backend);
+        }
+        let (polls, other) = request_rates(&cluster, opts.window).await;
+        for (ctl, handles) in subscribers {
+            let _ = close(&ctl, handles).await;
+        }
+        // Killed (kill_on_drop) before the next step's window opens.
+        drop(backends);
+        println!(
+            "| {n} | {polls:.2} | {:.2} | {other:.2} |",
+            polls / n as f64
         );
     }
 }

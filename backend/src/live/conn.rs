@@ -104,11 +104,7 @@ pub async fn accept(
         })),
         None => Accepted::Other(Rewound {
             prefix: buf,
-            pos: 0,
-            inner: stream,
-            bare_headers: None,
-            pending: Vec::new(),
-            pending_pos: 0,
+            ..Rewound::new(stream)
         }),
     }
 }
@@ -246,8 +242,11 @@ impl EventsConn {
         let session_end = app.security.session_end(session);
         let ended = serve(&mut stream, &mut sub, keepalive, session_end).await;
         if ended {
-            // Server shutdown or the end of the session: end the body properly, so the browser
-            // reconnects at once.
+            // Server shutdown or the end of the session: end the body properly (a gzip stream
+            // with its trailer), so the browser reconnects at once.
+            if let Some(last) = sub.finish() {
+                let _ = write_chunk(&mut stream, last).await;
+            }
             let _ = write(&mut stream, b"0\r\n\r\n").await;
             let _ = stream.shutdown().await;
         }
@@ -338,10 +337,10 @@ async fn write_chunk(stream: &mut TcpStream, frame: Bytes) -> io::Result<()> {
 /// On the way out it adds the response policy's headers ([`Policy::bare_headers`]) to the answers
 /// hyper writes by itself for a request it cannot parse (400, 414, 431): hyper makes those with
 /// no service call and no way to add headers.
-pub struct Rewound {
+pub struct Rewound<T = TcpStream> {
     prefix: Vec<u8>,
     pos: usize,
-    inner: TcpStream,
+    inner: T,
     bare_headers: Option<std::sync::Arc<[u8]>>,
     /// Bytes accepted from hyper (a rewritten error head) not yet written to the socket.
     pending: Vec<u8>,
@@ -355,9 +354,22 @@ const HYPER_ERROR_LINES: [&[u8]; 3] = [
     b"HTTP/1.1 431 Request Header Fields Too Large\r\n",
 ];
 
-impl Rewound {
-    /// Adds `headers` (`name: value\r\n` lines) to hyper's own error answers.
-    pub fn with_bare_headers(mut self, headers: std::sync::Arc<[u8]>) -> Rewound {
+impl<T: AsyncRead + AsyncWrite + Unpin> Rewound<T> {
+    /// `inner` with nothing to replay (a TLS stream: hyper reads it from the start).
+    pub fn new(inner: T) -> Rewound<T> {
+        Rewound {
+            prefix: Vec::new(),
+            pos: 0,
+            inner,
+            bare_headers: None,
+            pending: Vec::new(),
+            pending_pos: 0,
+        }
+    }
+
+    /// Adds `headers` (`name: value\r\n` lines) to hyper's own error answers (HTTP/1.1 only: an
+    /// HTTP/2 frame never starts with a status line, so HTTP/2 passes through untouched).
+    pub fn with_bare_headers(mut self, headers: std::sync::Arc<[u8]>) -> Rewound<T> {
         self.bare_headers = Some(headers);
         self
     }
@@ -409,7 +421,7 @@ fn rewrite(extra: &[u8], buf: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-impl AsyncRead for Rewound {
+impl<T: AsyncRead + AsyncWrite + Unpin> AsyncRead for Rewound<T> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -430,7 +442,7 @@ impl AsyncRead for Rewound {
     }
 }
 
-impl AsyncWrite for Rewound {
+impl<T: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Rewound<T> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -129,20 +129,28 @@ impl Hub {
                 .fetch_add(1, Ordering::Relaxed);
         }
         let mut pending = VecDeque::with_capacity(3);
-        if gz {
+        // A gzip stream's checksum covers what the queued frames decode to.
+        let mut crc = gz.then(flate2::Crc::new);
+        if let Some(crc) = &mut crc {
             pending.push_back(Bytes::from_static(gzip::HEADER));
             pending.push_back(gzip::solo_static(&RETRY_GZ, RETRY));
+            crc.update(RETRY);
         } else {
             pending.push_back(Bytes::from_static(RETRY));
         }
         match start {
-            Start::Snapshot(s) => pending.push_back(pick_snapshot(s, gz)),
-            Start::Resume(frames) => pending.extend(frames.iter().map(|f| {
-                if gz {
-                    f.gz.solo.clone()
-                } else {
-                    f.bytes.clone()
+            Start::Snapshot(s) => {
+                if let Some(crc) = &mut crc {
+                    crc.update(&s.plain);
                 }
+                pending.push_back(pick_snapshot(s, gz));
+            }
+            Start::Resume(frames) => pending.extend(frames.iter().map(|f| match &mut crc {
+                Some(crc) => {
+                    crc.update(&f.bytes);
+                    f.gz.solo.clone()
+                }
+                None => f.bytes.clone(),
             })),
         }
         Subscription {
@@ -150,7 +158,10 @@ impl Hub {
             rx,
             pending,
             shutdown: self.shutdown.subscribe(),
-            gzip: gz.then_some(Joined(false)),
+            gzip: crc.map(|crc| GzipState {
+                joined: false,
+                crc: Box::new(crc),
+            }),
             resync: false,
             _guard: guard,
         }
@@ -192,9 +203,15 @@ fn pick_snapshot(s: Snap, gz: bool) -> Bytes {
     }
 }
 
-/// A gzip subscriber receives the feed's chained frames (true) or frames compressed alone.
-#[derive(Clone, Copy, Debug)]
-struct Joined(bool);
+/// A gzip subscriber's state: whether it receives the feed's chained frames (`joined`) or
+/// frames compressed alone, and the CRC-32 and length of everything its stream decodes to, for
+/// the gzip trailer written when the stream ends ([`Subscription::finish`]). Boxed: identity
+/// subscribers, the common case behind a proxy that compresses, pay one pointer.
+#[derive(Debug)]
+struct GzipState {
+    joined: bool,
+    crc: Box<flate2::Crc>,
+}
 
 /// One browser's stream of events. Holds only a broadcast receiver and a few queued frames, so
 /// a slow browser costs bounded memory: once it is `buffer` events behind it is sent a fresh
@@ -205,7 +222,7 @@ pub struct Subscription {
     pending: VecDeque<Bytes>,
     shutdown: watch::Receiver<bool>,
     /// `Some` for a gzip stream.
-    gzip: Option<Joined>,
+    gzip: Option<GzipState>,
     /// Fell behind: the next frame is a fresh snapshot.
     resync: bool,
     _guard: Guard,
@@ -229,7 +246,8 @@ impl Subscription {
         match received {
             Ok(frame) => Some(match &mut self.gzip {
                 None => frame.bytes.clone(),
-                Some(Joined(joined)) => {
+                Some(GzipState { joined, crc }) => {
+                    crc.update(&frame.bytes);
                     // The chained frames are valid from a join point on, provided none is
                     // missed (a lag or a keep-alive in between un-joins).
                     if frame.gz.join && !*joined {
@@ -245,8 +263,8 @@ impl Subscription {
             }),
             Err(broadcast::error::RecvError::Lagged(_)) => {
                 self.feed.lagged.fetch_add(1, Ordering::Relaxed);
-                if let Some(j) = &mut self.gzip {
-                    j.0 = false;
+                if let Some(g) = &mut self.gzip {
+                    g.joined = false;
                 }
                 // Recorded first: should this future be dropped while the snapshot is being
                 // built (a keep-alive timeout), the next call still resynchronises.
@@ -262,7 +280,25 @@ impl Subscription {
         let (rx, snapshot) = self.feed.snapshot().await;
         self.rx = rx;
         self.resync = false;
+        if let Some(g) = &mut self.gzip {
+            g.crc.update(&snapshot.plain);
+        }
         Some(pick_snapshot(snapshot, self.gzip.is_some()))
+    }
+
+    /// The last bytes of a stream that ends (server shutdown, end of the session): for gzip, an
+    /// empty final deflate block and the gzip trailer (CRC-32 and length of everything sent), so
+    /// the client sees a complete gzip body rather than a truncated one; `None` for identity. The
+    /// stream must not be read after it.
+    pub fn finish(&mut self) -> Option<Bytes> {
+        let g = self.gzip.take()?;
+        let mut end = Vec::with_capacity(10);
+        // Every frame ends on a byte boundary (a sync flush), so an empty final block of fixed
+        // Huffman codes (BFINAL=1, BTYPE=01, end-of-block: ten bits, `03 00`) can follow it.
+        end.extend_from_slice(gzip::FINAL_BLOCK);
+        end.extend_from_slice(&g.crc.sum().to_le_bytes());
+        end.extend_from_slice(&g.crc.amount().to_le_bytes());
+        Some(Bytes::from(end))
     }
 
     /// The next frame, or a keep-alive comment after `keepalive` of silence; `None` when the
@@ -272,9 +308,10 @@ impl Subscription {
             Ok(next) => next,
             Err(_) => Some(match &mut self.gzip {
                 None => Bytes::from_static(KEEPALIVE),
-                Some(j) => {
+                Some(g) => {
                     // Not part of the chained stream: wait for the next join point.
-                    j.0 = false;
+                    g.joined = false;
+                    g.crc.update(KEEPALIVE);
                     gzip::solo_static(&KEEPALIVE_GZ, KEEPALIVE)
                 }
             }),
@@ -291,13 +328,24 @@ impl Subscription {
     }
 
     /// The subscription as an HTTP body stream, with a keep-alive comment after `keepalive` of
-    /// silence.
+    /// silence, until the server shuts down or `end` resolves (the session ended); then the
+    /// stream's last bytes ([`finish`](Self::finish)) and the end of the body.
     pub fn into_stream(
         self,
         keepalive: Duration,
+        end: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> impl Stream<Item = Result<Bytes, Infallible>> + Send + 'static {
-        futures::stream::unfold(self, move |mut sub| async move {
-            sub.next_or_keepalive(keepalive).await.map(|b| (Ok(b), sub))
+        let end = Box::pin(end);
+        futures::stream::unfold(Some((self, end)), move |state| async move {
+            let (mut sub, mut end) = state?;
+            let next = tokio::select! {
+                next = sub.next_or_keepalive(keepalive) => next,
+                () = &mut end => None,
+            };
+            match next {
+                Some(b) => Some((Ok(b), Some((sub, end)))),
+                None => sub.finish().map(|last| (Ok(last), None)),
+            }
         })
     }
 }

@@ -53,8 +53,7 @@ pub async fn events(
         let app = app.clone();
         async move { app.security.session_end(caller.session).await }
     };
-    let stream = sub.into_stream(app.live.config.keepalive);
-    let body = Body::from_stream(futures::StreamExt::take_until(stream, session_end));
+    let body = Body::from_stream(sub.into_stream(app.live.config.keepalive, session_end));
     let mut resp = body.into_response();
     let h = resp.headers_mut();
     for (name, value) in stream_headers(gzip) {

@@ -38,6 +38,17 @@ impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
+
+    /// The simulated dashboard of `product` in the built-in demo cluster (`--demo`), to stop it,
+    /// inject a fault or read its state.
+    pub fn demo_dashboard(&self, product: &str) -> codis_demo::DemoDashboard {
+        self.server
+            .demo
+            .as_ref()
+            .and_then(|d| d.dashboard(product))
+            .cloned()
+            .unwrap_or_else(|| panic!("no demo dashboard for {product}: start with .demo()"))
+    }
 }
 
 /// The options of a [`TestApp`]; [`TestAppBuilder::start`] starts it.

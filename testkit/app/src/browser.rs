@@ -19,6 +19,17 @@ pub struct Browser {
     _profile: TempDir,
 }
 
+/// The console (`dist/`) on the built-in demo cluster, and a browser: what most UI tests start
+/// with.
+pub async fn demo_console() -> (crate::TestApp, Browser) {
+    let app = crate::TestApp::builder()
+        .demo()
+        .assets(&crate::dist_dir())
+        .start()
+        .await;
+    (app, Browser::start().await)
+}
+
 impl Browser {
     pub async fn start() -> Browser {
         Browser::start_with(&[]).await
@@ -165,6 +176,23 @@ impl Browser {
     pub async fn open(&self, url: &str) {
         self.client.goto(url).await.expect("navigate");
         self.wait_for("nav.sidebar, #signin-form").await;
+    }
+
+    /// Opens `url` and waits for its live stream ("Live" in the header's indicator).
+    pub async fn open_live(&self, url: &str) {
+        self.open(url).await;
+        self.wait_text("#live-indicator", "live", |t| t.starts_with("Live"))
+            .await;
+    }
+
+    /// Reloads the page (the browser's reload button) and waits for its live stream again.
+    pub async fn reload_live(&self) {
+        self.client.refresh().await.expect("reload");
+        self.wait_for("nav.sidebar, #signin-form").await;
+        self.wait_text("#live-indicator", "live after a reload", |t| {
+            t.starts_with("Live")
+        })
+        .await;
     }
 
     /// Runs `script` (a function body; `arguments` are `args`) and returns its result.

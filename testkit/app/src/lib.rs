@@ -2,10 +2,12 @@
 //! typed builder ([`TestApp`]), files it reads (dashboard list, users, audit log), HTTP helpers
 //! and waits, a headless Chromium driven over WebDriver (`browser`), real coordinators
 //! (`coordinators`, `discovery`), the simulated cluster behind a counting proxy and SSE readers
-//! (`live`), and free ports (`ports`).
+//! (`live`), a real nginx (`nginx`), a plain static host standing in for a CDN (`cdn`), and free
+//! ports (`ports`).
 
 pub mod app;
 pub mod browser;
+pub mod cdn;
 pub mod coordinators;
 pub mod discovery;
 pub mod live;
@@ -212,6 +214,40 @@ pub async fn call_with(
     let resp = req.send().await.expect("request");
     let status = resp.status();
     (status, resp.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// A session made by a sign-in ([`sign_in`]).
+pub struct SignedIn {
+    /// `name=value`, to send back in a `Cookie` header.
+    pub cookie: String,
+    /// The CSRF token, for the `X-CSRF-Token` header of actions and sign-out.
+    pub csrf: String,
+    /// The whole `Set-Cookie` header (its attributes: `Secure`, `Path`, `SameSite`).
+    pub set_cookie: String,
+}
+
+/// Signs `user` in with `client` at `base` (`POST /api/session`); fails unless it is 200 with a
+/// cookie and a CSRF token.
+pub async fn sign_in(client: &reqwest::Client, base: &str, user: &str, password: &str) -> SignedIn {
+    let resp = client
+        .post(format!("{base}/api/session"))
+        .json(&serde_json::json!({"user": user, "password": password}))
+        .send()
+        .await
+        .expect("sign-in request");
+    assert_eq!(resp.status(), reqwest::StatusCode::OK, "sign-in of {user}");
+    let set_cookie = resp
+        .headers()
+        .get(reqwest::header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .expect("a Set-Cookie header")
+        .to_string();
+    let body: serde_json::Value = resp.json().await.expect("JSON body");
+    SignedIn {
+        cookie: set_cookie.split(';').next().unwrap_or_default().to_string(),
+        csrf: body["csrf"].as_str().expect("a CSRF token").to_string(),
+        set_cookie,
+    }
 }
 
 /// Sends `req`; returns the status and the body, which must be JSON.

@@ -233,6 +233,10 @@ pub struct Sse {
     buf: Vec<u8>,
     /// Bytes received so far (headers excluded).
     pub bytes: u64,
+    /// Why the body failed, if it did: a body cut short, or a gzip body without its trailer or
+    /// with a wrong checksum (reqwest decodes gzip and checks both). `None` while it is open or
+    /// after a complete end.
+    pub error: Option<String>,
 }
 
 impl Sse {
@@ -247,11 +251,49 @@ impl Sse {
         }
         let resp = req.send().await.expect("events request");
         assert_eq!(resp.status(), 200, "GET {url}");
+        Sse::new(resp)
+    }
+
+    /// Opens the event stream at `url` with `client` (TLS, HTTP/2, through a proxy), sending
+    /// `cookie` if given; fails unless it answers 200. Its response is [`resp`](Self::resp).
+    pub async fn open(client: &reqwest::Client, url: &str, cookie: Option<&str>) -> Sse {
+        let mut req = client.get(url).header("accept", "text/event-stream");
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        let resp = req.send().await.expect("events request");
+        assert_eq!(resp.status(), 200, "GET {url}");
+        Sse::new(resp)
+    }
+
+    /// A reader of the event stream `resp` answered (opened by the test with its own client:
+    /// TLS, HTTP/2, a cookie, through a proxy).
+    pub fn new(resp: reqwest::Response) -> Sse {
         Sse {
             resp,
             buf: Vec::new(),
             bytes: 0,
+            error: None,
         }
+    }
+
+    /// The names of the next `n` events other than `status` (the poller's state, which comes
+    /// when it comes), each with the time it was read, or fewer if `within` passes or the stream
+    /// ends first. Events read past the `n`th (one chunk may carry a snapshot and the next update
+    /// together) stay for the next call.
+    pub async fn names(&mut self, n: usize, within: Duration) -> Vec<(String, Instant)> {
+        let deadline = Instant::now() + within;
+        let mut out = Vec::new();
+        while out.len() < n {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let Ok(Some(e)) = tokio::time::timeout(left, self.next_event()).await else {
+                break;
+            };
+            if e.event != "status" {
+                out.push((e.event, Instant::now()));
+            }
+        }
+        out
     }
 
     /// The next event (comments and `retry:`-only blocks skipped); panics after `within`.
@@ -274,7 +316,7 @@ impl Sse {
         }
     }
 
-    /// The next event, or `None` when the stream ends.
+    /// The next event, or `None` when the stream ends (see [`error`](Self::error) for how).
     pub async fn next_event(&mut self) -> Option<Event> {
         loop {
             if let Some(i) = find(&self.buf, b"\n\n") {
@@ -309,7 +351,11 @@ impl Sse {
                     self.bytes += c.len() as u64;
                     self.buf.extend_from_slice(&c);
                 }
-                _ => return None,
+                Ok(None) => return None,
+                Err(e) => {
+                    self.error = Some(format!("{e:?}"));
+                    return None;
+                }
             }
         }
     }

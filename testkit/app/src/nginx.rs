@@ -24,11 +24,17 @@ impl Nginx {
     /// nginx with `server_body` (the directives inside `server { listen ...; }`). `{upstream}`
     /// is not substituted here: the caller writes its own `proxy_pass`.
     pub async fn start(tag: &str, server_body: &str) -> Nginx {
+        Nginx::start_with(tag, "", server_body).await
+    }
+
+    /// nginx with `http_body` in the `http` block (e.g. an `upstream` of several backends) and
+    /// `server_body` inside `server { listen ...; }`.
+    pub async fn start_with(tag: &str, http_body: &str, server_body: &str) -> Nginx {
         let dir = std::env::temp_dir().join(format!("codis-fe-nginx-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("logs")).expect("nginx dir");
         let port = free_port();
-        let conf = config(&dir, port, server_body);
+        let conf = config(&dir, port, http_body, server_body);
         let conf_path = dir.join("nginx.conf");
         std::fs::write(&conf_path, &conf).expect("write nginx.conf");
         let check = Command::new(NGINX)
@@ -86,7 +92,7 @@ impl Nginx {
 }
 
 /// The whole configuration: in the foreground, one worker, every path inside `dir`.
-fn config(dir: &std::path::Path, port: u16, server_body: &str) -> String {
+fn config(dir: &std::path::Path, port: u16, http_body: &str, server_body: &str) -> String {
     let d = dir.display();
     format!(
         "daemon off;
@@ -101,6 +107,7 @@ http {{
     fastcgi_temp_path {d}/fastcgi;
     uwsgi_temp_path {d}/uwsgi;
     scgi_temp_path {d}/scgi;
+{http_body}
     server {{
         listen 127.0.0.1:{port};
 {server_body}
