@@ -14,6 +14,7 @@
 //! * [`schema`]: the same rules as JSON Schema patterns, for the OpenAPI document.
 //! * [`xauth`]: the dashboard and proxy path tokens.
 //! * [`error`]: the dashboard's error body (HTTP status 800).
+//! * [`fleet`]: one row per product for the fleet view, its stream contract, migration rate.
 //! * [`ui`]: the console's logic that needs no DOM (list patching, URLs, failure texts, the live
 //!   stream's sequence), tested on the host.
 
@@ -22,6 +23,7 @@ pub mod causes;
 pub mod console;
 pub mod derive;
 pub mod error;
+pub mod fleet;
 pub mod format;
 mod go;
 pub mod live;
