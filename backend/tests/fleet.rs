@@ -298,3 +298,106 @@ async fn a_bad_alerts_file_stops_the_start_naming_the_field_and_the_rule() {
         "{err}"
     );
 }
+
+/// Reads `url` with `cookie` until the first complete SSE event, and returns its data.
+async fn first_event_data(url: &str, cookie: &str) -> String {
+    let mut resp = support::http()
+        .get(url)
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("events request");
+    assert_eq!(resp.status(), 200, "GET {url}");
+    let mut buf = String::new();
+    let read = async {
+        loop {
+            let chunk = resp.chunk().await.expect("chunk").expect("stream open");
+            buf.push_str(&String::from_utf8_lossy(&chunk));
+            if let Some(block) = buf
+                .split("\n\n")
+                .find(|b| b.contains("event: snapshot") && buf.contains(&format!("{b}\n\n")))
+            {
+                let data = block
+                    .lines()
+                    .find_map(|l| l.strip_prefix("data: "))
+                    .expect("data line");
+                return data.to_string();
+            }
+        }
+    };
+    tokio::time::timeout(WAIT, read).await.expect("a snapshot")
+}
+
+#[tokio::test]
+async fn a_user_sees_only_the_products_it_has_a_role_for() {
+    let a = counted("codis-a", Preset::Small).await;
+    let b = counted("codis-b", Preset::Tiny).await;
+    let list = DashboardList::new(&[
+        ("codis-a", &a.proxy.addr.to_string()),
+        ("codis-b", &b.proxy.addr.to_string()),
+    ]);
+    let users = support::UsersFile::new(
+        "fleet",
+        serde_json::json!([
+            {"user": "pia", "hash": support::password_hash("pia-pw"), "products": {"codis-a": "operator"}},
+            {"user": "otto", "hash": support::password_hash("otto-pw"), "role": "viewer"},
+        ]),
+    );
+    let app = TestApp::builder()
+        .dashboards(&list)
+        .users(&users)
+        .flag("--fleet-interval=0.2")
+        .quiet()
+        .start()
+        .await;
+    for path in ["/api/fleet", "/api/fleet/events", "/api/alerts"] {
+        let status = support::http()
+            .get(app.url(path))
+            .send()
+            .await
+            .expect("request")
+            .status();
+        assert_eq!(status, 401, "{path} needs a session");
+    }
+    let cookie_of = |user: &'static str, pw: &'static str| {
+        let url = app.url("/api/session");
+        async move {
+            let resp = support::http()
+                .post(url)
+                .json(&serde_json::json!({"user": user, "password": pw}))
+                .send()
+                .await
+                .expect("sign-in");
+            assert_eq!(resp.status(), 200, "{user} signs in");
+            let set = resp.headers()["set-cookie"]
+                .to_str()
+                .expect("ascii")
+                .to_string();
+            set.split(';').next().expect("cookie").to_string()
+        }
+    };
+    let products =
+        |v: &FleetView| -> Vec<String> { v.rows.iter().map(|r| r.product.clone()).collect() };
+    let pia = cookie_of("pia", "pia-pw").await;
+    let otto = cookie_of("otto", "otto-pw").await;
+    for (cookie, expect) in [(&pia, vec!["codis-a"]), (&otto, vec!["codis-a", "codis-b"])] {
+        let json: FleetView = support::http()
+            .get(app.url("/api/fleet"))
+            .header("cookie", cookie.as_str())
+            .send()
+            .await
+            .expect("fleet")
+            .json()
+            .await
+            .expect("a FleetView");
+        assert_eq!(products(&json), expect);
+        let snapshot: FleetView =
+            serde_json::from_str(&first_event_data(&app.url("/api/fleet/events"), cookie).await)
+                .expect("a FleetView snapshot");
+        assert_eq!(
+            products(&snapshot),
+            expect,
+            "the stream shows the same products"
+        );
+    }
+}
