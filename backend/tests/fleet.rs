@@ -401,3 +401,83 @@ async fn a_user_sees_only_the_products_it_has_a_role_for() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_migration_that_makes_no_progress_is_stuck_in_the_fleet_in_metrics_and_in_alerts() {
+    let a = counted("codis-a", Preset::Small).await;
+    let list = DashboardList::new(&[("codis-a", &a.proxy.addr.to_string())]);
+    let rules = AlertsFile::new("[rules.migration_stuck]\nfor = 0\n");
+    let app = TestApp::builder()
+        .dashboards(&list)
+        .flag(format!("--alerts={}", rules.0.display()))
+        .flag("--fleet-interval=0.2")
+        .flag("--stuck-after=1")
+        .quiet()
+        .start()
+        .await;
+    let act = |body: serde_json::Value| {
+        let url = app.url("/api/products/codis-a/actions");
+        async move {
+            let resp = support::http()
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .expect("action");
+            assert_eq!(resp.status(), 200, "{body}");
+        }
+    };
+    // Migrations paused, then 10 slots queued: nothing can move.
+    act(serde_json::json!({"action": "slots-disabled", "disabled": true})).await;
+    act(
+        serde_json::json!({"action": "slots-create-range", "beg": "700", "end": "709", "gid": "1"}),
+    )
+    .await;
+    let mut sse = Sse::connect(&app.url("/api/fleet/events"), None).await;
+    let mut view: FleetView = sse.next(WAIT).await.json();
+    until(&mut sse, &mut view, "codis-a's migration stuck", |v| {
+        v.row("codis-a").is_some_and(|r| r.migration.stuck)
+    })
+    .await;
+    let row = view.row("codis-a").expect("codis-a");
+    assert_eq!(row.migration.queued, 10, "{row:?}");
+    assert!(row.migration.disabled);
+    assert!(row.migration.eta_secs.is_none(), "no ETA without progress");
+    until(
+        &mut sse,
+        &mut view,
+        "the stuck alert counted on the row",
+        |v| v.row("codis-a").is_some_and(|r| r.alerts_firing >= 1),
+    )
+    .await;
+    let metrics = support::http()
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    for line in [
+        r#"codis_slot_migration_queued{product="codis-a"} 10"#,
+        r#"codis_slot_migration_stuck{product="codis-a"} 1"#,
+        r#"codis_fe_alert_firing{product="codis-a",alert="migration_stuck",severity="warning"} 1"#,
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} in:\n{metrics}");
+    }
+
+    // Resumed: slots move again, the migration is no longer stuck and the alert resolves.
+    act(serde_json::json!({"action": "slots-disabled", "disabled": false})).await;
+    until(&mut sse, &mut view, "codis-a's migration moving", |v| {
+        v.row("codis-a").is_some_and(|r| !r.migration.stuck)
+    })
+    .await;
+    support::eventually("migration_stuck resolved", WAIT, || async {
+        let r: serde_json::Value = support::get_json(app.url("/api/alerts")).await;
+        r["alerts"].as_array().is_some_and(|v| {
+            v.iter()
+                .any(|a| a["rule"] == "migration_stuck" && a["state"] == "resolved")
+        })
+    })
+    .await;
+}
