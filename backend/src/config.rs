@@ -264,6 +264,11 @@ pub struct Args {
     /// the time and alerts are evaluated even when nobody watches.
     #[arg(long, env = "CODIS_FE_ALERTS")]
     pub alerts: Option<PathBuf>,
+
+    /// With --demo: also run N small simulated products (`codis-fleet-001`, ...: one proxy, one
+    /// group of two servers each) for the fleet view and its benchmark.
+    #[arg(long, env = "CODIS_FE_DEMO_FLEET", default_value = "0", requires = "demo", value_parser = clap::value_parser!(u16).range(0..=500))]
+    pub demo_fleet: u16,
 }
 
 /// `--log-level` values (codis-fe-spec.md §1.1).

@@ -481,3 +481,40 @@ async fn a_migration_that_makes_no_progress_is_stuck_in_the_fleet_in_metrics_and
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_demo_fleet_adds_small_products_that_the_fleet_shows_live() {
+    let app = TestApp::builder()
+        .flags(&[
+            "--demo",
+            "--demo-fleet=3",
+            "--demo-noise=off",
+            "--fleet-interval=0.2",
+        ])
+        .quiet()
+        .start()
+        .await;
+    let mut sse = Sse::connect(&app.url("/api/fleet/events"), None).await;
+    let mut view: FleetView = sse.next(WAIT).await.json();
+    until(&mut sse, &mut view, "five live products", |v| {
+        v.rows.len() == 5 && v.rows.iter().all(|r| r.state == LiveState::Live)
+    })
+    .await;
+    let names: Vec<&str> = view.rows.iter().map(|r| r.product.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "codis-demo",
+            "codis-fleet-001",
+            "codis-fleet-002",
+            "codis-fleet-003",
+            "codis-tiny"
+        ]
+    );
+    let small = view.row("codis-fleet-002").expect("a fleet product");
+    assert_eq!((small.proxies_total, small.servers_total), (1, 2));
+    let refused =
+        <codis_fe::config::Args as clap::Parser>::try_parse_from(["codis-fe", "--demo-fleet=3"]);
+    let err = refused.expect_err("--demo-fleet needs --demo").to_string();
+    assert!(err.contains("--demo"), "{err}");
+}
