@@ -103,7 +103,11 @@ async fn the_fleet_stream_shows_every_product_and_follows_a_dashboard_going_down
     let down = view.row("codis-a").expect("codis-a");
     assert!(down.since_ms >= before, "since the failure: {down:?}");
     assert!(down.message.is_some(), "with the reason: {down:?}");
-    assert_eq!(down.last_ok_ms, row_a.last_ok_ms.max(down.last_ok_ms));
+    assert!(
+        down.last_ok_ms.is_some_and(|t| t < down.since_ms),
+        "with the age of its last good sample: {down:?}"
+    );
+    assert_eq!(row_a.last_ok_ms, None, "a live row carries no age");
     assert_eq!(view.row("codis-b").map(|r| r.state), Some(LiveState::Live));
 
     // `GET /api/fleet` answers the same rows as JSON.

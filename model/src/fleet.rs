@@ -32,7 +32,8 @@ pub struct FleetRow {
     /// Why the dashboard is not live.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
-    /// When the last good sample was taken (Unix ms).
+    /// When the last good sample was taken (Unix ms), while the data is not live (its age);
+    /// absent while live, so a live row does not change with every sample.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_ok_ms: Option<u64>,
     /// The dashboard's version (`/topom`), empty until known.
@@ -203,7 +204,10 @@ impl FleetRow {
             state: view.status.state,
             since_ms,
             message: view.status.message.clone(),
-            last_ok_ms: view.status.last_ok_ms,
+            last_ok_ms: view
+                .status
+                .last_ok_ms
+                .filter(|_| view.status.state != LiveState::Live),
             version: view.dashboard.version.clone(),
             qps: v.totals.qps,
             sessions: v.totals.sessions,
@@ -464,6 +468,10 @@ mod tests {
         assert!(healthy.proxies_total > 0 && healthy.servers_total > 0);
         assert_eq!(healthy.servers_healthy, healthy.servers_total);
         assert_eq!(healthy.health(), FleetHealth::Ok);
+        assert_eq!(
+            healthy.last_ok_ms, None,
+            "live: no age that changes every sample"
+        );
 
         let killed = live("demo_get_topom_stats__proxy19001_killed.json");
         let alarms = killed
