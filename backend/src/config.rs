@@ -248,6 +248,27 @@ pub struct Args {
     /// (a reload finds it warm). Hidden: tests shorten it.
     #[arg(long, env = "CODIS_FE_LIVE_LINGER", default_value = "20", value_parser = parse_secs, hide = true)]
     pub live_linger: Duration,
+
+    /// Fleet view and alerts: each product's dashboard is read at most once per this many
+    /// seconds while someone watches the fleet (or alerts are on); a product whose own live
+    /// poller runs is not read again (its latest sample is used).
+    #[arg(long, env = "CODIS_FE_FLEET_INTERVAL", default_value = "5", value_parser = parse_secs)]
+    pub fleet_interval: Duration,
+
+    /// A slot migration that has made no progress for this many seconds is "stuck".
+    #[arg(long, env = "CODIS_FE_STUCK_AFTER", default_value = "300", value_parser = parse_secs)]
+    pub stuck_after: Duration,
+
+    /// Alert rules (TOML: thresholds, `for` durations, per-product overrides; see
+    /// deploy/alerts.example.toml). With it every product is read once per --fleet-interval all
+    /// the time and alerts are evaluated even when nobody watches.
+    #[arg(long, env = "CODIS_FE_ALERTS")]
+    pub alerts: Option<PathBuf>,
+
+    /// With --demo: also run N small simulated products (`codis-fleet-001`, ...: one proxy, one
+    /// group of two servers each) for the fleet view and its benchmark.
+    #[arg(long, env = "CODIS_FE_DEMO_FLEET", default_value = "0", requires = "demo", value_parser = clap::value_parser!(u16).range(0..=500))]
+    pub demo_fleet: u16,
 }
 
 /// `--log-level` values (codis-fe-spec.md §1.1).

@@ -45,6 +45,28 @@ impl DemoCluster {
         Ok(DemoCluster { dashboards })
     }
 
+    /// `--demo-fleet=N`: `n` more small products, `codis-fleet-001` onwards (the `Tiny`
+    /// preset, each with its own seed so their numbers differ).
+    pub async fn add_fleet(&mut self, n: u16, noise: bool) -> Result<(), String> {
+        for i in 1..=n {
+            let product = format!("codis-fleet-{i:03}");
+            let opts = DemoOptions {
+                product: product.clone(),
+                preset: Preset::Tiny,
+                seed: u64::from(i) + 1,
+                step: Duration::from_millis(200),
+            };
+            let d = DemoDashboard::start(opts)
+                .await
+                .map_err(|e| format!("--demo-fleet: cannot start the {product} dashboard: {e}"))?;
+            if noise {
+                d.set_noise(Noise::realistic());
+            }
+            self.dashboards.push(d);
+        }
+        Ok(())
+    }
+
     /// (product, dashboard address) of every demo product.
     pub fn products(&self) -> Vec<(String, String)> {
         self.dashboards

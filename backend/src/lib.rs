@@ -13,6 +13,7 @@ pub mod dashboard;
 pub mod demo;
 pub mod discovery;
 pub mod error;
+pub mod fleet;
 pub mod live;
 pub mod logging;
 pub mod policy;

@@ -66,7 +66,8 @@ pub async fn build(args: &Args) -> Result<Server, String> {
     );
     let registry = Registry::new(source, client.clone());
     let demo = if args.demo {
-        let cluster = demo::DemoCluster::start(&args.demo_faults, args.demo_noise).await?;
+        let mut cluster = demo::DemoCluster::start(&args.demo_faults, args.demo_noise).await?;
+        cluster.add_fleet(args.demo_fleet, args.demo_noise).await?;
         for (name, addr) in cluster.products() {
             registry.add_fixed(&name, &addr);
         }
@@ -81,6 +82,19 @@ pub async fn build(args: &Args) -> Result<Server, String> {
         client.clone(),
         crate::live::LiveConfig::from_args(args),
     );
+    let alert_rules = match &args.alerts {
+        Some(path) => crate::fleet::alerts::AlertRules::load(path)?,
+        None => Default::default(),
+    };
+    let fleet = crate::fleet::Fleet::new(
+        live.clone(),
+        crate::fleet::FleetConfig::from_args(args),
+        alert_rules,
+    );
+    if args.alerts.is_some() {
+        // Alerts are for when nobody watches: every product is read all the time.
+        fleet.keep_running();
+    }
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(Arc::new(crate::tls::Tls::new(cert, key)?)),
         _ => None,
@@ -95,6 +109,7 @@ pub async fn build(args: &Args) -> Result<Server, String> {
         registry,
         client,
         live,
+        fleet,
         security,
         cookie: cookie.clone(),
         base_path: args.base_path.clone(),
@@ -670,6 +685,7 @@ pub async fn run(args: Args) -> Result<(), String> {
                 tokio::time::sleep(delay).await;
             }
             live.shutdown();
+            state.fleet.shutdown();
         }
     })
     .await

@@ -19,6 +19,8 @@ pub struct AppState {
     pub client: DashboardClient,
     /// Live stats: one poller per watched product, and its subscribers.
     pub live: Arc<Hub>,
+    /// The fleet view and its poller (issue 16).
+    pub fleet: Arc<crate::fleet::Fleet>,
     /// `--read-only` and the sign-in mode.
     pub security: Security,
     /// The session cookie's `SameSite`, `Secure` and `Path` (`--cookie-samesite`,

@@ -14,14 +14,18 @@
 //! * [`schema`]: the same rules as JSON Schema patterns, for the OpenAPI document.
 //! * [`xauth`]: the dashboard and proxy path tokens.
 //! * [`error`]: the dashboard's error body (HTTP status 800).
+//! * [`alerts`]: the alert rules over the derived health, and the alerts' lifecycle (pure).
+//! * [`fleet`]: one row per product for the fleet view, its stream contract, migration rate.
 //! * [`ui`]: the console's logic that needs no DOM (list patching, URLs, failure texts, the live
 //!   stream's sequence), tested on the host.
 
 pub mod action;
+pub mod alerts;
 pub mod causes;
 pub mod console;
 pub mod derive;
 pub mod error;
+pub mod fleet;
 pub mod format;
 mod go;
 pub mod live;

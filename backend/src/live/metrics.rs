@@ -34,7 +34,9 @@ use crate::state::AppState;
     )
 )]
 pub async fn metrics(State(app): State<Arc<AppState>>) -> Response {
-    let mut resp = render(&app.live).into_response();
+    let mut text = render(&app.live);
+    crate::fleet::metrics::render(&app.fleet, &mut text);
+    let mut resp = text.into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
@@ -43,7 +45,7 @@ pub async fn metrics(State(app): State<Arc<AppState>>) -> Response {
 }
 
 /// One metric family: every sample of it is written together, after its HELP and TYPE lines.
-struct Family {
+pub(crate) struct Family {
     name: &'static str,
     help: &'static str,
     kind: &'static str,
@@ -51,7 +53,7 @@ struct Family {
 }
 
 impl Family {
-    fn new(name: &'static str, kind: &'static str, help: &'static str) -> Family {
+    pub(crate) fn new(name: &'static str, kind: &'static str, help: &'static str) -> Family {
         debug_assert!(valid_name(name), "{name}");
         Family {
             name,
@@ -61,11 +63,11 @@ impl Family {
         }
     }
 
-    fn add(&mut self, labels: Vec<(&'static str, String)>, value: f64) {
+    pub(crate) fn add(&mut self, labels: Vec<(&'static str, String)>, value: f64) {
         self.samples.push((labels, value));
     }
 
-    fn write(&self, out: &mut String) {
+    pub(crate) fn write(&self, out: &mut String) {
         let _ = writeln!(out, "# HELP {} {}", self.name, self.help);
         let _ = writeln!(out, "# TYPE {} {}", self.name, self.kind);
         for (labels, value) in &self.samples {

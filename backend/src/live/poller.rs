@@ -29,9 +29,10 @@ use super::LiveConfig;
 use crate::dashboard::CallError;
 use crate::registry::now_ms;
 
-/// What the loop remembers between polls.
+/// What the loop remembers between polls. The fleet poller (`crate::fleet`) keeps one per
+/// product it reads itself, so both derive a sample the same way ([`PollState::sample`]).
 #[derive(Default)]
-struct PollState {
+pub(crate) struct PollState {
     /// Failure history of every proxy, server and sentinel (debounced health).
     health: HealthTracker,
     /// When a poll last answered.
@@ -50,10 +51,7 @@ struct PollState {
 /// Runs until nobody has watched the product for `linger`.
 pub async fn run(hub: Arc<Hub>, feed: Arc<Feed>) {
     let config = hub.config.clone();
-    let mut p = PollState {
-        health: HealthTracker::new(config.health),
-        ..PollState::default()
-    };
+    let mut p = PollState::new(&config);
     let mut next = Instant::now();
     let mut first = true;
     tracing::debug!(product = %feed.product, "live poller started");
@@ -126,19 +124,9 @@ async fn poll_once(hub: &Hub, feed: &Feed, config: &LiveConfig, p: &mut PollStat
         ))),
     };
     match result {
-        Ok(mut stats) => {
-            stats.strip_stacks();
+        Ok(stats) => {
             feed.polls.fetch_add(1, Ordering::Relaxed);
-            p.failures = 0;
-            p.answered_at = Some(Instant::now());
-            let sampled_ms = now_ms();
-            let status = p.status_of(&stats, sampled_ms, config);
-            let info = p.info.clone().unwrap_or_default();
-            let (derived, smoothed) = p.health.view(stats, &feed.product, sampled_ms);
-            let mut view =
-                LiveView::from_view(&feed.product, 0, sampled_ms, info, derived, &smoothed);
-            p.health.remember(smoothed);
-            view.status = status;
+            let view = p.sample(stats, &feed.product, config);
             feed.publish_sample(config, view);
             true
         }
@@ -175,7 +163,7 @@ fn publish_waiting(feed: &Feed, config: &LiveConfig) {
 }
 
 /// The tick's one request: `/topom` when the dashboard's facts are due, else the stats.
-async fn fetch(
+pub(crate) async fn fetch(
     hub: &Hub,
     config: &LiveConfig,
     p: &mut PollState,
@@ -207,6 +195,38 @@ async fn fetch(
 }
 
 impl PollState {
+    pub(crate) fn new(config: &LiveConfig) -> PollState {
+        PollState {
+            health: HealthTracker::new(config.health),
+            ..PollState::default()
+        }
+    }
+
+    /// The view of a sample that answered (debounced health, status; `seq` 0, no history).
+    pub(crate) fn sample(
+        &mut self,
+        mut stats: Stats,
+        product: &str,
+        config: &LiveConfig,
+    ) -> LiveView {
+        stats.strip_stacks();
+        self.failures = 0;
+        self.answered_at = Some(Instant::now());
+        let sampled_ms = now_ms();
+        let status = self.status_of(&stats, sampled_ms, config);
+        let info = self.info.clone().unwrap_or_default();
+        let (derived, smoothed) = self.health.view(stats, product, sampled_ms);
+        let mut view = LiveView::from_view(product, 0, sampled_ms, info, derived, &smoothed);
+        self.health.remember(smoothed);
+        view.status = status;
+        view
+    }
+
+    /// Counts a failed poll.
+    pub(crate) fn failed(&mut self) {
+        self.failures = self.failures.saturating_add(1);
+    }
+
     /// `live`, or `stale` when the dashboard is closed or its samples stopped advancing.
     fn status_of(&mut self, stats: &Stats, sampled_ms: u64, config: &LiveConfig) -> LiveStatus {
         let newest = newest_sample(stats);

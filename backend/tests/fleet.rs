@@ -1,0 +1,524 @@
+//! The fleet view (issue 16): every product at once over `GET /api/fleet/events`, each
+//! dashboard read at most once per `--fleet-interval` and never a second time while its own
+//! pages are open. Simulated dashboards behind request-counting proxies, over real HTTP.
+
+use codis_testkit as support;
+use codis_testkit::live::{CountingProxy, Sse};
+
+use std::time::{Duration, Instant};
+
+use codis_demo::{DemoDashboard, DemoOptions, Preset};
+use codis_model::fleet::{FleetUpdate, FleetView};
+use codis_model::live::LiveState;
+use support::{DashboardList, TestApp};
+
+/// Upper bound for an expected event on a loaded 2-core machine; a passing run never waits it.
+const WAIT: Duration = Duration::from_secs(20);
+
+/// A simulated dashboard behind a request-counting proxy.
+struct Counted {
+    demo: DemoDashboard,
+    proxy: CountingProxy,
+}
+
+async fn counted(product: &str, preset: Preset) -> Counted {
+    let demo = DemoDashboard::start(DemoOptions {
+        product: product.to_string(),
+        preset,
+        seed: 1,
+        step: Duration::from_millis(10),
+    })
+    .await
+    .expect("demo dashboard starts");
+    let proxy = CountingProxy::start(demo.addr()).await;
+    Counted { demo, proxy }
+}
+
+/// Two products, `codis-a` (3 groups, sentinels) and `codis-b` (1 group), and a backend reading
+/// the fleet every `fleet` and a watched product every `poll`.
+async fn two_products(fleet: &str, poll: &str) -> (Counted, Counted, DashboardList, TestApp) {
+    let a = counted("codis-a", Preset::Small).await;
+    let b = counted("codis-b", Preset::Tiny).await;
+    let list = DashboardList::new(&[
+        ("codis-a", &a.proxy.addr.to_string()),
+        ("codis-b", &b.proxy.addr.to_string()),
+    ]);
+    let app = TestApp::builder()
+        .dashboards(&list)
+        .flag(format!("--fleet-interval={fleet}"))
+        .flag(format!("--poll-interval={poll}"))
+        .flag("--live-linger=0.3")
+        .quiet()
+        .start()
+        .await;
+    (a, b, list, app)
+}
+
+/// Applies fleet updates until `cond` holds on the view.
+async fn until(sse: &mut Sse, view: &mut FleetView, what: &str, cond: impl Fn(&FleetView) -> bool) {
+    let deadline = Instant::now() + WAIT;
+    while !cond(view) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(!left.is_zero(), "timed out waiting for {what}: {view:?}");
+        let e = sse.next_named("update", left).await;
+        let u: FleetUpdate = e.json();
+        assert_eq!(u.seq, view.seq + 1, "updates follow each other");
+        view.apply(&u);
+    }
+}
+
+#[tokio::test]
+async fn the_fleet_stream_shows_every_product_and_follows_a_dashboard_going_down() {
+    let (a, _b, _list, app) = two_products("0.2", "1").await;
+    let mut sse = Sse::connect(&app.url("/api/fleet/events"), None).await;
+    assert_eq!(sse.resp.headers()["content-type"], "text/event-stream");
+    let first = sse.next(WAIT).await;
+    assert_eq!(first.event, "snapshot");
+    let mut view: FleetView = first.json();
+    assert_eq!(first.seq(), view.seq);
+    until(&mut sse, &mut view, "both products live", |v| {
+        v.rows.len() == 2 && v.rows.iter().all(|r| r.state == LiveState::Live)
+    })
+    .await;
+    let names: Vec<&str> = view.rows.iter().map(|r| r.product.as_str()).collect();
+    assert_eq!(names, ["codis-a", "codis-b"], "sorted by product");
+    let row_a = view.row("codis-a").expect("codis-a").clone();
+    assert!(!row_a.version.is_empty(), "{row_a:?}");
+    assert_eq!((row_a.proxies_healthy, row_a.proxies_total), (2, 2));
+    assert_eq!((row_a.servers_healthy, row_a.servers_total), (6, 6));
+    assert_eq!(row_a.sentinels_total, 3);
+    assert!(row_a.migration.is_idle());
+    let row_b = view.row("codis-b").expect("codis-b");
+    assert_eq!((row_b.proxies_total, row_b.servers_total), (1, 2));
+    assert_eq!(row_b.sentinels_total, 0, "no HA");
+
+    // codis-a's dashboard goes away: its row says so, with since when; codis-b stays live.
+    let before = codis_fe::registry::now_ms();
+    a.demo.stop().await;
+    until(&mut sse, &mut view, "codis-a unreachable", |v| {
+        v.row("codis-a")
+            .is_some_and(|r| r.state == LiveState::Unreachable)
+    })
+    .await;
+    let down = view.row("codis-a").expect("codis-a");
+    assert!(down.since_ms >= before, "since the failure: {down:?}");
+    assert!(down.message.is_some(), "with the reason: {down:?}");
+    assert!(
+        down.last_ok_ms.is_some_and(|t| t < down.since_ms),
+        "with the age of its last good sample: {down:?}"
+    );
+    assert_eq!(row_a.last_ok_ms, None, "a live row carries no age");
+    assert_eq!(view.row("codis-b").map(|r| r.state), Some(LiveState::Live));
+
+    // `GET /api/fleet` answers the same rows as JSON.
+    let json: FleetView = support::get_json(app.url("/api/fleet")).await;
+    assert_eq!(json.rows.len(), 2);
+    assert_eq!(
+        json.row("codis-a").map(|r| r.state),
+        Some(LiveState::Unreachable)
+    );
+}
+
+#[tokio::test]
+async fn each_dashboard_is_read_once_per_fleet_interval_and_not_again_while_its_pages_are_open() {
+    // The fleet reads every 0.25 s, a product's own live poller every 1 s: a fleet read of a
+    // product whose poller runs would show as 4 extra requests per second.
+    let (a, b, _list, app) = two_products("0.25", "1").await;
+    let mut fleet = Sse::connect(&app.url("/api/fleet/events"), None).await;
+    let mut view: FleetView = fleet.next(WAIT).await.json();
+
+    // Only the fleet watches: each dashboard once per fleet interval.
+    let t0 = Instant::now();
+    let seq0 = view.seq;
+    until(&mut fleet, &mut view, "12 fleet updates", |v| {
+        v.seq >= seq0 + 12
+    })
+    .await;
+    let secs = t0.elapsed().as_secs_f64();
+    for (name, c) in [("codis-a", &a), ("codis-b", &b)] {
+        let polls = c
+            .proxy
+            .paths_since(t0)
+            .iter()
+            .filter(|p| support::live::is_poll(p))
+            .count();
+        assert!(
+            polls >= 6,
+            "{name}: the fleet reads it ({polls} polls in {secs:.1} s)"
+        );
+        assert!(
+            polls as f64 <= secs / 0.25 + 2.0,
+            "{name}: at most one read per fleet interval ({polls} in {secs:.1} s)"
+        );
+    }
+
+    // codis-a's pages open: its own poller runs and the fleet takes its samples instead.
+    let mut pages = Sse::connect(&app.url("/api/products/codis-a/events"), None).await;
+    let _ = pages.next(WAIT).await;
+    let t1 = Instant::now();
+    let seq1 = view.seq;
+    until(&mut fleet, &mut view, "12 more fleet updates", |v| {
+        v.seq >= seq1 + 12
+    })
+    .await;
+    let secs = t1.elapsed().as_secs_f64();
+    let polls_a = a
+        .proxy
+        .paths_since(t1)
+        .iter()
+        .filter(|p| support::live::is_poll(p))
+        .count();
+    let polls_b = b
+        .proxy
+        .paths_since(t1)
+        .iter()
+        .filter(|p| support::live::is_poll(p))
+        .count();
+    assert!(
+        polls_a as f64 <= secs / 1.0 + 2.0,
+        "codis-a is polled by its live poller only ({polls_a} polls in {secs:.1} s; a fleet read too would be ~{:.0})",
+        secs / 0.25 + secs
+    );
+    assert!(
+        polls_b >= 6,
+        "codis-b is still read by the fleet ({polls_b})"
+    );
+    assert_eq!(
+        view.row("codis-a").map(|r| r.state),
+        Some(LiveState::Live),
+        "the row stays live from the poller's samples"
+    );
+    drop(pages);
+}
+
+/// An alerts file for the tests: proxy_down fires at once.
+struct AlertsFile(std::path::PathBuf);
+
+impl AlertsFile {
+    fn new(text: &str) -> AlertsFile {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!(
+            "codis-fe-test-alerts-{}-{n}.toml",
+            std::process::id()
+        ));
+        std::fs::write(&path, text).expect("write alerts file");
+        AlertsFile(path)
+    }
+}
+
+impl Drop for AlertsFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[tokio::test]
+async fn a_dead_proxy_fires_an_alert_that_nobody_watches_and_it_resolves_when_it_is_back() {
+    let a = counted("codis-a", Preset::Small).await;
+    let list = DashboardList::new(&[("codis-a", &a.proxy.addr.to_string())]);
+    let rules = AlertsFile::new("[rules.proxy_down]\nfor = 0\n");
+    let app = TestApp::builder()
+        .dashboards(&list)
+        .flag(format!("--alerts={}", rules.0.display()))
+        .flag("--fleet-interval=0.2")
+        .flag("--health-samples=1")
+        .quiet()
+        .start()
+        .await;
+    // Nobody opens a stream: with --alerts the fleet reads the product anyway.
+    support::eventually("the fleet reads codis-a", WAIT, || async {
+        a.proxy.polls() >= 2
+    })
+    .await;
+    let alerts_url = app.url("/api/alerts");
+    let reply: serde_json::Value = support::get_json(alerts_url.clone()).await;
+    assert_eq!(reply["alerts"], serde_json::json!([]), "healthy: no alert");
+    assert!(reply["evaluated_since_ms"].as_u64().is_some());
+
+    a.demo.set_fault(codis_demo::Fault::ProxyError(1));
+    let firing = |r: &serde_json::Value| {
+        r["alerts"].as_array().is_some_and(|v| {
+            v.iter()
+                .any(|a| a["rule"] == "proxy_down" && a["state"] == "firing")
+        })
+    };
+    support::eventually("proxy_down firing", WAIT, || async {
+        firing(&support::get_json::<serde_json::Value>(alerts_url.clone()).await)
+    })
+    .await;
+    let reply: serde_json::Value = support::get_json(alerts_url.clone()).await;
+    let alert = &reply["alerts"][0];
+    assert_eq!(alert["product"], "codis-a");
+    assert_eq!(alert["severity"], "critical");
+    assert!(alert["labels"]["proxy"].as_str().is_some(), "{alert}");
+    assert!(alert["firing_since_ms"].as_u64().is_some());
+
+    let metrics = support::http()
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    let line = metrics
+        .lines()
+        .find(|l| l.starts_with("codis_fe_alert_firing{"))
+        .unwrap_or_else(|| panic!("an alert series in /metrics:\n{metrics}"));
+    assert!(
+        line.contains(r#"product="codis-a",alert="proxy_down",severity="critical""#)
+            && line.ends_with(" 1"),
+        "{line}"
+    );
+
+    a.demo.clear_fault(&codis_demo::Fault::ProxyError(1));
+    support::eventually("proxy_down resolved", WAIT, || async {
+        let r: serde_json::Value = support::get_json(alerts_url.clone()).await;
+        r["alerts"].as_array().is_some_and(|v| {
+            v.iter()
+                .any(|a| a["rule"] == "proxy_down" && a["state"] == "resolved")
+        }) && !firing(&r)
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_bad_alerts_file_stops_the_start_naming_the_field_and_the_rule() {
+    let rules = AlertsFile::new("[rules.memory_high]\nthreshold = 90\n");
+    let args = <codis_fe::config::Args as clap::Parser>::try_parse_from([
+        "codis-fe".to_string(),
+        "--listen=127.0.0.1:0".to_string(),
+        "--demo".to_string(),
+        format!("--alerts={}", rules.0.display()),
+    ])
+    .expect("flags parse");
+    let err = codis_fe::server::build(&args)
+        .await
+        .err()
+        .expect("the start is refused");
+    assert!(
+        err.contains("rules.memory_high.threshold: must be a share greater than 0 and at most 1"),
+        "{err}"
+    );
+}
+
+/// Reads `url` with `cookie` until the first complete SSE event, and returns its data.
+async fn first_event_data(url: &str, cookie: &str) -> String {
+    let mut resp = support::http()
+        .get(url)
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("events request");
+    assert_eq!(resp.status(), 200, "GET {url}");
+    let mut buf = String::new();
+    let read = async {
+        loop {
+            let chunk = resp.chunk().await.expect("chunk").expect("stream open");
+            buf.push_str(&String::from_utf8_lossy(&chunk));
+            if let Some(block) = buf
+                .split("\n\n")
+                .find(|b| b.contains("event: snapshot") && buf.contains(&format!("{b}\n\n")))
+            {
+                let data = block
+                    .lines()
+                    .find_map(|l| l.strip_prefix("data: "))
+                    .expect("data line");
+                return data.to_string();
+            }
+        }
+    };
+    tokio::time::timeout(WAIT, read).await.expect("a snapshot")
+}
+
+#[tokio::test]
+async fn a_user_sees_only_the_products_it_has_a_role_for() {
+    let a = counted("codis-a", Preset::Small).await;
+    let b = counted("codis-b", Preset::Tiny).await;
+    let list = DashboardList::new(&[
+        ("codis-a", &a.proxy.addr.to_string()),
+        ("codis-b", &b.proxy.addr.to_string()),
+    ]);
+    let users = support::UsersFile::new(
+        "fleet",
+        serde_json::json!([
+            {"user": "pia", "hash": support::password_hash("pia-pw"), "products": {"codis-a": "operator"}},
+            {"user": "otto", "hash": support::password_hash("otto-pw"), "role": "viewer"},
+        ]),
+    );
+    let app = TestApp::builder()
+        .dashboards(&list)
+        .users(&users)
+        .flag("--fleet-interval=0.2")
+        .quiet()
+        .start()
+        .await;
+    for path in ["/api/fleet", "/api/fleet/events", "/api/alerts"] {
+        let status = support::http()
+            .get(app.url(path))
+            .send()
+            .await
+            .expect("request")
+            .status();
+        assert_eq!(status, 401, "{path} needs a session");
+    }
+    let cookie_of = |user: &'static str, pw: &'static str| {
+        let url = app.url("/api/session");
+        async move {
+            let resp = support::http()
+                .post(url)
+                .json(&serde_json::json!({"user": user, "password": pw}))
+                .send()
+                .await
+                .expect("sign-in");
+            assert_eq!(resp.status(), 200, "{user} signs in");
+            let set = resp.headers()["set-cookie"]
+                .to_str()
+                .expect("ascii")
+                .to_string();
+            set.split(';').next().expect("cookie").to_string()
+        }
+    };
+    let products =
+        |v: &FleetView| -> Vec<String> { v.rows.iter().map(|r| r.product.clone()).collect() };
+    let pia = cookie_of("pia", "pia-pw").await;
+    let otto = cookie_of("otto", "otto-pw").await;
+    for (cookie, expect) in [(&pia, vec!["codis-a"]), (&otto, vec!["codis-a", "codis-b"])] {
+        let json: FleetView = support::http()
+            .get(app.url("/api/fleet"))
+            .header("cookie", cookie.as_str())
+            .send()
+            .await
+            .expect("fleet")
+            .json()
+            .await
+            .expect("a FleetView");
+        assert_eq!(products(&json), expect);
+        let snapshot: FleetView =
+            serde_json::from_str(&first_event_data(&app.url("/api/fleet/events"), cookie).await)
+                .expect("a FleetView snapshot");
+        assert_eq!(
+            products(&snapshot),
+            expect,
+            "the stream shows the same products"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_migration_that_makes_no_progress_is_stuck_in_the_fleet_in_metrics_and_in_alerts() {
+    let a = counted("codis-a", Preset::Small).await;
+    let list = DashboardList::new(&[("codis-a", &a.proxy.addr.to_string())]);
+    let rules = AlertsFile::new("[rules.migration_stuck]\nfor = 0\n");
+    let app = TestApp::builder()
+        .dashboards(&list)
+        .flag(format!("--alerts={}", rules.0.display()))
+        .flag("--fleet-interval=0.2")
+        .flag("--stuck-after=1")
+        .quiet()
+        .start()
+        .await;
+    let act = |body: serde_json::Value| {
+        let url = app.url("/api/products/codis-a/actions");
+        async move {
+            let resp = support::http()
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .expect("action");
+            assert_eq!(resp.status(), 200, "{body}");
+        }
+    };
+    // Migrations paused, then 10 slots queued: nothing can move.
+    act(serde_json::json!({"action": "slots-disabled", "disabled": true})).await;
+    act(
+        serde_json::json!({"action": "slots-create-range", "beg": "700", "end": "709", "gid": "1"}),
+    )
+    .await;
+    let mut sse = Sse::connect(&app.url("/api/fleet/events"), None).await;
+    let mut view: FleetView = sse.next(WAIT).await.json();
+    until(&mut sse, &mut view, "codis-a's migration stuck", |v| {
+        v.row("codis-a").is_some_and(|r| r.migration.stuck)
+    })
+    .await;
+    let row = view.row("codis-a").expect("codis-a");
+    assert_eq!(row.migration.queued, 10, "{row:?}");
+    assert!(row.migration.disabled);
+    assert!(row.migration.eta_secs.is_none(), "no ETA without progress");
+    until(
+        &mut sse,
+        &mut view,
+        "the stuck alert counted on the row",
+        |v| v.row("codis-a").is_some_and(|r| r.alerts_firing >= 1),
+    )
+    .await;
+    let metrics = support::http()
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    for line in [
+        r#"codis_slot_migration_queued{product="codis-a"} 10"#,
+        r#"codis_slot_migration_stuck{product="codis-a"} 1"#,
+        r#"codis_fe_alert_firing{product="codis-a",alert="migration_stuck",severity="warning"} 1"#,
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} in:\n{metrics}");
+    }
+
+    // Resumed: slots move again, the migration is no longer stuck and the alert resolves.
+    act(serde_json::json!({"action": "slots-disabled", "disabled": false})).await;
+    until(&mut sse, &mut view, "codis-a's migration moving", |v| {
+        v.row("codis-a").is_some_and(|r| !r.migration.stuck)
+    })
+    .await;
+    support::eventually("migration_stuck resolved", WAIT, || async {
+        let r: serde_json::Value = support::get_json(app.url("/api/alerts")).await;
+        r["alerts"].as_array().is_some_and(|v| {
+            v.iter()
+                .any(|a| a["rule"] == "migration_stuck" && a["state"] == "resolved")
+        })
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_demo_fleet_adds_small_products_that_the_fleet_shows_live() {
+    let app = TestApp::builder()
+        .flags(&[
+            "--demo",
+            "--demo-fleet=3",
+            "--demo-noise=off",
+            "--fleet-interval=0.2",
+        ])
+        .quiet()
+        .start()
+        .await;
+    let mut sse = Sse::connect(&app.url("/api/fleet/events"), None).await;
+    let mut view: FleetView = sse.next(WAIT).await.json();
+    until(&mut sse, &mut view, "five live products", |v| {
+        v.rows.len() == 5 && v.rows.iter().all(|r| r.state == LiveState::Live)
+    })
+    .await;
+    let names: Vec<&str> = view.rows.iter().map(|r| r.product.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "codis-demo",
+            "codis-fleet-001",
+            "codis-fleet-002",
+            "codis-fleet-003",
+            "codis-tiny"
+        ]
+    );
+    let small = view.row("codis-fleet-002").expect("a fleet product");
+    assert_eq!((small.proxies_total, small.servers_total), (1, 2));
+    let refused =
+        <codis_fe::config::Args as clap::Parser>::try_parse_from(["codis-fe", "--demo-fleet=3"]);
+    let err = refused.expect_err("--demo-fleet needs --demo").to_string();
+    assert!(err.contains("--demo"), "{err}");
+}
