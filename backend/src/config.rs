@@ -104,7 +104,8 @@ pub struct Args {
     #[arg(long = "version")]
     pub print_version: bool,
 
-    /// Also run the built-in demo cluster (simulated dashboards `codis-demo` and `codis-tiny`).
+    /// Also run the built-in demo cluster (simulated dashboards `codis-demo` and `codis-tiny`,
+    /// and `pika-demo`, a simulated dashboard of Pika's Codis fork).
     #[arg(long, env = "CODIS_FE_DEMO")]
     pub demo: bool,
 
@@ -123,6 +124,10 @@ pub struct Args {
     /// `--demo-noise=off` for an exactly quiet demo.
     #[arg(long, env = "CODIS_FE_DEMO_NOISE", default_value = "on", default_missing_value = "on", num_args = 0..=1, require_equals = true, action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
     pub demo_noise: bool,
+
+    /// `max_slot_num` of the demo's `pika-demo` product (Pika's Codis fork): 1 to 16384.
+    #[arg(long = "demo-pika-slots", env = "CODIS_FE_DEMO_PIKA_SLOTS", default_value = "1024", value_parser = clap::value_parser!(u16).range(1..=16384), requires = "demo")]
+    pub demo_pika_slots: u16,
 
     /// How often discovery runs again, in seconds.
     #[arg(long, env = "CODIS_FE_DISCOVERY_INTERVAL", default_value = "5", value_parser = parse_secs)]

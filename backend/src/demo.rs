@@ -1,6 +1,7 @@
-//! `--demo`: the built-in demo cluster. Two simulated Codis dashboards on loopback (`codis-demo`,
-//! like the captured 3-group cluster, and the smaller `codis-tiny`), reached over real HTTP like
-//! any other dashboard, so the demo exercises the same code path as production.
+//! `--demo`: the built-in demo cluster. Three simulated dashboards on loopback (`codis-demo`,
+//! like the captured 3-group cluster, the smaller `codis-tiny`, and `pika-demo`, Pika's Codis
+//! fork with `--demo-pika-slots` slots), reached over real HTTP like any other dashboard, so the
+//! demo exercises the same code path as production.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -15,14 +16,27 @@ pub struct DemoCluster {
 impl DemoCluster {
     /// Starts both demo products; `faults` (from `--demo-fault`) apply to `codis-demo`. With
     /// `noise` (`--demo-noise`, on by default) both show the transient failures of a real cluster.
-    pub async fn start(faults: &[String], noise: bool) -> Result<DemoCluster, String> {
+    pub async fn start(
+        faults: &[String],
+        noise: bool,
+        pika_slots: u16,
+    ) -> Result<DemoCluster, String> {
         let faults = faults
             .iter()
             .filter(|f| !f.trim().is_empty())
             .map(|f| Fault::from_str(f.trim()).map_err(|e| format!("--demo-fault {f:?}: {e}")))
             .collect::<Result<Vec<_>, _>>()?;
         let mut dashboards = Vec::new();
-        for (product, preset) in [("codis-demo", Preset::Small), ("codis-tiny", Preset::Tiny)] {
+        for (product, preset) in [
+            ("codis-demo", Preset::Small),
+            ("codis-tiny", Preset::Tiny),
+            (
+                "pika-demo",
+                Preset::Pika {
+                    max_slot_num: pika_slots,
+                },
+            ),
+        ] {
             let opts = DemoOptions {
                 product: product.to_string(),
                 preset,

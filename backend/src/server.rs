@@ -66,7 +66,9 @@ pub async fn build(args: &Args) -> Result<Server, String> {
     );
     let registry = Registry::new(source, client.clone());
     let demo = if args.demo {
-        let mut cluster = demo::DemoCluster::start(&args.demo_faults, args.demo_noise).await?;
+        let mut cluster =
+            demo::DemoCluster::start(&args.demo_faults, args.demo_noise, args.demo_pika_slots)
+                .await?;
         cluster.add_fleet(args.demo_fleet, args.demo_noise).await?;
         for (name, addr) in cluster.products() {
             registry.add_fixed(&name, &addr);

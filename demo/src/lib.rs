@@ -21,6 +21,7 @@ mod fault;
 mod info;
 mod model;
 mod noise;
+mod pika;
 mod proxy_admin;
 mod reply;
 mod routes;
@@ -90,6 +91,30 @@ pub enum Preset {
     /// A big product for load: 128 proxies, 64 groups of 2 servers (16379-16506, spares
     /// 16507-16510), 5 sentinels (26379-26383, spares 26384-26385), 16 slots per group.
     Large,
+    /// Pika's Codis fork (`fixtures/pika-codis`): `max_slot_num` slots (1 to 16,384; 1024 is
+    /// the fork's default), 2 proxies, group 1 = 9221 master / 9222, group 2 = 9231 master /
+    /// 9232 / 9233 (9233 has the highest binlog position), spare servers 9224-9225, no
+    /// sentinels (their routes answer 404), the dashboard's own health checks and failover
+    /// (kill a master with `server-down:127.0.0.1:9231` and the election runs), and cmdinfo on
+    /// the proxies.
+    Pika { max_slot_num: u16 },
+}
+
+impl Preset {
+    /// The fork's preset with its default 1024 slots.
+    pub fn pika() -> Preset {
+        Preset::Pika { max_slot_num: 1024 }
+    }
+
+    /// The number of slots of the preset's product.
+    pub fn slot_num(self) -> usize {
+        match self {
+            Preset::Pika { max_slot_num } => {
+                usize::from(max_slot_num).clamp(1, codis_model::SLOT_NUM_LIMIT)
+            }
+            _ => codis_model::MAX_SLOT_NUM,
+        }
+    }
 }
 
 /// Addresses of the simulated world, for tests and for the demo's help text.

@@ -11,7 +11,7 @@ use crate::world::{World, WorldBuilder};
 use crate::{DemoOptions, Preset};
 use codis_model::{
     Config, GoTime, Group, GroupId, GroupServer, Proxy, Sentinel, ServerAction, ServerActionState,
-    SlotAction, SlotActionStatus, SlotId, SlotMapping, Topom, MAX_SLOT_NUM,
+    SlotAction, SlotActionStatus, SlotId, SlotMapping, Topom,
 };
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -55,6 +55,8 @@ pub(crate) struct Model {
     /// When this dashboard process started (for `m=+...`).
     pub started: Instant,
     pub loglevel: String,
+    /// Pika's Codis fork (`Preset::Pika`): its health checks, failover and binlog positions.
+    pub pika: Option<crate::pika::PikaSim>,
 }
 
 /// The state shared by handlers, proxy admin servers and workers.
@@ -65,7 +67,7 @@ pub(crate) fn lock(shared: &Shared) -> MutexGuard<'_, Model> {
     shared.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn server(addr: &str, dc: &str, synced: bool, replica_group: bool) -> GroupServer {
+pub(crate) fn server(addr: &str, dc: &str, synced: bool, replica_group: bool) -> GroupServer {
     GroupServer {
         server: addr.to_owned(),
         datacenter: dc.to_owned(),
@@ -74,21 +76,22 @@ fn server(addr: &str, dc: &str, synced: bool, replica_group: bool) -> GroupServe
             state: synced.then_some(ServerActionState::Synced),
         },
         replica_group,
+        ..GroupServer::default()
     }
 }
 
 /// The shape of a preset before it becomes a model.
-struct Layout {
-    groups: Vec<Group>,
-    spare_servers: Vec<String>,
-    sentinels: Vec<String>,
-    spare_sentinels: Vec<String>,
+pub(crate) struct Layout {
+    pub groups: Vec<Group>,
+    pub spare_servers: Vec<String>,
+    pub sentinels: Vec<String>,
+    pub spare_sentinels: Vec<String>,
     /// (token override, peak qps) of registered proxies.
-    proxies: Vec<(Option<&'static str>, f64)>,
-    spare_proxies: usize,
+    pub proxies: Vec<(Option<&'static str>, f64)>,
+    pub spare_proxies: usize,
 }
 
-fn addr(port: u32) -> String {
+pub(crate) fn addr(port: u32) -> String {
     format!("127.0.0.1:{port}")
 }
 
@@ -142,6 +145,7 @@ fn layout(preset: Preset) -> Layout {
             proxies: vec![(None, 40.0)],
             spare_proxies: 1,
         },
+        Preset::Pika { .. } => crate::pika::layout(),
         Preset::Large => Layout {
             groups: (1..=64u32)
                 .map(|g| {
@@ -166,7 +170,7 @@ fn layout(preset: Preset) -> Layout {
     }
 }
 
-fn group(id: GroupId, servers: Vec<GroupServer>) -> Group {
+pub(crate) fn group(id: GroupId, servers: Vec<GroupServer>) -> Group {
     Group {
         id,
         servers,
@@ -233,8 +237,9 @@ impl Model {
         // Slots split into contiguous runs, the first groups taking the remainder (as the
         // captured cluster: 0-341, 342-682, 683-1023).
         let n = lay.groups.len();
-        let mut slots = Vec::with_capacity(MAX_SLOT_NUM);
-        let (base, extra) = (MAX_SLOT_NUM / n, MAX_SLOT_NUM % n);
+        let slot_num = opts.preset.slot_num();
+        let mut slots = Vec::with_capacity(slot_num);
+        let (base, extra) = (slot_num / n, slot_num % n);
         for (gi, g) in lay.groups.iter().enumerate() {
             let count = base + usize::from(gi < extra);
             for _ in 0..count {
@@ -245,13 +250,13 @@ impl Model {
                 });
             }
         }
-        let slot_keys = (0..MAX_SLOT_NUM)
+        let slot_keys = (0..slot_num)
             .map(|i| 40 + (hash_str(opts.seed, &format!("slot{i}")) % 21) as u32)
             .collect();
 
         let started_at = SystemTime::now();
         let admin_port = 18080;
-        Model {
+        let mut model = Model {
             product: opts.product.clone(),
             seed: opts.seed,
             topom: Topom {
@@ -284,7 +289,12 @@ impl Model {
             eof_until: BTreeMap::new(),
             started: Instant::now(),
             loglevel: "INFO".to_owned(),
+            pika: None,
+        };
+        if let Preset::Pika { .. } = opts.preset {
+            model.pika_init(opts.step);
         }
+        model
     }
 
     /// The dashboard's xauth.
@@ -460,7 +470,7 @@ fn default_config(product: &str) -> Config {
         migration_async_maxbytes: "32mb".to_owned(),
         migration_async_numkeys: 500,
         migration_timeout: "30s".to_owned(),
-        sentinel_client_timeout: "10s".to_owned(),
+        sentinel_client_timeout: Some("10s".to_owned()),
         sentinel_quorum: 2,
         sentinel_parallel_syncs: 1,
         sentinel_down_after: "30s".to_owned(),
@@ -468,5 +478,6 @@ fn default_config(product: &str) -> Config {
         sentinel_notification_script: String::new(),
         sentinel_client_reconfig_script: String::new(),
         extra: BTreeMap::new(),
+        ..Config::default()
     }
 }

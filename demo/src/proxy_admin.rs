@@ -70,7 +70,7 @@ fn slots(m: &Model, i: usize) -> Vec<codis_model::Slot> {
     if m.world.proxies[i].online {
         m.proxy_slots()
     } else {
-        (0..codis_model::MAX_SLOT_NUM as u16)
+        (0..m.slots.len() as u16)
             .map(|id| codis_model::Slot {
                 id,
                 ..Default::default()
@@ -150,6 +150,22 @@ async fn dispatch(
             }
             reply::result(r.map(|()| codis_model::OK_REPLY))
         }
+        // Pika's Codis fork: per-command latency; no sentinel route.
+        (Method::GET, ["api", "proxy", "cmdinfo", x, interval]) if m.pika.is_some() => {
+            reply::result(check(x).and_then(|()| {
+                let n = interval.parse::<i64>().map_err(|_| {
+                    ApiError::plain(format!(
+                        "strconv.Atoi: parsing \"{interval}\": invalid syntax"
+                    ))
+                })?;
+                Ok(m.pika_cmdinfo(i, n))
+            }))
+        }
+        // The fork's handler ignores the interval of this route (it asks for 2, i.e. 1 s).
+        (Method::GET, ["proxy", "cmdinfo", _]) if m.pika.is_some() => {
+            reply::ok_json(&m.pika_cmdinfo(i, 2))
+        }
+        (Method::PUT, ["api", "proxy", "sentinels", ..]) if m.pika.is_some() => reply::not_found(),
         (Method::PUT, ["api", "proxy", "fillslots" | "sentinels" | "shutdown", x]) => {
             reply::result(check(x).map(|()| codis_model::OK_REPLY))
         }

@@ -119,7 +119,10 @@ fn get_api(ctl: &Control, segs: &[&str]) -> Response<Body> {
             Ok(()) => read(ctl, |m| reply::ok_json(&m.proxy_slots())),
             Err(e) => reply::error(&e),
         },
+        // Pika's Codis fork has no sentinel routes.
+        ["sentinels", ..] if lock(&ctl.shared).pika.is_some() => reply::not_found(),
         ["group", "info", addr] => read(ctl, |m| match m.world.dial(addr, &m.faults) {
+            Ok(Peer::Server) if m.pika.is_some() => reply::ok_json(&m.pika_info(addr)),
             Ok(Peer::Server) => reply::ok_json(&m.server_info(addr)),
             Ok(Peer::PlainRedis) => reply::ok_json(&m.plain_redis_info(addr)),
             Ok(Peer::Sentinel) => reply::error(&ApiError::traced("ERR unknown command 'CONFIG'")),
@@ -153,6 +156,10 @@ fn put_api(ctl: &Arc<Control>, segs: &[&str], body: &Bytes) -> Response<Body> {
     let Some(xauth) = xauth_segment(segs) else {
         return reply::not_found();
     };
+    // Pika's Codis fork has no sentinel routes.
+    if segs.first() == Some(&"sentinels") && lock(&ctl.shared).pika.is_some() {
+        return reply::not_found();
+    }
     if let Err(e) = check_xauth(ctl, xauth) {
         return reply::error(&e);
     }

@@ -24,7 +24,7 @@ pub(crate) const COMPILE: &str = "2026-11-25 12:10:24 +0000 by go version go1.19
 
 /// Command mix of the simulated load: (opstr, share of calls, µs per call, share of calls
 /// answered with a Redis error).
-const COMMANDS: &[(&str, f64, i64, f64)] = &[
+pub(crate) const COMMANDS: &[(&str, f64, i64, f64)] = &[
     ("GET", 0.25, 559, 0.0),
     ("HGET", 0.03, 594, 0.0),
     ("HSET", 0.06, 4445, 0.0),
@@ -108,6 +108,7 @@ impl Model {
                         usecs_percall: if calls == 0 { 0 } else { usecs_percall },
                         fails: 0,
                         redis_errtype: (calls as f64 * err) as i64,
+                        ..ProxyCmdStats::default()
                     }
                 })
                 .filter(|c| c.calls > 0)
@@ -144,7 +145,7 @@ impl Model {
             }
         });
         let cpu_ns = (uptime.as_secs_f64() * 0.01 * 1e9) as i64;
-        ProxyStatsData {
+        let mut data = ProxyStatsData {
             online,
             closed: false,
             sentinels,
@@ -183,7 +184,17 @@ impl Model {
                 primary_only: false,
             },
             runtime,
+            slow_cmd_count: None,
+        };
+        if self.pika.is_some() {
+            // The fork: no sentinels, 1 s latency figures in every sample, slow commands.
+            data.sentinels = ProxySentinels::default();
+            if data.ops.cmd.is_empty() || flags & 1 == 0 {
+                data.ops.cmd = self.pika_cmd_stats(i, 1);
+            }
+            data.slow_cmd_count = Some(self.pika_slow_cmd_count(i));
         }
+        data
     }
 
     /// The dashboard's sample of a registered proxy (flags 0), or why there is none.
@@ -237,8 +248,14 @@ impl Model {
             self.world.servers.contains_key(addr)
         };
         if !reachable || self.is_down(addr) {
+            // The fork's `NewClient` returns the dial error untraced: no stack.
+            let e = if self.pika.is_some() {
+                ApiError::plain(crate::world::dial_error(addr))
+            } else {
+                ApiError::traced(crate::world::dial_error(addr))
+            };
             return RedisStats {
-                error: Some(ApiError::traced(crate::world::dial_error(addr)).body()),
+                error: Some(e.body()),
                 unixtime: unix,
                 ..RedisStats::default()
             };
@@ -285,7 +302,11 @@ impl Model {
             }
         } else {
             RedisStats {
-                stats: self.server_info(addr),
+                stats: if self.pika.is_some() {
+                    self.pika_info(addr)
+                } else {
+                    self.server_info(addr)
+                },
                 unixtime: unix,
                 ..RedisStats::default()
             }

@@ -36,6 +36,7 @@ pub(crate) async fn run(shared: Shared, mut life: watch::Receiver<()>, step: Dur
             continue;
         }
         m.slots_tick(Instant::now());
+        m.pika_tick(Instant::now());
         if until_sync == 0 {
             m.sync_tick();
             until_sync = SYNC_EVERY;

@@ -196,6 +196,7 @@ impl WorldBuilder {
                 .to_owned(),
             hostname: "codis-host".to_owned(),
             datacenter: String::new(),
+            max_slot_num: None,
         };
         let now = Instant::now();
         self.world.proxies.push(ProxySim {

@@ -232,6 +232,13 @@ impl Action {
     /// inserted), e.g. `group/create/<xauth>/3`. Every value placed in the path has passed a rule
     /// that excludes `/ ? # %`, so no escaping is needed and none can corrupt the URL.
     pub fn dashboard_path(&self, xauth: &str) -> Validated<String> {
+        self.dashboard_path_of(xauth, crate::types::MAX_SLOT_NUM)
+    }
+
+    /// [`dashboard_path`](Self::dashboard_path) for a product with `slots` slots (Pika's fork:
+    /// `max_slot_num`; see [`Overview::slot_count`](crate::Overview::slot_count)): slot ids and
+    /// counts are checked against it.
+    pub fn dashboard_path_of(&self, xauth: &str, slots: usize) -> Validated<String> {
         use validate as v;
         let bit = |b: bool| if b { 1 } else { 0 };
         Ok(match self {
@@ -247,14 +254,14 @@ impl Action {
                 bit(*force)
             ),
             Action::SlotsCreateRange { beg, end, gid } => {
-                let (b, e) = v::slot_range(beg, end)?;
+                let (b, e) = v::slot_range_of(beg, end, slots)?;
                 let g = v::group_id("gid", gid)?;
                 format!("slots/action/create-range/{xauth}/{b}/{e}/{g}")
             }
             Action::SlotsCreateSome { from, to, num } => {
                 let f = v::group_id("from", from)?;
                 let t = v::group_id("to", to)?;
-                let n = v::slot_count("num", num)?;
+                let n = v::slot_count_of("num", num, slots)?;
                 if f == t {
                     return Err(v::ValidationError::new(
                         "to",
@@ -264,7 +271,10 @@ impl Action {
                 format!("slots/action/create-some/{xauth}/{f}/{t}/{n}")
             }
             Action::SlotsActionRemove { sid } => {
-                format!("slots/action/remove/{xauth}/{}", v::slot_id("sid", sid)?)
+                format!(
+                    "slots/action/remove/{xauth}/{}",
+                    v::slot_id_of("sid", sid, slots)?
+                )
             }
             Action::SlotsDisabled { disabled } => {
                 format!("slots/action/disabled/{xauth}/{}", bit(*disabled))
@@ -339,6 +349,20 @@ impl Action {
     /// Checks every field without building anything.
     pub fn validate(&self) -> Validated<()> {
         self.dashboard_path("").map(|_| ())
+    }
+
+    /// Checks every field for a product with `slots` slots.
+    pub fn validate_of(&self, slots: usize) -> Validated<()> {
+        self.dashboard_path_of("", slots).map(|_| ())
+    }
+
+    /// Whether the action uses the dashboard's sentinel routes, which Pika's Codis fork does not
+    /// have (see [`Variant::has_sentinels`](crate::Variant::has_sentinels)).
+    pub fn needs_sentinels(&self) -> bool {
+        matches!(
+            self,
+            Action::SentinelAdd { .. } | Action::SentinelRemove { .. } | Action::SentinelResyncAll
+        )
     }
 
     /// What the action will do, in words, for the confirmation dialog and the audit log. A proxy

@@ -17,7 +17,7 @@ use crate::derive::{
     dashboard_view, ClusterTotals, DashboardView, GroupView, ProxyNumbers, ProxyRow, SentinelsView,
     ServerCounters, ServerRow, SlotsView,
 };
-use crate::types::{GroupId, Overview, SlotId, Stats, MAX_SLOT_NUM};
+use crate::types::{GroupId, Overview, SlotId, Stats, Variant, SLOT_NUM_LIMIT};
 
 /// SSE event names.
 pub const EVENT_SNAPSHOT: &str = "snapshot";
@@ -38,6 +38,28 @@ pub struct DashboardInfo {
     /// Wall-clock start time of the dashboard (Go's monotonic suffix removed).
     pub start_time: String,
     pub pid: i64,
+    /// Codis 3.2 or Pika's Codis fork, judged from the overview's fields.
+    #[serde(default)]
+    pub variant: Variant,
+    /// The product's number of slots (1024 on Codis 3.2, `max_slot_num` on Pika's fork).
+    #[serde(default)]
+    pub slot_count: usize,
+    /// Pika's fork: its built-in failover's settings (it has no sentinels).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failover: Option<FailoverSettings>,
+}
+
+/// The settings of the failover built into Pika's Codis fork (its `/topom` config), read-only.
+/// The interval of the check of healthy servers (`sentinel_check_server_state_interval`) is not
+/// among them: the fork's dashboard does not send it (two Go fields share one JSON name).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailoverSettings {
+    /// How often suspected and offline masters are checked (a Go duration string, `2s`).
+    pub check_master_failover_interval: Option<String>,
+    /// Failed checks after which a suspected server is offline (and a master replaced).
+    pub master_dead_check_times: Option<i64>,
+    /// How often offline servers are checked for recovery.
+    pub check_offline_server_interval: Option<String>,
 }
 
 impl DashboardInfo {
@@ -51,6 +73,19 @@ impl DashboardInfo {
             migration_parallel_slots: o.config.migration_parallel_slots,
             start_time: o.model.start_time.wall_clock().to_string(),
             pid: o.model.pid,
+            variant: o.variant(),
+            slot_count: o.slot_count(),
+            failover: (o.variant() == Variant::PikaCodis).then(|| FailoverSettings {
+                check_master_failover_interval: o
+                    .config
+                    .sentinel_check_master_failover_interval
+                    .clone(),
+                master_dead_check_times: o.config.sentinel_master_dead_check_times,
+                check_offline_server_interval: o
+                    .config
+                    .sentinel_check_offline_server_interval
+                    .clone(),
+            }),
         }
     }
 }
@@ -343,7 +378,7 @@ impl LiveView {
             slot_owner: stats
                 .slots
                 .iter()
-                .take(MAX_SLOT_NUM)
+                .take(SLOT_NUM_LIMIT)
                 .map(|s| s.group_id)
                 .collect(),
             history: History::default(),
@@ -418,10 +453,13 @@ impl LiveView {
         if let Some(c) = u.closed {
             self.view.closed = c;
         }
+        if let Some(v) = u.variant {
+            self.view.variant = v;
+        }
         if let Some(len) = u.slot_count {
-            // Codis has 1024 slots; a corrupt or hostile count must not grow the view without
-            // bound (found by the `live_event` fuzz target).
-            self.slot_owner.resize(len.min(MAX_SLOT_NUM), 0);
+            // Codis 3.2 has 1024 slots, Pika's fork up to SLOT_NUM_LIMIT; a corrupt or hostile
+            // count must not grow the view without bound (found by the `live_event` fuzz target).
+            self.slot_owner.resize(len.min(SLOT_NUM_LIMIT), 0);
         }
         for &(sid, gid) in &u.slot_owner {
             if let Some(o) = self.slot_owner.get_mut(usize::from(sid)) {
@@ -480,6 +518,10 @@ pub struct LiveUpdate {
     pub sentinels: Option<SentinelsView>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed: Option<bool>,
+    /// The product's variant, only when it changed (once, when a fork product's first server or
+    /// proxy shows the fork's fields).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<Variant>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<LiveStatus>,
 }
@@ -724,6 +766,7 @@ impl LiveUpdate {
             sentinels: (old.view.sentinels != new.view.sentinels)
                 .then(|| new.view.sentinels.clone()),
             closed: (old.view.closed != new.view.closed).then_some(new.view.closed),
+            variant: (old.view.variant != new.view.variant).then_some(new.view.variant),
             status: (old.status != new.status).then(|| new.status.clone()),
         }
     }

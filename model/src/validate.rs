@@ -6,7 +6,7 @@
 //! goes into a dashboard path has a rule. Inputs are the raw strings from a form or a path; each
 //! function returns the parsed value or a [`ValidationError`] naming the field and the rule.
 
-use crate::types::{GroupId, SlotId, MAX_GROUP_ID, MAX_SLOT_NUM};
+use crate::types::{GroupId, SlotId, MAX_GROUP_ID, MAX_SLOT_NUM, SLOT_NUM_LIMIT};
 use std::fmt;
 
 /// Largest slot action interval the dashboard accepts (it clamps silently above), µs.
@@ -73,18 +73,30 @@ pub fn group_id(field: &str, input: &str) -> Validated<GroupId> {
     GroupId::try_from(v).map_err(|_| ValidationError::new(field, rule))
 }
 
-/// Slot id: 0..=1023.
+/// Slot id of a Codis 3.2 product: 0..=1023.
 pub fn slot_id(field: &str, input: &str) -> Validated<SlotId> {
-    let max = MAX_SLOT_NUM as u64 - 1;
+    slot_id_of(field, input, MAX_SLOT_NUM)
+}
+
+/// Slot id of a product with `slots` slots (Pika's fork: its `max_slot_num`): 0..slots-1.
+/// `slots` is bounded by [`SLOT_NUM_LIMIT`] (and at least 1).
+pub fn slot_id_of(field: &str, input: &str, slots: usize) -> Validated<SlotId> {
+    let max = slots.clamp(1, SLOT_NUM_LIMIT) as u64 - 1;
     let rule = format!("must be an integer from 0 to {max}");
     let v = bounded_int(field, input, 0, max, &rule)?;
     SlotId::try_from(v).map_err(|_| ValidationError::new(field, rule))
 }
 
-/// An inclusive slot range `[beg, end]` (Migrate Range): both slot ids and `beg <= end`.
+/// An inclusive slot range `[beg, end]` (Migrate Range) of a Codis 3.2 product.
 pub fn slot_range(beg: &str, end: &str) -> Validated<(SlotId, SlotId)> {
-    let b = slot_id("beg", beg)?;
-    let e = slot_id("end", end)?;
+    slot_range_of(beg, end, MAX_SLOT_NUM)
+}
+
+/// An inclusive slot range `[beg, end]` of a product with `slots` slots: both slot ids and
+/// `beg <= end`.
+pub fn slot_range_of(beg: &str, end: &str, slots: usize) -> Validated<(SlotId, SlotId)> {
+    let b = slot_id_of("beg", beg, slots)?;
+    let e = slot_id_of("end", end, slots)?;
     if b > e {
         return Err(ValidationError::new(
             "end",
@@ -97,9 +109,27 @@ pub fn slot_range(beg: &str, end: &str) -> Validated<(SlotId, SlotId)> {
 /// Number of slots to migrate (Migrate Some): 1..=1024. The dashboard accepts 0 or negative and
 /// silently does nothing; refusing that tells the operator instead.
 pub fn slot_count(field: &str, input: &str) -> Validated<u32> {
-    let rule = format!("must be an integer from 1 to {MAX_SLOT_NUM}");
-    let v = bounded_int(field, input, 1, MAX_SLOT_NUM as u64, &rule)?;
+    slot_count_of(field, input, MAX_SLOT_NUM)
+}
+
+/// Number of slots to migrate in a product with `slots` slots: 1..=slots.
+pub fn slot_count_of(field: &str, input: &str, slots: usize) -> Validated<u32> {
+    let max = slots.clamp(1, SLOT_NUM_LIMIT);
+    let rule = format!("must be an integer from 1 to {max}");
+    let v = bounded_int(field, input, 1, max as u64, &rule)?;
     u32::try_from(v).map_err(|_| ValidationError::new(field, rule))
+}
+
+/// The interval of a proxy's latency figures (Pika's Codis fork's cmdinfo), in seconds: one of
+/// the intervals its proxies keep ([`CMDINFO_INTERVALS`](crate::CMDINFO_INTERVALS)). The proxy
+/// silently answers another with 1 s figures; refusing it tells the operator instead.
+pub fn cmdinfo_interval(field: &str, input: &str) -> Validated<u32> {
+    let known = crate::types::CMDINFO_INTERVALS;
+    input
+        .parse::<u32>()
+        .ok()
+        .filter(|v| known.contains(v) && input.len() <= 4)
+        .ok_or_else(|| ValidationError::new(field, "must be one of 1, 10, 60, 600, 3600 (seconds)"))
 }
 
 /// Slot action interval in µs: 0..=1_000_000 (the dashboard clamps larger values silently).

@@ -2,14 +2,16 @@
 //!
 //! The captures come from a real Codis 3.2.2 cluster (see `fixtures/codis-3.2/README.md`).
 //! A capture whose route is not recognised fails the test, so a new capture gets a type.
+//! The answers of Pika's Codis fork in `fixtures/pika-codis` (derived from its code, see that
+//! README) go through the same checks.
 
 use codis_fixtures as common;
 
 use codis_model::{
-    DashboardError, InfoMap, MonitoredMap, Overview, ProductList, Proxy, ProxyOverview,
+    CmdInfo, DashboardError, InfoMap, MonitoredMap, Overview, ProductList, Proxy, ProxyOverview,
     ProxyStatsData, RebalancePlan, Slot, Stats, Topom, OK_REPLY,
 };
-use common::{all_captures, Capture};
+use common::{all_captures, all_captures_in, pika_fixtures_dir, Capture};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -29,6 +31,7 @@ enum Kind {
     ProxyModel,
     ProxyStats,
     ProxyOverview,
+    CmdInfo,
     ProductList,
     DashboardError,
     NotJson,
@@ -91,6 +94,9 @@ fn kind_of_success(route: &str) -> Option<Kind> {
             }
         }
         _ if route.starts_with("/api/proxy/stats/") => Kind::ProxyStats,
+        _ if route.starts_with("/api/proxy/cmdinfo/") || route.starts_with("/proxy/cmdinfo/") => {
+            Kind::CmdInfo
+        }
         _ if route.starts_with("/api/proxy/slots/") => Kind::Slots,
         _ if route.starts_with("/api/proxy/xping/") => Kind::Ok,
         _ => {
@@ -164,6 +170,7 @@ fn check(c: &Capture, kind: Kind) -> Result<(), String> {
         Kind::ProxyModel => decode_and_reencode::<Proxy>(c).map(drop),
         Kind::ProxyStats => decode_and_reencode::<ProxyStatsData>(c).map(drop),
         Kind::ProxyOverview => decode_and_reencode::<ProxyOverview>(c).map(drop),
+        Kind::CmdInfo => decode_and_reencode::<CmdInfo>(c).map(drop),
         Kind::ProductList => {
             // Served as text/plain by codis-fe, but the text is JSON (`null` when empty).
             decode_and_reencode::<ProductList>(c).map(drop)
@@ -255,4 +262,40 @@ fn unknown_routes_are_not_silently_accepted() {
         kind_of_success("/api/topom/slots/action/remove/abc/5"),
         Some(Kind::Ok)
     );
+}
+
+#[test]
+fn every_answer_derived_from_the_pika_fork_decodes_and_reencodes_to_the_same_json() {
+    let answers = all_captures_in(&pika_fixtures_dir());
+    let mut counts: BTreeMap<Kind, usize> = BTreeMap::new();
+    let mut failures = Vec::new();
+    for c in &answers {
+        match classify(c).and_then(|kind| check(c, kind).map(|()| kind)) {
+            Ok(kind) => *counts.entry(kind).or_default() += 1,
+            Err(e) => failures.push(format!("pika-codis/{}: {e}", c.name)),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    // 24 answers at the time of writing; fewer means the folder was not found completely.
+    assert!(answers.len() >= 24, "only {} answers found", answers.len());
+    for kind in [
+        Kind::Overview,
+        Kind::Stats,
+        Kind::Slots,
+        Kind::ProxyModel,
+        Kind::ProxyStats,
+        Kind::CmdInfo,
+        Kind::DashboardError,
+        Kind::NotJson,
+    ] {
+        assert!(
+            counts.get(&kind).is_some_and(|n| *n > 0),
+            "no {kind:?} answer checked"
+        );
+    }
 }

@@ -66,7 +66,7 @@ async fn run_action(
     let admin_only = parsed.as_ref().is_ok_and(|JsonBody(a)| a.admin_only());
     app.check_allowed(attempt.caller, product, admin_only)?;
     let JsonBody(action) = parsed?;
-    let path = action.dashboard_path(&xauth::product_xauth(product))?;
+    let path = dashboard_path(app, product, &action).await?;
     let dashboard = app.dashboard_of(product)?;
     // The dashboard accepts "migrate some" from a group that does not exist or holds no slots,
     // and queues nothing: check it against the live model first, and remember what could move.
@@ -104,7 +104,8 @@ async fn run_action(
         }
         (Action::SlotsCreateRange { beg, end, .. }, _) => {
             // All or nothing: the dashboard refuses the whole range or queues every slot of it.
-            let (b, e) = codis_model::validate::slot_range(beg, end)?;
+            let (b, e) =
+                codis_model::validate::slot_range_of(beg, end, codis_model::SLOT_NUM_LIMIT)?;
             Some(u32::from(e) - u32::from(b) + 1)
         }
         _ => None,
@@ -115,6 +116,32 @@ async fn run_action(
         reply: Some(reply),
         queued,
     }))
+}
+
+/// The action's dashboard path, checked against the product: Codis 3.2's rules (1024 slots)
+/// need no look at the cluster; a slot id or count only a bigger product has, and any sentinel
+/// action, are checked against the product's `/topom` (Pika's Codis fork has `max_slot_num`
+/// slots and no sentinels).
+async fn dashboard_path(
+    app: &AppState,
+    product: &str,
+    action: &Action,
+) -> Result<String, ApiError> {
+    let xauth = xauth::product_xauth(product);
+    let plain = action.dashboard_path(&xauth);
+    let wider = action.validate_of(codis_model::SLOT_NUM_LIMIT).is_ok();
+    if plain.is_ok() && !action.needs_sentinels() || !wider {
+        return Ok(plain?);
+    }
+    let dashboard = app.dashboard_of(product)?;
+    let overview = app.overview_from(&dashboard).await?;
+    if action.needs_sentinels() && !overview.variant().has_sentinels() {
+        return Err(ApiError::StateConflict(codis_model::validate::ValidationError::new(
+            "action",
+            "this product's dashboard (Pika's Codis fork) has no sentinels: its failover is built into the dashboard",
+        )));
+    }
+    Ok(action.dashboard_path_of(&xauth, overview.slot_count())?)
 }
 
 /// An action whose dashboard call timed out: not a failure, since the dashboard may still carry

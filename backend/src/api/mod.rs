@@ -52,6 +52,7 @@ pub fn documented_routes() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(reads::sentinel_monitored))
         .routes(routes!(reads::proxy_stats))
         .routes(routes!(reads::proxy_detail))
+        .routes(routes!(reads::proxy_cmdinfo))
 }
 
 /// The router of [`documented_routes`], plus the one route that is not an API operation: the

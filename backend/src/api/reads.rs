@@ -240,3 +240,70 @@ pub async fn proxy_detail(
         proxy, overview,
     )))
 }
+
+/// `GET /api/products/{product}/proxies/{token}/cmdinfo` parameters.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CmdInfoQuery {
+    /// Seconds the figures cover: 1, 10, 60, 600 or 3600 (default 1).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 3600)]
+    pub interval: Option<String>,
+}
+
+/// `GET /api/products/{product}/proxies/{token}/cmdinfo?interval=N`: per-command latency
+/// percentiles and delay counts of a proxy of Pika's Codis fork over the last N seconds, from
+/// its admin port (`/api/proxy/cmdinfo/{xauth}/{N}`; the unauthenticated `/proxy/cmdinfo/N`
+/// ignores N). Codis 3.2's proxies keep no such figures (409).
+#[utoipa::path(
+    get,
+    path = "/api/products/{product}/proxies/{token}/cmdinfo",
+    tag = "reads",
+    params(
+        ("product" = String, Path, description = "Product name"),
+        ("token" = String, Path, description = "Proxy token (32 hex)"),
+        CmdInfoQuery,
+    ),
+    responses(
+        (status = 200, description = "The proxy's totals and, per command, calls, qps, average and percentile latencies (ms) and delay counts over the interval", body = Object),
+        (status = 400, description = "An interval other than 1, 10, 60, 600 or 3600", body = ApiErrorBody),
+        (status = 404, description = "Unknown product, or no such proxy", body = ApiErrorBody),
+        (status = 409, description = "The proxy is a Codis 3.2 proxy (no latency figures), or it refused the request (a product password the console does not know)", body = ApiErrorBody),
+        (status = 502, description = "Dashboard or proxy unreachable, or its answer unreadable", body = ApiErrorBody),
+        (status = 504, description = "Dashboard or proxy too slow", body = ApiErrorBody),
+    )
+)]
+pub async fn proxy_cmdinfo(
+    State(app): State<Arc<AppState>>,
+    Path((product, token)): Path<(String, String)>,
+    super::QueryParams(q): super::QueryParams<CmdInfoQuery>,
+) -> Result<Json<codis_model::CmdInfo>, ApiError> {
+    validate::proxy_token("token", &token)?;
+    let interval = validate::cmdinfo_interval("interval", q.interval.as_deref().unwrap_or("1"))?;
+    let stats = app.fetch_stats(&product).await?;
+    let proxy = stats
+        .proxy
+        .models
+        .iter()
+        .find(|p| p.token == token)
+        .ok_or_else(|| ApiError::NotFound(format!("product {product} has no proxy {token}")))?;
+    if proxy.max_slot_num.is_none() {
+        return Err(ApiError::StateConflict(validate::ValidationError::new(
+            "token",
+            "this proxy keeps no latency percentiles: only proxies of Pika's Codis fork answer cmdinfo",
+        )));
+    }
+    // The proxy's xauth with an empty product password, the dashboard's default; a product
+    // with a password makes the proxy refuse, which is said plainly below.
+    let xauth = codis_model::xauth::proxy_xauth(&product, "", &token);
+    let path = format!("/api/proxy/cmdinfo/{xauth}/{interval}");
+    match app.client.get(&proxy.admin_addr, &path).await {
+        Ok(info) => Ok(Json(info)),
+        Err(crate::dashboard::CallError::Refused(e)) if e.cause.contains("xauth") => {
+            Err(ApiError::StateConflict(validate::ValidationError::new(
+                "token",
+                "the proxy refused the console's token: its product has a password (product_auth), which the console does not know",
+            )))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

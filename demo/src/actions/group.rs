@@ -93,12 +93,15 @@ impl Model {
         }
         promoting_error(self.group(gid)?)?;
         self.touch_sentinels();
-        self.group_mut(gid)?.servers.push(GroupServer {
+        let mut added = GroupServer {
             server: addr.to_owned(),
             datacenter: dc.to_owned(),
             action: ServerAction::default(),
             replica_group: false,
-        });
+            ..GroupServer::default()
+        };
+        self.pika_new_server(&mut added);
+        self.group_mut(gid)?.servers.push(added);
         Ok(())
     }
 

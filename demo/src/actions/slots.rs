@@ -3,9 +3,7 @@
 
 use crate::model::Model;
 use crate::reply::{ApiError, ApiResult};
-use codis_model::{
-    GroupId, RebalancePlan, SlotAction, SlotActionState, SlotId, SlotMapping, MAX_SLOT_NUM,
-};
+use codis_model::{GroupId, RebalancePlan, SlotAction, SlotActionState, SlotId, SlotMapping};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -78,7 +76,7 @@ impl Model {
 
     /// All or nothing: any refused slot rejects the whole range before a write.
     pub(crate) fn slot_create_range(&mut self, beg: i64, end: i64, gid: i64) -> ApiResult<()> {
-        if !(0 <= beg && beg <= end && end < MAX_SLOT_NUM as i64) {
+        if !(0 <= beg && beg <= end && end < self.slots.len() as i64) {
             return Err(ApiError::traced(format!(
                 "invalid slot range [{beg},{end}]"
             )));
@@ -210,7 +208,7 @@ impl Model {
                 *assigned.entry(m.action.target_id).or_default() += 1;
             }
         }
-        let lower = MAX_SLOT_NUM as i64 / n;
+        let lower = self.slots.len() as i64 / n;
         for m in &self.slots {
             if m.action.state.is_some() || m.group_id == 0 {
                 continue;
@@ -239,7 +237,7 @@ impl Model {
             *moveout.entry(dest).or_default() -= 1;
             tree.insert((size(&assigned, &pendings, &moveout, dest), dest));
         }
-        let upper = (MAX_SLOT_NUM as i64 + n - 1) / n;
+        let upper = (self.slots.len() as i64 + n - 1) / n;
         while tree.len() >= 2 {
             let Some((_, from)) = tree.pop_last() else {
                 break;

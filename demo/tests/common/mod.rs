@@ -21,9 +21,21 @@ pub fn meta(name: &str) -> Meta {
 /// content type is not JSON (a 404 text, an empty redirect). A missing or unreadable file, or a
 /// JSON capture that does not parse, fails the test: a capture is never skipped silently.
 pub fn body(name: &str) -> Option<Value> {
-    let path = fixtures_dir().join(format!("{name}.json"));
+    body_in(&fixtures_dir(), name)
+}
+
+/// `meta` of an answer in another folder (`fixtures/pika-codis`).
+pub fn meta_in(dir: &std::path::Path, name: &str) -> Meta {
+    let text = std::fs::read_to_string(dir.join(format!("{name}.meta")))
+        .unwrap_or_else(|e| panic!("{name}.meta: {e}"));
+    codis_fixtures::parse_meta(&text)
+}
+
+/// `body` of an answer in another folder (`fixtures/pika-codis`).
+pub fn body_in(dir: &std::path::Path, name: &str) -> Option<Value> {
+    let path = dir.join(format!("{name}.json"));
     let raw = std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    let meta = meta(name);
+    let meta = meta_in(dir, name);
     let raw = if meta.content_encoding.as_deref() == Some("gzip") {
         gunzip(&raw)
     } else {

@@ -18,12 +18,19 @@
 //!
 //! The backend's poller owns one tracker per product and applies it before deriving the view,
 //! so the tables, the tab counts and `/metrics` all read the same debounced health.
+//!
+//! On Pika's Codis fork the dashboard debounces server failures itself (state 0 -> 1
+//! "suspected" -> 2 "offline", see [`pika`](super::pika)), and its verdict comes first: a
+//! failing server the dashboard only suspects stays flaky however many samples failed, one it
+//! has marked offline is an error at once. The tracker also remembers each group's last master
+//! change (the fork's election), which a single sample cannot show.
 
 use std::collections::BTreeMap;
 
+use super::pika::Election;
 use super::status::Health;
 use super::DashboardView;
-use crate::types::{ProxyStats, RedisStats, Stats};
+use crate::types::{GroupId, ProxyStats, RedisStats, ServerCheckState, Stats};
 
 /// When a failing item counts as failed for good.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -182,6 +189,8 @@ pub struct HealthTracker {
     sentinels: BTreeMap<String, Streak>,
     /// The previous sample as smoothed: holds each item's last good sample while it is flaky.
     previous: Option<Stats>,
+    /// Pika's fork: the last master change seen per group.
+    elections: BTreeMap<GroupId, Election>,
 }
 
 impl HealthTracker {
@@ -203,6 +212,15 @@ impl HealthTracker {
     pub fn smooth(&mut self, stats: &mut Stats, now_ms: u64) -> Flaky {
         let rule = self.rule;
         let previous = self.previous.as_ref();
+        // Pika's fork: the dashboard's own verdict per server address.
+        let verdicts: BTreeMap<String, ServerCheckState> = stats
+            .group
+            .models
+            .iter()
+            .flat_map(|g| &g.servers)
+            .filter_map(|s| Some((s.server.clone(), s.state?)))
+            .collect();
+        let no_verdict = |_: &str| None;
         Flaky {
             proxies: smooth_map(
                 &mut self.proxies,
@@ -210,6 +228,7 @@ impl HealthTracker {
                 previous.map(|p| &p.proxy.stats),
                 rule,
                 now_ms,
+                no_verdict,
             ),
             servers: smooth_map(
                 &mut self.servers,
@@ -217,6 +236,7 @@ impl HealthTracker {
                 previous.map(|p| &p.group.stats),
                 rule,
                 now_ms,
+                |addr| verdicts.get(addr).copied(),
             ),
             sentinels: smooth_map(
                 &mut self.sentinels,
@@ -224,6 +244,7 @@ impl HealthTracker {
                 previous.map(|p| &p.sentinels.stats),
                 rule,
                 now_ms,
+                no_verdict,
             ),
         }
     }
@@ -235,26 +256,78 @@ impl HealthTracker {
 
     /// Smooths `stats`, derives its view and marks the flaky rows.
     pub fn view(&mut self, mut stats: Stats, product: &str, now_ms: u64) -> (DashboardView, Stats) {
+        self.see_elections(&stats, now_ms);
         let flaky = self.smooth(&mut stats, now_ms);
         let mut view = super::dashboard_view(&stats, product);
         flaky.mark(&mut view);
+        for g in &mut view.groups {
+            if let (Some(p), Some(e)) = (g.pika.as_mut(), self.elections.get(&g.id)) {
+                p.last_election = Some(e.clone());
+            }
+        }
         (view, stats)
+    }
+
+    /// Pika's fork: records a group whose `servers[0]` changed since the previous sample.
+    fn see_elections(&mut self, stats: &Stats, now_ms: u64) {
+        let Some(previous) = &self.previous else {
+            return;
+        };
+        for g in &stats.group.models {
+            let Some(new) = g.servers.first().filter(|s| s.state.is_some()) else {
+                continue;
+            };
+            let old = previous
+                .group
+                .models
+                .iter()
+                .find(|p| p.id == g.id)
+                .and_then(|p| p.master());
+            if let Some(old) = old.filter(|o| *o != new.server) {
+                let at_unix = stats
+                    .server_sample(&new.server)
+                    .map(|s| s.unixtime)
+                    .filter(|t| *t > 0)
+                    .unwrap_or((now_ms / 1000) as i64);
+                self.elections.insert(
+                    g.id,
+                    Election {
+                        group: g.id,
+                        new_master: new.server.clone(),
+                        old_master: old.to_owned(),
+                        at_unix,
+                    },
+                );
+            }
+        }
+        self.elections
+            .retain(|gid, _| stats.group.models.iter().any(|g| g.id == *gid));
     }
 }
 
+/// `verdict` is the dashboard's own view of an item (Pika's fork, servers only): `Suspected`
+/// keeps a failing item flaky, `Offline` confirms its failure at once.
 fn smooth_map<S: Sample>(
     streaks: &mut BTreeMap<String, Streak>,
     samples: &mut BTreeMap<String, S>,
     previous: Option<&BTreeMap<String, S>>,
     rule: HealthRule,
     now_ms: u64,
+    verdict: impl Fn(&str) -> Option<ServerCheckState>,
 ) -> BTreeMap<String, String> {
     // Items gone from the sample are forgotten.
     streaks.retain(|k, _| samples.contains_key(k));
     let mut flaky = BTreeMap::new();
     for (key, sample) in samples.iter_mut() {
         let streak = streaks.entry(key.clone()).or_default();
-        let Some(cause) = streak.observe(sample.failure(), sample.unixtime(), rule, now_ms) else {
+        let failure = sample.failure();
+        let pending = streak.observe(failure.clone(), sample.unixtime(), rule, now_ms);
+        let cause = match verdict(key) {
+            Some(ServerCheckState::Offline) => None,
+            Some(ServerCheckState::Suspected) => pending.or(failure),
+            _ => pending,
+        };
+        let Some(cause) = cause else {
             continue;
         };
         if let Some(good) = previous

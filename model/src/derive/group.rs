@@ -1,6 +1,7 @@
 //! Group tables (codis-fe-spec.md §2.6: `processGroupStats` and the HA decoration of `updateStats`).
 
 use super::info::{info_u64, keyspace};
+use super::pika::{pika_group, pika_server, Measure, PikaGroup, PikaServer};
 use super::status::{redis_health, Health};
 use crate::format::{human_size, thousands};
 use crate::types::{Group, GroupId, PromotingState, ServerActionState, Stats};
@@ -31,6 +32,9 @@ pub struct GroupView {
     /// `run_id` -> server address, for servers with a healthy sample (used by sentinel checks).
     pub runids: BTreeMap<String, String>,
     pub servers: Vec<ServerRow>,
+    /// Pika's Codis fork: its failover's state for this group (`None` on Codis 3.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pika: Option<PikaGroup>,
 }
 
 /// One server row of a group table.
@@ -75,6 +79,10 @@ pub struct ServerRow {
     /// INFO `role` (`master`/`slave`).
     pub role: Option<String>,
     pub ha_status: HaStatus,
+    /// Pika's Codis fork: the dashboard's own check of the server, its role and binlog
+    /// position (`None` on Codis 3.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pika: Option<PikaServer>,
 }
 
 /// The server sync-action (SLAVEOF) controls.
@@ -170,6 +178,26 @@ impl ServerCounters {
 }
 
 impl ServerRow {
+    /// `used_memory` as a typed figure: `None` without a healthy sample; `NotReported` for a
+    /// Pika server (its INFO has no `used_memory`), never 0.
+    pub fn memory_measure(&self) -> Option<Measure> {
+        match (self.status, self.memory) {
+            (_, Some(m)) => Some(Measure::Value(m)),
+            (Health::Healthy, None) if self.pika.is_some() => Some(Measure::NotReported),
+            _ => None,
+        }
+    }
+
+    /// The key count as a typed figure: `None` without a healthy sample; `NotReported` for a
+    /// Pika server (the fork's dashboard reads no keyspace; its `db0` is a binlog position).
+    pub fn keys_measure(&self) -> Option<Measure> {
+        match (self.key_count, &self.pika) {
+            (Some(k), _) => Some(Measure::Value(k)),
+            (None, Some(_)) if self.status == Health::Healthy => Some(Measure::NotReported),
+            _ => None,
+        }
+    }
+
     /// The memory cell: `"<memory> / <maxmem>"`.
     pub fn memory_cell(&self) -> String {
         format!("{} / {}", self.memory_text, self.maxmem_text)
@@ -271,17 +299,29 @@ fn group_view(
             connected_clients: None,
             role: None,
             ha_status: HaStatus::None,
+            pika: None,
         };
+        let healthy_info = |addr: &str| {
+            let s = stats.server_sample(addr);
+            (redis_health(s) == Health::Healthy)
+                .then(|| s.map(|s| &s.stats))
+                .flatten()
+        };
+        row.pika = pika_server(g, j, healthy_info(&x.server), healthy_info(master_addr));
 
         if let (Health::Healthy, Some(s)) = (status, sample) {
             let info = &s.stats;
-            let mut key_count = 0u64;
-            for (field, value) in keyspace(info) {
-                key_count =
-                    key_count.saturating_add(super::info::keyspace_keys(value).unwrap_or(0));
-                row.keys.push(format!("{field}:{value}"));
+            // A Pika server's `db0` is its binlog position, not a keyspace line: the fork's
+            // dashboard reads no keyspace, so its keys are not reported (not 0, not "3").
+            if row.pika.is_none() {
+                let mut key_count = 0u64;
+                for (field, value) in keyspace(info) {
+                    key_count =
+                        key_count.saturating_add(super::info::keyspace_keys(value).unwrap_or(0));
+                    row.keys.push(format!("{field}:{value}"));
+                }
+                row.key_count = Some(key_count);
             }
-            row.key_count = Some(key_count);
             // codis-fe skips an empty `used_memory`/`maxmemory`; "0" is a value ("INF." for max).
             row.memory = info_u64(info, "used_memory");
             if let Some(m) = row.memory {
@@ -367,6 +407,7 @@ fn group_view(
         ha_warning,
         runids,
         servers,
+        pika: pika_group(g),
     }
 }
 

@@ -12,6 +12,7 @@ pub mod debounce;
 pub mod group;
 mod info;
 pub mod migrate;
+pub mod pika;
 pub mod proxy;
 pub mod rebalance;
 pub mod sentinel;
@@ -24,6 +25,7 @@ pub use group::{
     group_views, ha_conflicts, GroupView, HaConflict, HaStatus, ServerCounters, ServerRow,
     SlaveofButton, SyncActionView,
 };
+pub use pika::{BinlogPosition, Election, Measure, PikaGroup, PikaServer, ServerCheck};
 pub use proxy::{proxy_rows, ProxyNumbers, ProxyRow, ResyncHint};
 pub use rebalance::{rebalance_preview, RebalanceGroupPlan};
 pub use sentinel::{sentinel_views, SentinelRow, SentinelsView};
@@ -34,7 +36,7 @@ pub use slots::{
 pub use status::Health;
 pub use totals::{cluster_totals, ClusterTotals};
 
-use crate::types::Stats;
+use crate::types::{Stats, Variant};
 use serde::{Deserialize, Serialize};
 
 /// Everything the console shows for one Stats sample, computed in one call.
@@ -47,6 +49,9 @@ pub struct DashboardView {
     pub sentinels: SentinelsView,
     /// The dashboard reports itself closed (shutting down).
     pub closed: bool,
+    /// Codis 3.2 or Pika's Codis fork, judged from this sample's fields.
+    #[serde(default)]
+    pub variant: Variant,
 }
 
 /// Derives every view of `stats`. `product` is the product name (used for sentinel master names).
@@ -59,5 +64,6 @@ pub fn dashboard_view(stats: &Stats, product: &str) -> DashboardView {
         slots: slots_view(stats),
         groups,
         closed: stats.closed,
+        variant: stats.variant(),
     }
 }

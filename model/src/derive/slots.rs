@@ -23,6 +23,14 @@ pub struct SlotsView {
     pub status: String,
     /// `slot_action.executor`: running migration batches.
     pub executor: i64,
+    /// The product's number of slots ([`Stats::slot_count`]): 1024 on Codis 3.2,
+    /// `max_slot_num` on Pika's fork.
+    #[serde(default = "default_slot_count")]
+    pub slot_count: usize,
+}
+
+fn default_slot_count() -> usize {
+    crate::types::MAX_SLOT_NUM
 }
 
 /// A row of the distribution chart (`categories: ['Offline','Migrating','Default']`).
@@ -240,6 +248,7 @@ pub fn slots_view(stats: &Stats) -> SlotsView {
         disabled: sa.disabled,
         status: sa.progress.status.clone(),
         executor: sa.executor,
+        slot_count: stats.slot_count(),
     }
 }
 

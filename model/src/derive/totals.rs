@@ -1,9 +1,10 @@
 //! Cluster totals of the overview panel (codis-fe-spec.md §2.2).
 
 use super::info::{info_u64, total_keys};
+use super::pika::Measure;
 use super::status::{redis_health, Health};
 use crate::format::{human_size, thousands};
-use crate::types::Stats;
+use crate::types::{Stats, Variant};
 use serde::{Deserialize, Serialize};
 
 /// Codis QPS, Sessions, Redis Memory and Redis Keys: numbers and codis-fe's display strings.
@@ -24,6 +25,17 @@ pub struct ClusterTotals {
     pub keys: u64,
     /// With comma thousands separators, e.g. `51,150`.
     pub keys_text: String,
+    /// `memory` as a typed figure: `NotReported` when no master's INFO has `used_memory` (Pika's
+    /// fork never sends it), instead of a misleading 0.
+    #[serde(default = "reported_zero")]
+    pub memory_measure: Measure,
+    /// `keys` as a typed figure: `NotReported` on Pika's fork (its dashboard reads no keyspace).
+    #[serde(default = "reported_zero")]
+    pub keys_measure: Measure,
+}
+
+fn reported_zero() -> Measure {
+    Measure::Value(0)
 }
 
 /// Computes the totals.
@@ -46,7 +58,9 @@ pub fn cluster_totals(stats: &Stats) -> ClusterTotals {
         }
     }
 
+    let pika = stats.variant() == Variant::PikaCodis;
     let mut memory = 0u64;
+    let mut memory_reported = false;
     let mut keys = 0u64;
     for g in &stats.group.models {
         let Some(master) = g.servers.first() else {
@@ -57,8 +71,13 @@ pub fn cluster_totals(stats: &Stats) -> ClusterTotals {
             continue;
         }
         if let Some(s) = sample {
-            memory = memory.saturating_add(info_u64(&s.stats, "used_memory").unwrap_or(0));
-            keys = keys.saturating_add(total_keys(&s.stats));
+            let used = info_u64(&s.stats, "used_memory");
+            memory_reported |= used.is_some();
+            memory = memory.saturating_add(used.unwrap_or(0));
+            // Pika's `db0` is a binlog position, not a keyspace line.
+            if !pika {
+                keys = keys.saturating_add(total_keys(&s.stats));
+            }
         }
     }
 
@@ -71,5 +90,15 @@ pub fn cluster_totals(stats: &Stats) -> ClusterTotals {
         memory_text: human_size(memory),
         keys,
         keys_text: thousands(i128::from(keys)),
+        memory_measure: if pika && !memory_reported {
+            Measure::NotReported
+        } else {
+            Measure::Value(memory)
+        },
+        keys_measure: if pika {
+            Measure::NotReported
+        } else {
+            Measure::Value(keys)
+        },
     }
 }

@@ -3,14 +3,22 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// A slot id, 0..1023. Unsigned so that a negative id fails to decode instead of misleading.
+/// A slot id, 0..slot count - 1 (1023 on Codis 3.2). Unsigned so that a negative id fails to
+/// decode instead of misleading.
 pub type SlotId = u16;
 
 /// A group id: 1..9999 for a group, 0 in a slot mapping means "offline".
 pub type GroupId = u32;
 
-/// Number of hash slots in a Codis cluster.
+/// Number of hash slots of a Codis 3.2 cluster, and the default `max_slot_num` of Pika's Codis
+/// fork. A product's own count is [`Stats::slot_count`](crate::Stats::slot_count) or
+/// [`Overview::slot_count`](crate::Overview::slot_count).
 pub const MAX_SLOT_NUM: usize = 1024;
+
+/// The largest slot count this console accepts from a dashboard (Pika's fork takes any positive
+/// `max_slot_num`; the console's slot map is drawn for up to 16,384). A document with more slots
+/// is refused rather than grown into an unbounded view.
+pub const SLOT_NUM_LIMIT: usize = 16_384;
 
 /// Highest valid group id (`group/create` refuses 0 and anything above).
 pub const MAX_GROUP_ID: GroupId = 9999;

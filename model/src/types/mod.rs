@@ -21,15 +21,19 @@ mod slot;
 mod state;
 mod stats;
 mod topom;
+mod variant;
 
 pub use common::*;
 pub use config::Config;
-pub use group::{Group, GroupServer, Promoting, PromotingState, ServerAction, ServerActionState};
+pub use group::{
+    Group, GroupServer, Promoting, PromotingState, ServerAction, ServerActionState,
+    ServerCheckState,
+};
 pub use overview::Overview;
 pub use proxy::{
-    Proxy, ProxyBackend, ProxyCmdStats, ProxyOps, ProxyOverview, ProxyRedisOps, ProxyRuntime,
-    ProxyRuntimeGc, ProxyRuntimeGeneral, ProxyRuntimeHeap, ProxyRusage, ProxyRusageRaw,
-    ProxySentinels, ProxySessions, ProxyStats, ProxyStatsData,
+    CmdInfo, Proxy, ProxyBackend, ProxyCmdStats, ProxyOps, ProxyOverview, ProxyRedisOps,
+    ProxyRuntime, ProxyRuntimeGc, ProxyRuntimeGeneral, ProxyRuntimeHeap, ProxyRusage,
+    ProxyRusageRaw, ProxySentinels, ProxySessions, ProxyStats, ProxyStatsData, CMDINFO_INTERVALS,
 };
 pub use rebalance::RebalancePlan;
 pub use redis::{MonitoredMap, RedisStats, SentinelGroupInfo};
@@ -39,3 +43,4 @@ pub use stats::{
     GroupSection, ProxySection, SentinelsSection, SlotActionProgress, SlotActionStatus, Stats,
 };
 pub use topom::Topom;
+pub use variant::Variant;

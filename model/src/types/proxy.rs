@@ -30,6 +30,9 @@ pub struct Proxy {
     pub sys: String,
     pub hostname: String,
     pub datacenter: String,
+    /// Pika's Codis fork: the proxy's slot count (absent in Codis 3.2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_slot_num: Option<u32>,
 }
 
 /// `stats.proxy.stats[token]`: one sample of a proxy taken by the dashboard.
@@ -61,6 +64,9 @@ pub struct ProxyStatsData {
     /// Only with stats flag bit 4 (never in the dashboard's samples).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub runtime: Option<ProxyRuntime>,
+    /// Pika's Codis fork: commands slower than `slowlog_log_slower_than` since start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slow_cmd_count: Option<i64>,
 }
 
 /// `stats.sentinels` of a proxy: every field omitted when empty.
@@ -109,7 +115,13 @@ pub struct ProxyRedisOps {
     pub errors: i64,
 }
 
-/// One entry of `stats.ops.cmd`.
+/// One entry of `stats.ops.cmd` (and of the fork's cmdinfo).
+///
+/// Pika's Codis fork adds per-interval latency figures (its `OpStats`), absent in Codis 3.2:
+/// `interval` (s), `total_calls`/`total_usecs`/`qps` over that interval, `avg` and the
+/// percentiles `tp*` in milliseconds (5 ms buckets), and the number of calls slower than each
+/// `delay*` threshold. `max_delay` is sent but never filled by the fork (always 0): the largest
+/// delay is `tp100`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ProxyCmdStats {
@@ -119,6 +131,64 @@ pub struct ProxyCmdStats {
     pub usecs_percall: i64,
     pub fails: i64,
     pub redis_errtype: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_calls: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_usecs: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_delay: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qps: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub avg: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tp90: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tp99: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tp999: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tp9999: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tp100: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delay50ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delay100ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delay200ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delay300ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delay500ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delay1s: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delay2s: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delay3s: Option<i64>,
+}
+
+/// The intervals the fork's proxies keep latency figures for, in seconds
+/// (`IntervalMark` in its `proxy/stats.go`); any other interval is answered with 1 s.
+pub const CMDINFO_INTERVALS: [u32; 5] = [1, 10, 60, 600, 3600];
+
+/// Pika's Codis fork: `GET /api/proxy/cmdinfo/{xauth}/{interval}` of a proxy.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CmdInfo {
+    pub total: i64,
+    pub fails: i64,
+    pub redis: ProxyRedisOps,
+    pub qps: i64,
+    /// Sorted by command name; omitted when the proxy has served no command.
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_as_default"
+    )]
+    pub cmd: Vec<ProxyCmdStats>,
 }
 
 /// `stats.sessions`.

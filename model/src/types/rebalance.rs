@@ -1,6 +1,6 @@
 //! The rebalance plan (codis-fe-spec.md §4.3.12): slot id -> target group.
 
-use super::common::{GroupId, SlotId, MAX_SLOT_NUM};
+use super::common::{GroupId, SlotId, SLOT_NUM_LIMIT};
 use serde::de::Error as _;
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -70,7 +70,7 @@ impl<'de> Deserialize<'de> for RebalancePlan {
             let sid = key
                 .parse::<SlotId>()
                 .ok()
-                .filter(|sid| usize::from(*sid) < MAX_SLOT_NUM)
+                .filter(|sid| usize::from(*sid) < SLOT_NUM_LIMIT)
                 .ok_or_else(|| D::Error::custom(format!("invalid slot id {key:?} in plan")))?;
             plan.insert(sid, gid);
         }

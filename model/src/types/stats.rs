@@ -1,6 +1,7 @@
 //! The dashboard Stats document (codis-fe-spec.md §4.3.4): what the console polls.
 
-use super::common::MAX_SLOT_NUM;
+use super::common::{MAX_SLOT_NUM, SLOT_NUM_LIMIT};
+use super::variant::Variant;
 use super::{Group, Proxy, ProxyStats, RedisStats, Sentinel, SlotMapping};
 use crate::go::null_as_default;
 use serde::de::Error as _;
@@ -13,7 +14,7 @@ pub struct Stats {
     /// The dashboard is shutting down.
     #[serde(default)]
     pub closed: bool,
-    /// Exactly 1024 in practice, index = slot id. Decoding refuses a document where
+    /// 1024 on Codis 3.2, `max_slot_num` on Pika's fork; index = slot id. Decoding refuses a document where
     /// `slots[i].id != i` (see `slots_indexed_by_id`), because every slot view relies on it.
     #[serde(deserialize_with = "slots_indexed_by_id")]
     pub slots: Vec<SlotMapping>,
@@ -93,16 +94,41 @@ impl Stats {
     pub fn proxy_sample(&self, token: &str) -> Option<&ProxyStats> {
         self.proxy.stats.get(token)
     }
+
+    /// Which Codis the sample comes from, judged from its fields (see [`Variant::of_stats`]).
+    pub fn variant(&self) -> Variant {
+        Variant::of_stats(self)
+    }
+
+    /// The product's number of slots: a proxy's `max_slot_num`, else, for Pika's fork (which
+    /// always sends every slot), the length of `slots`, else Codis 3.2's 1024. At most
+    /// [`SLOT_NUM_LIMIT`].
+    pub fn slot_count(&self) -> usize {
+        let from_proxies = self
+            .proxy
+            .models
+            .iter()
+            .find_map(|p| p.max_slot_num)
+            .and_then(|n| usize::try_from(n).ok())
+            .filter(|n| *n > 0);
+        let count = match (from_proxies, self.variant()) {
+            (Some(n), _) => n,
+            (None, Variant::PikaCodis) if !self.slots.is_empty() => self.slots.len(),
+            _ => MAX_SLOT_NUM.max(self.slots.len()),
+        };
+        count.min(SLOT_NUM_LIMIT)
+    }
 }
 
-/// `slots` is strict: at most 1024 entries and `slots[i].id == i`. Codis always sends all 1024;
-/// a document that breaks the invariant would make every slot view wrong, so it is refused
-/// rather than shown. (Fewer than 1024 is accepted so hand-written examples stay short.)
+/// `slots` is strict: at most [`SLOT_NUM_LIMIT`] entries and `slots[i].id == i`. Codis sends all
+/// of them (1024 on 3.2, `max_slot_num` on Pika's fork); a document that breaks the invariant
+/// would make every slot view wrong, so it is refused rather than shown. (Fewer is accepted so
+/// hand-written examples stay short.)
 fn slots_indexed_by_id<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<SlotMapping>, D::Error> {
     let slots = Vec::<SlotMapping>::deserialize(d)?;
-    if slots.len() > MAX_SLOT_NUM {
+    if slots.len() > SLOT_NUM_LIMIT {
         return Err(D::Error::custom(format!(
-            "slots has {} entries, at most {MAX_SLOT_NUM} expected",
+            "slots has {} entries, at most {SLOT_NUM_LIMIT} expected",
             slots.len()
         )));
     }
