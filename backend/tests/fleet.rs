@@ -500,8 +500,8 @@ async fn the_demo_fleet_adds_small_products_that_the_fleet_shows_live() {
         .await;
     let mut sse = Sse::connect(&app.url("/api/fleet/events"), None).await;
     let mut view: FleetView = sse.next(WAIT).await.json();
-    until(&mut sse, &mut view, "five live products", |v| {
-        v.rows.len() == 5 && v.rows.iter().all(|r| r.state == LiveState::Live)
+    until(&mut sse, &mut view, "six live products", |v| {
+        v.rows.len() == 6 && v.rows.iter().all(|r| r.state == LiveState::Live)
     })
     .await;
     let names: Vec<&str> = view.rows.iter().map(|r| r.product.as_str()).collect();
@@ -512,7 +512,8 @@ async fn the_demo_fleet_adds_small_products_that_the_fleet_shows_live() {
             "codis-fleet-001",
             "codis-fleet-002",
             "codis-fleet-003",
-            "codis-tiny"
+            "codis-tiny",
+            "pika-demo"
         ]
     );
     let small = view.row("codis-fleet-002").expect("a fleet product");
