@@ -256,10 +256,7 @@ impl Action {
                 let t = v::group_id("to", to)?;
                 let n = v::slot_count("num", num)?;
                 if f == t {
-                    return Err(v::ValidationError::new(
-                        "to",
-                        "must differ from the source group",
-                    ));
+                    return Err(v::ValidationError::of("to", v::Rule::DiffersFromSource));
                 }
                 format!("slots/action/create-some/{xauth}/{f}/{t}/{n}")
             }
