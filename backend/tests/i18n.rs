@@ -268,8 +268,12 @@ fn literals(src: &str) -> Vec<Literal> {
                     .unwrap_or("")
                     .to_string()
             });
-            let text_node = attribute.is_none()
-                && (trimmed_before.ends_with('>') || after.trim_start().starts_with('<'));
+            // After a tag (`>"text"`), not after a match arm or a return type (`=>`, `->`).
+            let after_tag = trimmed_before.ends_with('>')
+                && !trimmed_before.ends_with("=>")
+                && !trimmed_before.ends_with("->");
+            let text_node =
+                attribute.is_none() && (after_tag || after.trim_start().starts_with('<'));
             out.push(Literal {
                 line: start_line,
                 text,
@@ -377,6 +381,7 @@ fn the_scanner_finds_what_it_must() {
             }
         }
         fn g() -> String { format!("Group {gid}: keys") }
+        fn h(ok: bool) -> &'static str { match ok { true => "dot-ok", false => "dot-bad" } }
     "##;
     let found: Vec<String> = literals(src)
         .iter()
