@@ -1,32 +1,50 @@
-//! axe-core (the accessibility rules most audits use) on every page of the console, light and
-//! dark: no serious or critical violation (issue 15). Needs `dist/` and `.tools/axe`
-//! (scripts/setup).
+//! axe-core (the accessibility rules most audits use) on every page of the console, in English
+//! and 中文, light and dark: no serious or critical violation (issue 15). Each page is also saved
+//! as a screenshot, `target/screenshots/{en,zh}-{light,dark}-{page}.png`, for people to look at.
+//! Needs `dist/` and `.tools/axe` (scripts/setup).
 
 use codis_testkit as support;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_page_passes_axe_in_both_themes() {
+async fn every_page_passes_axe_in_both_languages_and_both_themes() {
     let (app, b) = support::browser::demo_console().await;
     let mut found = Vec::new();
-    for theme in ["light", "dark"] {
-        b.open(&app.url("/")).await;
-        b.js(
-            "localStorage.setItem('codis-console.theme', arguments[0]);",
-            vec![serde_json::json!(theme)],
-        )
-        .await;
-        for page in ["", "/proxies", "/slots", "/groups", "/sentinels"] {
-            b.open_live(&app.url(&format!("/p/codis-demo{page}"))).await;
-            for v in b.axe_violations().await {
-                found.push(format!("{theme} {page:>10}: {v}"));
+    for (lang, live) in [("en", "Live"), ("zh", "实时")] {
+        for theme in ["light", "dark"] {
+            b.open(&app.url("/")).await;
+            b.js(
+                "localStorage.setItem('codis-console.theme', arguments[0]); \
+                 localStorage.setItem('codis-console.lang', arguments[1]);",
+                vec![serde_json::json!(theme), serde_json::json!(lang)],
+            )
+            .await;
+            for page in ["", "/proxies", "/slots", "/groups", "/sentinels"] {
+                b.open(&app.url(&format!("/p/codis-demo{page}"))).await;
+                b.wait_text("#live-indicator", "live", |t| t.starts_with(live))
+                    .await;
+                // Live numbers on screen before the picture.
+                b.wait_text("#product-name", "the product", |t| t == "codis-demo")
+                    .await;
+                for v in b.axe_violations().await {
+                    found.push(format!("{lang} {theme} {page:>10}: {v}"));
+                }
+                let name = if page.is_empty() {
+                    "overview"
+                } else {
+                    &page[1..]
+                };
+                b.screenshot(&format!("{lang}-{theme}-{name}")).await;
             }
-        }
-        // A dialog too: the rebalance plan.
-        b.open_live(&app.url("/p/codis-demo/slots")).await;
-        b.click("#rebalance").await;
-        b.wait_for(".dialog").await;
-        for v in b.axe_violations().await {
-            found.push(format!("{theme} rebalance dialog: {v}"));
+            // A dialog too: the rebalance plan.
+            b.open(&app.url("/p/codis-demo/slots")).await;
+            b.wait_text("#live-indicator", "live", |t| t.starts_with(live))
+                .await;
+            b.click("#rebalance").await;
+            b.wait_for(".dialog").await;
+            for v in b.axe_violations().await {
+                found.push(format!("{lang} {theme} rebalance dialog: {v}"));
+            }
+            b.screenshot(&format!("{lang}-{theme}-rebalance")).await;
         }
     }
     // The check is not blind: an image without a text alternative is a critical violation.

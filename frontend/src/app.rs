@@ -19,6 +19,7 @@ use crate::core::live::{Conn, Live};
 use crate::core::nav::{use_nav, Nav};
 use crate::core::time::{age, clock, now_ms};
 use crate::pages;
+use crate::tr;
 
 /// The browser clock, ticking once a second (ages in the banner and header).
 #[derive(Clone, Copy)]
@@ -80,11 +81,13 @@ pub fn App() -> impl IntoView {
     set_interval(load, Duration::from_secs(10));
     provide_context(Products(products));
 
-    move || match phase.get() {
-        0 => view! { <main class="main"><p class="muted" id="auth-loading">"Loading…"</p></main> }
+    move || {
+        match phase.get() {
+        0 => view! { <main class="main"><p class="muted" id="auth-loading">{move || tr!(common.loading)}</p></main> }
             .into_any(),
         1 => view! { <SignInForm/> }.into_any(),
         _ => view! { <Console/> }.into_any(),
+    }
     }
 }
 
@@ -101,7 +104,7 @@ fn Console() -> impl IntoView {
                 {move || match route.get() {
                     Route::Home => view! { <Home/> }.into_any(),
                     Route::Product => view! { <ProductLayout/> }.into_any(),
-                    Route::NotFound => view! { <main class="main"><p class="muted">"No such page. Pick a product on the left."</p></main> }.into_any(),
+                    Route::NotFound => view! { <main class="main"><p class="muted">{move || tr!(app.no_such_page)}</p></main> }.into_any(),
                 }}
             </div>
         </div>
@@ -115,23 +118,23 @@ fn Sidebar() -> impl IntoView {
     let nav = use_nav();
     let current = Memo::new(move |_| nav.path.with(|p| path_parts(p)));
     view! {
-        <nav class="sidebar" aria-label="Products">
+        <nav class="sidebar" aria-label=move || tr!(app.products_nav)>
             <a href=crate::core::nav::home_href() class="brand">"Codis"</a>
             {move || match products.get() {
-                None => view! { <p class="muted side-note">"Loading products…"</p> }.into_any(),
-                Some(Err(e)) => view! { <p class="error side-note" role="alert">{format!("Cannot load products. {e}")}</p> }.into_any(),
+                None => view! { <p class="muted side-note">{move || tr!(app.loading_products)}</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="error side-note" role="alert">{move || tr!(app.cannot_load_products, error = e.clone())}</p> }.into_any(),
                 Some(Ok(reply)) if reply.products.is_empty() => view! {
                     <p class="muted side-note" id="no-products">
-                        {if reply.discovery.loaded {
-                            "No products found. Check the discovery flags (--dashboard-list, --zookeeper, --etcd, --filesystem) or start with --demo."
+                        {move || if reply.discovery.loaded {
+                            tr!(app.no_products)
                         } else {
-                            "Discovering products…"
+                            tr!(app.discovering)
                         }}
                     </p>
                 }.into_any(),
                 Some(Ok(reply)) => {
                     let stale = reply.discovery.stale.then(|| view! {
-                        <p class="side-note warn" title=reply.discovery.error.clone().unwrap_or_default()>"Product list is stale: discovery failed."</p>
+                        <p class="side-note warn" title=reply.discovery.error.clone().unwrap_or_default()>{move || tr!(app.stale_list)}</p>
                     });
                     view! {
                         {stale}
@@ -144,10 +147,16 @@ fn Sidebar() -> impl IntoView {
                                     let name2 = name.clone();
                                     let selected = Memo::new(move |_| current.with(|c| c.0 == name2));
                                     let href = move || section_href(&name, &current.with(|c| c.1.clone()));
-                                    let (dot, tip) = match p.reachable {
-                                        Some(true) => ("dot-ok", format!("{} — reachable", p.dashboard)),
-                                        Some(false) => ("dot-bad", format!("{} — unreachable: {}", p.dashboard, p.error.clone().unwrap_or_default())),
-                                        None => ("dot-unknown", format!("{} — not probed yet", p.dashboard)),
+                                    let dot = match p.reachable {
+                                        Some(true) => "dot-ok",
+                                        Some(false) => "dot-bad",
+                                        None => "dot-unknown",
+                                    };
+                                    let (reachable, dashboard, error) = (p.reachable, p.dashboard.clone(), p.error.clone().unwrap_or_default());
+                                    let tip = move || match reachable {
+                                        Some(true) => tr!(app.tip_reachable, dashboard = dashboard.clone()),
+                                        Some(false) => tr!(app.tip_unreachable, dashboard = dashboard.clone(), error = error.clone()),
+                                        None => tr!(app.tip_unprobed, dashboard = dashboard.clone()),
                                     };
                                     view! {
                                         <li>
@@ -156,7 +165,7 @@ fn Sidebar() -> impl IntoView {
                                                 title=tip data-product=p.name.clone()>
                                                 <span class=format!("dot {dot}") aria-hidden="true"></span>
                                                 <span class="pname">{p.name.clone()}</span>
-                                                {(p.reachable == Some(false)).then(|| view! { <span class="sr-only">" (unreachable)"</span> })}
+                                                {(p.reachable == Some(false)).then(|| view! { <span class="sr-only">{move || tr!(app.unreachable_sr)}</span> })}
                                             </a>
                                         </li>
                                     }
@@ -187,7 +196,7 @@ fn Home() -> impl IntoView {
         <main class="main home">
             <UserBar/>
             <h1>"Codis"</h1>
-            <p class="muted">"Select a product to watch its proxies, slots, groups and sentinels live."</p>
+            <p class="muted">{move || tr!(app.select_product)}</p>
         </main>
     }
 }
@@ -282,15 +291,15 @@ fn ProductLayout() -> impl IntoView {
                 <LiveIndicator/>
                 <UserBar/>
             </div>
-            <nav class="tabs" aria-label="Sections">
-                {SECTIONS.iter().map(|&(sec, label)| {
+            <nav class="tabs" aria-label=move || tr!(app.sections_nav)>
+                {SECTIONS.iter().map(|&(sec, _)| {
                     let active = Memo::new(move |_| section.get() == sec);
                     view! {
                         <a href=move || section_href(&product.get(), sec)
                             class="tab" class:active=active
                             aria-current=move || active.get().then_some("page")
                             data-section=if sec.is_empty() { "overview" } else { sec }>
-                            {label}
+                            {move || section_label(sec)}
                             {move || alert(sec).map(|(n, tone)| view! { <span class=format!("tab-count {tone}")>{n}</span> })}
                         </a>
                     }
@@ -311,16 +320,29 @@ fn ProductLayout() -> impl IntoView {
     }
 }
 
+/// A section's tab label (`SECTIONS` names them by path segment; "" is the overview).
+pub fn section_label(sec: &str) -> String {
+    match sec {
+        "proxies" => tr!(section.proxies),
+        "slots" => tr!(section.slots),
+        "groups" => tr!(section.groups),
+        "sentinels" => tr!(section.sentinels),
+        _ => tr!(section.overview),
+    }
+}
+
 /// Sign-in is off on a non-loopback address (`--insecure-no-auth`): a warning that stays on every
 /// page (in the sticky header) and cannot be dismissed.
 #[component]
 fn InsecureBanner() -> impl IntoView {
     let auth = use_auth();
     move || {
-        auth.insecure().then(|| view! {
-            <div class="banner bad insecure" id="insecure-banner" role="alert">
-                "Sign-in is off and this console is served on a non-loopback address (--insecure-no-auth): anyone who can reach it can run every action. Restart it with --users to require sign-in."
-            </div>
+        auth.insecure().then(|| {
+            view! {
+                <div class="banner bad insecure" id="insecure-banner" role="alert">
+                    {move || tr!(app.insecure)}
+                </div>
+            }
         })
     }
 }
@@ -331,14 +353,14 @@ fn LiveIndicator() -> impl IntoView {
     let live = expect_context::<Live>();
     let text = move || {
         if !live.loaded.get() {
-            return ("conn connecting", "Connecting…".to_string());
+            return ("conn connecting", tr!(live.connecting));
         }
         let when = clock(live.sampled_ms.get() as f64 + live.skew_ms.get());
         match (live.conn.get(), live.status.with(|s| s.state)) {
-            (Conn::Open, LiveState::Live) => ("conn live", format!("Live · {when}")),
-            (Conn::Open, LiveState::Waiting) => ("conn waiting", format!("Waiting · {when}")),
-            (Conn::Open, _) => ("conn stale", format!("Dashboard down · {when}")),
-            _ => ("conn lost", format!("Reconnecting · {when}")),
+            (Conn::Open, LiveState::Live) => ("conn live", tr!(live.live, when)),
+            (Conn::Open, LiveState::Waiting) => ("conn waiting", tr!(live.waiting, when)),
+            (Conn::Open, _) => ("conn stale", tr!(live.down, when)),
+            _ => ("conn lost", tr!(live.reconnecting, when)),
         }
     };
     // Not a live region: its clock changes every second. `Banner`'s announcer says the changes.
@@ -369,10 +391,10 @@ fn Banner() -> impl IntoView {
             return match conn {
                 Conn::Lost => Some((
                     "bad",
-                    format!(
-                        "Cannot open the live stream of {} (attempt {}); retrying.",
-                        live.product.get(),
-                        live.attempts.get()
+                    tr!(
+                        banner.cannot_open,
+                        product = live.product.get(),
+                        attempt = live.attempts.get()
                     ),
                 )),
                 _ => None,
@@ -383,7 +405,7 @@ fn Banner() -> impl IntoView {
         }
         let age_text = live
             .data_age_ms(now.get())
-            .map(|a| format!(" Showing data from {} ago.", age(a)))
+            .map(|a| tr!(banner.age, age = age(a)))
             .unwrap_or_default();
         let status = live.status.get();
         Some(match conn {
@@ -392,36 +414,32 @@ fn Banner() -> impl IntoView {
                 // the CSS greys their controls out.
                 LiveState::Unreachable => (
                     "bad actions-off",
-                    format!(
-                        "The dashboard is unreachable{}.{age_text}",
-                        status.message.map(|m| format!(": {m}")).unwrap_or_default()
-                    ),
+                    match status.message {
+                        Some(message) => tr!(banner.unreachable_msg, message, age = age_text),
+                        None => tr!(banner.unreachable, age = age_text),
+                    },
                 ),
                 LiveState::Waiting => (
                     "warn actions-off",
-                    format!(
-                        "Waiting for the dashboard ({} s): no poll has answered for two intervals.{age_text}",
-                        live.data_age_ms(now.get())
-                            .map_or(0, |a| (a / 1000.0).floor().max(0.0) as u64)
+                    tr!(
+                        banner.waiting,
+                        secs = live
+                            .data_age_ms(now.get())
+                            .map_or(0, |a| (a / 1000.0).floor().max(0.0) as u64),
+                        age = age_text
                     ),
                 ),
                 LiveState::Stale => (
                     "warn",
-                    format!(
-                        "The dashboard's data is stale{}.{age_text}",
-                        status.message.map(|m| format!(": {m}")).unwrap_or_default()
-                    ),
+                    match status.message {
+                        Some(message) => tr!(banner.stale_msg, message, age = age_text),
+                        None => tr!(banner.stale, age = age_text),
+                    },
                 ),
-                _ if live.closed.get() => (
-                    "warn",
-                    format!("The dashboard reports itself closed (shutting down).{age_text}"),
-                ),
+                _ if live.closed.get() => ("warn", tr!(banner.closed, age = age_text)),
                 _ => return None,
             },
-            Conn::Lost => (
-                "bad",
-                format!("Lost the live stream from the console backend; reconnecting.{age_text}"),
-            ),
+            Conn::Lost => ("bad", tr!(banner.lost, age = age_text)),
         })
     };
     // What a screen reader hears: the state, without the ticking age, so it is said once per
@@ -434,26 +452,26 @@ fn Banner() -> impl IntoView {
                 .resync
                 .with(|r| r.as_ref().is_some_and(|r| r.text(now.get()).is_some()));
         if reloading {
-            return "The live view is being reloaded.".to_string();
+            return tr!(announce.reloading);
         }
         if !live.loaded.get() {
             return if conn == Conn::Lost {
-                "Cannot open the live stream; retrying.".into()
+                tr!(announce.cannot_open)
             } else {
                 String::new()
             };
         }
         if !live.degraded() {
-            return "Live.".into();
+            return tr!(announce.live);
         }
         match conn {
-            Conn::Lost => "Lost the live stream from the console backend; reconnecting.".into(),
+            Conn::Lost => tr!(announce.lost),
             _ => match live.status.with(|s| s.state) {
-                LiveState::Unreachable => "The dashboard is unreachable.".into(),
-                LiveState::Waiting => "Waiting for the dashboard.".into(),
-                LiveState::Stale => "The dashboard's data is stale.".into(),
-                _ if live.closed.get() => "The dashboard reports itself closed.".into(),
-                _ => "Live.".into(),
+                LiveState::Unreachable => tr!(announce.unreachable),
+                LiveState::Waiting => tr!(announce.waiting),
+                LiveState::Stale => tr!(announce.stale),
+                _ if live.closed.get() => tr!(announce.closed),
+                _ => tr!(announce.live),
             },
         }
     });

@@ -263,10 +263,7 @@ impl Action {
                 let t = v::group_id("to", to)?;
                 let n = v::slot_count_of("num", num, slots)?;
                 if f == t {
-                    return Err(v::ValidationError::new(
-                        "to",
-                        "must differ from the source group",
-                    ));
+                    return Err(v::ValidationError::of("to", v::Rule::DiffersFromSource));
                 }
                 format!("slots/action/create-some/{xauth}/{f}/{t}/{n}")
             }

@@ -24,15 +24,74 @@ pub const MAX_TEXT_LEN: usize = 255;
 pub struct ValidationError {
     /// The input's name, as the form or route calls it (`gid`, `addr`, `beg`, ...).
     pub field: String,
-    /// The rule it broke, phrased to be shown to the operator.
+    /// The rule it broke, phrased (in English) to be shown to the operator.
     pub rule: String,
+    /// The same rule as data, which the console words in the viewer's language.
+    pub code: Rule,
+}
+
+/// The rules of this module, as data (the console's catalogue has a sentence for each).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rule {
+    /// An integer from `min` to `max`; `micros`: a number of microseconds.
+    IntRange { min: u64, max: u64, micros: bool },
+    /// `end` not below `beg`.
+    RangeOrder,
+    /// `0` or `1`.
+    Flag,
+    /// `host:port` of safe characters.
+    Address,
+    /// A data center name of at most `max` safe characters.
+    Datacenter { max: usize },
+    /// A Codis product name.
+    ProductName,
+    /// One of the dashboard's log levels.
+    LogLevel,
+    /// 32 lowercase hexadecimal characters.
+    ProxyToken,
+    /// The target group of "migrate some" differs from its source.
+    DiffersFromSource,
+    /// A rule stated only in words (`rule`), e.g. about the cluster's current state.
+    Other,
+}
+
+impl Rule {
+    /// The rule in English.
+    pub fn english(self) -> String {
+        match self {
+            Rule::IntRange { min, max, micros: false } => format!("must be an integer from {min} to {max}"),
+            Rule::IntRange { min, max, micros: true } => {
+                format!("must be an integer from {min} to {max} (microseconds)")
+            }
+            Rule::RangeOrder => "must not be less than beg (the range is inclusive)".into(),
+            Rule::Flag => "must be 0 or 1".into(),
+            Rule::Address => "must be host:port with a port from 1 to 65535 and a host of letters, digits, '.', '-', '_' (no '/', '?', '#', '&', '%' or spaces)".into(),
+            Rule::Datacenter { max } => format!("must be at most {max} of A-Z a-z 0-9 _ . -"),
+            Rule::ProductName => "must start with a letter, digit or '_' and contain only letters, digits, '_', '.', '-'".into(),
+            Rule::LogLevel => "must be one of ERROR, WARN, INFO, DEBUG, NONE".into(),
+            Rule::ProxyToken => "must be 32 lowercase hexadecimal characters".into(),
+            Rule::DiffersFromSource => "must differ from the source group".into(),
+            Rule::Other => String::new(),
+        }
+    }
 }
 
 impl ValidationError {
+    /// A rule stated in words only ([`Rule::Other`]).
     pub fn new(field: impl Into<String>, rule: impl Into<String>) -> Self {
         Self {
             field: field.into(),
             rule: rule.into(),
+            code: Rule::Other,
+        }
+    }
+
+    /// `field` broke `code`.
+    pub fn of(field: impl Into<String>, code: Rule) -> Self {
+        Self {
+            field: field.into(),
+            rule: code.english(),
+            code,
         }
     }
 }
@@ -50,8 +109,8 @@ pub type Validated<T> = Result<T, ValidationError>;
 
 /// Parses a plain decimal integer: ASCII digits only (no sign, no spaces), no leading zero except
 /// `"0"` itself (as codis-fe's patterns), within `min..=max`.
-fn bounded_int(field: &str, input: &str, min: u64, max: u64, rule: &str) -> Validated<u64> {
-    let err = || ValidationError::new(field, rule);
+fn bounded_int(field: &str, input: &str, min: u64, max: u64, rule: Rule) -> Validated<u64> {
+    let err = || ValidationError::of(field, rule);
     let digits_ok = !input.is_empty()
         && input.len() <= 20
         && input.bytes().all(|b| b.is_ascii_digit())
@@ -68,9 +127,14 @@ fn bounded_int(field: &str, input: &str, min: u64, max: u64, rule: &str) -> Vali
 
 /// Group id of a group to create, add to, or migrate to: 1..=9999.
 pub fn group_id(field: &str, input: &str) -> Validated<GroupId> {
-    let rule = format!("must be an integer from 1 to {MAX_GROUP_ID}");
-    let v = bounded_int(field, input, 1, u64::from(MAX_GROUP_ID), &rule)?;
-    GroupId::try_from(v).map_err(|_| ValidationError::new(field, rule))
+    let max = u64::from(MAX_GROUP_ID);
+    let rule = Rule::IntRange {
+        min: 1,
+        max,
+        micros: false,
+    };
+    let v = bounded_int(field, input, 1, max, rule)?;
+    GroupId::try_from(v).map_err(|_| ValidationError::of(field, rule))
 }
 
 /// Slot id of a Codis 3.2 product: 0..=1023.
@@ -82,9 +146,13 @@ pub fn slot_id(field: &str, input: &str) -> Validated<SlotId> {
 /// `slots` is bounded by [`SLOT_NUM_LIMIT`] (and at least 1).
 pub fn slot_id_of(field: &str, input: &str, slots: usize) -> Validated<SlotId> {
     let max = slots.clamp(1, SLOT_NUM_LIMIT) as u64 - 1;
-    let rule = format!("must be an integer from 0 to {max}");
-    let v = bounded_int(field, input, 0, max, &rule)?;
-    SlotId::try_from(v).map_err(|_| ValidationError::new(field, rule))
+    let rule = Rule::IntRange {
+        min: 0,
+        max,
+        micros: false,
+    };
+    let v = bounded_int(field, input, 0, max, rule)?;
+    SlotId::try_from(v).map_err(|_| ValidationError::of(field, rule))
 }
 
 /// An inclusive slot range `[beg, end]` (Migrate Range) of a Codis 3.2 product.
@@ -98,10 +166,7 @@ pub fn slot_range_of(beg: &str, end: &str, slots: usize) -> Validated<(SlotId, S
     let b = slot_id_of("beg", beg, slots)?;
     let e = slot_id_of("end", end, slots)?;
     if b > e {
-        return Err(ValidationError::new(
-            "end",
-            "must not be less than beg (the range is inclusive)",
-        ));
+        return Err(ValidationError::of("end", Rule::RangeOrder));
     }
     Ok((b, e))
 }
@@ -114,10 +179,14 @@ pub fn slot_count(field: &str, input: &str) -> Validated<u32> {
 
 /// Number of slots to migrate in a product with `slots` slots: 1..=slots.
 pub fn slot_count_of(field: &str, input: &str, slots: usize) -> Validated<u32> {
-    let max = slots.clamp(1, SLOT_NUM_LIMIT);
-    let rule = format!("must be an integer from 1 to {max}");
-    let v = bounded_int(field, input, 1, max as u64, &rule)?;
-    u32::try_from(v).map_err(|_| ValidationError::new(field, rule))
+    let max = slots.clamp(1, SLOT_NUM_LIMIT) as u64;
+    let rule = Rule::IntRange {
+        min: 1,
+        max,
+        micros: false,
+    };
+    let v = bounded_int(field, input, 1, max, rule)?;
+    u32::try_from(v).map_err(|_| ValidationError::of(field, rule))
 }
 
 /// The interval of a proxy's latency figures (Pika's Codis fork's cmdinfo), in seconds: one of
@@ -134,9 +203,14 @@ pub fn cmdinfo_interval(field: &str, input: &str) -> Validated<u32> {
 
 /// Slot action interval in µs: 0..=1_000_000 (the dashboard clamps larger values silently).
 pub fn interval_us(field: &str, input: &str) -> Validated<u32> {
-    let rule = format!("must be an integer from 0 to {MAX_INTERVAL_US} (microseconds)");
-    let v = bounded_int(field, input, 0, u64::from(MAX_INTERVAL_US), &rule)?;
-    u32::try_from(v).map_err(|_| ValidationError::new(field, rule))
+    let max = u64::from(MAX_INTERVAL_US);
+    let rule = Rule::IntRange {
+        min: 0,
+        max,
+        micros: true,
+    };
+    let v = bounded_int(field, input, 0, max, rule)?;
+    u32::try_from(v).map_err(|_| ValidationError::of(field, rule))
 }
 
 /// A 0/1 path flag (`force`, `confirm`, `disabled`, `replica-groups` value).
@@ -144,7 +218,7 @@ pub fn flag(field: &str, input: &str) -> Validated<bool> {
     match input {
         "0" => Ok(false),
         "1" => Ok(true),
-        _ => Err(ValidationError::new(field, "must be 0 or 1")),
+        _ => Err(ValidationError::of(field, Rule::Flag)),
     }
 }
 
@@ -157,8 +231,8 @@ fn is_host_char(c: char) -> bool {
 /// A server, proxy admin or sentinel address: `host:port`, port 1..=65535, host of safe
 /// characters (see above). Returns the address unchanged, so it can go into a path as is.
 pub fn address<'a>(field: &str, input: &'a str) -> Validated<&'a str> {
-    let rule = "must be host:port with a port from 1 to 65535 and a host of letters, digits, '.', '-', '_' (no '/', '?', '#', '&', '%' or spaces)";
-    let err = || ValidationError::new(field, rule);
+    let rule = Rule::Address;
+    let err = || ValidationError::of(field, rule);
     if input.is_empty() || input.len() > MAX_TEXT_LEN {
         return Err(err());
     }
@@ -182,9 +256,11 @@ pub fn datacenter<'a>(field: &str, input: &'a str) -> Validated<Option<&'a str>>
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
     if !ok {
-        return Err(ValidationError::new(
+        return Err(ValidationError::of(
             field,
-            format!("must be at most {MAX_DATACENTER_LEN} of A-Z a-z 0-9 _ . -"),
+            Rule::Datacenter {
+                max: MAX_DATACENTER_LEN,
+            },
         ));
     }
     Ok(Some(name))
@@ -198,10 +274,7 @@ pub fn product_name<'a>(field: &str, input: &'a str) -> Validated<&'a str> {
         && chars.next().is_some_and(word)
         && chars.all(|c| word(c) || c == '.' || c == '-');
     if !ok {
-        return Err(ValidationError::new(
-            field,
-            "must start with a letter, digit or '_' and contain only letters, digits, '_', '.', '-'",
-        ));
+        return Err(ValidationError::of(field, Rule::ProductName));
     }
     Ok(input)
 }
@@ -213,10 +286,7 @@ pub fn log_level(field: &str, input: &str) -> Validated<String> {
     if ["ERROR", "WARN", "WARNING", "INFO", "DEBUG", "NONE"].contains(&upper.as_str()) {
         Ok(upper)
     } else {
-        Err(ValidationError::new(
-            field,
-            "must be one of ERROR, WARN, INFO, DEBUG, NONE",
-        ))
+        Err(ValidationError::of(field, Rule::LogLevel))
     }
 }
 
@@ -227,16 +297,44 @@ pub fn proxy_token<'a>(field: &str, input: &'a str) -> Validated<&'a str> {
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     if !ok {
-        return Err(ValidationError::new(
-            field,
-            "must be 32 lowercase hexadecimal characters",
-        ));
+        return Err(ValidationError::of(field, Rule::ProxyToken));
     }
     Ok(input)
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_refusal_carries_its_rule_as_data_and_in_english() {
+        let refused = [
+            group_id("gid", "0"),
+            slot_id("sid", "1024").map(u32::from),
+            slot_range("9", "3").map(|(b, _)| u32::from(b)),
+            slot_count("num", "0"),
+            interval_us("interval", "2000000"),
+            flag("force", "2").map(u32::from),
+            address("addr", "no-port").map(|_| 0),
+            datacenter("datacenter", "a b").map(|_| 0),
+            product_name("product", "-x").map(|_| 0),
+            log_level("value", "LOUD").map(|_| 0),
+            proxy_token("token", "XYZ").map(|_| 0),
+        ];
+        for r in refused {
+            let e = r.expect_err("refused");
+            // The console words `code` in the viewer's language; `rule` stays the same English.
+            assert_ne!(e.code, Rule::Other, "{e}");
+            assert_eq!(e.rule, e.code.english(), "{e}");
+        }
+        assert_eq!(
+            interval_us("interval", "x").unwrap_err().code,
+            Rule::IntRange {
+                min: 0,
+                max: 1_000_000,
+                micros: true
+            }
+        );
+    }
+
     use super::*;
 
     #[test]

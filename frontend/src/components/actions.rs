@@ -21,6 +21,8 @@ use super::dialog::Modal;
 use super::toast::{use_toasts, Toasts, Tone};
 use crate::core::api::{self, ApiFailure};
 use crate::core::live::Live;
+use crate::core::words;
+use crate::tr;
 
 /// One action with its context.
 #[derive(Clone)]
@@ -37,7 +39,7 @@ pub struct Request {
 impl Request {
     pub fn new(action: Action) -> Request {
         Request {
-            text: action.describe(),
+            text: words::describe(&action, None),
             action,
             warnings: Vec::new(),
             on_done: None,
@@ -46,7 +48,7 @@ impl Request {
 
     /// Names the proxy of a proxy action (by id and addresses, `causes::proxy_name`).
     pub fn named(mut self, proxy: &str) -> Request {
-        self.text = self.action.describe_named(Some(proxy));
+        self.text = words::describe(&self.action, Some(proxy));
         self
     }
 
@@ -106,7 +108,7 @@ async fn post_action(product: &str, action: &Action) -> Result<ActionOutcome, Ap
             message: out
                 .reply
                 .map(|r| r.to_string())
-                .unwrap_or_else(|| "no reason given".into()),
+                .unwrap_or_else(|| tr!(actions.no_reason)),
             field: None,
             rule: None,
             hint: None,
@@ -144,10 +146,7 @@ impl Actions {
             live.status.with(|s| s.state),
             LiveState::Unreachable | LiveState::Waiting
         )
-        .then(|| {
-            "Actions are disabled while the dashboard is unreachable: wait until it answers again."
-                .to_string()
-        })
+        .then(|| tr!(actions.blocked))
     }
 
     /// Confirms (when the action or its warnings call for it) and runs `req`.
@@ -157,7 +156,10 @@ impl Actions {
             return;
         }
         if let Err(e) = req.action.validate() {
-            self.toasts.push(Tone::Error, format!("Invalid input: {e}"));
+            self.toasts.push(
+                Tone::Error,
+                tr!(actions.invalid, error = words::invalid(&e)),
+            );
             return;
         }
         if req.action.needs_confirmation() || !req.warnings.is_empty() {
@@ -195,10 +197,10 @@ impl Actions {
                     // queue nothing).
                     let queued = out
                         .queued
-                        .map(|n| format!(" Slots queued: {n}."))
+                        .map(|n| tr!(actions.queued, n))
                         .unwrap_or_default();
                     me.toasts
-                        .push(Tone::Ok, format!("Done: {}{queued}", req.text));
+                        .push(Tone::Ok, tr!(actions.done, text = req.text.clone(), queued));
                     if let Some(cb) = req.on_done {
                         cb.run(());
                     }
@@ -211,17 +213,21 @@ impl Actions {
                     // offers no retry), and watch the live view for it.
                     if from_dialog {
                         me.unknown.set(true);
-                        me.error.set(Some(e.text()));
+                        me.error.set(Some(words::failure(&e)));
                     } else {
                         me.toasts.push(
                             Tone::Error,
-                            format!("{} ({})", e.text(), req.text.trim_end_matches('.')),
+                            tr!(
+                                actions.unknown_toast,
+                                error = words::failure(&e),
+                                text = req.text.trim_end_matches(['.', '。'])
+                            ),
                         );
                     }
                     me.watch(req);
                 }
-                Err(e) if from_dialog => me.error.set(Some(e.text_with_hint())),
-                Err(e) => me.toasts.push(Tone::Error, e.text_with_hint()),
+                Err(e) if from_dialog => me.error.set(Some(words::failure_with_hint(&e))),
+                Err(e) => me.toasts.push(Tone::Error, words::failure_with_hint(&e)),
             }
         });
     }
@@ -254,7 +260,7 @@ impl Actions {
             let same_view = live.product.try_get_untracked().as_ref() == Some(&product);
             match same_view.then(|| happened(&live, &req.action)).flatten() {
                 Some(true) => {
-                    toasts.push(Tone::Ok, format!("It happened: {}", req.text));
+                    toasts.push(Tone::Ok, tr!(actions.happened, text = req.text.clone()));
                     let still_open = pending.try_with_untracked(
                         |p| matches!(p, Some(Pending::Action(r)) if r.action == req.action),
                     ) == Some(true);
@@ -305,9 +311,9 @@ impl Actions {
                     me.toasts.push(
                         Tone::Ok,
                         if n == 0 {
-                            "Slots are already balanced: nothing to do.".to_string()
+                            tr!(actions.balanced)
                         } else {
-                            format!("Rebalance queued: {n} slot migrations.")
+                            tr!(actions.rebalance_queued, n)
                         },
                     );
                     me.pending.set(None);
@@ -318,7 +324,7 @@ impl Actions {
                     if e.kind == "conflict" || e.outcome_unknown() {
                         me.stale_plan.set(true);
                     }
-                    me.error.set(Some(e.text_with_hint()));
+                    me.error.set(Some(words::failure_with_hint(&e)));
                 }
             }
         });
@@ -407,11 +413,11 @@ pub fn ConfirmHost() -> impl IntoView {
         Some(match pending {
             Pending::Action(req) => {
                 let danger = !req.warnings.is_empty();
-                let title = if danger { "Warning: conflicts with HA" } else { "Confirm" };
+                let title = if danger { tr!(actions.warning_title) } else { tr!(actions.confirm_title) };
                 let describe = req.text.clone();
                 let warnings = req.warnings.clone();
-                let label = req.action.confirm_label();
-                let dismiss = req.action.dismiss_label();
+                let label = words::confirm_label(&req.action);
+                let dismiss = words::dismiss_label(&req.action);
                 let blocked = move || actions.blocked();
                 let unknown = actions.unknown;
                 let go = {
@@ -431,7 +437,7 @@ pub fn ConfirmHost() -> impl IntoView {
                             <button class="btn cancel" on:click=move |_| close.run(())>{dismiss}</button>
                             <button class="btn confirm" class:btn-danger=danger class:btn-primary=!danger
                                 disabled=move || running.get() || unknown.get() || blocked().is_some() on:click=go>
-                                {move || if running.get() { "Working…".to_string() } else if unknown.get() { "Outcome unknown".to_string() } else if danger { format!("{label} anyway") } else { label.to_string() }}
+                                {move || if running.get() { tr!(actions.working) } else if unknown.get() { tr!(actions.outcome_unknown) } else if danger { tr!(actions.anyway, label = label.clone()) } else { label.clone() }}
                             </button>
                         </div>
                     </Modal>
@@ -439,9 +445,9 @@ pub fn ConfirmHost() -> impl IntoView {
                 .into_any()
             }
             Pending::Rebalance(Err(e)) => view! {
-                <Modal title="Rebalance" on_close=close>
-                    <p class="dialog-error" role="alert">{format!("Cannot compute the plan. {}", e.text())}</p>
-                    <div class="dialog-actions"><button class="btn cancel" on:click=move |_| close.run(())>"Close"</button></div>
+                <Modal title=tr!(rebalance.title) on_close=close>
+                    <p class="dialog-error" role="alert">{tr!(rebalance.cannot_plan, error = words::failure(&e))}</p>
+                    <div class="dialog-actions"><button class="btn cancel" on:click=move |_| close.run(())>{tr!(common.close)}</button></div>
                 </Modal>
             }
             .into_any(),
@@ -452,14 +458,14 @@ pub fn ConfirmHost() -> impl IntoView {
                 let p2 = preview.clone();
                 let stale = actions.stale_plan;
                 view! {
-                    <Modal title="Rebalance all slots" on_close=close initial_focus=".cancel">
+                    <Modal title=tr!(rebalance.title_all) on_close=close initial_focus=".cancel">
                         {if empty {
-                            view! { <p class="confirm-text">"Slots are already balanced: the dashboard's plan moves nothing."</p> }.into_any()
+                            view! { <p class="confirm-text">{tr!(rebalance.nothing)}</p> }.into_any()
                         } else {
                             view! {
-                                <p class="confirm-text">{format!("Migrate {n} slots as below. This exact plan runs; if the cluster changes meanwhile, nothing is queued and you are asked to preview again.")}</p>
+                                <p class="confirm-text">{tr!(rebalance.plan, n)}</p>
                                 <table class="grid plan">
-                                    <thead><tr><th>"To group"</th><th class="num">"Slots"</th><th>"Ranges"</th></tr></thead>
+                                    <thead><tr><th>{tr!(rebalance.to_group)}</th><th class="num">{tr!(rebalance.slots)}</th><th>{tr!(rebalance.ranges)}</th></tr></thead>
                                     <tbody>
                                         {lines.into_iter().map(|g| view! {
                                             <tr>
@@ -474,15 +480,15 @@ pub fn ConfirmHost() -> impl IntoView {
                         }}
                         {error}
                         <div class="dialog-actions">
-                            <button class="btn cancel" on:click=move |_| close.run(())>{if empty { "Close" } else { "Cancel" }}</button>
+                            <button class="btn cancel" on:click=move |_| close.run(())>{if empty { tr!(common.close) } else { tr!(common.cancel) }}</button>
                             {move || stale.get().then(|| view! {
                                 <button class="btn btn-primary preview-again" disabled=move || running.get()
-                                    on:click=move |_| actions.rebalance()>"Preview again"</button>
+                                    on:click=move |_| actions.rebalance()>{tr!(rebalance.again)}</button>
                             })}
                             {(!empty).then(|| view! {
                                 <button class="btn btn-danger confirm" disabled=move || running.get() || stale.get()
                                     on:click=move |_| actions.apply_rebalance(p2.clone())>
-                                    {move || if running.get() { "Working…" } else { "Run this plan" }}
+                                    {move || if running.get() { tr!(actions.working) } else { tr!(rebalance.run) }}
                                 </button>
                             })}
                         </div>

@@ -12,7 +12,9 @@ use leptos::task::spawn_local;
 use super::actions::{use_actions, Request};
 use crate::core::api;
 use crate::core::auth::use_auth;
-use crate::core::time::clock;
+use crate::core::time::date_time;
+use crate::core::words;
+use crate::tr;
 
 /// Entries shown; the backend keeps the last 200.
 const SHOWN: usize = 20;
@@ -43,7 +45,7 @@ pub fn ActivityPanel(product: RwSignal<String>) -> impl IntoView {
                         entries.set(Some(v));
                     }
                 }
-                Err(e) => error.set(Some(e.text())),
+                Err(e) => error.set(Some(words::failure(&e))),
             }
         });
     };
@@ -72,18 +74,18 @@ pub fn ActivityPanel(product: RwSignal<String>) -> impl IntoView {
     view! {
         <Show when=move || auth.sees_activity()>
             <details class="card" id="activity" on:toggle=toggle>
-                <summary><h2>"Recent activity"</h2></summary>
+                <summary><h2>{move || tr!(activity.title)}</h2></summary>
                 {move || error.get().map(|e| view! { <p class="bad-text">{e}</p> })}
                 {move || match entries.get() {
-                    None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                    None => view! { <p class="muted">{tr!(common.loading)}</p> }.into_any(),
                     Some(v) if v.is_empty() => view! {
-                        <p class="muted">"No action on this product since the console started."</p>
+                        <p class="muted">{tr!(activity.empty)}</p>
                     }.into_any(),
                     Some(v) => view! {
                         <div class="table-wrap">
                             <table class="grid">
                                 <thead><tr>
-                                    <th>"Time"</th><th>"User"</th><th>"Action"</th><th>"Outcome"</th><th>"Message"</th>
+                                    <th>{tr!(activity.time)}</th><th>{tr!(activity.user)}</th><th>{tr!(activity.action)}</th><th>{tr!(activity.outcome)}</th><th>{tr!(activity.message)}</th>
                                 </tr></thead>
                                 <tbody>{v.into_iter().map(row).collect_view()}</tbody>
                             </table>
@@ -100,7 +102,7 @@ fn row(e: ActivityEntry) -> impl IntoView {
     let time = if ms.is_nan() {
         e.time.clone()
     } else {
-        clock(ms)
+        date_time(ms)
     };
     let ok = e.outcome == "allowed";
     // Strings unquoted, anything else as its JSON.
@@ -120,11 +122,24 @@ fn row(e: ActivityEntry) -> impl IntoView {
     view! {
         <tr data-action=action>
             <td class="mono" title=e.time.clone()>{time}</td>
-            <td title=format!("{} from {}", e.role, e.client)>{e.user.clone()}</td>
+            <td title=tr!(activity.who, role = e.role.clone(), client = e.client.clone())>{e.user.clone()}</td>
             <td><span class="mono">{e.action}</span>" "<span class="muted">{params}</span></td>
-            <td class=if ok { "ok-text" } else { "bad-text" }>{format!("{} ({})", e.outcome, e.status)}</td>
+            <td class=if ok { "ok-text" } else { "bad-text" }>{format!("{} ({})", outcome(&e.outcome), e.status)}</td>
             <td>{e.message.unwrap_or_default()}</td>
         </tr>
+    }
+}
+
+/// The audit outcome (`AuditEntry::outcome`: `allowed`, or why not) in words.
+fn outcome(o: &str) -> String {
+    match o {
+        "allowed" => tr!(activity.allowed),
+        "read_only" => tr!(activity.read_only),
+        "csrf_refused" => tr!(activity.csrf_refused),
+        "role_refused" => tr!(activity.role_refused),
+        "wrong_password" => tr!(activity.wrong_password),
+        // The rest are the API's error kinds.
+        kind => words::kind(kind),
     }
 }
 
@@ -147,19 +162,19 @@ pub fn DashboardSettings() -> impl IntoView {
     let reload = move |_| actions.run(Request::new(Action::Reload));
     view! {
         <Show when=move || auth.is_admin()>
-            <section class="card" id="dashboard-settings" aria-label="Dashboard settings">
-                <h2>"Dashboard settings " <span class="muted">"(admin)"</span></h2>
+            <section class="card" id="dashboard-settings" aria-label=move || tr!(settings.title)>
+                <h2>{move || tr!(settings.title)} " " <span class="muted">{move || tr!(settings.admin)}</span></h2>
                 <div class="settings-row">
-                    <label for="loglevel">"Log level"</label>
+                    <label for="loglevel">{move || tr!(settings.loglevel)}</label>
                     <select id="loglevel" on:change=move |ev| level.set(event_target_value(&ev))
                         prop:value=move || level.get()>
-                        <option value="">"Current level not reported by the dashboard"</option>
+                        <option value="">{move || tr!(settings.not_reported)}</option>
                         {LEVELS.iter().map(|l| view! { <option value=*l>{*l}</option> }).collect_view()}
                     </select>
-                    <button class="btn" id="set-loglevel" on:click=set_level>"Set log level"</button>
+                    <button class="btn" id="set-loglevel" on:click=set_level>{move || tr!(settings.set_loglevel)}</button>
                     <button class="btn btn-danger-outline" id="reload-dashboard" on:click=reload
-                        title="The dashboard drops its cache and re-reads the model from the coordinator">
-                        "Reload from coordinator"
+                        title=move || tr!(settings.reload_tip)>
+                        {move || tr!(settings.reload)}
                     </button>
                 </div>
             </section>

@@ -267,7 +267,7 @@ pub fn TimeChart(
                     <span style=format!("left:{}%", fixed(*pct, 2))>{l.clone()}</span>
                 }).collect_view())}
             </div>
-            {move || data.with(|d| d.5.is_empty()).then(|| view! { <p class="chart-empty muted">"No samples yet."</p> })}
+            {move || data.with(|d| d.5.is_empty()).then(|| view! { <p class="chart-empty muted">{move || crate::tr!(chart.no_samples)}</p> })}
         </figure>
     }
 }

@@ -115,7 +115,7 @@ pub fn Modal(
         >
             <header class="dialog-head">
                 <h2 id=title_id>{title}</h2>
-                <button class="icon close" aria-label="Close" title="Close (Esc)" on:click=move |_| on_close.run(())>"×"</button>
+                <button class="icon close" aria-label=move || crate::tr!(common.close) title=move || crate::tr!(common.close_esc) on:click=move |_| on_close.run(())>"×"</button>
             </header>
             <div class="dialog-body">{children()}</div>
         </div>

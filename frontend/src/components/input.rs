@@ -47,11 +47,15 @@ pub fn submit_then_clear(
 /// `check` is the form's current validation result.
 #[component]
 pub fn Field(
-    label: &'static str,
+    /// In the current language (`Signal::derive(|| tr!(...))`).
+    #[prop(into)]
+    label: Signal<String>,
     field: &'static str,
     value: RwSignal<String>,
     check: Checked,
-    #[prop(optional)] placeholder: &'static str,
+    /// An example (`host:6379`) or a word from the catalogue.
+    #[prop(into, optional)]
+    placeholder: Signal<String>,
     #[prop(optional)] size: Option<u32>,
     #[prop(optional)] id: &'static str,
 ) -> impl IntoView {
@@ -61,7 +65,7 @@ pub fn Field(
             return None;
         }
         match check.get() {
-            Err(e) if e.field == field => Some(e.rule),
+            Err(e) if e.field == field => Some(crate::core::words::rule(&e)),
             _ => None,
         }
     });

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::core::auth::{use_auth, Auth};
+use crate::tr;
 
 #[component]
 pub fn SignInForm() -> impl IntoView {
@@ -35,16 +36,16 @@ pub fn SignInForm() -> impl IntoView {
     view! {
         <main class="signin-page">
             <form class="signin" id="signin-form" on:submit=submit aria-labelledby="signin-title">
-                <h1 id="signin-title">"Sign in to Codis"</h1>
-                <label for="signin-user">"User"</label>
+                <h1 id="signin-title">{move || tr!(signin.title)}</h1>
+                <label for="signin-user">{move || tr!(signin.user)}</label>
                 <input id="signin-user" name="username" type="text" autocomplete="username" required autofocus
                     bind:value=user/>
-                <label for="signin-password">"Password"</label>
+                <label for="signin-password">{move || tr!(signin.password)}</label>
                 <input id="signin-password" name="password" type="password" autocomplete="current-password" required
                     bind:value=password/>
                 {move || error.get().map(|e| view! { <p class="error" id="signin-error" role="alert">{e}</p> })}
                 <button class="btn btn-primary" type="submit" id="signin-submit" disabled=move || busy.get()>
-                    {move || if busy.get() { "Signing in…" } else { "Sign in" }}
+                    {move || if busy.get() { tr!(signin.signing_in) } else { tr!(signin.submit) }}
                 </button>
             </form>
         </main>
@@ -58,7 +59,7 @@ pub fn UserBar() -> impl IntoView {
     view! {
         <div class="userbar">
             {move || (!auth.can_act()).then(|| view! {
-                <span class="note warn" id="read-only-note" role="note">"Read-only: actions are disabled"</span>
+                <span class="note warn" id="read-only-note" role="note">{move || tr!(user.read_only)}</span>
             })}
             // The role shown is the one on the product on screen (roles may differ per product).
             // A reverse proxy's user has no session here to end: no Sign out then.
@@ -69,10 +70,11 @@ pub fn UserBar() -> impl IntoView {
                     <span class="role" id="user-role">{move || auth.role().unwrap_or_default()}</span>
                 </span>
                 {(me.mode == "local").then(|| view! {
-                    <button class="btn small" type="button" id="sign-out" on:click=move |_| auth.sign_out()>"Sign out"</button>
+                    <button class="btn small" type="button" id="sign-out" on:click=move |_| auth.sign_out()>{move || tr!(user.sign_out)}</button>
                 })}
             })}
             <crate::components::theme::ThemeToggle/>
+            <crate::components::theme::LangSwitch/>
         </div>
     }
 }

@@ -3,6 +3,8 @@
 use codis_model::derive::Health;
 use leptos::prelude::*;
 
+use crate::tr;
+
 pub fn health_class(h: Health) -> &'static str {
     match h {
         Health::Healthy => "badge ok",
@@ -13,11 +15,22 @@ pub fn health_class(h: Health) -> &'static str {
     }
 }
 
+/// The badge's text (`HEALTHY`... in English, as codis-fe showed it).
+pub fn health_label(h: Health) -> String {
+    match h {
+        Health::Healthy => tr!(health.healthy),
+        Health::Pending => tr!(health.pending),
+        Health::Timeout => tr!(health.timeout),
+        Health::Error => tr!(health.error),
+        Health::Flaky => tr!(health.flaky),
+    }
+}
+
 /// The badge's tooltip: the error cause; for a flaky item, that it is not confirmed yet.
 pub fn health_title(h: Health, error: Option<String>) -> String {
     match (h, error) {
-        (Health::Flaky, Some(e)) => format!("Last sample failed, not confirmed yet: {e}"),
-        (Health::Flaky, None) => "Last sample failed, not confirmed yet".to_owned(),
+        (Health::Flaky, Some(e)) => tr!(health.flaky_tip_error, error = e),
+        (Health::Flaky, None) => tr!(health.flaky_tip),
         (_, e) => e.unwrap_or_default(),
     }
 }
@@ -36,7 +49,7 @@ pub fn HealthBadge(
 ) -> impl IntoView {
     view! {
         <span class=move || health_class(health.get()) title=move || health_title(health.get(), error.get())>
-            {move || health.get().label()}
+            {move || health_label(health.get())}
         </span>
     }
 }

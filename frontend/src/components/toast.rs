@@ -69,7 +69,7 @@ pub fn ToastHost() -> impl IntoView {
             <For each=move || toasts.list.get() key=|t| t.id let:t>
                 <div class="toast" class:toast-error=t.tone == Tone::Error role=if t.tone == Tone::Error { "alert" } else { "status" }>
                     <span class="toast-text">{t.text.clone()}</span>
-                    <button class="icon" aria-label="Dismiss" on:click=move |_| toasts.dismiss(t.id)>"×"</button>
+                    <button class="icon" aria-label=move || crate::tr!(common.dismiss) on:click=move |_| toasts.dismiss(t.id)>"×"</button>
                 </div>
             </For>
         </div>

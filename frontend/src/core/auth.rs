@@ -123,12 +123,9 @@ impl Auth {
         api::post::<Me>("/api/session", &SignIn { user, password })
             .await
             .map_err(|e| match e.status {
-                429 => format!(
-                    "Too many sign-in attempts: wait a minute and try again. ({})",
-                    e.message
-                ),
-                401 => format!("Sign-in failed: {}", e.message),
-                _ => e.text(),
+                429 => crate::tr!(signin.too_many, message = e.message),
+                401 => crate::tr!(signin.failed, message = e.message),
+                _ => super::words::failure(&e),
             })
     }
 

@@ -284,8 +284,8 @@ impl ResyncNotice {
     /// The banner's text at `now` (browser clock), if it still has one.
     pub fn text(&self, now: f64) -> Option<String> {
         match self.done_ms {
-            None => Some(self.why.pending_text()),
-            Some(t) if now - t < Self::SHOWN_MS => Some(self.why.done_text()),
+            None => Some(super::words::resync_pending(&self.why)),
+            Some(t) if now - t < Self::SHOWN_MS => Some(super::words::resync_done(&self.why)),
             Some(_) => None,
         }
     }

@@ -23,12 +23,22 @@ pub fn clock_hm(ms: f64) -> String {
     format!("{:02}:{:02}", d.get_hours(), d.get_minutes())
 }
 
-/// A short age: `4 s`, `2 min 5 s`, `3 h 10 min`.
+/// A short age in the current language: `4 s`, `2 min 5 s` / `4 秒`, `2 分 5 秒`
+/// (`codis_model::ui::locale::age`).
 pub fn age(ms: f64) -> String {
-    let s = (ms.max(0.0) / 1000.0).round() as u64;
-    match s {
-        0..=59 => format!("{s} s"),
-        60..=3599 => format!("{} min {} s", s / 60, s % 60),
-        _ => format!("{} h {} min", s / 3600, (s % 3600) / 60),
-    }
+    codis_model::ui::locale::age(ms, super::lang::current())
+}
+
+/// A date and time in local time and the current language (`codis_model::ui::locale`).
+pub fn date_time(ms: f64) -> String {
+    let d = Date::new(&ms.into());
+    codis_model::ui::locale::date_time(
+        d.get_full_year(),
+        d.get_month() + 1,
+        d.get_date(),
+        d.get_hours(),
+        d.get_minutes(),
+        d.get_seconds(),
+        super::lang::current(),
+    )
 }

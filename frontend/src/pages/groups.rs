@@ -16,6 +16,7 @@ use crate::core::api;
 use crate::core::auth::use_auth;
 use crate::core::live::GroupEntry;
 use crate::pages::slots::group_class;
+use crate::tr;
 
 #[component]
 pub fn GroupsPage() -> impl IntoView {
@@ -37,33 +38,33 @@ pub fn GroupsPage() -> impl IntoView {
         let gids: Vec<String> = live
             .groups
             .with_untracked(|g| g.iter().map(|g| g.id.to_string()).collect());
-        let mut w = ha_conflict_warnings(&live, "resyncing all groups");
+        let mut w = ha_conflict_warnings(&live, &tr!(ha.what_resync_groups));
         if !w.is_empty() {
-            w.insert(0, format!("Groups affected: {}.", gids.join(", ")));
+            w.insert(0, tr!(groups.affected, list = gids.join(", ")));
         }
         actions.run(Request::new(Action::GroupResyncAll).warn(w));
     };
     view! {
         <section class="card act">
             <div class="forms">
-                <form class="inline-form act" on:submit=go_create aria-label="New group">
-                    <Field label="Group id" field="gid" value=new_gid check=create placeholder="1 – 9999" id="group-new-id" size=6/>
-                    <button class="btn btn-ok" type="submit" id="group-create" disabled=move || !ready(create, &[new_gid])>"New group"</button>
+                <form class="inline-form act" on:submit=go_create aria-label=move || tr!(groups.new_group_form)>
+                    <Field label=Signal::derive(|| tr!(groups.group_id)) field="gid" value=new_gid check=create placeholder="1 – 9999" id="group-new-id" size=6/>
+                    <button class="btn btn-ok" type="submit" id="group-create" disabled=move || !ready(create, &[new_gid])>{move || tr!(groups.new_group)}</button>
                 </form>
-                <form class="inline-form act" on:submit=go_add aria-label="Add server">
-                    <Field label="Data center" field="datacenter" value=dc check=add placeholder="optional" id="server-dc" size=8/>
-                    <Field label="Server address" field="addr" value=addr check=add placeholder="host:6379" id="server-addr" size=20/>
-                    <Field label="To group" field="gid" value=gid check=add placeholder="1 – 9999" id="server-gid" size=6/>
-                    <button class="btn btn-warning" type="submit" id="server-add" disabled=move || !ready(add, &[addr, gid])>"Add server"</button>
+                <form class="inline-form act" on:submit=go_add aria-label=move || tr!(groups.add_server_form)>
+                    <Field label=Signal::derive(|| tr!(groups.data_center)) field="datacenter" value=dc check=add placeholder=Signal::derive(|| tr!(groups.optional)) id="server-dc" size=8/>
+                    <Field label=Signal::derive(|| tr!(groups.server_address)) field="addr" value=addr check=add placeholder="host:6379" id="server-addr" size=20/>
+                    <Field label=Signal::derive(|| tr!(groups.to_group)) field="gid" value=gid check=add placeholder="1 – 9999" id="server-gid" size=6/>
+                    <button class="btn btn-warning" type="submit" id="server-add" disabled=move || !ready(add, &[addr, gid])>{move || tr!(groups.add_server)}</button>
                 </form>
             </div>
             <div class="bulk">
-                <button class="btn btn-primary act" id="groups-sync-all" on:click=resync_all disabled=move || live.groups.with(|g| g.is_empty())>"Sync all groups…"</button>
-                <button class="btn btn-ok act" id="replicas-enable-all" on:click=move |_| actions.run(Request::new(Action::GroupReplicaGroupsAll { enabled: true }))>"Replica reads: enable all…"</button>
-                <button class="btn btn-danger act" id="replicas-disable-all" on:click=move |_| actions.run(Request::new(Action::GroupReplicaGroupsAll { enabled: false }))>"Replica reads: disable all…"</button>
+                <button class="btn btn-primary act" id="groups-sync-all" on:click=resync_all disabled=move || live.groups.with(|g| g.is_empty())>{move || tr!(groups.sync_all)}</button>
+                <button class="btn btn-ok act" id="replicas-enable-all" on:click=move |_| actions.run(Request::new(Action::GroupReplicaGroupsAll { enabled: true }))>{move || tr!(groups.replicas_on)}</button>
+                <button class="btn btn-danger act" id="replicas-disable-all" on:click=move |_| actions.run(Request::new(Action::GroupReplicaGroupsAll { enabled: false }))>{move || tr!(groups.replicas_off)}</button>
             </div>
         </section>
-        {move || (live.loaded.get() && live.groups.with(|g| g.is_empty())).then(|| view! { <p class="muted">"No groups yet."</p> })}
+        {move || (live.loaded.get() && live.groups.with(|g| g.is_empty())).then(|| view! { <p class="muted">{move || tr!(groups.none)}</p> })}
         <For each=move || live.groups.get() key=|g| g.id let:g>
             <GroupCard group=g info=info/>
         </For>
@@ -82,7 +83,7 @@ fn GroupCard(group: GroupEntry, info: RwSignal<Option<InfoRequest>>) -> impl Int
             .with(|s| s.counts.get(&gid).copied().unwrap_or(0))
     });
     let resync = move |_| {
-        let w = group_warnings(&live, gid, None, "resync");
+        let w = group_warnings(&live, gid, None, &tr!(ha.what_resync));
         actions.run(
             Request::new(Action::GroupResync {
                 gid: gid.to_string(),
@@ -95,19 +96,19 @@ fn GroupCard(group: GroupEntry, info: RwSignal<Option<InfoRequest>>) -> impl Int
             <div class="card-head">
                 <h2>
                     <span class=format!("swatch {}", group_class(gid))></span>
-                    {format!("Group {gid}")}
-                    <span class="muted small">{move || format!(" · {} slots", slot_count.get())}</span>
+                    {move || tr!(groups.group, gid)}
+                    <span class="muted small">{move || tr!(groups.slot_count, n = slot_count.get())}</span>
                 </h2>
                 <div class="badges">
-                    {move || head.with(|h| h.out_of_sync).then(|| view! { <span class="badge error" title="Proxies have an old view of this group: resync it">"OUT OF SYNC"</span> })}
-                    {move || head.with(|h| h.promoting_state.as_ref().map(|s| format!("PROMOTING: {}", s.as_str()))).map(|t| view! { <span class="badge pending">{t}</span> })}
-                    {move || head.with(|h| h.ha_warning.clone()).map(|w| view! { <span class="badge error" title="The sentinels' master is not a server of this group">{w}</span> })}
+                    {move || head.with(|h| h.out_of_sync).then(|| view! { <span class="badge error" title=move || tr!(groups.out_of_sync_tip)>{move || tr!(groups.out_of_sync)}</span> })}
+                    {move || head.with(|h| h.promoting_state.as_ref().map(|s| tr!(groups.promoting, state = s.as_str()))).map(|t| view! { <span class="badge pending">{t}</span> })}
+                    {move || head.with(|h| h.ha_warning.clone()).map(|w| view! { <span class="badge error" title=move || tr!(groups.ha_warning_tip)>{w}</span> })}
                 </div>
                 <div class="head-actions">
                     <button class="btn small group-sync act" class:btn-danger=move || head.with(|h| h.out_of_sync) class:btn-primary=move || !head.with(|h| h.out_of_sync)
-                        disabled=move || head.with(|h| h.is_promoting) on:click=resync title=format!("Resync the slots of group {gid} to every proxy")>"Sync…"</button>
+                        disabled=move || head.with(|h| h.is_promoting) on:click=resync title=move || tr!(groups.sync_tip, gid)>{move || tr!(groups.sync)}</button>
                     {move || head.with(|h| h.can_remove).then(|| view! {
-                        <button class="btn small btn-danger-outline group-remove act" on:click=move |_| actions.run(Request::new(Action::GroupRemove { gid: gid.to_string() }))>"Remove group…"</button>
+                        <button class="btn small btn-danger-outline group-remove act" on:click=move |_| actions.run(Request::new(Action::GroupRemove { gid: gid.to_string() }))>{move || tr!(groups.remove_group)}</button>
                     })}
                 </div>
             </div>
@@ -115,12 +116,12 @@ fn GroupCard(group: GroupEntry, info: RwSignal<Option<InfoRequest>>) -> impl Int
                 <table class="grid servers">
                     <thead>
                         <tr>
-                            <th>"Server"</th><th>"Data center"</th><th>"Status"</th><th>"Master link"</th><th>"Sync action"</th>
-                            <th title="Proxies may read from this replica (replica group)">"Replica"</th><th class="num">"Memory / max"</th><th class="num" title="Keys / keys with an expiry, over every database; each database's keyspace line (with avg_ttl) is in the cell's tooltip and the row's Info">"Keys / expires"</th><th>"Actions"</th>
+                            <th>{move || tr!(groups.server)}</th><th>{move || tr!(groups.data_center)}</th><th>{move || tr!(groups.status)}</th><th>{move || tr!(groups.master_link)}</th><th>{move || tr!(groups.sync_action)}</th>
+                            <th title=move || tr!(groups.replica_tip)>{move || tr!(groups.replica)}</th><th class="num">{move || tr!(groups.memory)}</th><th class="num" title=move || tr!(groups.keys_tip)>{move || tr!(groups.keys)}</th><th>{move || tr!(groups.actions)}</th>
                         </tr>
                     </thead>
                     <tbody>
-                        {move || group.servers.with(|s| s.is_empty()).then(|| view! { <tr><td colspan="9" class="muted">"No servers. Add one above, or remove the group."</td></tr> })}
+                        {move || group.servers.with(|s| s.is_empty()).then(|| view! { <tr><td colspan="9" class="muted">{move || tr!(groups.no_servers)}</td></tr> })}
                         <For each=move || group.servers.get() key=|s| s.key.clone() let:s>
                             <ServerLine gid=gid row=s.head counters=s.hot head=head info=info/>
                         </For>
@@ -156,9 +157,7 @@ fn group_warnings(
     if !conflict {
         return Vec::new();
     }
-    vec![format!(
-        "HA: the sentinels elected {real} (server {r}) as the real master of group {gid}; do you really want to {what}?"
-    )]
+    vec![tr!(ha.group, real, index = r, gid, what)]
 }
 
 #[component]
@@ -232,16 +231,21 @@ fn ServerLine(
         HaStatus::Slave | HaStatus::None => "",
     };
     let ha_title = move || match ha() {
-        HaStatus::Master => "HA: master",
-        HaStatus::RealMaster => "HA: real master (the sentinels elected this replica)",
-        HaStatus::NotMaster => "HA: not master (the sentinels elected another server)",
-        HaStatus::Undefined => "HA: undefined (no sentinel master for this group)",
-        HaStatus::Slave => "HA: replica",
-        HaStatus::None => "",
+        HaStatus::Master => tr!(groups.ha_master),
+        HaStatus::RealMaster => tr!(groups.ha_real_master),
+        HaStatus::NotMaster => tr!(groups.ha_not_master),
+        HaStatus::Undefined => tr!(groups.ha_undefined),
+        HaStatus::Slave => tr!(groups.ha_replica),
+        HaStatus::None => String::new(),
     };
     let a1 = addr.clone();
     let promote = move |_| {
-        let w = group_warnings(&live, gid, Some((&a1, "promote")), &format!("promote {a1}"));
+        let w = group_warnings(
+            &live,
+            gid,
+            Some((&a1, "promote")),
+            &tr!(ha.what_promote, addr = a1.clone()),
+        );
         actions.run(
             Request::new(Action::GroupPromote {
                 gid: gid.to_string(),
@@ -252,7 +256,12 @@ fn ServerLine(
     };
     let a2 = addr.clone();
     let remove = move |_| {
-        let w = group_warnings(&live, gid, Some((&a2, "remove")), &format!("remove {a2}"));
+        let w = group_warnings(
+            &live,
+            gid,
+            Some((&a2, "remove")),
+            &tr!(ha.what_remove, addr = a2.clone()),
+        );
         actions.run(
             Request::new(Action::GroupDelServer {
                 gid: gid.to_string(),
@@ -298,7 +307,7 @@ fn ServerLine(
                 .map_or(0, |g| g.servers.with_untracked(Vec::len))
         });
         if in_use && servers != 1 {
-            req = req.note("The group is then marked out of sync until it is resynced: proxies route slots to it.");
+            req = req.note(&tr!(groups.out_of_sync_note));
         }
         actions.run(req);
     };
@@ -306,7 +315,7 @@ fn ServerLine(
     let product = live.product;
     let show_info = move |_| {
         info.set(Some(InfoRequest {
-            title: format!("Server {a5}: INFO"),
+            title: tr!(groups.info_title, addr = a5.clone()),
             path: api::product_path(
                 &product.get_untracked(),
                 &format!("/servers/{}/info", api::enc(&a5)),
@@ -318,7 +327,7 @@ fn ServerLine(
         <tr node_ref=row_ref data-server=addr.clone() class:row-bad=move || health.get().is_alarm() class:row-flaky=move || health.get() == Health::Flaky>
             <td class="server-cell">
                 <span class=ha_class title=ha_title>{move || row.with(|r| r.server_text.clone())}</span>
-                {move || row.with(|r| r.index == 0).then(|| view! { <span class="badge note">"master"</span> })}
+                {move || row.with(|r| r.index == 0).then(|| view! { <span class="badge note">{move || tr!(groups.master)}</span> })}
             </td>
             <td>{move || row.with(|r| r.datacenter.clone())}</td>
             <td class="soft">
@@ -327,25 +336,25 @@ fn ServerLine(
                 {move || shown_error(health.get(), error.get()).map(|e| view! { <div class="cell-error">{e}</div> })}
             </td>
             <td class="mono" class:bad-text=move || row.with(|r| r.master_status == Some(false))
-                title=move || row.with(|r| format!("expected {}", if r.master_expect == "NO:ONE" { "no master (this is the group master)".to_string() } else { format!("{}:up", r.master_expect) }))>
+                title=move || row.with(|r| tr!(groups.expected, what = if r.master_expect == "NO:ONE" { tr!(groups.expected_none) } else { format!("{}:up", r.master_expect) }))>
                 {move || row.with(|r| r.master.clone())}
             </td>
             <td class="soft">
                 <span class="mono">{move || row.with(|r| r.sync.action_state.clone())}</span>
                 " "
                 <button class="btn small slaveof act" disabled=promoting on:click=slaveof
-                    title=move || row.with(|r| if r.sync.button == SlaveofButton::Remove { "Cancel the queued SLAVEOF".to_string() } else { format!("SLAVEOF {}", r.master_expect) })>
-                    {move || if row.with(|r| r.sync.button) == SlaveofButton::Remove { "Cancel" } else { "Slaveof" }}
+                    title=move || row.with(|r| if r.sync.button == SlaveofButton::Remove { tr!(groups.cancel_slaveof) } else { format!("SLAVEOF {}", r.master_expect) })>
+                    {move || if row.with(|r| r.sync.button) == SlaveofButton::Remove { tr!(groups.cancel) } else { tr!(groups.slaveof) }}
                 </button>
             </td>
             <td>
-                <input type="checkbox" class="replica-toggle" aria-label=format!("Replica reads from {addr}")
+                <input type="checkbox" class="replica-toggle" aria-label={ let a = addr.clone(); move || tr!(groups.replica_reads_from, addr = a.clone()) }
                     prop:checked=move || row.with(|r| r.replica_group) disabled=move || promoting() || !auth.can_act() on:change=toggle/>
             </td>
             <td class="num" node_ref=memory_td>{shown.0}</td>
             <td class="num keys" node_ref=keys_td title=shown.2>{shown.1}</td>
             <td class="actions">
-                <button class="btn small info" on:click=show_info title="INFO through the backend">"Info"</button>
+                <button class="btn small info" on:click=show_info title=move || tr!(groups.info_tip)>{move || tr!(groups.info)}</button>
                 {move || {
                     // Not offered on a dead replica (`ServerRow::can_promote`); "Resume promote…"
                     // stays (the promotion is already under way).
@@ -353,12 +362,12 @@ fn ServerLine(
                     let p = promote.clone();
                     (can_promote || is_promoting).then(|| view! {
                         <button class="btn small promote act" class:btn-ok=move || ha() == HaStatus::RealMaster class:btn-warning=move || ha() != HaStatus::RealMaster
-                            class:btn-danger=is_promoting on:click=p>{if is_promoting { "Resume promote…" } else { "Promote…" }}</button>
+                            class:btn-danger=is_promoting on:click=p>{move || if is_promoting { tr!(groups.resume_promote) } else { tr!(groups.promote) }}</button>
                     })
                 }}
                 {move || (row.with(|r| r.can_remove) && !promoting()).then(|| {
                     let r = remove.clone();
-                    view! { <button class="btn small btn-danger-outline server-remove act" on:click=r>"Remove…"</button> }
+                    view! { <button class="btn small btn-danger-outline server-remove act" on:click=r>{move || tr!(groups.remove)}</button> }
                 })}
             </td>
         </tr>

@@ -17,6 +17,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use crate::components::dialog::Modal;
 use crate::core::api;
 use crate::core::live::Live;
+use crate::core::words;
+use crate::tr;
 
 pub fn use_live() -> Live {
     expect_context::<Live>()
@@ -46,13 +48,15 @@ pub fn ha_conflict_warnings(live: &Live, what: &str) -> Vec<String> {
     let mut out: Vec<String> = conflicts
         .iter()
         .map(|c| {
-            format!(
-                "Group {}: the sentinels elected {} as master, but the logical master (first server) is {}.",
-                c.group, c.ha_real_master, c.logical_master
+            tr!(
+                ha.conflict,
+                group = c.group,
+                real = c.ha_real_master.clone(),
+                logical = c.logical_master.clone()
             )
         })
         .collect();
-    out.push(format!("HA and the dashboard disagree about these masters. Fix them (promote the sentinels' master) before {what}."));
+    out.push(tr!(ha.disagree, what));
     out
 }
 
@@ -84,7 +88,7 @@ pub fn InfoDialog(req: InfoRequest, on_close: Callback<()>) -> impl IntoView {
     let data = RwSignal::new(None::<Result<String, String>>);
     let path = req.path.clone();
     spawn_local(async move {
-        let r = api::get_text(&path).await.map_err(|e| e.text());
+        let r = api::get_text(&path).await.map_err(|e| words::failure(&e));
         // The dialog may have been closed meanwhile.
         let _ = data.try_set(Some(r));
     });
@@ -93,7 +97,7 @@ pub fn InfoDialog(req: InfoRequest, on_close: Callback<()>) -> impl IntoView {
     view! {
         <Modal title=req.title on_close=on_close wide=true>
             {move || match data.get() {
-                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                None => view! { <p class="muted">{tr!(common.loading)}</p> }.into_any(),
                 Some(Err(e)) => view! { <p class="dialog-error" role="alert">{e}</p> }.into_any(),
                 Some(Ok(text)) => {
                 let v = js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL);
@@ -108,7 +112,7 @@ pub fn InfoDialog(req: InfoRequest, on_close: Callback<()>) -> impl IntoView {
                             BTreeMap::new()
                         };
                         view! {
-                            <input class="filter" type="search" placeholder="Filter keys" aria-label="Filter keys"
+                            <input class="filter" type="search" placeholder=tr!(info.filter) aria-label=tr!(info.filter)
                                 prop:value=move || filter.get() on:input=move |ev| filter.set(event_target_value(&ev))/>
                             <div class="scroll">
                                 <table class="grid kv">

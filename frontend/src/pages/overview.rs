@@ -12,6 +12,7 @@ use crate::components::activity::{ActivityPanel, DashboardSettings};
 use crate::components::chart::TimeChart;
 use crate::core::live::Live;
 use crate::core::nav::Nav;
+use crate::tr;
 
 /// The series the chart draws; in the URL as `?chart=` (absent for the cluster's QPS).
 #[derive(Clone, Debug, PartialEq)]
@@ -58,16 +59,13 @@ impl Pick {
 /// Keys rather than [`Pick`]s in the signals: every new signal type adds its own copy of the
 /// reactive code to the WASM.
 fn picks(live: &Live) -> Vec<(String, String)> {
-    let mut out = vec![(
-        Pick::ClusterQps.key(),
-        "Cluster: operations per second".to_string(),
-    )];
+    let mut out = vec![(Pick::ClusterQps.key(), tr!(overview.cluster_qps))];
     live.proxies.with(|ps| {
         for p in ps {
             let addr = p.head.with(|r| r.proxy_addr.clone());
             out.push((
                 Pick::ProxyQps(p.key.clone()).key(),
-                format!("Proxy {addr}: operations per second"),
+                tr!(overview.proxy_qps, addr),
             ));
         }
     });
@@ -75,24 +73,25 @@ fn picks(live: &Live) -> Vec<(String, String)> {
         for g in gs {
             out.push((
                 Pick::GroupMemory(g.id).key(),
-                format!("Group {}: memory of the master", g.id),
+                tr!(overview.group_memory, gid = g.id),
             ));
         }
         for g in gs {
             out.push((
                 Pick::GroupKeys(g.id).key(),
-                format!("Group {}: keys of the master", g.id),
+                tr!(overview.group_keys, gid = g.id),
             ));
         }
     });
     out
 }
 
-const WINDOWS: [(f64, &str); 4] = [
-    (5.0 * 60e3, "5 min"),
-    (15.0 * 60e3, "15 min"),
-    (30.0 * 60e3, "30 min"),
-    (60.0 * 60e3, "1 h"),
+/// The chart's windows, in minutes (labelled by `codis_model::ui::locale::window`).
+const WINDOWS: [(f64, u32); 4] = [
+    (5.0 * 60e3, 5),
+    (15.0 * 60e3, 15),
+    (30.0 * 60e3, 30),
+    (60.0 * 60e3, 60),
 ];
 
 #[component]
@@ -137,7 +136,7 @@ pub fn OverviewPage() -> impl IntoView {
         Signal::derive(move || pick.with(|p| live.history.with(|h| Pick::parse(p).series(h))));
     let chart_label = Signal::derive(move || {
         pick.with(|p| choices.with(|c| c.iter().find(|(k, _)| k == p).map(|(_, l)| l.clone())))
-            .unwrap_or_else(|| "No such series in this product".into())
+            .unwrap_or_else(|| tr!(overview.no_series))
     });
     let bytes =
         Signal::derive(move || pick.with(|p| matches!(Pick::parse(p), Pick::GroupMemory(_))));
@@ -203,27 +202,27 @@ pub fn OverviewPage() -> impl IntoView {
     });
 
     view! {
-        <section class="stats" aria-label="Totals">
-            <div class="stat"><span class="stat-label">"QPS"</span><span class="stat-value" id="stat-qps">{na(|t| t.qps_text.clone())}</span></div>
-            <div class="stat"><span class="stat-label">"Sessions"</span><span class="stat-value" id="stat-sessions">{na(|t| t.sessions_text.clone())}</span></div>
-            <div class="stat"><span class="stat-label">"Redis memory"</span><span class="stat-value" id="stat-memory">{na(|t| t.memory_text.clone())}</span></div>
-            <div class="stat"><span class="stat-label">"Redis keys"</span><span class="stat-value" id="stat-keys">{na(|t| t.keys_text.clone())}</span></div>
+        <section class="stats" aria-label=move || tr!(overview.totals)>
+            <div class="stat"><span class="stat-label">{move || tr!(overview.qps)}</span><span class="stat-value" id="stat-qps">{na(|t| t.qps_text.clone())}</span></div>
+            <div class="stat"><span class="stat-label">{move || tr!(overview.sessions)}</span><span class="stat-value" id="stat-sessions">{na(|t| t.sessions_text.clone())}</span></div>
+            <div class="stat"><span class="stat-label">{move || tr!(overview.memory)}</span><span class="stat-value" id="stat-memory">{na(|t| t.memory_text.clone())}</span></div>
+            <div class="stat"><span class="stat-label">{move || tr!(overview.keys)}</span><span class="stat-value" id="stat-keys">{na(|t| t.keys_text.clone())}</span></div>
         </section>
 
         <section class="card">
             <div class="card-head">
-                <h2>"History"</h2>
-                <select class="chart-pick" id="chart-pick" aria-label="Series"
+                <h2>{move || tr!(overview.history)}</h2>
+                <select class="chart-pick" id="chart-pick" aria-label=move || tr!(overview.series)
                     prop:value=move || pick.get()
                     on:change=move |ev| pick.set(Pick::parse(&event_target_value(&ev)).key())>
                     // `selected` too: options re-rendered when proxies come and go keep the choice.
                     {move || { let cur = pick.get(); choices.with(|c| c.iter().map(|(p, l)| view! { <option value=p.clone() selected=*p == cur>{l.clone()}</option> }).collect_view()) }}
                 </select>
-                <div class="seg" role="group" aria-label="Chart window">
-                    {WINDOWS.iter().map(|&(ms, label)| view! {
+                <div class="seg" role="group" aria-label=move || tr!(overview.window)>
+                    {WINDOWS.iter().map(|&(ms, minutes)| view! {
                         <button class="seg-btn" class:active=move || window.get() == ms
                             aria-pressed=move || (window.get() == ms).to_string()
-                            on:click=move |_| window.set(ms)>{label}</button>
+                            on:click=move |_| window.set(ms)>{move || codis_model::ui::locale::window(minutes, crate::core::lang::current())}</button>
                     }).collect_view()}
                 </div>
             </div>
@@ -232,51 +231,51 @@ pub fn OverviewPage() -> impl IntoView {
 
         <div class="two-col">
             <section class="card">
-                <h2>"Dashboard"</h2>
+                <h2>{move || tr!(overview.dashboard)}</h2>
                 <dl class="facts" id="dashboard-facts">
-                    <div><dt>"Product"</dt><dd id="fact-product">{move || product.get()}</dd></div>
-                    <div><dt>"Dashboard"</dt><dd id="fact-dashboard">{move || d.with(|d| d.admin_addr.clone())}</dd></div>
-                    <div><dt>{move || d.with(|d| if d.coordinator_label.is_empty() { "Coordinator".to_string() } else { format!("Coordinator {}", d.coordinator_label) })}</dt>
+                    <div><dt>{move || tr!(overview.product)}</dt><dd id="fact-product">{move || product.get()}</dd></div>
+                    <div><dt>{move || tr!(overview.dashboard)}</dt><dd id="fact-dashboard">{move || d.with(|d| d.admin_addr.clone())}</dd></div>
+                    <div><dt>{move || d.with(|d| if d.coordinator_label.is_empty() { tr!(overview.coordinator) } else { tr!(overview.coordinator_named, name = d.coordinator_label.clone()) })}</dt>
                         <dd id="fact-coordinator">{move || d.with(|d| d.coordinator_addr.clone())}</dd></div>
-                    <div><dt>"Version"</dt><dd>{move || d.with(|d| d.version.clone())}</dd></div>
-                    <div><dt>"Started"</dt><dd>{move || d.with(|d| d.start_time.clone())}</dd></div>
-                    <div><dt>"PID"</dt><dd>{move || d.with(|d| d.pid.to_string())}</dd></div>
-                    <div><dt>"Migration"</dt><dd>{move || d.with(|d| format!("{}, {} slots in parallel", d.migration_method, d.migration_parallel_slots))}</dd></div>
+                    <div><dt>{move || tr!(overview.version)}</dt><dd>{move || d.with(|d| d.version.clone())}</dd></div>
+                    <div><dt>{move || tr!(overview.started)}</dt><dd>{move || d.with(|d| d.start_time.clone())}</dd></div>
+                    <div><dt>{move || tr!(overview.pid)}</dt><dd>{move || d.with(|d| d.pid.to_string())}</dd></div>
+                    <div><dt>{move || tr!(overview.migration)}</dt><dd>{move || d.with(|d| tr!(overview.migration_value, method = d.migration_method.clone(), n = d.migration_parallel_slots))}</dd></div>
                 </dl>
             </section>
             <section class="card">
-                <h2>"Health"</h2>
+                <h2>{move || tr!(overview.health)}</h2>
                 <ul class="summary">
                     <li>
-                        <a href=move || section_href(&product.get(), "proxies")>"Proxies"</a>
+                        <a href=move || section_href(&product.get(), "proxies")>{move || tr!(section.proxies)}</a>
                         <span class=move || { let (ok, n) = proxies.get(); if ok == n { "ok-text" } else { "bad-text" } }>
-                            {move || { let (ok, n) = proxies.get(); format!("{ok} of {n} healthy") }}
+                            {move || { let (ok, n) = proxies.get(); tr!(overview.ok_of, ok, n) }}
                         </span>
                     </li>
                     <li>
-                        <a href=move || section_href(&product.get(), "groups")>"Groups"</a>
+                        <a href=move || section_href(&product.get(), "groups")>{move || tr!(section.groups)}</a>
                         <span class=move || { let (_, ok, n, out) = servers.get(); if ok == n && out == 0 { "ok-text" } else { "bad-text" } }>
                             {move || { let (g, ok, n, out) = servers.get();
-                                let mut s = format!("{g} groups, {ok} of {n} servers healthy");
-                                if out > 0 { s.push_str(&format!(", {out} out of sync")); }
+                                let mut s = tr!(overview.groups_line, g, ok, n);
+                                if out > 0 { s.push_str(&tr!(overview.out_of_sync_n, n = out)); }
                                 s }}
                         </span>
                     </li>
                     <li>
-                        <a href=move || section_href(&product.get(), "slots")>"Slots"</a>
+                        <a href=move || section_href(&product.get(), "slots")>{move || tr!(section.slots)}</a>
                         <span class=move || { if slots.get().0 > 0 { "bad-text" } else { "ok-text" } }>
                             {move || { let (off, act, frac) = slots.get();
-                                let mut s = if off > 0 { format!("{off} offline") } else { "all 1024 served".to_string() };
-                                if act > 0 { s.push_str(&format!(", {act} migrations queued ({}% done)", codis_model::format::fixed(frac * 100.0, 0))); }
+                                let mut s = if off > 0 { tr!(overview.offline, n = off) } else { tr!(overview.all_served) };
+                                if act > 0 { s.push_str(&tr!(overview.queued, n = act, pct = codis_model::format::fixed(frac * 100.0, 0))); }
                                 s }}
                         </span>
                     </li>
                     <li>
-                        <a href=move || section_href(&product.get(), "sentinels")>"Sentinels"</a>
+                        <a href=move || section_href(&product.get(), "sentinels")>{move || tr!(section.sentinels)}</a>
                         <span class=move || { let (ok, n) = sentinels.get(); if ok == n && !live.sentinels_out_of_sync.get() { "ok-text" } else { "bad-text" } }>
                             {move || { let (ok, n) = sentinels.get();
-                                let mut s = if n == 0 { "none configured".to_string() } else { format!("{ok} of {n} healthy") };
-                                if live.sentinels_out_of_sync.get() { s.push_str(", out of sync"); }
+                                let mut s = if n == 0 { tr!(overview.none_configured) } else { tr!(overview.ok_of, ok, n) };
+                                if live.sentinels_out_of_sync.get() { s.push_str(&tr!(overview.out_of_sync)); }
                                 s }}
                         </span>
                     </li>

@@ -13,6 +13,7 @@ use crate::components::status::{shown_error, HealthBadge};
 use crate::components::visibility::RowVisibility;
 use crate::core::api;
 use crate::core::live::{ProxyCells, ProxyEntry};
+use crate::tr;
 
 #[component]
 pub fn ProxiesPage() -> impl IntoView {
@@ -24,19 +25,19 @@ pub fn ProxiesPage() -> impl IntoView {
     view! {
         <section class="card">
             <div class="card-head">
-                <h2>"Proxies"</h2>
+                <h2>{move || tr!(proxies.title)}</h2>
                 <form class="inline-form act" on:submit=submit>
-                    <Field label="Admin address" field="addr" value=addr check=check placeholder="host:11080" id="proxy-addr" size=22/>
-                    <button class="btn btn-warning" type="submit" id="proxy-add" disabled=move || !ready(check, &[addr])>"Add proxy"</button>
+                    <Field label=Signal::derive(|| tr!(proxies.admin_address)) field="addr" value=addr check=check placeholder="host:11080" id="proxy-addr" size=22/>
+                    <button class="btn btn-warning" type="submit" id="proxy-add" disabled=move || !ready(check, &[addr])>{move || tr!(proxies.add)}</button>
                 </form>
             </div>
-            {move || (live.loaded.get() && live.proxies.with(|p| p.is_empty())).then(|| view! { <p class="muted">"No proxies registered."</p> })}
+            {move || (live.loaded.get() && live.proxies.with(|p| p.is_empty())).then(|| view! { <p class="muted">{move || tr!(proxies.none)}</p> })}
             <div class="scroll live-table">
                 <table class="grid" id="proxy-table">
                     <thead>
                         <tr>
-                            <th class="num">"ID"</th><th>"Proxy"</th><th>"Admin"</th><th>"Data center"</th><th>"Status"</th>
-                            <th class="num">"QPS"</th><th>"Sessions"</th><th>"Commands"</th><th class="num" title="CPU used and resident memory of the proxy process">"CPU · RSS"</th><th>"Actions"</th>
+                            <th class="num">{move || tr!(proxies.id)}</th><th>{move || tr!(proxies.proxy)}</th><th>{move || tr!(proxies.admin)}</th><th>{move || tr!(proxies.data_center)}</th><th>{move || tr!(proxies.status)}</th>
+                            <th class="num">{move || tr!(proxies.qps)}</th><th>{move || tr!(proxies.sessions)}</th><th>{move || tr!(proxies.commands)}</th><th class="num" title=move || tr!(proxies.cpu_tip)>{move || tr!(proxies.cpu)}</th><th>{move || tr!(proxies.actions)}</th>
                         </tr>
                     </thead>
                     <tbody>
@@ -72,7 +73,7 @@ fn ProxyLine(entry: ProxyEntry, info: RwSignal<Option<InfoRequest>>) -> impl Int
     };
     let t1 = token.clone();
     let reinit = move |_| {
-        let warnings = ha_conflict_warnings(&live, &format!("resyncing {}", name()));
+        let warnings = ha_conflict_warnings(&live, &tr!(proxies.what_resync, proxy = name()));
         actions.run(
             Request::new(Action::ProxyReinit { token: t1.clone() })
                 .named(&name())
@@ -97,7 +98,7 @@ fn ProxyLine(entry: ProxyEntry, info: RwSignal<Option<InfoRequest>>) -> impl Int
     let stats = move |_| {
         let addr = head.with_untracked(|r| r.admin_addr.clone());
         info.set(Some(InfoRequest {
-            title: format!("Proxy {addr}: stats"),
+            title: tr!(proxies.stats_title, addr),
             path: api::product_path(
                 &product.get_untracked(),
                 &format!("/proxies/{}/stats", api::enc(&t3)),
@@ -113,7 +114,7 @@ fn ProxyLine(entry: ProxyEntry, info: RwSignal<Option<InfoRequest>>) -> impl Int
     let t4 = token.clone();
     let detail = move |_| {
         info.set(Some(InfoRequest {
-            title: format!("{}: details", name()),
+            title: tr!(proxies.details_title, proxy = name()),
             path: api::product_path(
                 &product.get_untracked(),
                 &format!("/proxies/{}/detail", api::enc(&t4)),
@@ -129,9 +130,9 @@ fn ProxyLine(entry: ProxyEntry, info: RwSignal<Option<InfoRequest>>) -> impl Int
         head.with(|r| {
             let switched = r.switched;
             let title = if switched {
-                "HA: master switched behind the dashboard; resync this proxy"
+                tr!(proxies.switched)
             } else {
-                ""
+                String::new()
             };
             view! {
                 <td class="num">{r.id}</td>
@@ -185,7 +186,7 @@ fn ProxyLine(entry: ProxyEntry, info: RwSignal<Option<InfoRequest>>) -> impl Int
             {head_cells}
             <td>
                 <HealthBadge health=health error=error/>
-                {move || primary_only.get().then(|| view! { <span class="badge note" title="The proxy reads only from masters">"primary only"</span> })}
+                {move || primary_only.get().then(|| view! { <span class="badge note" title=move || tr!(proxies.primary_only_tip)>{move || tr!(proxies.primary_only)}</span> })}
                 {move || shown_error(health.get(), error.get()).map(|e| view! { <div class="cell-error">{e}</div> })}
             </td>
             <td class="num big-num" node_ref=refs[0]>{shown.qps}</td>
@@ -193,19 +194,19 @@ fn ProxyLine(entry: ProxyEntry, info: RwSignal<Option<InfoRequest>>) -> impl Int
             <td class="mono wrap-commas" node_ref=refs[2]>{shown.commands}</td>
             <td class="num" node_ref=refs[3]>{shown.cpu_mem}</td>
             <td class="actions">
-                <button class="btn small" on:click=stats disabled=move || health.get() == Health::Timeout || health.get() == Health::Error title="Full stats through the backend">"Stats"</button>
-                <button class="btn small detail" on:click=detail disabled=move || health.get() == Health::Timeout || health.get() == Health::Error title="Version, configuration and slot map through the backend (codis-fe's F link)">"Details"</button>
+                <button class="btn small" on:click=stats disabled=move || health.get() == Health::Timeout || health.get() == Health::Error title=move || tr!(proxies.stats_tip)>{move || tr!(proxies.stats)}</button>
+                <button class="btn small detail" on:click=detail disabled=move || health.get() == Health::Timeout || health.get() == Health::Error title=move || tr!(proxies.details_tip)>{move || tr!(proxies.details)}</button>
                 {move || match resync.get() {
                     ResyncHint::Unavailable => None,
                     hint => Some(view! {
                         <button class="btn small sync act" class:btn-danger=hint == ResyncHint::Needed class:btn-ok=hint == ResyncHint::InSync
-                            title=move || format!("Resync all slots to {}", head.with(|r| r.proxy_addr.clone()))
-                            on:click=reinit.clone()>"Sync"</button>
+                            title=move || tr!(proxies.sync_tip, addr = head.with(|r| r.proxy_addr.clone()))
+                            on:click=reinit.clone()>{move || tr!(proxies.sync)}</button>
                     }),
                 }}
-                <button class="btn small btn-danger-outline remove act" title="Shut down and remove this proxy" on:click=remove(false)>"Remove"</button>
+                <button class="btn small btn-danger-outline remove act" title=move || tr!(proxies.remove_tip) on:click=remove(false)>{move || tr!(proxies.remove)}</button>
                 {move || (health.get() == Health::Error).then(|| view! {
-                    <button class="btn small btn-danger force-remove act" title="Remove even though it cannot be shut down" on:click=remove(true)>"Force remove"</button>
+                    <button class="btn small btn-danger force-remove act" title=move || tr!(proxies.force_remove_tip) on:click=remove(true)>{move || tr!(proxies.force_remove)}</button>
                 })}
             </td>
         </tr>

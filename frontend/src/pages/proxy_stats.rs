@@ -16,6 +16,8 @@ use wasm_bindgen::JsValue;
 
 use super::{at, num, pretty};
 use crate::core::api;
+use crate::core::words;
+use crate::tr;
 
 /// How often the open table re-reads the commands (the backend's default poll interval).
 const REFRESH: Duration = Duration::from_secs(1);
@@ -29,14 +31,14 @@ pub fn summary(v: &JsValue, cmds_path: String) -> impl IntoView {
         .map(|m| codis_model::format::human_size(m as u64))
         .unwrap_or_else(|| "–".into());
     let facts = vec![
-        ("Online", num(v, &["online"])),
-        ("Closed", num(v, &["closed"])),
-        ("QPS", num(v, &["ops", "qps"])),
-        ("Commands", num(v, &["ops", "total"])),
-        ("Failures", num(v, &["ops", "fails"])),
-        ("Redis errors", num(v, &["ops", "redis", "errors"])),
+        (tr!(stats.online), num(v, &["online"])),
+        (tr!(stats.closed), num(v, &["closed"])),
+        (tr!(stats.qps), num(v, &["ops", "qps"])),
+        (tr!(stats.commands), num(v, &["ops", "total"])),
+        (tr!(stats.failures), num(v, &["ops", "fails"])),
+        (tr!(stats.redis_errors), num(v, &["ops", "redis", "errors"])),
         (
-            "Sessions (alive / total)",
+            tr!(stats.sessions),
             format!(
                 "{} / {}",
                 num(v, &["sessions", "alive"]),
@@ -44,17 +46,20 @@ pub fn summary(v: &JsValue, cmds_path: String) -> impl IntoView {
             ),
         ),
         (
-            "CPU",
+            tr!(stats.cpu),
             at(v, &["rusage", "cpu"])
                 .and_then(|c| c.as_f64())
                 .map_or_else(
                     || "–".into(),
-                    |c| format!("{} % of a core", fixed(c * 100.0, 1)),
+                    |c| tr!(stats.cpu_value, pct = fixed(c * 100.0, 1)),
                 ),
         ),
-        ("Memory (RSS)", mem),
-        ("Primary only", num(v, &["backend", "primary_only"])),
-        ("Sentinels switched", num(v, &["sentinels", "switched"])),
+        (tr!(stats.memory), mem),
+        (
+            tr!(stats.primary_only),
+            num(v, &["backend", "primary_only"]),
+        ),
+        (tr!(stats.switched), num(v, &["sentinels", "switched"])),
     ];
     let raw = pretty(v);
     view! {
@@ -62,7 +67,7 @@ pub fn summary(v: &JsValue, cmds_path: String) -> impl IntoView {
             {facts.into_iter().map(|(k, val)| view! { <div><dt>{k}</dt><dd>{val}</dd></div> }).collect_view()}
         </dl>
         <CommandTable path=cmds_path/>
-        <details><summary>"Raw JSON"</summary><pre class="json">{raw}</pre></details>
+        <details><summary>{tr!(stats.raw)}</summary><pre class="json">{raw}</pre></details>
     }
 }
 
@@ -83,7 +88,9 @@ fn CommandTable(path: String) -> impl IntoView {
     let load = move || {
         let path = path.clone();
         spawn_local(async move {
-            let r = api::get::<ProxyCmds>(&path).await.map_err(|e| e.text());
+            let r = api::get::<ProxyCmds>(&path)
+                .await
+                .map_err(|e| words::failure(&e));
             // The dialog may have been closed meanwhile.
             let _ = data.try_set(Some(r));
         });
@@ -97,24 +104,24 @@ fn CommandTable(path: String) -> impl IntoView {
     });
     let dash = || "\u{2013}".to_string();
     view! {
-        <h3>"Commands"</h3>
+        <h3>{move || tr!(stats.cmds)}</h3>
         {move || data.with(|d| match d {
-            None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+            None => view! { <p class="muted">{tr!(common.loading)}</p> }.into_any(),
             Some(Err(e)) => view! { <p class="dialog-error" role="alert">{e.clone()}</p> }.into_any(),
             Some(Ok(c)) => {
                 let mut rows = c.cmds.clone();
                 hottest_first(&mut rows);
                 let note = match c.window_ms {
-                    Some(w) => format!("Rates over the last {} s, hottest first; totals since the proxy started.", fixed(w as f64 / 1e3, 1)),
-                    None => "Rates appear with the next read (a second from now).".to_string(),
+                    Some(w) => tr!(stats.rates_over, secs = fixed(w as f64 / 1e3, 1)),
+                    None => tr!(stats.rates_next),
                 };
                 view! {
                     <p class="muted small" id="cmds-note">{note}</p>
                     <div class="scroll">
                         <table class="grid" id="proxy-cmds">
                             <thead><tr>
-                                <th>"Command"</th><th class="num">"Calls/s"</th><th class="num" title="Average over the last interval"><span class="unit">"µs"</span>"/call now"</th>
-                                <th class="num">"Calls"</th><th class="num" title="Average since the proxy started"><span class="unit">"µs"</span>"/call"</th><th class="num">"Fails"</th><th class="num">"Redis errors"</th>
+                                <th>{tr!(stats.command)}</th><th class="num">{tr!(stats.calls_s)}</th><th class="num" title=tr!(stats.avg_now_tip)><span class="unit">"µs"</span>{tr!(stats.per_call_now)}</th>
+                                <th class="num">{tr!(stats.calls)}</th><th class="num" title=tr!(stats.avg_tip)><span class="unit">"µs"</span>{tr!(stats.per_call)}</th><th class="num">{tr!(stats.fails)}</th><th class="num">{tr!(stats.redis_errors)}</th>
                             </tr></thead>
                             <tbody>
                                 {rows.into_iter().map(|r| {

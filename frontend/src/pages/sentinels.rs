@@ -11,6 +11,7 @@ use crate::components::actions::{use_actions, Request};
 use crate::components::input::{checked_inputs, ready, submit_then_clear, Field};
 use crate::components::status::{shown_error, HealthBadge};
 use crate::core::api;
+use crate::tr;
 
 #[component]
 pub fn SentinelsPage() -> impl IntoView {
@@ -24,31 +25,31 @@ pub fn SentinelsPage() -> impl IntoView {
         let servers: Vec<String> = live
             .sentinels
             .with_untracked(|l| l.iter().map(|s| s.key.clone()).collect());
-        let mut w = ha_conflict_warnings(&live, "resyncing the sentinels");
+        let mut w = ha_conflict_warnings(&live, &tr!(ha.what_resync_sentinels));
         if !w.is_empty() {
-            w.insert(0, format!("Sentinels: {}.", servers.join(", ")));
+            w.insert(0, tr!(sentinels.listed, list = servers.join(", ")));
         }
         actions.run(Request::new(Action::SentinelResyncAll).warn(w));
     };
     view! {
         <section class="card">
             <div class="card-head">
-                <h2>"Sentinels"
-                    {move || out.get().then(|| view! { <span class="badge error" id="sentinels-out-of-sync" title="Sentinels or proxies have an old sentinel configuration: resync">"OUT OF SYNC"</span> })}
+                <h2>{move || tr!(sentinels.title)}
+                    {move || out.get().then(|| view! { <span class="badge error" id="sentinels-out-of-sync" title=move || tr!(sentinels.out_of_sync_tip)>{move || tr!(sentinels.out_of_sync)}</span> })}
                 </h2>
                 <form class="inline-form act" on:submit=submit>
-                    <Field label="Sentinel address" field="addr" value=addr check=check placeholder="host:26379" id="sentinel-addr" size=20/>
-                    <button class="btn btn-warning" type="submit" id="sentinel-add" disabled=move || !ready(check, &[addr])>"Add sentinel"</button>
+                    <Field label=Signal::derive(|| tr!(sentinels.address)) field="addr" value=addr check=check placeholder="host:26379" id="sentinel-addr" size=20/>
+                    <button class="btn btn-warning" type="submit" id="sentinel-add" disabled=move || !ready(check, &[addr])>{move || tr!(sentinels.add)}</button>
                 </form>
             </div>
             <div class="bulk">
                 <button class="btn act" id="sentinels-sync" class:btn-danger=move || out.get() class:btn-primary=move || !out.get()
-                    on:click=resync disabled=move || live.sentinels.with(|s| s.is_empty())>"Sync all sentinels & proxies…"</button>
+                    on:click=resync disabled=move || live.sentinels.with(|s| s.is_empty())>{move || tr!(sentinels.sync_all)}</button>
             </div>
-            {move || (live.loaded.get() && live.sentinels.with(|s| s.is_empty())).then(|| view! { <p class="muted">"No sentinels: HA is off for this product."</p> })}
+            {move || (live.loaded.get() && live.sentinels.with(|s| s.is_empty())).then(|| view! { <p class="muted">{move || tr!(sentinels.none)}</p> })}
             <div class="scroll">
                 <table class="grid" id="sentinel-table">
-                    <thead><tr><th>"Sentinel"</th><th>"Status"</th><th>"Monitored masters"</th><th>"Run-id check"</th><th>"Actions"</th></tr></thead>
+                    <thead><tr><th>{move || tr!(sentinels.sentinel)}</th><th>{move || tr!(sentinels.status)}</th><th>{move || tr!(sentinels.monitored_masters)}</th><th>{move || tr!(sentinels.runid)}</th><th>{move || tr!(sentinels.actions)}</th></tr></thead>
                     <tbody>
                         <For each=move || live.sentinels.get() key=|s| s.key.clone() let:s>
                             <SentinelLine row=s.row info=info/>
@@ -58,15 +59,15 @@ pub fn SentinelsPage() -> impl IntoView {
             </div>
         </section>
         <section class="card">
-            <h2>"Masters elected by the sentinels"</h2>
+            <h2>{move || tr!(sentinels.elected)}</h2>
             {move || {
                 let m = live.sentinel_masters.get();
                 if m.is_empty() {
-                    view! { <p class="muted">"None reported."</p> }.into_any()
+                    view! { <p class="muted">{tr!(sentinels.none_reported)}</p> }.into_any()
                 } else {
                     view! {
                         <table class="grid narrow" id="sentinel-masters">
-                            <thead><tr><th class="num">"Group"</th><th>"Master"</th></tr></thead>
+                            <thead><tr><th class="num">{tr!(sentinels.group)}</th><th>{tr!(sentinels.master)}</th></tr></thead>
                             <tbody>{m.into_iter().map(|(g, a)| view! { <tr><td class="num">{g}</td><td class="mono">{a}</td></tr> }).collect_view()}</tbody>
                         </table>
                     }.into_any()
@@ -90,10 +91,14 @@ fn SentinelLine(row: RwSignal<SentinelRow>, info: RwSignal<Option<InfoRequest>>)
         let a = addr1.clone();
         move |_| {
             let (title, rest, k) = if kind == "info" {
-                (format!("Sentinel {a}: INFO"), "info", InfoKind::Map)
+                (
+                    tr!(sentinels.info_title, addr = a.clone()),
+                    "info",
+                    InfoKind::Map,
+                )
             } else {
                 (
-                    format!("Sentinel {a}: monitored masters"),
+                    tr!(sentinels.monitored_title, addr = a.clone()),
                     "monitored",
                     InfoKind::Json,
                 )
@@ -128,15 +133,15 @@ fn SentinelLine(row: RwSignal<SentinelRow>, info: RwSignal<Option<InfoRequest>>)
             <td class="mono">{move || row.with(|r| if r.status_text.is_empty() { "–".to_string() } else { r.status_text.clone() })}</td>
             <td>
                 {move || row.with(|r| r.runid_errors.clone()).into_iter().map(|e| view! { <div class="cell-error mono">{e}</div> }).collect_view()}
-                {move || (row.with(|r| !r.status_text.is_empty() && r.runid_errors.is_empty())).then(|| view! { <span class="ok-text">"consistent"</span> })}
+                {move || (row.with(|r| !r.status_text.is_empty() && r.runid_errors.is_empty())).then(|| view! { <span class="ok-text">{move || tr!(sentinels.consistent)}</span> })}
             </td>
             <td class="actions">
-                <button class="btn small" on:click=open("info")>"Info"</button>
-                <button class="btn small" on:click=open("monitored")>"Monitored"</button>
-                <button class="btn small btn-danger-outline sentinel-remove act" on:click=remove(false)>"Remove…"</button>
+                <button class="btn small" on:click=open("info")>{move || tr!(sentinels.info)}</button>
+                <button class="btn small" on:click=open("monitored")>{move || tr!(sentinels.monitored)}</button>
+                <button class="btn small btn-danger-outline sentinel-remove act" on:click=remove(false)>{move || tr!(sentinels.remove)}</button>
                 // Only for a confirmed error: a flaky sentinel is not offered for removal.
                 {move || (health.get() == Health::Error).then(|| view! {
-                    <button class="btn small btn-danger sentinel-force-remove act" on:click=remove(true)>"Force remove…"</button>
+                    <button class="btn small btn-danger sentinel-force-remove act" on:click=remove(true)>{move || tr!(sentinels.force_remove)}</button>
                 })}
             </td>
         </tr>

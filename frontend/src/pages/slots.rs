@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use super::use_live;
 use crate::components::actions::{use_actions, Request};
 use crate::components::input::{checked_inputs, ready, submit_then_clear, Field};
+use crate::tr;
 
 /// Colour class of a group (12 distinct hues, cycling; group 0 = offline grey).
 pub fn group_class(gid: GroupId) -> String {
@@ -17,6 +18,18 @@ pub fn group_class(gid: GroupId) -> String {
         "g-off".into()
     } else {
         format!("g{}", (gid - 1) % 12)
+    }
+}
+
+/// A slot action's state in words (the dashboard's `pending`, `migrating`, …).
+fn slot_state(s: &SlotActionState) -> String {
+    match s {
+        SlotActionState::Pending => tr!(slot_state.pending),
+        SlotActionState::Preparing => tr!(slot_state.preparing),
+        SlotActionState::Prepared => tr!(slot_state.prepared),
+        SlotActionState::Migrating => tr!(slot_state.migrating),
+        SlotActionState::Finished => tr!(slot_state.finished),
+        SlotActionState::Other(other) => other.clone(),
     }
 }
 
@@ -44,50 +57,50 @@ fn Control() -> impl IntoView {
     view! {
         <section class="card">
             <div class="card-head">
-                <h2>"Migration"</h2>
+                <h2>{move || tr!(slots.migration)}</h2>
                 <button class="btn btn-danger act" id="rebalance" disabled=move || !live.loaded.get()
-                    on:click=move |_| actions.rebalance()>"Rebalance all slots…"</button>
+                    on:click=move |_| actions.rebalance()>{move || tr!(slots.rebalance)}</button>
             </div>
             <dl class="facts">
                 <div>
-                    <dt>"Slot actions"</dt>
+                    <dt>{move || tr!(slots.slot_actions)}</dt>
                     <dd>
                         <span class=move || if disabled.get() { "badge timeout" } else { "badge ok" } id="slots-enabled">
-                            {move || if disabled.get() { "Disabled" } else { "Enabled" }}
+                            {move || if disabled.get() { tr!(slots.disabled) } else { tr!(slots.enabled) }}
                         </span>
                         " "
                         {move || if disabled.get() {
-                            view! { <button class="btn small btn-ok act" id="slots-enable" on:click=move |_| actions.run(Request::new(Action::SlotsDisabled { disabled: false }))>"Enable"</button> }.into_any()
+                            view! { <button class="btn small btn-ok act" id="slots-enable" on:click=move |_| actions.run(Request::new(Action::SlotsDisabled { disabled: false }))>{move || tr!(slots.enable)}</button> }.into_any()
                         } else {
-                            view! { <button class="btn small btn-danger act" id="slots-disable" on:click=move |_| actions.run(Request::new(Action::SlotsDisabled { disabled: true }))>"Disable"</button> }.into_any()
+                            view! { <button class="btn small btn-danger act" id="slots-disable" on:click=move |_| actions.run(Request::new(Action::SlotsDisabled { disabled: true }))>{move || tr!(slots.disable)}</button> }.into_any()
                         }}
                     </dd>
                 </div>
                 <div>
-                    <dt>"Interval"</dt>
+                    <dt>{move || tr!(slots.interval)}</dt>
                     <dd>
-                        <span id="slots-interval">{move || format!("{} µs", slots.with(|s| s.interval))}</span>
+                        <span id="slots-interval">{move || tr!(slots.interval_value, n = slots.with(|s| s.interval))}</span>
                         <form class="inline-form act" on:submit=set_interval>
-                            <Field label="New interval (µs)" field="interval" value=interval check=check placeholder="0 – 1000000" id="interval-input" size=10/>
-                            <button class="btn small" type="submit" id="interval-set" disabled=move || !ready(check, &[interval])>"Set"</button>
+                            <Field label=Signal::derive(|| tr!(slots.new_interval)) field="interval" value=interval check=check placeholder="0 – 1000000" id="interval-input" size=10/>
+                            <button class="btn small" type="submit" id="interval-set" disabled=move || !ready(check, &[interval])>{move || tr!(slots.set)}</button>
                         </form>
                     </dd>
                 </div>
-                <div><dt>"Dashboard status"</dt><dd class="mono" id="slots-status">{move || { let s = slots.with(|s| s.status.clone()); if s.is_empty() { "–".to_string() } else { s } }}</dd></div>
+                <div><dt>{move || tr!(slots.dashboard_status)}</dt><dd class="mono" id="slots-status">{move || { let s = slots.with(|s| s.status.clone()); if s.is_empty() { "–".to_string() } else { s } }}</dd></div>
                 <div>
-                    <dt>"Progress"</dt>
+                    <dt>{move || tr!(slots.progress)}</dt>
                     <dd>
                         {move || {
                             let p = progress.get();
                             if p.remaining == 0 {
-                                view! { <span class="muted" id="slots-progress">"No migration queued."</span> }.into_any()
+                                view! { <span class="muted" id="slots-progress">{tr!(slots.no_migration)}</span> }.into_any()
                             } else {
                                 let pct = p.fraction() * 100.0;
                                 view! {
                                     <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax=p.total aria-valuenow=p.done id="slots-progress">
                                         <div class="progress-bar" style=format!("width:{}%", codis_model::format::fixed(pct, 1))></div>
                                     </div>
-                                    <span class="progress-text">{format!("{} of {} done, {} running, {} waiting", p.done, p.total, p.running, p.remaining - p.running)}</span>
+                                    <span class="progress-text">{tr!(slots.progress_text, done = p.done, total = p.total, running = p.running, waiting = p.remaining - p.running)}</span>
                                 }.into_any()
                             }
                         }}
@@ -108,18 +121,18 @@ fn MigrateForms() -> impl IntoView {
     let go_some = submit_then_clear(some, vec![num, from, to]);
     view! {
         <section class="card act">
-            <h2>"Migrate"</h2>
-            <form class="inline-form act" on:submit=go_range aria-label="Migrate a range of slots">
-                <Field label="First slot" field="beg" value=beg check=range placeholder="0" id="range-beg" size=6/>
-                <Field label="Last slot" field="end" value=end check=range placeholder="1023" id="range-end" size=6/>
-                <Field label="To group" field="gid" value=gid check=range placeholder="1 – 9999" id="range-gid" size=6/>
-                <button class="btn btn-warning" type="submit" id="range-go" disabled=move || !ready(range, &[beg, end, gid])>"Migrate range…"</button>
+            <h2>{move || tr!(slots.migrate)}</h2>
+            <form class="inline-form act" on:submit=go_range aria-label=move || tr!(slots.range_form)>
+                <Field label=Signal::derive(|| tr!(slots.first_slot)) field="beg" value=beg check=range placeholder="0" id="range-beg" size=6/>
+                <Field label=Signal::derive(|| tr!(slots.last_slot)) field="end" value=end check=range placeholder="1023" id="range-end" size=6/>
+                <Field label=Signal::derive(|| tr!(slots.to_group)) field="gid" value=gid check=range placeholder="1 – 9999" id="range-gid" size=6/>
+                <button class="btn btn-warning" type="submit" id="range-go" disabled=move || !ready(range, &[beg, end, gid])>{move || tr!(slots.migrate_range)}</button>
             </form>
-            <form class="inline-form act" on:submit=go_some aria-label="Migrate some slots">
-                <Field label="Number of slots" field="num" value=num check=some placeholder="e.g. 64" id="some-num" size=6/>
-                <Field label="From group" field="from" value=from check=some placeholder="1 – 9999" id="some-from" size=6/>
-                <Field label="To group" field="to" value=to check=some placeholder="1 – 9999" id="some-to" size=6/>
-                <button class="btn btn-warning" type="submit" id="some-go" disabled=move || !ready(some, &[num, from, to])>"Migrate some…"</button>
+            <form class="inline-form act" on:submit=go_some aria-label=move || tr!(slots.some_form)>
+                <Field label=Signal::derive(|| tr!(slots.number)) field="num" value=num check=some placeholder=Signal::derive(|| tr!(slots.number_example)) id="some-num" size=6/>
+                <Field label=Signal::derive(|| tr!(slots.from_group)) field="from" value=from check=some placeholder="1 – 9999" id="some-from" size=6/>
+                <Field label=Signal::derive(|| tr!(slots.to_group)) field="to" value=to check=some placeholder="1 – 9999" id="some-to" size=6/>
+                <button class="btn btn-warning" type="submit" id="some-go" disabled=move || !ready(some, &[num, from, to])>{move || tr!(slots.migrate_some)}</button>
             </form>
         </section>
     }
@@ -134,16 +147,16 @@ fn Distribution() -> impl IntoView {
     view! {
         <section class="card">
             <div class="card-head">
-                <h2>"Distribution"</h2>
+                <h2>{move || tr!(slots.distribution)}</h2>
                 <ul class="legend" id="slot-legend">
                     {move || counts.get().into_iter().map(|(g, n)| view! {
                         <li data-group=g><span class=format!("swatch {}", group_class(g))></span>
-                            {if g == 0 { format!("Offline: {n}") } else { format!("Group {g}: {n}") }}</li>
+                            {if g == 0 { tr!(slots.offline_n, n) } else { tr!(slots.group_n, gid = g, n) }}</li>
                     }).collect_view()}
-                    <li><span class="swatch mig"></span>"Migrating"</li>
+                    <li><span class="swatch mig"></span>{move || tr!(slots.migrating)}</li>
                 </ul>
             </div>
-            <div class="slot-grid" id="slot-grid" role="img" aria-label="Owner group of each of the 1024 slots">
+            <div class="slot-grid" id="slot-grid" role="img" aria-label=move || tr!(slots.grid)>
                 {cells.into_iter().zip(moves).enumerate().map(|(sid, (owner, mv))| {
                     view! {
                         <span
@@ -156,15 +169,15 @@ fn Distribution() -> impl IntoView {
                             }
                             title=move || {
                                 let g = owner.get();
-                                let mut t = if g == 0 { format!("Slot {sid}: offline") } else { format!("Slot {sid}: group {g}") };
-                                mv.with(|m| if let Some((target, st)) = m { t.push_str(&format!(", {} → group {target}", st.as_str())) });
+                                let mut t = if g == 0 { tr!(slots.slot_offline, sid) } else { tr!(slots.slot_group, sid, gid = g) };
+                                mv.with(|m| if let Some((target, st)) = m { t.push_str(&tr!(slots.slot_move, state = slot_state(st), gid = *target)) });
                                 t
                             }
                         ></span>
                     }
                 }).collect_view()}
             </div>
-            <p class="axis muted">"Slot 0 at the top left, 64 per row (32 on narrow screens); stripes: queued or moving."</p>
+            <p class="axis muted">{move || tr!(slots.axis)}</p>
         </section>
     }
 }
@@ -178,16 +191,16 @@ fn ActionQueue() -> impl IntoView {
     view! {
         <section class="card">
             <div class="card-head">
-                <h2>"Action queue"</h2>
+                <h2>{move || tr!(slots.queue)}</h2>
                 <span class="muted" id="queue-count">{move || {
                     let c = counts.get();
-                    if c.total() == 0 { "empty".to_string() } else { format!("{} queued: {} pending, {} running", c.total(), c.pending, c.running()) }
+                    if c.total() == 0 { tr!(slots.queue_empty) } else { tr!(slots.queue_count, total = c.total(), pending = c.pending, running = c.running()) }
                 }}</span>
             </div>
             {move || (!rows.with(|r| r.is_empty())).then(|| view! {
                 <div class="scroll tall">
                     <table class="grid" id="action-table">
-                        <thead><tr><th class="num">"Slot"</th><th class="num">"Group"</th><th class="num">"Target"</th><th class="num">"Index"</th><th>"State"</th><th></th></tr></thead>
+                        <thead><tr><th class="num">{move || tr!(slots.slot)}</th><th class="num">{move || tr!(slots.group)}</th><th class="num">{move || tr!(slots.target)}</th><th class="num">{move || tr!(slots.index)}</th><th>{move || tr!(slots.state)}</th><th></th></tr></thead>
                         <tbody>
                             <For each=move || rows.get() key=|a: &SlotActionRow| (a.slot, a.state.as_str().to_owned(), a.target_id, a.index) let:a>
                                 <tr data-slot=a.slot>
@@ -195,10 +208,10 @@ fn ActionQueue() -> impl IntoView {
                                     <td class="num">{a.group_id}</td>
                                     <td class="num">{a.target_id}</td>
                                     <td class="num">{a.index}</td>
-                                    <td><span class=if a.state == SlotActionState::Pending { "badge pending" } else { "badge running" }>{a.state.as_str().to_owned()}</span></td>
+                                    <td><span class=if a.state == SlotActionState::Pending { "badge pending" } else { "badge running" }>{ let st = a.state.clone(); move || slot_state(&st) }</span></td>
                                     <td>{a.can_cancel.then(|| {
                                         let sid = a.slot.to_string();
-                                        view! { <button class="btn small btn-danger-outline cancel-action act" on:click=move |_| actions.run(Request::new(Action::SlotsActionRemove { sid: sid.clone() }))>"Cancel"</button> }
+                                        view! { <button class="btn small btn-danger-outline cancel-action act" on:click=move |_| actions.run(Request::new(Action::SlotsActionRemove { sid: sid.clone() }))>{move || tr!(slots.cancel)}</button> }
                                     })}</td>
                                 </tr>
                             </For>

@@ -25,7 +25,8 @@ impl ApiFailure {
         ApiFailure {
             status: 0,
             kind: "network".into(),
-            message: format!("Cannot reach the console backend: {e}"),
+            // The browser's words only: the sentence around them is the UI's, in its language.
+            message: e.to_string(),
             field: None,
             rule: None,
             hint: None,
@@ -37,7 +38,7 @@ impl ApiFailure {
         ApiFailure {
             status,
             kind: "bad_response".into(),
-            message: format!("unexpected answer from the backend ({e})"),
+            message: e.to_string(),
             field: None,
             rule: None,
             hint: None,
@@ -75,8 +76,14 @@ impl ApiFailure {
         }
     }
 
-    /// One line for a toast or a dialog.
+    /// One line for a toast or a dialog, in English (the console shows its own translation of
+    /// the kind around the same message: frontend/src/core/words.rs).
     pub fn text(&self) -> String {
+        let message = match self.kind.as_str() {
+            "network" => format!("Cannot reach the console backend: {}", self.message),
+            "bad_response" => format!("unexpected answer from the backend ({})", self.message),
+            _ => self.message.clone(),
+        };
         let who = match self.kind.as_str() {
             "dashboard_refused" => "The dashboard refused",
             "dashboard_unreachable" => "Dashboard unreachable",
@@ -88,10 +95,10 @@ impl ApiFailure {
             _ => "Failed",
         };
         match (&self.field, &self.rule) {
-            (Some(f), Some(r)) if !self.message.contains(r.as_str()) => {
-                format!("{who}: {} ({f}: {r})", self.message)
+            (Some(f), Some(r)) if !message.contains(r.as_str()) => {
+                format!("{who}: {message} ({f}: {r})")
             }
-            _ => format!("{who}: {}", self.message),
+            _ => format!("{who}: {message}"),
         }
     }
 

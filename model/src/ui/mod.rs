@@ -6,6 +6,7 @@
 
 pub mod failure;
 pub mod list;
+pub mod locale;
 pub mod prefs;
 pub mod route;
 pub mod stream;

@@ -1,0 +1,267 @@
+//! 中文 and English (issue 15, docs/i18n.md): the console speaks the browser's language (any
+//! `zh*` is Chinese) until the viewer picks one with the switcher; the pick survives a reload and
+//! a deep link, `<html lang>` follows it, and in Chinese no English label is left on any page or
+//! dialog (names, addresses and numbers aside). Needs `dist/` (scripts/build-frontend).
+
+use std::collections::BTreeSet;
+
+use codis_testkit as support;
+use serde_json::json;
+use support::browser::Browser;
+use support::TestApp;
+
+const PAGES: [&str; 5] = ["", "/proxies", "/slots", "/groups", "/sentinels"];
+
+async fn lang_state(b: &Browser) -> serde_json::Value {
+    b.js(
+        "return { lang: document.documentElement.lang, \
+                  stored: localStorage.getItem('codis-console.lang'), \
+                  navigator: navigator.languages };",
+        vec![],
+    )
+    .await
+}
+
+/// Waits for the live indicator to say "live" in `lang`.
+async fn wait_live(b: &Browser, lang: &str) {
+    let word = if lang == "zh" { "实时" } else { "Live" };
+    b.wait_text("#live-indicator", word, |t| t.starts_with(word))
+        .await;
+}
+
+#[tokio::test]
+async fn the_switcher_overrides_the_browser_and_the_choice_is_remembered() {
+    let app = TestApp::builder()
+        .demo()
+        .assets(&support::dist_dir())
+        .start()
+        .await;
+    let b = Browser::start().await;
+    b.open(&app.url("/p/codis-demo/groups")).await;
+    wait_live(&b, "en").await;
+    let before = lang_state(&b).await;
+    assert_eq!(
+        (&before["lang"], &before["stored"]),
+        (&json!("en"), &json!(null)),
+        "an English browser gets English: {before}"
+    );
+    b.wait_text("[data-section=groups]", "the tab", |t| {
+        t.starts_with("Groups")
+    })
+    .await;
+
+    b.click("#lang-switch [data-lang=zh]").await;
+    wait_live(&b, "zh").await;
+    let zh = lang_state(&b).await;
+    assert_eq!(
+        (&zh["lang"], &zh["stored"]),
+        (&json!("zh"), &json!("zh")),
+        "{zh}"
+    );
+    // Headers and buttons, at once, without a reload.
+    b.wait_text("[data-section=groups]", "the tab", |t| {
+        t.starts_with("分组")
+    })
+    .await;
+    b.wait_text("table.servers th", "a table header", |t| t == "服务器")
+        .await;
+    b.wait_text("#groups-sync-all", "a button", |t| t == "同步所有分组…")
+        .await;
+    b.screenshot("ui-i18n-zh-groups").await;
+
+    // A reload of another deep link keeps the choice, from the first paint.
+    b.open(&app.url("/p/codis-demo/slots")).await;
+    wait_live(&b, "zh").await;
+    assert_eq!(lang_state(&b).await["lang"], json!("zh"));
+    b.wait_text("#rebalance", "a button", |t| t == "重新平衡所有槽位…")
+        .await;
+    // A confirmation speaks it too: the rebalance plan.
+    b.click("#rebalance").await;
+    b.wait_text(".dialog h2", "the dialog title", |t| {
+        t == "重新平衡所有槽位"
+    })
+    .await;
+    b.press("\u{e00c}").await;
+    b.wait_gone(".dialog").await;
+
+    // And back.
+    b.click("#lang-switch [data-lang=en]").await;
+    wait_live(&b, "en").await;
+    b.wait_text("#rebalance", "a button", |t| t == "Rebalance all slots…")
+        .await;
+    let back = lang_state(&b).await;
+    assert_eq!(
+        (&back["lang"], &back["stored"]),
+        (&json!("en"), &json!("en")),
+        "{back}"
+    );
+    b.close().await;
+}
+
+#[tokio::test]
+async fn a_chinese_browser_gets_chinese() {
+    let app = TestApp::builder()
+        .demo()
+        .assets(&support::dist_dir())
+        .start()
+        .await;
+    let b = Browser::start_with(&["--lang=zh-CN".into(), "--accept-lang=zh-CN,zh".into()]).await;
+    b.open(&app.url("/p/codis-demo")).await;
+    let state = lang_state(&b).await;
+    assert!(
+        state["navigator"][0]
+            .as_str()
+            .is_some_and(|l| l.starts_with("zh")),
+        "the browser was not started in Chinese: {state}"
+    );
+    wait_live(&b, "zh").await;
+    let state = lang_state(&b).await;
+    assert_eq!(
+        (&state["lang"], &state["stored"]),
+        (&json!("zh"), &json!(null)),
+        "chosen by the browser, nothing stored: {state}"
+    );
+    b.wait_text("#stat-qps", "live numbers", |t| {
+        t.chars().any(|c| c.is_ascii_digit())
+    })
+    .await;
+    b.wait_text(".stat-label", "a label", |t| t == "QPS").await;
+    b.wait_text("[data-section=proxies]", "the tab", |t| {
+        t.starts_with("代理")
+    })
+    .await;
+    b.close().await;
+}
+
+/// Every visible text and text attribute of the page that is still an English label: ASCII,
+/// with two words of letters in a row (names, addresses, numbers and `key=value` data have
+/// none), or one of the catalogue's English texts.
+async fn english_left(b: &Browser, english: &BTreeSet<String>) -> Vec<String> {
+    let texts = b
+        .js(
+            "const out = [];
+             const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+             while (walker.nextNode()) {
+               const n = walker.currentNode, e = n.parentElement;
+               if (!e || e.closest('script,style,pre,.sr-only[hidden]')) continue;
+               if (e.closest('[lang=en]')) continue; // the switcher's 'English', in itself
+               const t = n.textContent.trim();
+               if (t && e.getClientRects().length) out.push(t);
+             }
+             for (const e of document.querySelectorAll('[title],[aria-label],[placeholder]')) {
+               if (e.closest('[lang=en]')) continue;
+               for (const a of ['title', 'aria-label', 'placeholder']) {
+                 const v = (e.getAttribute(a) || '').trim();
+                 if (v) out.push(a + '=' + v);
+               }
+             }
+             return out;",
+            vec![],
+        )
+        .await;
+    // Runs of letters and spaces ("Add server" in "Add server…"); `masters=1,down=0` has none.
+    let two_words = |t: &str| {
+        t.split(|c: char| !(c.is_ascii_alphabetic() || c == ' '))
+            .any(|run| run.split(' ').filter(|w| w.len() >= 2).count() >= 2)
+    };
+    texts
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.as_str())
+        .filter(|t| {
+            let bare = t.split_once('=').map_or(*t, |(a, v)| {
+                if ["title", "aria-label", "placeholder"].contains(&a) {
+                    v
+                } else {
+                    t
+                }
+            });
+            bare.is_ascii() && (english.contains(bare) || two_words(bare))
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The catalogue's English texts that are not the same in Chinese.
+fn english_catalogue() -> BTreeSet<String> {
+    fn walk(en: &serde_json::Value, zh: &serde_json::Value, out: &mut BTreeSet<String>) {
+        match (en, zh) {
+            (serde_json::Value::Object(e), serde_json::Value::Object(z)) => {
+                for (k, v) in e {
+                    walk(v, &z[k], out);
+                }
+            }
+            (serde_json::Value::String(e), serde_json::Value::String(z)) if e != z => {
+                if !e.contains("{{") {
+                    out.insert(e.trim().to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    let read = |l: &str| -> serde_json::Value {
+        let path = support::workspace_root().join(format!("frontend/locales/{l}.json"));
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("locale file"))
+            .expect("locale JSON")
+    };
+    let mut out = BTreeSet::new();
+    walk(&read("en"), &read("zh"), &mut out);
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_chinese_no_english_label_is_left_on_any_page_or_dialog() {
+    let app = TestApp::builder()
+        .demo()
+        .assets(&support::dist_dir())
+        .start()
+        .await;
+    let english = english_catalogue();
+    assert!(english.len() > 200, "{} English texts", english.len());
+    let b = Browser::start().await;
+    b.open(&app.url("/")).await;
+    b.js("localStorage.setItem('codis-console.lang', 'zh');", vec![])
+        .await;
+    let mut left = Vec::new();
+    for page in PAGES {
+        b.open(&app.url(&format!("/p/codis-demo{page}"))).await;
+        wait_live(&b, "zh").await;
+        for t in english_left(&b, &english).await {
+            left.push(format!("{page:>10}: {t:?}"));
+        }
+    }
+    // The English check is not blind: in English it finds the labels.
+    b.click("#lang-switch [data-lang=en]").await;
+    wait_live(&b, "en").await;
+    assert!(
+        english_left(&b, &english).await.len() > 5,
+        "the check sees no English on an English page"
+    );
+    b.click("#lang-switch [data-lang=zh]").await;
+    wait_live(&b, "zh").await;
+    // Dialogs: an INFO table, a confirmation, a validation message.
+    b.open(&app.url("/p/codis-demo/groups")).await;
+    wait_live(&b, "zh").await;
+    b.click("button.server-remove").await;
+    b.wait_for(".dialog").await;
+    for t in english_left(&b, &english).await {
+        left.push(format!("confirmation: {t:?}"));
+    }
+    b.click(".dialog .cancel").await;
+    b.wait_gone(".dialog").await;
+    b.type_into("#server-addr", "no-port").await;
+    b.wait_text("#server-addr-err", "a validation message", |t| {
+        !t.is_empty()
+    })
+    .await;
+    for t in english_left(&b, &english).await {
+        left.push(format!("validation: {t:?}"));
+    }
+    b.close().await;
+    assert!(
+        left.is_empty(),
+        "English left in Chinese:\n{}",
+        left.join("\n")
+    );
+}
