@@ -192,10 +192,10 @@ fn english_catalogue() -> BTreeSet<String> {
                     walk(v, &z[k], out);
                 }
             }
-            (serde_json::Value::String(e), serde_json::Value::String(z)) if e != z => {
-                if !e.contains("{{") {
-                    out.insert(e.trim().to_string());
-                }
+            (serde_json::Value::String(e), serde_json::Value::String(z))
+                if e != z && !e.contains("{{") =>
+            {
+                out.insert(e.trim().to_string());
             }
             _ => {}
         }

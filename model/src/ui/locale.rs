@@ -24,7 +24,7 @@ pub fn window(minutes: u32, lang: Lang) -> String {
         Lang::En => (" min", " h"),
         Lang::Zh => (" 分钟", " 小时"),
     };
-    if minutes >= 60 && minutes % 60 == 0 {
+    if minutes >= 60 && minutes.is_multiple_of(60) {
         format!("{}{hour}", minutes / 60)
     } else {
         format!("{minutes}{min}")
