@@ -116,3 +116,53 @@ async fn alertmanager_receives_a_firing_alert_and_lets_it_go_when_it_resolves() 
         resent_at.elapsed()
     );
 }
+
+#[tokio::test]
+async fn a_dead_alertmanager_and_a_dead_webhook_never_hold_up_the_alerts() {
+    let demo = DemoDashboard::start(DemoOptions {
+        product: "codis-a".to_string(),
+        preset: Preset::Small,
+        seed: 1,
+        step: Duration::from_millis(10),
+    })
+    .await
+    .expect("demo dashboard starts");
+    let list = DashboardList::new(&[("codis-a", &demo.addr().to_string())]);
+    // A hung receiver: the kernel accepts connections into the backlog, nobody ever answers, so
+    // every send waits out its 10 s timeout. Sent from the poller, that would stall each tick.
+    let hung = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let dead = hung.local_addr().expect("addr").port();
+    let rules = AlertsFile::new(&format!(
+        "[rules.proxy_down]\nfor = 0\n\n\
+         [notify.alertmanager]\nurls = [\"http://127.0.0.1:{dead}\"]\nresend = 0.2\n\
+         [[notify.webhook]]\nname = \"dead\"\nformat = \"json\"\nurl = \"http://127.0.0.1:{dead}/hook\"\n"
+    ));
+    let app = TestApp::builder()
+        .dashboards(&list)
+        .flag(format!("--alerts={}", rules.0.display()))
+        .flag("--fleet-interval=0.2")
+        .flag("--health-samples=1")
+        .quiet()
+        .start()
+        .await;
+    let alerts_url = app.url("/api/alerts");
+    let state = |r: &serde_json::Value, s: &str| {
+        r["alerts"].as_array().is_some_and(|v| {
+            v.iter()
+                .any(|a| a["rule"] == "proxy_down" && a["state"] == s)
+        })
+    };
+    demo.set_fault(codis_demo::Fault::ProxyError(1));
+    // Well under the senders' 10 s timeout: the poller never waits for them.
+    let quick = Duration::from_secs(8);
+    support::eventually("proxy_down firing in the console", quick, || async {
+        state(&support::get_json(alerts_url.clone()).await, "firing")
+    })
+    .await;
+    demo.clear_fault(&codis_demo::Fault::ProxyError(1));
+    support::eventually("proxy_down resolved in the console", quick, || async {
+        state(&support::get_json(alerts_url.clone()).await, "resolved")
+    })
+    .await;
+    drop(hung);
+}
