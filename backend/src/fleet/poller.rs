@@ -131,6 +131,7 @@ pub(crate) async fn tick(fleet: &Arc<Fleet>, products: &mut HashMap<String, Prod
         products.insert(name, p);
     }
     fleet.alerts.retain(&names);
+    fleet.sinks.retain(&names);
     rows.sort_by(|a, b| a.product.cmp(&b.product));
     fleet.publish(FleetView {
         seq: 0,

@@ -15,7 +15,7 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::{backoff, link, Clock};
+use super::{backoff, link, Clock, Msg};
 
 /// Resolved alerts kept for a down Alertmanager (oldest dropped first).
 const MAX_RESOLVED: usize = 1000;
@@ -106,7 +106,15 @@ impl Sender {
         }
     }
 
-    fn take(&mut self, t: Transition) {
+    /// Takes one message; `true` if it is news to send.
+    fn take(&mut self, m: Msg) -> bool {
+        let t = match m {
+            Msg::Change(t) => t,
+            Msg::Retain(products) => {
+                self.firing.retain(|k, _| products.contains(&k.0));
+                return false;
+            }
+        };
         match t {
             Transition::Fired(a) => {
                 self.firing.insert(a.key(), a);
@@ -119,20 +127,24 @@ impl Sender {
                 self.resolved.push(a);
             }
         }
+        true
     }
 
     /// Sends until the poller's side of the queue is gone.
-    pub async fn run(mut self, mut rx: mpsc::Receiver<Transition>) {
+    pub async fn run(mut self, mut rx: mpsc::Receiver<Msg>) {
         let mut due = Instant::now() + self.resend;
         let mut failures = 0u32;
         let mut dirty = false;
         loop {
             tokio::select! {
                 t = rx.recv() => match t {
-                    Some(t) => {
-                        self.take(t);
-                        while let Ok(t) = rx.try_recv() {
-                            self.take(t);
+                    Some(m) => {
+                        let mut news = self.take(m);
+                        while let Ok(m) = rx.try_recv() {
+                            news |= self.take(m);
+                        }
+                        if !news {
+                            continue;
                         }
                         dirty = true;
                         if failures > 0 {

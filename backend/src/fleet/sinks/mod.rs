@@ -159,10 +159,19 @@ pub(crate) fn link(console_url: &Option<String>, a: &Alert) -> Option<String> {
     })
 }
 
+/// What a sink's task is told.
+#[derive(Clone, Debug)]
+pub enum Msg {
+    Change(Transition),
+    /// The products still discovered: alerts of the others are forgotten without a resolve
+    /// (the engine forgets them too), so they are not re-sent forever.
+    Retain(Arc<Vec<String>>),
+}
+
 /// The running sinks' queues.
 #[derive(Default)]
 pub struct Sinks {
-    queues: Vec<(String, mpsc::Sender<Transition>)>,
+    queues: Vec<(String, mpsc::Sender<Msg>)>,
 }
 
 impl Sinks {
@@ -205,10 +214,21 @@ impl Sinks {
     pub fn send(&self, changes: &[Transition]) {
         for (name, tx) in &self.queues {
             for c in changes {
-                if let Err(e) = tx.try_send(c.clone()) {
+                if let Err(e) = tx.try_send(Msg::Change(c.clone())) {
                     tracing::warn!(sink = %name, error = %e, "alert sink queue full: transition dropped");
                 }
             }
+        }
+    }
+
+    /// Tells every sink which products are still discovered (once per tick, never waiting).
+    pub fn retain(&self, products: &[String]) {
+        if self.queues.is_empty() {
+            return;
+        }
+        let products = Arc::new(products.to_vec());
+        for (_, tx) in &self.queues {
+            let _ = tx.try_send(Msg::Retain(products.clone()));
         }
     }
 }

@@ -29,7 +29,7 @@ use serde_json::json;
 use sha2::Sha256;
 use tokio::sync::mpsc;
 
-use super::{backoff, link, Clock};
+use super::{backoff, link, Clock, Msg};
 
 /// The format names, for errors.
 pub const FORMATS: &str = "json, slack, dingtalk, wecom, feishu";
@@ -236,8 +236,15 @@ impl Sender {
     }
 
     /// Sends until the poller's side of the queue is gone.
-    pub async fn run(mut self, mut rx: mpsc::Receiver<Transition>) {
-        while let Some(t) = rx.recv().await {
+    pub async fn run(mut self, mut rx: mpsc::Receiver<Msg>) {
+        while let Some(m) = rx.recv().await {
+            let t = match m {
+                Msg::Change(t) => t,
+                Msg::Retain(products) => {
+                    self.told.retain(|k| products.contains(&k.0));
+                    continue;
+                }
+            };
             let (key, firing) = match &t {
                 Transition::Fired(a) => (a.key(), true),
                 Transition::Resolved(a) => (a.key(), false),

@@ -87,15 +87,17 @@ async fn told(format: Format, path: &str, secret: Option<&str>) -> Vec<(String, 
     let (origin, r) = receiver().await;
     let (tx, rx) = mpsc::channel(8);
     let task = tokio::spawn(sender(format, format!("{origin}{path}"), secret).run(rx));
-    tx.send(Transition::Fired(alert(AlertState::Firing)))
+    tx.send(Msg::Change(Transition::Fired(alert(AlertState::Firing))))
         .await
         .unwrap();
-    tx.send(Transition::Fired(alert(AlertState::Firing)))
+    tx.send(Msg::Change(Transition::Fired(alert(AlertState::Firing))))
         .await
         .unwrap();
-    tx.send(Transition::Resolved(alert(AlertState::Resolved)))
-        .await
-        .unwrap();
+    tx.send(Msg::Change(Transition::Resolved(alert(
+        AlertState::Resolved,
+    ))))
+    .await
+    .unwrap();
     drop(tx);
     task.await.unwrap();
     let calls = r.calls.lock().unwrap().clone();
@@ -179,7 +181,7 @@ async fn a_failing_receiver_is_retried_with_backoff_and_told_once() {
     *r.fail_first.lock().unwrap() = 2;
     let (tx, rx) = mpsc::channel(8);
     let task = tokio::spawn(sender(Format::Slack, format!("{origin}/x"), None).run(rx));
-    tx.send(Transition::Fired(alert(AlertState::Firing)))
+    tx.send(Msg::Change(Transition::Fired(alert(AlertState::Firing))))
         .await
         .unwrap();
     drop(tx);
@@ -205,7 +207,7 @@ async fn a_bot_error_code_is_a_failure_and_a_dead_receiver_is_given_up() {
     let (tx, rx) = mpsc::channel(8);
     let task =
         tokio::spawn(sender(Format::Json, format!("http://127.0.0.1:{port}/x"), None).run(rx));
-    tx.send(Transition::Fired(alert(AlertState::Firing)))
+    tx.send(Msg::Change(Transition::Fired(alert(AlertState::Firing))))
         .await
         .unwrap();
     drop(tx);
