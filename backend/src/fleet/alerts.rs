@@ -82,6 +82,9 @@ struct File {
     rules: BTreeMap<String, RulePatch>,
     #[serde(default)]
     products: BTreeMap<String, ProductSection>,
+    /// Where alerts go (Alertmanager, webhooks): `super::sinks`.
+    #[serde(default)]
+    notify: super::sinks::NotifySection,
 }
 
 /// The rules in force: for every product, and per product where the file overrides them.
@@ -89,6 +92,8 @@ struct File {
 pub struct AlertRules {
     pub all: Rules,
     pub products: BTreeMap<String, Rules>,
+    /// `[notify]`: where alerts go besides the console and `/metrics`.
+    pub notify: super::sinks::NotifyConfig,
 }
 
 impl Default for AlertRules {
@@ -96,6 +101,7 @@ impl Default for AlertRules {
         AlertRules {
             all: default_rules(),
             products: BTreeMap::new(),
+            notify: Default::default(),
         }
     }
 }
@@ -120,7 +126,12 @@ impl AlertRules {
             patch(&mut rules, &section.rules, &format!("products.{name}."))?;
             products.insert(name.clone(), rules);
         }
-        Ok(AlertRules { all, products })
+        let notify = super::sinks::NotifyConfig::from_section(file.notify)?;
+        Ok(AlertRules {
+            all,
+            products,
+            notify,
+        })
     }
 
     /// Reads `--alerts=FILE`; errors name the file.

@@ -16,6 +16,7 @@
 pub mod alerts;
 pub mod metrics;
 pub mod poller;
+pub mod sinks;
 pub mod stream;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -106,6 +107,8 @@ pub struct Fleet {
     pub subscriptions_total: AtomicU64,
     /// The alert engine's rules and alerts.
     pub alerts: alerts::AlertBook,
+    /// Alertmanager and webhooks: the alerts' transitions are queued to them.
+    pub sinks: sinks::Sinks,
 }
 
 impl Fleet {
@@ -130,6 +133,7 @@ impl Fleet {
             reads: AtomicU64::new(0),
             reused: AtomicU64::new(0),
             subscriptions_total: AtomicU64::new(0),
+            sinks: sinks::Sinks::start(&rules.notify, sinks::system_clock()),
             alerts: alerts::AlertBook::new(rules, crate::registry::now_ms()),
         })
     }

@@ -123,13 +123,15 @@ pub(crate) async fn tick(fleet: &Arc<Fleet>, products: &mut HashMap<String, Prod
         let ctx = p.inputs.context(&view, discovery_stale);
         let rules = fleet.alerts.rules.of(&name);
         let found = codis_model::alerts::findings(&view, &row, &ctx, rules);
-        let (firing, _changes) = fleet.alerts.evaluate(&name, &found, now);
+        let (firing, changes) = fleet.alerts.evaluate(&name, &found, now);
+        fleet.sinks.send(&changes);
         row.alerts_firing = firing;
         rows.push(row);
         p.last = Some(view);
         products.insert(name, p);
     }
     fleet.alerts.retain(&names);
+    fleet.sinks.retain(&names);
     rows.sort_by(|a, b| a.product.cmp(&b.product));
     fleet.publish(FleetView {
         seq: 0,

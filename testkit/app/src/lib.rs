@@ -5,6 +5,7 @@
 //! (`live`), a real nginx (`nginx`), a plain static host standing in for a CDN (`cdn`), and free
 //! ports (`ports`).
 
+pub mod alertmanager;
 pub mod app;
 pub mod browser;
 pub mod cdn;
