@@ -2,7 +2,7 @@
 //! typed builder ([`TestApp`]), files it reads (dashboard list, users, audit log), HTTP helpers
 //! and waits, a headless Chromium driven over WebDriver (`browser`), real coordinators
 //! (`coordinators`, `discovery`), the simulated cluster behind a counting proxy and SSE readers
-//! (`live`), a real nginx (`nginx`), a plain static host standing in for a CDN (`cdn`), and free
+//! (`live`), a real nginx (`nginx`), a real Prometheus and promtool (`prometheus`), a plain static host standing in for a CDN (`cdn`), and free
 //! ports (`ports`).
 
 pub mod alertmanager;
@@ -14,6 +14,7 @@ pub mod discovery;
 pub mod live;
 pub mod nginx;
 pub mod ports;
+pub mod prometheus;
 
 use std::path::PathBuf;
 use std::time::Duration;
