@@ -45,18 +45,20 @@ async fn every_region_shows_what_the_demo_dashboard_reports() {
     let browser = Browser::start().await;
     let base = format!("http://{addr}");
 
-    // Product list: both demo products, reachable; the deep link selects one.
+    // Product list: the three demo products (two Codis 3.2, one Pika fork), reachable; the deep
+    // link selects one.
     browser.open(&format!("{base}/p/codis-demo")).await;
     browser
         .wait_text("a.selected[data-product]", "the selected product", |t| {
             t.contains("codis-demo")
         })
         .await;
-    assert_eq!(
-        browser.count("a[data-product] .dot-ok").await,
-        2,
-        "both demo products reachable"
-    );
+    support::eventually(
+        "the three demo products reachable",
+        std::time::Duration::from_secs(30),
+        || async { browser.count("a[data-product] .dot-ok").await == 3 },
+    )
+    .await;
 
     // Overview: live numbers equal the backend's derivation of the dashboard's stats.
     let qps = browser
@@ -137,7 +139,9 @@ async fn every_region_shows_what_the_demo_dashboard_reports() {
             vec![format!("memory:{gid}").into()],
         )
         .await;
-    browser.click(".seg-btn:nth-child(2)").await; // 15 min
+    browser
+        .click("#chart-pick ~ .seg .seg-btn:nth-child(2)")
+        .await; // 15 min
     browser
         .wait_text(".chart .y-labels", "a byte axis", |t| {
             t.contains("MB") || t.contains("GB")
@@ -169,7 +173,7 @@ async fn every_region_shows_what_the_demo_dashboard_reports() {
     assert_eq!(
         browser
             .js(
-                "return document.querySelector('.seg-btn.active').innerText;",
+                "return document.querySelector('#chart-pick ~ .seg .seg-btn.active').innerText;",
                 vec![]
             )
             .await,

@@ -246,8 +246,17 @@ pub async fn proxy_detail(
 #[into_params(parameter_in = Query)]
 pub struct CmdInfoQuery {
     /// Seconds the figures cover: 1, 10, 60, 600 or 3600 (default 1).
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 3600)]
+    #[param(schema_with = cmdinfo_interval_schema)]
     pub interval: Option<String>,
+}
+
+/// The document lists the proxy's five intervals as an enum, so a client (and schemathesis)
+/// knows that 662 is refused, as `validate::cmdinfo_interval` does.
+fn cmdinfo_interval_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Integer)
+        .enum_values(Some(codis_model::CMDINFO_INTERVALS.iter().copied()))
+        .build()
 }
 
 /// `GET /api/products/{product}/proxies/{token}/cmdinfo?interval=N`: per-command latency
