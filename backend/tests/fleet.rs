@@ -3,11 +3,11 @@
 //! pages are open. Simulated dashboards behind request-counting proxies, over real HTTP.
 
 use codis_testkit as support;
-use codis_testkit::live::{CountingProxy, Sse};
+use codis_testkit::live::{Cluster, Sse};
 
 use std::time::{Duration, Instant};
 
-use codis_demo::{DemoDashboard, DemoOptions, Preset};
+use codis_demo::Preset;
 use codis_model::fleet::{FleetUpdate, FleetView};
 use codis_model::live::LiveState;
 use support::{DashboardList, TestApp};
@@ -15,30 +15,11 @@ use support::{DashboardList, TestApp};
 /// Upper bound for an expected event on a loaded 2-core machine; a passing run never waits it.
 const WAIT: Duration = Duration::from_secs(20);
 
-/// A simulated dashboard behind a request-counting proxy.
-struct Counted {
-    demo: DemoDashboard,
-    proxy: CountingProxy,
-}
-
-async fn counted(product: &str, preset: Preset) -> Counted {
-    let demo = DemoDashboard::start(DemoOptions {
-        product: product.to_string(),
-        preset,
-        seed: 1,
-        step: Duration::from_millis(10),
-    })
-    .await
-    .expect("demo dashboard starts");
-    let proxy = CountingProxy::start(demo.addr()).await;
-    Counted { demo, proxy }
-}
-
 /// Two products, `codis-a` (3 groups, sentinels) and `codis-b` (1 group), and a backend reading
 /// the fleet every `fleet` and a watched product every `poll`.
-async fn two_products(fleet: &str, poll: &str) -> (Counted, Counted, DashboardList, TestApp) {
-    let a = counted("codis-a", Preset::Small).await;
-    let b = counted("codis-b", Preset::Tiny).await;
+async fn two_products(fleet: &str, poll: &str) -> (Cluster, Cluster, DashboardList, TestApp) {
+    let a = Cluster::start("codis-a", Preset::Small).await;
+    let b = Cluster::start("codis-b", Preset::Tiny).await;
     let list = DashboardList::new(&[
         ("codis-a", &a.proxy.addr.to_string()),
         ("codis-b", &b.proxy.addr.to_string()),
@@ -215,7 +196,7 @@ impl Drop for AlertsFile {
 
 #[tokio::test]
 async fn a_dead_proxy_fires_an_alert_that_nobody_watches_and_it_resolves_when_it_is_back() {
-    let a = counted("codis-a", Preset::Small).await;
+    let a = Cluster::start("codis-a", Preset::Small).await;
     let list = DashboardList::new(&[("codis-a", &a.proxy.addr.to_string())]);
     let rules = AlertsFile::new("[rules.proxy_down]\nfor = 0\n");
     let app = TestApp::builder()
@@ -334,8 +315,8 @@ async fn first_event_data(url: &str, cookie: &str) -> String {
 
 #[tokio::test]
 async fn a_user_sees_only_the_products_it_has_a_role_for() {
-    let a = counted("codis-a", Preset::Small).await;
-    let b = counted("codis-b", Preset::Tiny).await;
+    let a = Cluster::start("codis-a", Preset::Small).await;
+    let b = Cluster::start("codis-b", Preset::Tiny).await;
     let list = DashboardList::new(&[
         ("codis-a", &a.proxy.addr.to_string()),
         ("codis-b", &b.proxy.addr.to_string()),
@@ -408,7 +389,7 @@ async fn a_user_sees_only_the_products_it_has_a_role_for() {
 
 #[tokio::test]
 async fn a_migration_that_makes_no_progress_is_stuck_in_the_fleet_in_metrics_and_in_alerts() {
-    let a = counted("codis-a", Preset::Small).await;
+    let a = Cluster::start("codis-a", Preset::Small).await;
     let list = DashboardList::new(&[("codis-a", &a.proxy.addr.to_string())]);
     let rules = AlertsFile::new("[rules.migration_stuck]\nfor = 0\n");
     let app = TestApp::builder()
