@@ -9,6 +9,53 @@ use ports::free_port;
 
 const BIN: &str = env!("CARGO_BIN_EXE_codis-fe");
 
+/// Starts codis-fe with `args` plus `--listen=HOST:PORT` on a free port, and waits until `ready(port)`.
+/// A child that exits first fails the test with its stderr, except when another process took the
+/// port between `free_port` and the child's bind (the kernel hands the same ephemeral ports to
+/// outgoing connections): then it starts again on a new port, at most three times.
+fn start_until(
+    host: &str,
+    args: &[&str],
+    envs: &[(&str, &str)],
+    ready: impl Fn(u16) -> bool,
+) -> (std::process::Child, u16) {
+    let log = std::env::temp_dir().join(format!(
+        "codis-fe-process-{}-{:?}.stderr",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    for _attempt in 0..3 {
+        let port = free_port();
+        let mut child = Command::new(BIN)
+            .args(args)
+            .arg(format!("--listen={host}:{port}"))
+            .envs(envs.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("stderr file"))
+            .spawn()
+            .expect("start codis-fe");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if ready(port) {
+                return (child, port);
+            }
+            if let Some(status) = child.try_wait().expect("wait") {
+                let err = std::fs::read_to_string(&log).unwrap_or_default();
+                if err.contains("in use") {
+                    break;
+                }
+                panic!("codis-fe {args:?} exited with {status} before it was ready: {err}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "codis-fe {args:?} not ready after 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    panic!("codis-fe {args:?}: three free ports were taken before it could bind them");
+}
+
 #[test]
 fn a_bad_flag_exits_non_zero_with_one_line_naming_it() {
     for (args, flag) in [
@@ -53,26 +100,12 @@ fn a_non_loopback_listen_without_auth_is_refused_naming_both_flags() {
         "{err:?}"
     );
     // The environment variable works as the flag does (the start is checked up to listening).
-    let port = free_port();
-    let mut child = Command::new(BIN)
-        .args(["--demo", "--log-level=ERROR"])
-        .arg(format!("--listen=0.0.0.0:{port}"))
-        .env("CODIS_FE_INSECURE_NO_AUTH", "true")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start codis-fe");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        if let Some(status) = child.try_wait().expect("wait") {
-            panic!("codis-fe exited with {status} despite CODIS_FE_INSECURE_NO_AUTH");
-        }
-        assert!(Instant::now() < deadline, "never listened");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let (mut child, _) = start_until(
+        "0.0.0.0",
+        &["--demo", "--log-level=ERROR"],
+        &[("CODIS_FE_INSECURE_NO_AUTH", "true")],
+        |port| std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
+    );
     let _ = child.kill();
     let _ = child.wait();
 }
@@ -137,20 +170,13 @@ fn sigterm_drains_and_removes_the_pidfile() {
     let dir = std::env::temp_dir().join(format!("codis-fe-pid-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let pidfile = dir.join("codis-fe.pid");
-    let port = free_port();
-    let mut child = Command::new(BIN)
-        .args(["--demo", "--log-level=ERROR"])
-        .arg(format!("--listen=127.0.0.1:{port}"))
-        .arg(format!("--pidfile={}", pidfile.display()))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start codis-fe");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !pidfile.exists() {
-        assert!(Instant::now() < deadline, "pidfile never written");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let pid_arg = format!("--pidfile={}", pidfile.display());
+    let (mut child, port) = start_until(
+        "127.0.0.1",
+        &["--demo", "--log-level=ERROR", &pid_arg],
+        &[],
+        |_| pidfile.exists(),
+    );
     let written = std::fs::read_to_string(&pidfile).expect("read pidfile");
     assert_eq!(written.trim(), child.id().to_string());
     // The server answers before it is told to stop.
@@ -186,29 +212,22 @@ fn sigterm_drains_and_removes_the_pidfile() {
 fn log_goes_to_a_daily_file_named_like_codis_fe() {
     let dir = std::env::temp_dir().join(format!("codis-fe-log-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let port = free_port();
-    let mut child = Command::new(BIN)
-        .args(["--demo", "--log-level=INFO"])
-        .arg(format!("--listen=127.0.0.1:{port}"))
-        .arg(format!("--log={}", dir.join("codis-fe.log").display()))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start codis-fe");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let file = loop {
-        let found = std::fs::read_dir(&dir).ok().and_then(|entries| {
+    let log_arg = format!("--log={}", dir.join("codis-fe.log").display());
+    let written = || {
+        std::fs::read_dir(&dir).ok().and_then(|entries| {
             entries
                 .filter_map(Result::ok)
                 .map(|e| e.path())
                 .find(|p| std::fs::metadata(p).map(|m| m.len() > 0).unwrap_or(false))
-        });
-        if let Some(f) = found {
-            break f;
-        }
-        assert!(Instant::now() < deadline, "no log file written");
-        std::thread::sleep(Duration::from_millis(50));
+        })
     };
+    let (mut child, _) = start_until(
+        "127.0.0.1",
+        &["--demo", "--log-level=INFO", &log_arg],
+        &[],
+        |_| written().is_some(),
+    );
+    let file = written().expect("log file");
     let _ = child.kill();
     let _ = child.wait();
     let name = file
