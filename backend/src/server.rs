@@ -658,15 +658,18 @@ pub async fn run(args: Args) -> Result<(), String> {
         "http"
     };
     let console = server.console.as_deref().unwrap_or("none (API only)");
-    tracing::warn!(listen = %args.listen, console, demo = args.demo, "codis-fe started");
+    // The address actually bound: with `--listen=HOST:0` the kernel picks the port, and this line
+    // is how a script (or a test) learns it without racing another process for a "free" port.
+    let listen = listener.local_addr().unwrap_or(args.listen);
+    tracing::warn!(%listen, console, demo = args.demo, "codis-fe started");
     match &server.console {
         Some(_) => eprintln!(
-            "codis-fe: console at {scheme}://{}{} ({console})",
-            args.listen, args.base_path
+            "codis-fe: console at {scheme}://{listen}{} ({console})",
+            args.base_path
         ),
         None => eprintln!(
-            "codis-fe: API at {scheme}://{}{} (no console: this binary embeds none and --assets-dir is not given)",
-            args.listen, args.base_path
+            "codis-fe: API at {scheme}://{listen}{} (no console: this binary embeds none and --assets-dir is not given)",
+            args.base_path
         ),
     }
     let result = serve(listener, &server, {

@@ -5,21 +5,12 @@
 
 use codis_testkit as support;
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::json;
-use support::ports::free_port;
-
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use support::process::Spawned;
 
 async fn status(url: &str) -> Option<StatusCode> {
     support::http()
@@ -36,25 +27,20 @@ async fn sigterm_turns_readyz_off_first_ends_streams_finishes_the_action_and_exi
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("dir");
     let audit = dir.join("audit.log");
-    let port = free_port();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_codis-fe"));
+    cmd.args([
+        "--demo",
+        "--demo-noise=off",
+        // Every dashboard answer takes 1.5 s: an action is in flight for that long.
+        "--demo-fault=slow:1500ms",
+        "--log-level=ERROR",
+        "--shutdown-delay=1",
+        "--shutdown-timeout=10",
+        &format!("--audit-log={}", audit.display()),
+    ]);
+    let mut child = Spawned::start(cmd, "127.0.0.1");
+    let port = child.port;
     let base = format!("http://127.0.0.1:{port}");
-    let child = Command::new(env!("CARGO_BIN_EXE_codis-fe"))
-        .args([
-            "--demo",
-            "--demo-noise=off",
-            // Every dashboard answer takes 1.5 s: an action is in flight for that long.
-            "--demo-fault=slow:1500ms",
-            "--log-level=ERROR",
-            "--shutdown-delay=1",
-            "--shutdown-timeout=10",
-            &format!("--listen=127.0.0.1:{port}"),
-            &format!("--audit-log={}", audit.display()),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("codis-fe starts");
-    let mut child = Running(child);
     let deadline = Instant::now() + Duration::from_secs(30);
     while status(&format!("{base}/readyz")).await != Some(StatusCode::OK) {
         assert!(Instant::now() < deadline, "not ready within 30 s");
@@ -84,7 +70,7 @@ async fn sigterm_turns_readyz_off_first_ends_streams_finishes_the_action_and_exi
         .to_vec();
 
     let term = Command::new("kill")
-        .args(["-TERM", &child.0.id().to_string()])
+        .args(["-TERM", &child.pid().to_string()])
         .status()
         .expect("kill");
     assert!(term.success());
@@ -157,7 +143,7 @@ async fn sigterm_turns_readyz_off_first_ends_streams_finishes_the_action_and_exi
     // Exit 0, the audit line written, and nothing listening any more.
     let deadline = Instant::now() + Duration::from_secs(15);
     let code = loop {
-        if let Some(s) = child.0.try_wait().expect("wait") {
+        if let Some(s) = child.child.try_wait().expect("wait") {
             break s;
         }
         assert!(

@@ -7,7 +7,7 @@ use codis_testkit as support;
 use support::TestApp;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use std::net::SocketAddr;
@@ -16,6 +16,7 @@ use reqwest::{header, StatusCode, Version};
 use serde_json::{json, Value};
 use support::live::Sse;
 use support::ports::free_port;
+use support::process::Spawned;
 use support::TestAppBuilder;
 
 /// A self-signed certificate for `localhost` and 127.0.0.1: (certificate PEM, key PEM, DER).
@@ -299,16 +300,6 @@ async fn hsts_is_configurable_and_bad_tls_files_stop_the_start_naming_the_flag()
     }
 }
 
-/// The real binary, killed on drop.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// The certificate a new connection to `port` is shown (DER).
 async fn presented(port: u16, roots: &[&[u8]]) -> Option<Vec<u8>> {
     let resp = client(roots, true)
@@ -322,9 +313,9 @@ async fn presented(port: u16, roots: &[&[u8]]) -> Option<Vec<u8>> {
         .map(<[u8]>::to_vec)
 }
 
-fn sighup(child: &Child) {
+fn sighup(child: &Spawned) {
     let status = Command::new("kill")
-        .args(["-HUP", &child.id().to_string()])
+        .args(["-HUP", &child.pid().to_string()])
         .status()
         .expect("kill");
     assert!(status.success());
@@ -346,39 +337,16 @@ async fn sighup_reloads_the_certificate_without_dropping_open_streams() {
     let (cert_a, key_a, der_a) = certificate("codis-fe A");
     let (cert_b, key_b, der_b) = certificate("codis-fe B");
     let files = Files::holding("reload", &cert_a, &key_a);
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_codis-fe"))
-        .args([
-            "--demo",
-            "--demo-noise=off",
-            "--poll-interval=0.2",
-            "--log-level=ERROR",
-            &format!("--listen=127.0.0.1:{port}"),
-        ])
-        .args(files.flags())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("codis-fe starts");
-    let mut child = Running(child);
-    // Its log (stderr), to see a refused reload.
-    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    {
-        let log = log.clone();
-        let mut stderr = child.0.stderr.take().expect("stderr");
-        std::thread::spawn(move || {
-            use std::io::Read as _;
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = stderr.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                log.lock()
-                    .expect("log")
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-    }
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_codis-fe"));
+    cmd.args([
+        "--demo",
+        "--demo-noise=off",
+        "--poll-interval=0.2",
+        "--log-level=ERROR",
+    ])
+    .args(files.flags());
+    let child = Spawned::start(cmd, "127.0.0.1");
+    let port = child.port;
     let roots: [&[u8]; 2] = [&der_a, &der_b];
     wait_presented(port, &roots, &der_a, "certificate A at start").await;
 
@@ -394,7 +362,7 @@ async fn sighup_reloads_the_certificate_without_dropping_open_streams() {
 
     // Renewed files, then SIGHUP: new connections get B.
     files.write(&cert_b, &key_b);
-    sighup(&child.0);
+    sighup(&child);
     wait_presented(port, &roots, &der_b, "certificate B after SIGHUP").await;
     // The stream opened before goes on.
     assert_eq!(
@@ -406,17 +374,17 @@ async fn sighup_reloads_the_certificate_without_dropping_open_streams() {
     // A bad renewal (the key of another certificate): SIGHUP logs why and keeps B.
     let (_, key_c, _) = certificate("codis-fe C");
     files.write(&cert_a, &key_c);
-    sighup(&child.0);
+    sighup(&child);
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !log.lock().expect("log").contains("reload on SIGHUP failed") {
+    while !child.log().contains("reload on SIGHUP failed") {
         assert!(
             Instant::now() < deadline,
             "no refused reload logged: {}",
-            log.lock().expect("log")
+            child.log()
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(log.lock().expect("log").contains("--tls-key"));
+    assert!(child.log().contains("--tls-key"));
     assert_eq!(
         presented(port, &roots).await.as_deref(),
         Some(&der_b[..]),
@@ -424,7 +392,7 @@ async fn sighup_reloads_the_certificate_without_dropping_open_streams() {
     );
     // Good files again: the next SIGHUP takes them.
     files.write(&cert_a, &key_a);
-    sighup(&child.0);
+    sighup(&child);
     wait_presented(port, &roots, &der_a, "certificate A after a good SIGHUP").await;
     assert_eq!(
         events(&mut stream, 1, Duration::from_secs(5)).await,
@@ -487,33 +455,14 @@ async fn memory_per_event_stream_over_plain_http1_and_tls() {
     let (cert, key, der) = certificate("codis-fe memory");
     let files = Files::holding("memory", &cert, &key);
     let start = |tls: bool| {
-        let port = free_port();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_codis-fe"));
-        cmd.args([
-            "--demo",
-            "--demo-noise=off",
-            "--log-level=ERROR",
-            &format!("--listen=127.0.0.1:{port}"),
-        ]);
+        cmd.args(["--demo", "--demo-noise=off", "--log-level=ERROR"]);
         if tls {
             cmd.args(files.flags());
         }
-        let child = cmd
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("codis-fe starts");
-        (Running(child), port)
-    };
-    let wait_up = |port: u16| async move {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err()
-        {
-            assert!(Instant::now() < deadline, "codis-fe did not listen");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let child = Spawned::start(cmd, "127.0.0.1");
+        let port = child.port;
+        (child, port)
     };
     let mut figures = Vec::new();
     for (name, tls, http1) in [
@@ -522,13 +471,12 @@ async fn memory_per_event_stream_over_plain_http1_and_tls() {
         ("TLS, HTTP/1.1", true, true),
     ] {
         let (child, port) = start(tls);
-        wait_up(port).await;
         let url = if tls {
             format!("https://localhost:{port}/api/products/codis-demo/events")
         } else {
             format!("http://127.0.0.1:{port}/api/products/codis-demo/events")
         };
-        let kib = memory_per_stream(child.0.id(), &url, N, || {
+        let kib = memory_per_stream(child.pid(), &url, N, || {
             if tls {
                 client(&[&der], http1)
             } else {

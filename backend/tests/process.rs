@@ -4,56 +4,26 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use codis_testkit::ports;
+use codis_testkit::process::Spawned;
 
 use ports::free_port;
 
 const BIN: &str = env!("CARGO_BIN_EXE_codis-fe");
 
-/// Starts codis-fe with `args` plus `--listen=HOST:PORT` on a free port, and waits until `ready(port)`.
-/// A child that exits first fails the test with its stderr, except when another process took the
-/// port between `free_port` and the child's bind (the kernel hands the same ephemeral ports to
-/// outgoing connections): then it starts again on a new port, at most three times.
-fn start_until(
-    host: &str,
-    args: &[&str],
-    envs: &[(&str, &str)],
-    ready: impl Fn(u16) -> bool,
-) -> (std::process::Child, u16) {
-    let log = std::env::temp_dir().join(format!(
-        "codis-fe-process-{}-{:?}.stderr",
-        std::process::id(),
-        std::thread::current().id()
-    ));
-    for _attempt in 0..3 {
-        let port = free_port();
-        let mut child = Command::new(BIN)
-            .args(args)
-            .arg(format!("--listen={host}:{port}"))
-            .envs(envs.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("stderr file"))
-            .spawn()
-            .expect("start codis-fe");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if ready(port) {
-                return (child, port);
-            }
-            if let Some(status) = child.try_wait().expect("wait") {
-                let err = std::fs::read_to_string(&log).unwrap_or_default();
-                if err.contains("in use") {
-                    break;
-                }
-                panic!("codis-fe {args:?} exited with {status} before it was ready: {err}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "codis-fe {args:?} not ready after 30 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+/// codis-fe with `args`, on a port the kernel picks on `host`.
+fn start(host: &str, args: &[&str], envs: &[(&str, &str)]) -> Spawned {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).envs(envs.iter().copied());
+    Spawned::start(cmd, host)
+}
+
+/// Waits up to 30 s for `cond`, failing with codis-fe's stderr.
+fn wait_for(child: &Spawned, what: &str, cond: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !cond() {
+        assert!(Instant::now() < deadline, "{what}: {}", child.log());
+        std::thread::sleep(Duration::from_millis(50));
     }
-    panic!("codis-fe {args:?}: three free ports were taken before it could bind them");
 }
 
 #[test]
@@ -100,14 +70,14 @@ fn a_non_loopback_listen_without_auth_is_refused_naming_both_flags() {
         "{err:?}"
     );
     // The environment variable works as the flag does (the start is checked up to listening).
-    let (mut child, _) = start_until(
+    let child = start(
         "0.0.0.0",
         &["--demo", "--log-level=ERROR"],
         &[("CODIS_FE_INSECURE_NO_AUTH", "true")],
-        |port| std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
     );
-    let _ = child.kill();
-    let _ = child.wait();
+    wait_for(&child, "never listened", || {
+        std::net::TcpStream::connect(("127.0.0.1", child.port)).is_ok()
+    });
 }
 
 #[test]
@@ -171,14 +141,11 @@ fn sigterm_drains_and_removes_the_pidfile() {
     std::fs::create_dir_all(&dir).expect("dir");
     let pidfile = dir.join("codis-fe.pid");
     let pid_arg = format!("--pidfile={}", pidfile.display());
-    let (mut child, port) = start_until(
-        "127.0.0.1",
-        &["--demo", "--log-level=ERROR", &pid_arg],
-        &[],
-        |_| pidfile.exists(),
-    );
+    let mut child = start("127.0.0.1", &["--demo", "--log-level=ERROR", &pid_arg], &[]);
+    let port = child.port;
+    wait_for(&child, "pidfile never written", || pidfile.exists());
     let written = std::fs::read_to_string(&pidfile).expect("read pidfile");
-    assert_eq!(written.trim(), child.id().to_string());
+    assert_eq!(written.trim(), child.pid().to_string());
     // The server answers before it is told to stop.
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("listening");
     use std::io::{Read, Write};
@@ -188,13 +155,13 @@ fn sigterm_drains_and_removes_the_pidfile() {
     s.read_to_string(&mut reply).expect("read");
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
 
-    let pid = i32::try_from(child.id()).expect("pid fits");
+    let pid = i32::try_from(child.pid()).expect("pid fits");
     // SAFETY: kill(2) with a pid we own and a standard signal has no memory effects.
     let rc = unsafe { libc::kill(pid, libc::SIGTERM) };
     assert_eq!(rc, 0);
     let deadline = Instant::now() + Duration::from_secs(10);
     let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
+        if let Some(status) = child.child.try_wait().expect("wait") {
             break status;
         }
         assert!(
@@ -221,15 +188,10 @@ fn log_goes_to_a_daily_file_named_like_codis_fe() {
                 .find(|p| std::fs::metadata(p).map(|m| m.len() > 0).unwrap_or(false))
         })
     };
-    let (mut child, _) = start_until(
-        "127.0.0.1",
-        &["--demo", "--log-level=INFO", &log_arg],
-        &[],
-        |_| written().is_some(),
-    );
+    let child = start("127.0.0.1", &["--demo", "--log-level=INFO", &log_arg], &[]);
+    wait_for(&child, "no log file written", || written().is_some());
     let file = written().expect("log file");
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child);
     let name = file
         .file_name()
         .and_then(|n| n.to_str())

@@ -962,29 +962,12 @@ fn memory_kib(pid: u32) -> (u64, u64) {
     (field("VmHWM:"), field("VmRSS:"))
 }
 
-/// The real binary, stopped on drop.
-struct Child(std::process::Child);
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts the codis-fe binary with `args` on a free loopback port; waits until it answers.
-async fn start_binary(args: &[String]) -> (Child, String) {
-    let port = support::ports::free_port();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_codis-fe"))
-        .args(args)
-        .arg(format!("--listen=127.0.0.1:{port}"))
-        .arg("--log-level=ERROR")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::inherit())
-        .spawn()
-        .expect("start codis-fe");
-    let mut child = Child(child);
-    let base = format!("http://127.0.0.1:{port}");
+/// Starts the codis-fe binary with `args` on a loopback port; waits until it answers.
+async fn start_binary(args: &[String]) -> (support::process::Spawned, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_codis-fe"));
+    cmd.args(args).arg("--log-level=ERROR");
+    let mut child = support::process::Spawned::start(cmd, "127.0.0.1");
+    let base = format!("http://127.0.0.1:{}", child.port);
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         if let Ok(r) = http().get(format!("{base}/healthz")).send().await {
@@ -992,8 +975,8 @@ async fn start_binary(args: &[String]) -> (Child, String) {
                 break;
             }
         }
-        if let Some(status) = child.0.try_wait().expect("wait") {
-            panic!("codis-fe exited with {status}");
+        if let Some(status) = child.child.try_wait().expect("wait") {
+            panic!("codis-fe exited with {status}: {}", child.log());
         }
         assert!(std::time::Instant::now() < deadline, "never answered");
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -1034,7 +1017,7 @@ async fn a_burst_of_1000_sign_ins_from_many_addresses_keeps_memory_under_200_mib
         assert!([401, 503].contains(s), "{s}");
         assert!(*s != 503 || *retry, "a 503 says when to retry");
     }
-    let (peak, now) = memory_kib(child.0.id());
+    let (peak, now) = memory_kib(child.pid());
     assert!(
         peak < 200 * 1024,
         "peak RSS {peak} KiB (now {now} KiB) after 1000 sign-ins, {busy} answered 503"
@@ -1403,7 +1386,7 @@ async fn the_audit_log_reopens_after_logrotate_moves_it_and_sends_sighup() {
     let rotated = dir.join("audit.jsonl.1");
     std::fs::rename(&log, &rotated).expect("mv");
     // SAFETY: kill(2) on our own child's pid.
-    let sent = unsafe { libc::kill(child.0.id() as libc::pid_t, libc::SIGHUP) };
+    let sent = unsafe { libc::kill(child.pid() as libc::pid_t, libc::SIGHUP) };
     assert_eq!(sent, 0, "SIGHUP sent");
     act(902).await;
     let old = std::fs::read_to_string(&rotated).expect("rotated file");
@@ -1413,7 +1396,7 @@ async fn the_audit_log_reopens_after_logrotate_moves_it_and_sends_sighup() {
     assert_eq!(new.lines().count(), 1, "{new}");
     assert!(new.contains("\"gid\":\"902\""), "{new}");
     assert!(
-        child.0.try_wait().expect("wait").is_none(),
+        child.child.try_wait().expect("wait").is_none(),
         "SIGHUP does not stop the server"
     );
     drop(child);

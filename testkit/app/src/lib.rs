@@ -3,7 +3,7 @@
 //! and waits, a headless Chromium driven over WebDriver (`browser`), real coordinators
 //! (`coordinators`, `discovery`), the simulated cluster behind a counting proxy and SSE readers
 //! (`live`), a real nginx (`nginx`), a real Prometheus and promtool (`prometheus`), a plain static host standing in for a CDN (`cdn`), and free
-//! ports (`ports`).
+//! ports (`ports`), and the codis-fe binary as its own process (`process`).
 
 pub mod alertmanager;
 pub mod app;
@@ -14,6 +14,7 @@ pub mod discovery;
 pub mod live;
 pub mod nginx;
 pub mod ports;
+pub mod process;
 pub mod prometheus;
 
 use std::path::PathBuf;
