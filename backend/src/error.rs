@@ -12,6 +12,8 @@ use codis_model::{
     validate::ValidationError,
 };
 
+use codis_model::cause_id::CauseId;
+
 use crate::dashboard::CallError;
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +34,9 @@ pub enum ApiError {
     TooLarge(String),
     #[error("{0}")]
     NotFound(String),
+    /// 404: the product has no proxy with this token.
+    #[error("product {product} has no proxy {token}")]
+    NoSuchProxy { product: String, token: String },
     #[error("{0}")]
     Conflict(String),
     /// Every password check is busy (sign-in): 503 with `Retry-After`.
@@ -49,12 +54,19 @@ pub enum ApiError {
     #[error(transparent)]
     Dashboard(#[from] CallError),
     /// The dashboard refused an action: its Cause (redacted, proxies named) and, for a known
-    /// mistake, a hint (`codis_model::causes`).
+    /// mistake, which one (`codis_model::causes`): the body's hint and cause id.
     #[error("{cause}")]
-    Refused { cause: String, hint: Option<String> },
-    /// An action's dashboard call timed out: the dashboard may still carry it out.
-    #[error("{0}")]
-    OutcomeUnknown(String),
+    Refused {
+        cause: String,
+        mistake: Option<CauseId>,
+    },
+    /// An action's call to the dashboard at `addr` timed out: the dashboard may still carry it
+    /// out.
+    #[error("the dashboard at {addr} did not answer in time, but it may still carry the action out: check the cluster's state before retrying")]
+    OutcomeUnknown { addr: String },
+    /// The cluster changed between a rebalance's preview and its confirmation (409).
+    #[error("the cluster changed since the preview: the plan now moves {now} slots instead of {before}; preview again")]
+    PlanChanged { now: u64, before: u64 },
     /// The same action is already running (another tab or user).
     #[error("{0}")]
     InFlight(String),
@@ -75,8 +87,10 @@ impl ApiError {
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
-            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-            ApiError::Conflict(_) | ApiError::StateConflict(_) => {
+            ApiError::NotFound(_) | ApiError::NoSuchProxy { .. } => {
+                (StatusCode::NOT_FOUND, "not_found")
+            }
+            ApiError::Conflict(_) | ApiError::StateConflict(_) | ApiError::PlanChanged { .. } => {
                 (StatusCode::CONFLICT, "conflict")
             }
             ApiError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
@@ -88,7 +102,7 @@ impl ApiError {
             ApiError::Dashboard(CallError::Refused(_)) | ApiError::Refused { .. } => {
                 (StatusCode::CONFLICT, "dashboard_refused")
             }
-            ApiError::OutcomeUnknown(_) => (StatusCode::GATEWAY_TIMEOUT, "unknown"),
+            ApiError::OutcomeUnknown { .. } => (StatusCode::GATEWAY_TIMEOUT, "unknown"),
             ApiError::InFlight(_) => (StatusCode::CONFLICT, "in_flight"),
             ApiError::Dashboard(CallError::Timeout(_)) => {
                 (StatusCode::GATEWAY_TIMEOUT, "dashboard_timeout")
@@ -125,9 +139,10 @@ impl IntoResponse for ApiError {
                 field,
                 rule,
                 hint: match &self {
-                    ApiError::Refused { hint, .. } => hint.clone(),
+                    ApiError::Refused { mistake, .. } => mistake.as_ref().and_then(CauseId::hint),
                     _ => None,
                 },
+                cause: self.cause_id(),
             },
         };
         let mut resp = (status, Json(body)).into_response();
@@ -146,6 +161,57 @@ impl IntoResponse for ApiError {
 }
 
 impl ApiError {
+    /// Why, as data (`error.cause`), which the console words in the viewer's language; `None`
+    /// for failures only the English message describes (hostile or broken requests, mostly).
+    pub(crate) fn cause_id(&self) -> Option<CauseId> {
+        use crate::auth::{
+            ADMIN_MESSAGE, BUSY_MESSAGE, CSRF_MESSAGE, NO_ACCESS_MESSAGE, READ_ONLY_MESSAGE,
+            VIEWER_MESSAGE, WRONG_PASSWORD_MESSAGE,
+        };
+        Some(match self {
+            ApiError::Invalid(v) | ApiError::StateConflict(v) => CauseId::Invalid {
+                field: v.field.clone(),
+                rule: v.code,
+            },
+            ApiError::UnknownProduct(product) => CauseId::UnknownProduct {
+                product: product.clone(),
+            },
+            ApiError::NoSuchProxy { product, token } => CauseId::NoSuchProxy {
+                product: product.clone(),
+                token: token.clone(),
+            },
+            ApiError::Refused { mistake, .. } => return mistake.clone(),
+            ApiError::Dashboard(CallError::Timeout(addr)) => {
+                CauseId::DashboardTimeout { addr: addr.clone() }
+            }
+            ApiError::Dashboard(CallError::Unreachable(addr)) => {
+                CauseId::DashboardUnreachable { addr: addr.clone() }
+            }
+            ApiError::Dashboard(CallError::Busy(_)) => CauseId::DashboardBusy,
+            ApiError::OutcomeUnknown { addr } => CauseId::OutcomeUnknown { addr: addr.clone() },
+            ApiError::InFlight(_) => CauseId::InFlight,
+            ApiError::PlanChanged { now, before } => CauseId::PlanChanged {
+                now: *now,
+                before: *before,
+            },
+            // The messages are the auth module's constants: each one is one id.
+            ApiError::Forbidden(m) => match m.as_str() {
+                READ_ONLY_MESSAGE => CauseId::ReadOnly,
+                CSRF_MESSAGE => CauseId::Csrf,
+                NO_ACCESS_MESSAGE => CauseId::NoAccess,
+                VIEWER_MESSAGE => CauseId::Viewer,
+                ADMIN_MESSAGE => CauseId::AdminOnly,
+                _ => return None,
+            },
+            ApiError::Unauthenticated(m) if m == WRONG_PASSWORD_MESSAGE => CauseId::WrongPassword,
+            ApiError::Busy(m) if m == BUSY_MESSAGE => CauseId::SignInBusy,
+            ApiError::RateLimited(_) => CauseId::SignInRateLimited {
+                secs: self.retry_after().unwrap_or(60),
+            },
+            _ => return None,
+        })
+    }
+
     /// Seconds a refused caller should wait before trying again (`Retry-After` of a 429 or 503).
     fn retry_after(&self) -> Option<u64> {
         match self {
@@ -159,5 +225,135 @@ impl ApiError {
             }
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::{
+        ADMIN_MESSAGE, BUSY_MESSAGE, CSRF_MESSAGE, NO_ACCESS_MESSAGE, READ_ONLY_MESSAGE,
+        VIEWER_MESSAGE, WRONG_PASSWORD_MESSAGE,
+    };
+    use codis_model::validate::Rule;
+
+    #[test]
+    fn each_failure_an_operator_meets_maps_to_its_cause_id() {
+        let addr = || "10.0.0.1:18080".to_string();
+        let cases = [
+            (
+                ApiError::Invalid(ValidationError::of("gid", Rule::Flag)),
+                Some(CauseId::Invalid {
+                    field: "gid".into(),
+                    rule: Rule::Flag,
+                }),
+            ),
+            (
+                ApiError::StateConflict(ValidationError::of("action", Rule::NoSentinels)),
+                Some(CauseId::Invalid {
+                    field: "action".into(),
+                    rule: Rule::NoSentinels,
+                }),
+            ),
+            (
+                ApiError::UnknownProduct("p".into()),
+                Some(CauseId::UnknownProduct {
+                    product: "p".into(),
+                }),
+            ),
+            (
+                ApiError::Dashboard(CallError::Timeout(addr())),
+                Some(CauseId::DashboardTimeout { addr: addr() }),
+            ),
+            (
+                ApiError::Dashboard(CallError::Unreachable(addr())),
+                Some(CauseId::DashboardUnreachable { addr: addr() }),
+            ),
+            (
+                ApiError::OutcomeUnknown { addr: addr() },
+                Some(CauseId::OutcomeUnknown { addr: addr() }),
+            ),
+            (
+                ApiError::Refused {
+                    cause: "ERR unknown command 'SLOTSINFO'".into(),
+                    mistake: Some(CauseId::NotCodisServer { addr: None }),
+                },
+                Some(CauseId::NotCodisServer { addr: None }),
+            ),
+            (
+                ApiError::Refused {
+                    cause: "group-[3] already exists".into(),
+                    mistake: None,
+                },
+                None,
+            ),
+            (
+                ApiError::Forbidden(READ_ONLY_MESSAGE.into()),
+                Some(CauseId::ReadOnly),
+            ),
+            (
+                ApiError::Forbidden(CSRF_MESSAGE.into()),
+                Some(CauseId::Csrf),
+            ),
+            (
+                ApiError::Forbidden(NO_ACCESS_MESSAGE.into()),
+                Some(CauseId::NoAccess),
+            ),
+            (
+                ApiError::Forbidden(VIEWER_MESSAGE.into()),
+                Some(CauseId::Viewer),
+            ),
+            (
+                ApiError::Forbidden(ADMIN_MESSAGE.into()),
+                Some(CauseId::AdminOnly),
+            ),
+            // A refusal worded only in English (forward, /metrics) has no id.
+            (ApiError::Forbidden("forward: no".into()), None),
+            (
+                ApiError::Unauthenticated(WRONG_PASSWORD_MESSAGE.into()),
+                Some(CauseId::WrongPassword),
+            ),
+            (
+                ApiError::Busy(BUSY_MESSAGE.into()),
+                Some(CauseId::SignInBusy),
+            ),
+            (
+                ApiError::RateLimited("wait".into()),
+                Some(CauseId::SignInRateLimited { secs: 60 }),
+            ),
+            (
+                ApiError::PlanChanged { now: 3, before: 2 },
+                Some(CauseId::PlanChanged { now: 3, before: 2 }),
+            ),
+            (ApiError::TooLarge("big".into()), None),
+        ];
+        for (e, want) in cases {
+            assert_eq!(e.cause_id(), want, "{e:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_body_keeps_the_english_beside_the_id() {
+        let e = ApiError::Refused {
+            cause: "dial tcp 10.0.0.5:6379: connect: connection refused".into(),
+            mistake: Some(CauseId::NothingListens {
+                addr: Some("10.0.0.5:6379".into()),
+            }),
+        };
+        let resp = e.into_response();
+        assert_eq!(resp.status(), StatusCode::CONFLICT);
+        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        let body: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+        assert_eq!(
+            body,
+            serde_json::json!({"error": {
+                "kind": "dashboard_refused",
+                "message": "dial tcp 10.0.0.5:6379: connect: connection refused",
+                "hint": "Nothing listens at 10.0.0.5:6379: check that the process is running and the address is right",
+                "cause": {"id": "nothing_listens", "params": {"addr": "10.0.0.5:6379"}}
+            }})
+        );
     }
 }

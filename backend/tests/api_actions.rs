@@ -107,6 +107,12 @@ async fn a_timed_out_action_is_outcome_unknown_audited_as_unknown_and_still_happ
     let msg = body["error"]["message"].as_str().unwrap_or_default();
     assert!(msg.contains("may still carry the action out"), "{msg}");
     assert!(msg.contains("before retrying"), "{msg}");
+    // The same, as data the console words in its language.
+    assert_eq!(
+        body["error"]["cause"],
+        json!({"id": "outcome_unknown", "params": {"addr": d.addr().to_string()}}),
+        "{body}"
+    );
     audit.assert_last(&[
         ("action", json!("group-create")),
         ("outcome", json!("unknown")),
@@ -115,6 +121,7 @@ async fn a_timed_out_action_is_outcome_unknown_audited_as_unknown_and_still_happ
     let (status, body) = post_action(&base, json!({"action": "group-create", "gid": "7"})).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["error"]["kind"], "in_flight", "{body}");
+    assert_eq!(body["error"]["cause"], json!({"id": "in_flight"}), "{body}");
     // The dashboard carries it out late, as a frozen dashboard does after `kill -CONT`.
     d.clear_fault(&Fault::DashboardSlow(Duration::from_millis(2500)));
     wait_stats(&base, "group 7 to appear", |s| {
@@ -178,6 +185,13 @@ async fn refusals_name_proxies_by_id_and_addresses_and_hint_at_classic_mistakes(
         ),
         "{body}"
     );
+    // The mistake as data (its id and parameters), for the console to word in its language.
+    assert_eq!(
+        body["error"]["cause"],
+        json!({"id": "proxy_data_port",
+               "params": {"addr": first.proxy_addr, "admin": first.admin_addr}}),
+        "{body}"
+    );
 
     // A plain Redis added to a group.
     let plain = d.addresses().plain_redis;
@@ -190,6 +204,11 @@ async fn refusals_name_proxies_by_id_and_addresses_and_hint_at_classic_mistakes(
     let hint = body["error"]["hint"].as_str().unwrap_or_default();
     assert!(
         hint.starts_with(&format!("{plain} is not a codis-server")),
+        "{body}"
+    );
+    assert_eq!(
+        body["error"]["cause"],
+        json!({"id": "not_codis_server", "params": {"addr": plain}}),
         "{body}"
     );
 
@@ -216,6 +235,44 @@ async fn refusals_name_proxies_by_id_and_addresses_and_hint_at_classic_mistakes(
             .contains("Force remove"),
         "{body}"
     );
+    assert_eq!(body["error"]["cause"], json!({"id": "proxy_unreachable"}));
+}
+
+#[tokio::test]
+async fn a_refused_input_and_an_unknown_product_carry_their_cause_as_data() {
+    let (_d, _l, base) = backend(&[]).await;
+    let (status, body) = post_action(&base, json!({"action": "group-create", "gid": "0"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(
+        body["error"]["message"], "gid: must be an integer from 1 to 9999",
+        "the English stays for curl: {body}"
+    );
+    assert_eq!(
+        body["error"]["cause"],
+        json!({"id": "invalid", "params": {"field": "gid",
+               "rule": {"id": "int_range", "min": 1, "max": 9999, "micros": false}}}),
+        "{body}"
+    );
+    let resp = http()
+        .get(format!("{base}/api/products/no-such/stats"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let body: Value = resp.json().await.expect("json body");
+    assert_eq!(
+        body["error"]["cause"],
+        json!({"id": "unknown_product", "params": {"product": "no-such"}}),
+        "{body}"
+    );
+    // A failure only the English describes has no cause.
+    let resp = http()
+        .get(format!("{base}/api/no-such-route"))
+        .send()
+        .await
+        .expect("request");
+    let body: Value = resp.json().await.expect("json body");
+    assert_eq!(body["error"]["cause"], Value::Null, "{body}");
 }
 
 #[tokio::test]

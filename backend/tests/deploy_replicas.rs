@@ -9,7 +9,6 @@ use support::TestApp;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use codis_demo::Preset;
@@ -50,30 +49,6 @@ fn replica(resp: &reqwest::Response) -> String {
         .to_string()
 }
 
-/// The session key every replica is given (32 bytes), in a directory of its own: the replicas
-/// also share `key.revoked` beside it. Removed on drop.
-struct SharedKey(PathBuf);
-
-impl SharedKey {
-    fn new(tag: &str) -> SharedKey {
-        let dir = std::env::temp_dir().join(format!("codis-fe-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("dir");
-        std::fs::write(dir.join("key"), [42u8; 32]).expect("key");
-        SharedKey(dir)
-    }
-
-    fn flag(&self) -> String {
-        format!("--session-key-file={}", self.0.join("key").display())
-    }
-}
-
-impl Drop for SharedKey {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// Sends `req` until each replica has answered it once (round-robin alternates, so two or
 /// three tries); returns each replica's status. Fails if they do not both answer in 8 tries.
 async fn on_each_replica(
@@ -94,16 +69,12 @@ async fn on_each_replica(
 async fn replicas_sharing_the_session_key_honour_each_others_sign_in_and_sign_out() {
     // One cluster, watched by both replicas.
     let (_dashboard, list) = support::demo_with_list(Preset::Tiny).await;
-    let users = support::UsersFile::new(
-        "replicas",
-        json!([{"user": "otto", "hash": support::password_hash("otto-pw"), "role": "operator"}]),
-    );
-    let key = SharedKey::new("replicas-key");
+    // One users file and one session key (and so one `key.revoked`) for both replicas.
+    let sign_in = support::OperatorSignIn::new("replicas");
     let start = || {
         TestApp::builder()
             .dashboards(&list)
-            .users(&users)
-            .flag(key.flag())
+            .operator_sign_in(&sign_in)
             .flag("--poll-interval=0.2")
             .quiet()
             .start()
@@ -114,8 +85,13 @@ async fn replicas_sharing_the_session_key_honour_each_others_sign_in_and_sign_ou
     let base = nginx.origin();
 
     // Sign in through nginx: one replica makes the session.
-    let support::SignedIn { cookie, csrf, .. } =
-        support::sign_in(&http(), &base, "otto", "otto-pw").await;
+    let support::SignedIn { cookie, csrf, .. } = support::sign_in(
+        &http(),
+        &base,
+        support::OPERATOR,
+        support::OPERATOR_PASSWORD,
+    )
+    .await;
 
     // Both replicas honour it: reads, and actions with its CSRF token.
     let me = on_each_replica(|| {

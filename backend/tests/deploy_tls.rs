@@ -95,20 +95,17 @@ async fn signed_in_console(
     cert: &str,
     key: &str,
     extra: &[&str],
-) -> (SocketAddr, Files, support::UsersFile) {
+) -> (SocketAddr, Files, support::OperatorSignIn) {
     let files = Files::holding(tag, cert, key);
-    let users = support::UsersFile::new(
-        &format!("deploy-tls-{tag}"),
-        json!([{"user": "otto", "hash": support::password_hash("otto-pw"), "role": "operator"}]),
-    );
+    let sign_in = support::OperatorSignIn::new(&format!("deploy-tls-{tag}"));
     let app = TestApp::builder()
         .demo()
         .flag("--demo-noise=off")
         .flags(extra)
-        .users(&users)
+        .operator_sign_in(&sign_in)
         .assets(&support::dist_dir());
     let addr = files.serve(app).start().await.addr;
-    (addr, files, users)
+    (addr, files, sign_in)
 }
 
 impl Drop for Files {
@@ -147,7 +144,7 @@ async fn events(stream: &mut Sse, n: usize, within: Duration) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_serves_console_api_and_event_stream_over_http2_with_secure_cookies_and_hsts() {
     let (cert, key, der) = certificate("codis-fe test");
-    let (addr, _files, _users) =
+    let (addr, _files, _sign_in) =
         signed_in_console("serve", &cert, &key, &["--poll-interval=0.2"]).await;
     let base = format!("https://localhost:{}", addr.port());
     let h2 = client(&[&der], false);
@@ -173,7 +170,7 @@ async fn https_serves_console_api_and_event_stream_over_http2_with_secure_cookie
         cookie,
         csrf,
         set_cookie,
-    } = support::sign_in(&h2, &base, "otto", "otto-pw").await;
+    } = support::sign_in(&h2, &base, support::OPERATOR, support::OPERATOR_PASSWORD).await;
     assert!(set_cookie.contains("; Secure"), "{set_cookie}");
 
     // The event stream over HTTP/2: the snapshot, then updates as they are polled.
@@ -503,7 +500,7 @@ async fn the_console_runs_in_chromium_over_https_and_http2() {
     use base64::Engine as _;
     use sha2::Digest as _;
     let (cert, key, _, spki) = certificate_and_public_key("codis-fe browser");
-    let (addr, _files, _users) = signed_in_console("browser", &cert, &key, &[]).await;
+    let (addr, _files, _sign_in) = signed_in_console("browser", &cert, &key, &[]).await;
     let pin = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&spki));
     let b = support::browser::Browser::start_with(&[format!(
         "--ignore-certificate-errors-spki-list={pin}"
@@ -512,8 +509,9 @@ async fn the_console_runs_in_chromium_over_https_and_http2() {
     b.open(&format!("https://localhost:{}/p/codis-demo", addr.port()))
         .await;
     b.wait_for("#signin-form").await;
-    b.type_into("#signin-user", "otto").await;
-    b.type_into("#signin-password", "otto-pw").await;
+    b.type_into("#signin-user", support::OPERATOR).await;
+    b.type_into("#signin-password", support::OPERATOR_PASSWORD)
+        .await;
     b.click("#signin-submit").await;
     b.wait_text("#live-indicator", "the live stream over HTTPS", |t| {
         t.starts_with("Live")

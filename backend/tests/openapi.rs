@@ -258,3 +258,29 @@ async fn the_activity_limit_range_is_the_one_the_server_reads() {
     assert_eq!(get("4294967295").await.expect("max").status(), 200);
     assert_eq!(get("4294967296").await.expect("past max").status(), 400);
 }
+
+#[tokio::test]
+async fn the_error_body_documents_every_cause_id() {
+    let (_d, _l, _base, doc) = served_document().await;
+    let schemas = &doc["components"]["schemas"];
+    assert!(
+        schemas["ApiErrorDetail"]["properties"]["cause"] != Value::Null,
+        "{}",
+        schemas["ApiErrorDetail"]
+    );
+    let cause = schemas["CauseId"].to_string();
+    for c in codis_model::cause_id::CauseId::examples() {
+        let id = c.id();
+        assert!(
+            cause.contains(&format!("\"{id}\"")),
+            "the CauseId schema does not list {id}: {cause}"
+        );
+    }
+    let rule = schemas["Rule"].to_string();
+    for id in ["int_range", "address", "group_missing", "no_sentinels"] {
+        assert!(
+            rule.contains(&format!("\"{id}\"")),
+            "Rule lacks {id}: {rule}"
+        );
+    }
+}

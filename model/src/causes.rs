@@ -6,6 +6,7 @@
 //! the capture in `fixtures/codis-3.2` that shows it; the model's tests check every entry
 //! against its capture, so a hint cannot drift from the words the dashboard really uses.
 
+use crate::cause_id::CauseId;
 use crate::types::Proxy;
 
 /// How a proxy is named everywhere in the console: its id and both addresses (the table shows
@@ -84,7 +85,7 @@ pub struct KnownCause {
     pub contains: &'static [&'static str],
     /// A capture (without `.json`) in `fixtures/codis-3.2` whose Cause this entry matches.
     pub example: &'static str,
-    hint: fn(&str, &HintContext) -> String,
+    hint: fn(&str, &HintContext) -> CauseId,
 }
 
 impl KnownCause {
@@ -92,8 +93,14 @@ impl KnownCause {
         self.contains.iter().all(|c| cause.contains(c))
     }
 
-    pub fn hint(&self, cause: &str, ctx: &HintContext) -> String {
+    /// The mistake as data (its id and parameters), which the console words in its language.
+    pub fn cause_id(&self, cause: &str, ctx: &HintContext) -> CauseId {
         (self.hint)(cause, ctx)
+    }
+
+    /// The hint in English.
+    pub fn hint(&self, cause: &str, ctx: &HintContext) -> String {
+        self.cause_id(cause, ctx).hint().unwrap_or_default()
     }
 }
 
@@ -106,84 +113,74 @@ fn subject<'a>(cause: &'a str, ctx: &HintContext<'a>) -> Option<&'a str> {
         .or(ctx.addr)
 }
 
-fn that(addr: Option<&str>) -> String {
-    addr.map_or_else(|| "That address".to_string(), str::to_string)
+fn owned(addr: Option<&str>) -> Option<String> {
+    addr.map(str::to_string)
 }
 
-fn data_port(cause: &str, ctx: &HintContext) -> String {
+fn data_port(cause: &str, ctx: &HintContext) -> CauseId {
     let addr = subject(cause, ctx);
     if let Some(p) = addr.and_then(|a| ctx.proxies.iter().find(|p| p.proxy_addr == a)) {
-        return format!(
-            "{} answers like a proxy's data port; the admin port of this proxy is {}",
-            p.proxy_addr, p.admin_addr
-        );
+        return CauseId::ProxyDataPort {
+            addr: p.proxy_addr.clone(),
+            admin: p.admin_addr.clone(),
+        };
     }
-    format!(
-        "{} answers like a Redis port (a proxy's data port or a codis-server), not a proxy's admin port: add the proxy by its admin address (admin_addr in proxy.toml, port 11080 by default)",
-        that(addr)
-    )
+    CauseId::RedisPort { addr: owned(addr) }
 }
 
-fn not_codis_server(_: &str, ctx: &HintContext) -> String {
-    format!(
-        "{} is not a codis-server: a plain Redis (or a sentinel) has no slot commands. Start codis-server there, or add another address",
-        that(ctx.addr)
-    )
+fn not_codis_server(_: &str, ctx: &HintContext) -> CauseId {
+    CauseId::NotCodisServer {
+        addr: owned(ctx.addr),
+    }
 }
 
-fn not_sentinel(_: &str, ctx: &HintContext) -> String {
-    format!(
-        "{} is not a Redis Sentinel (it does not know the SENTINEL command): add the address of a redis-sentinel",
-        that(ctx.addr)
-    )
+fn not_sentinel(_: &str, ctx: &HintContext) -> CauseId {
+    CauseId::NotSentinel {
+        addr: owned(ctx.addr),
+    }
 }
 
-fn other_product(cause: &str, ctx: &HintContext) -> String {
-    format!(
-        "The proxy at {} belongs to another product or uses another product_auth: check product_name and product_auth in its proxy.toml",
-        subject(cause, ctx).unwrap_or("that address")
-    )
+fn other_product(cause: &str, ctx: &HintContext) -> CauseId {
+    CauseId::OtherProduct {
+        addr: owned(subject(cause, ctx)),
+    }
 }
 
-fn promoting(_: &str, _: &HintContext) -> String {
-    "A promotion in this group has not finished (often because a proxy was unreachable): use \"Resume promote…\" on the group's first server, then retry".into()
+fn promoting(_: &str, _: &HintContext) -> CauseId {
+    CauseId::GroupPromoting
 }
 
-fn proxy_unreachable(_: &str, _: &HintContext) -> String {
-    "The dashboard cannot reach this proxy. Restart it and retry; if the proxy is gone for good, remove it with \"Force remove\"".into()
+fn proxy_unreachable(_: &str, _: &HintContext) -> CauseId {
+    CauseId::ProxyUnreachable
 }
 
-fn master_in_use(_: &str, _: &HintContext) -> String {
-    "The group still holds slots: migrate them to another group before removing its master (or promote a replica first)".into()
+fn master_in_use(_: &str, _: &HintContext) -> CauseId {
+    CauseId::MasterInUse
 }
 
-fn group_has_servers(_: &str, _: &HintContext) -> String {
-    "Only an empty group can be removed: remove its servers first (replicas, then the master)"
-        .into()
+fn group_has_servers(_: &str, _: &HintContext) -> CauseId {
+    CauseId::GroupHasServers
 }
 
-fn refused(cause: &str, ctx: &HintContext) -> String {
+fn refused(cause: &str, ctx: &HintContext) -> CauseId {
     let addr: Option<String> = cause
         .split_once("dial tcp ")
         .map(|(_, r)| r.split(':').take(2).collect::<Vec<_>>().join(":"))
         .filter(|a| !a.is_empty())
-        .or_else(|| ctx.addr.map(str::to_string));
-    format!(
-        "Nothing listens at {}: check that the process is running and the address is right",
-        addr.as_deref().unwrap_or("that address")
-    )
+        .or_else(|| owned(ctx.addr));
+    CauseId::NothingListens { addr }
 }
 
-fn no_port(_: &str, _: &HintContext) -> String {
-    "Give the address as host:port, e.g. 10.0.0.5:6379".into()
+fn no_port(_: &str, _: &HintContext) -> CauseId {
+    CauseId::AddressWithoutPort
 }
 
-fn closed_connection(_: &str, _: &HintContext) -> String {
-    "A transient error of the dashboard's connection; it usually clears by itself within a few seconds".into()
+fn closed_connection(_: &str, _: &HintContext) -> CauseId {
+    CauseId::ClosedConnection
 }
 
-fn wrong_xauth(_: &str, _: &HintContext) -> String {
-    "The product name or product_auth known to the console does not match the dashboard's".into()
+fn wrong_xauth(_: &str, _: &HintContext) -> CauseId {
+    CauseId::WrongXauth
 }
 
 /// Classic mistakes, most specific first.
@@ -290,6 +287,11 @@ pub fn hint(cause: &str, ctx: &HintContext) -> Option<String> {
     known(cause).map(|k| k.hint(cause, ctx))
 }
 
+/// The known mistake behind `cause` as data (the console words its hint), if it is one.
+pub fn cause_id(cause: &str, ctx: &HintContext) -> Option<CauseId> {
+    known(cause).map(|k| k.cause_id(cause, ctx))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,6 +367,35 @@ mod tests {
             "{general}"
         );
         assert!(general.contains("admin address"), "{general}");
+    }
+
+    #[test]
+    fn each_known_mistake_has_its_id_and_its_hint_reads_from_it() {
+        let ctx = HintContext {
+            addr: Some("10.0.0.5:6379"),
+            proxies: &[],
+        };
+        let refused = "dial tcp 10.0.0.9:6380: connect: connection refused";
+        assert_eq!(
+            cause_id(refused, &ctx),
+            Some(CauseId::NothingListens {
+                addr: Some("10.0.0.9:6380".into())
+            })
+        );
+        assert_eq!(
+            hint(refused, &ctx).unwrap(),
+            "Nothing listens at 10.0.0.9:6380: check that the process is running and the address is right"
+        );
+        assert_eq!(
+            cause_id("ERR unknown command 'SLOTSINFO'", &ctx),
+            Some(CauseId::NotCodisServer {
+                addr: Some("10.0.0.5:6379".into())
+            })
+        );
+        for k in KNOWN_CAUSES {
+            let id = k.cause_id(k.contains.join(" ").as_str(), &ctx);
+            assert!(id.hint().is_some(), "{}: {id:?} has no hint", k.name);
+        }
     }
 
     #[test]

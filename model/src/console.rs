@@ -73,6 +73,50 @@ pub struct ApiErrorDetail {
     /// dashboard's own words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// Why, as data: a stable id and its parameters, which the console words in the viewer's
+    /// language ([`crate::cause_id::CauseId`]; `message` and `hint` stay English for everyone
+    /// else). For `dashboard_refused` it names the known mistake behind the dashboard's Cause
+    /// (the `hint`), while `message`, the Cause itself, is shown verbatim. Absent when the
+    /// failure has no id; an id the reader does not know reads as absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<crate::cause_id::CauseId>,
+}
+
+impl ApiErrorBody {
+    /// Reads an error body. A cause id this build does not know (a newer server's) is left out
+    /// and the rest is read, so an older console still shows the English message. (A second,
+    /// cause-less decode rather than a lenient field: serde's buffering of untagged values
+    /// would cost the console's WASM several KB.)
+    pub fn from_json(text: &str) -> Option<ApiErrorBody> {
+        #[derive(Deserialize)]
+        struct Body {
+            error: Detail,
+        }
+        #[derive(Deserialize)]
+        struct Detail {
+            kind: String,
+            message: String,
+            #[serde(default)]
+            field: Option<String>,
+            #[serde(default)]
+            rule: Option<String>,
+            #[serde(default)]
+            hint: Option<String>,
+        }
+        serde_json::from_str(text).ok().or_else(|| {
+            let Body { error: d } = serde_json::from_str(text).ok()?;
+            Some(ApiErrorBody {
+                error: ApiErrorDetail {
+                    kind: d.kind,
+                    message: d.message,
+                    field: d.field,
+                    rule: d.rule,
+                    hint: d.hint,
+                    cause: None,
+                },
+            })
+        })
+    }
 }
 
 /// `POST /api/products/{p}/rebalance/preview`: the plan the dashboard computed, grouped for people.

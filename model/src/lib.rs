@@ -21,6 +21,7 @@
 
 pub mod action;
 pub mod alerts;
+pub mod cause_id;
 pub mod causes;
 pub mod console;
 pub mod derive;

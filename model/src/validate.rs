@@ -7,6 +7,7 @@
 //! function returns the parsed value or a [`ValidationError`] naming the field and the rule.
 
 use crate::types::{GroupId, SlotId, MAX_GROUP_ID, MAX_SLOT_NUM, SLOT_NUM_LIMIT};
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Largest slot action interval the dashboard accepts (it clamps silently above), µs.
@@ -30,8 +31,11 @@ pub struct ValidationError {
     pub code: Rule,
 }
 
-/// The rules of this module, as data (the console's catalogue has a sentence for each).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The rules of this module, as data (the console's catalogue has a sentence for each). On the
+/// wire (inside [`crate::cause_id::CauseId::Invalid`]): `{"id": "int_range", "min": 1, ...}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "id", rename_all = "snake_case", try_from = "RuleWire")]
 pub enum Rule {
     /// An integer from `min` to `max`; `micros`: a number of microseconds.
     IntRange { min: u64, max: u64, micros: bool },
@@ -51,11 +55,103 @@ pub enum Rule {
     ProxyToken,
     /// The target group of "migrate some" differs from its source.
     DiffersFromSource,
+    /// One of the latency windows a proxy keeps (`CMDINFO_INTERVALS`).
+    CmdinfoInterval,
+    /// Group `gid` does not exist.
+    GroupMissing { gid: u64 },
+    /// Group `gid` holds no slots.
+    GroupHoldsNoSlots { gid: u64 },
+    /// Every slot of group `gid` already has a migration queued or running.
+    GroupSlotsBusy { gid: u64 },
+    /// The proxy keeps no latency percentiles (only Pika's Codis fork does).
+    NoCmdinfo,
+    /// The proxy refused the console's token: its product has a password.
+    ProxyHasAuth,
+    /// The product's dashboard (Pika's Codis fork) has no sentinels.
+    NoSentinels,
     /// A rule stated only in words (`rule`), e.g. about the cluster's current state.
     Other,
 }
 
+/// A [`Rule`] as it comes over the wire: read as a plain struct, then matched (serde's reader
+/// of an internally tagged enum costs the console's WASM several KB; see `cause_id`).
+#[derive(Deserialize)]
+pub struct RuleWire {
+    id: String,
+    min: Option<u64>,
+    max: Option<u64>,
+    micros: Option<bool>,
+    gid: Option<u64>,
+}
+
+impl TryFrom<RuleWire> for Rule {
+    type Error = String;
+
+    fn try_from(w: RuleWire) -> Result<Rule, String> {
+        let missing = || format!("rule {}: a parameter is missing", w.id);
+        let gid = || w.gid.ok_or_else(missing);
+        Ok(match w.id.as_str() {
+            "int_range" => Rule::IntRange {
+                min: w.min.ok_or_else(missing)?,
+                max: w.max.ok_or_else(missing)?,
+                micros: w.micros.unwrap_or(false),
+            },
+            "range_order" => Rule::RangeOrder,
+            "flag" => Rule::Flag,
+            "address" => Rule::Address,
+            "datacenter" => Rule::Datacenter {
+                max: w.max.ok_or_else(missing)? as usize,
+            },
+            "product_name" => Rule::ProductName,
+            "log_level" => Rule::LogLevel,
+            "proxy_token" => Rule::ProxyToken,
+            "differs_from_source" => Rule::DiffersFromSource,
+            "cmdinfo_interval" => Rule::CmdinfoInterval,
+            "group_missing" => Rule::GroupMissing { gid: gid()? },
+            "group_holds_no_slots" => Rule::GroupHoldsNoSlots { gid: gid()? },
+            "group_slots_busy" => Rule::GroupSlotsBusy { gid: gid()? },
+            "no_cmdinfo" => Rule::NoCmdinfo,
+            "proxy_has_auth" => Rule::ProxyHasAuth,
+            "no_sentinels" => Rule::NoSentinels,
+            "other" => Rule::Other,
+            other => return Err(format!("unknown rule {other:?}")),
+        })
+    }
+}
+
 impl Rule {
+    /// One of each rule, for the tests that read every one back.
+    pub fn examples() -> Vec<Rule> {
+        vec![
+            Rule::IntRange {
+                min: 1,
+                max: 9999,
+                micros: false,
+            },
+            Rule::IntRange {
+                min: 0,
+                max: 1_000_000,
+                micros: true,
+            },
+            Rule::RangeOrder,
+            Rule::Flag,
+            Rule::Address,
+            Rule::Datacenter { max: 64 },
+            Rule::ProductName,
+            Rule::LogLevel,
+            Rule::ProxyToken,
+            Rule::DiffersFromSource,
+            Rule::CmdinfoInterval,
+            Rule::GroupMissing { gid: 3 },
+            Rule::GroupHoldsNoSlots { gid: 3 },
+            Rule::GroupSlotsBusy { gid: 3 },
+            Rule::NoCmdinfo,
+            Rule::ProxyHasAuth,
+            Rule::NoSentinels,
+            Rule::Other,
+        ]
+    }
+
     /// The rule in English.
     pub fn english(self) -> String {
         match self {
@@ -71,6 +167,15 @@ impl Rule {
             Rule::LogLevel => "must be one of ERROR, WARN, INFO, DEBUG, NONE".into(),
             Rule::ProxyToken => "must be 32 lowercase hexadecimal characters".into(),
             Rule::DiffersFromSource => "must differ from the source group".into(),
+            Rule::CmdinfoInterval => "must be one of 1, 10, 60, 600, 3600 (seconds)".into(),
+            Rule::GroupMissing { gid } => format!("group {gid} does not exist"),
+            Rule::GroupHoldsNoSlots { gid } => format!("group {gid} holds no slots"),
+            Rule::GroupSlotsBusy { gid } => format!(
+                "every slot of group {gid} already has a migration queued or running: nothing would move"
+            ),
+            Rule::NoCmdinfo => "this proxy keeps no latency percentiles: only proxies of Pika's Codis fork answer cmdinfo".into(),
+            Rule::ProxyHasAuth => "the proxy refused the console's token: its product has a password (product_auth), which the console does not know".into(),
+            Rule::NoSentinels => "this product's dashboard (Pika's Codis fork) has no sentinels: its failover is built into the dashboard".into(),
             Rule::Other => String::new(),
         }
     }
@@ -198,7 +303,7 @@ pub fn cmdinfo_interval(field: &str, input: &str) -> Validated<u32> {
         .parse::<u32>()
         .ok()
         .filter(|v| known.contains(v) && input.len() <= 4)
-        .ok_or_else(|| ValidationError::new(field, "must be one of 1, 10, 60, 600, 3600 (seconds)"))
+        .ok_or_else(|| ValidationError::of(field, Rule::CmdinfoInterval))
 }
 
 /// Slot action interval in µs: 0..=1_000_000 (the dashboard clamps larger values silently).

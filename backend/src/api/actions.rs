@@ -136,10 +136,12 @@ async fn dashboard_path(
     let dashboard = app.dashboard_of(product)?;
     let overview = app.overview_from(&dashboard).await?;
     if action.needs_sentinels() && !overview.variant().has_sentinels() {
-        return Err(ApiError::StateConflict(codis_model::validate::ValidationError::new(
-            "action",
-            "this product's dashboard (Pika's Codis fork) has no sentinels: its failover is built into the dashboard",
-        )));
+        return Err(ApiError::StateConflict(
+            codis_model::validate::ValidationError::of(
+                "action",
+                codis_model::validate::Rule::NoSentinels,
+            ),
+        ));
     }
     Ok(action.dashboard_path_of(&xauth, overview.slot_count())?)
 }
@@ -147,9 +149,9 @@ async fn dashboard_path(
 /// An action whose dashboard call timed out: not a failure, since the dashboard may still carry
 /// it out (a frozen dashboard does, once it runs again).
 fn outcome_unknown(addr: &str) -> ApiError {
-    ApiError::OutcomeUnknown(format!(
-        "the dashboard at {addr} did not answer in time, but it may still carry the action out: check the cluster's state before retrying"
-    ))
+    ApiError::OutcomeUnknown {
+        addr: addr.to_string(),
+    }
 }
 
 /// The slots "migrate some" from group `from` can pick, read from the dashboard now; refuses a
@@ -189,10 +191,10 @@ async fn explain(app: &AppState, product: &str, action: &Action, cause: &str) ->
         addr: action.address(),
         proxies: &proxies,
     };
-    // The hint reads the dashboard's own words (`proxy-[<token>] ...`), before naming.
-    let hint = causes::hint(&cause, &ctx);
+    // The mistake is read from the dashboard's own words (`proxy-[<token>] ...`), before naming.
+    let mistake = causes::cause_id(&cause, &ctx);
     let cause = causes::name_proxies(&cause, &proxies);
-    ApiError::Refused { cause, hint }
+    ApiError::Refused { cause, mistake }
 }
 
 async fn plan(
@@ -293,11 +295,10 @@ async fn apply(
         .enter(&dashboard, "slots/rebalance", "slots-rebalance")?;
     let current = plan(app, product, &dashboard, false).await?;
     if current != req.plan {
-        return Err(ApiError::Conflict(format!(
-            "the cluster changed since the preview: the plan now moves {} slots instead of {}; preview again",
-            current.len(),
-            req.plan.len()
-        )));
+        return Err(ApiError::PlanChanged {
+            now: current.len() as u64,
+            before: req.plan.len() as u64,
+        });
     }
     if current.is_empty() {
         return Ok(Json(ActionOutcome {

@@ -14,11 +14,13 @@ use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
+use codis_model::cause_id::CauseId;
 use codis_model::console::{
     ApiErrorBody, ApiErrorDetail, AuditEntry, DiscoveryStatus, Me, ProductInfo, ProductsReply,
     ProxyDetail, ProxySlotRun, RebalanceApply, RebalancePreview, SignIn,
 };
 use codis_model::live::{CmdRow, ProxyCmds};
+use codis_model::validate::Rule;
 use codis_model::{Action, ActionOutcome};
 
 #[derive(OpenApi)]
@@ -32,6 +34,8 @@ use codis_model::{Action, ActionOutcome};
         ActionOutcome,
         ApiErrorBody,
         ApiErrorDetail,
+        CauseId,
+        Rule,
         DiscoveryStatus,
         Me,
         ProductInfo,

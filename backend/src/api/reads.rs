@@ -200,7 +200,10 @@ pub async fn proxy_stats(
         .models
         .iter()
         .find(|p| p.token == token)
-        .ok_or_else(|| ApiError::NotFound(format!("product {product} has no proxy {token}")))?;
+        .ok_or_else(|| ApiError::NoSuchProxy {
+            product: product.to_string(),
+            token: token.to_string(),
+        })?;
     let full = app.client.get(&proxy.admin_addr, "/proxy/stats").await?;
     Ok(Json(full))
 }
@@ -234,7 +237,10 @@ pub async fn proxy_detail(
         .models
         .iter()
         .find(|p| p.token == token)
-        .ok_or_else(|| ApiError::NotFound(format!("product {product} has no proxy {token}")))?;
+        .ok_or_else(|| ApiError::NoSuchProxy {
+            product: product.to_string(),
+            token: token.to_string(),
+        })?;
     let overview: codis_model::ProxyOverview = app.client.get(&proxy.admin_addr, "/proxy").await?;
     Ok(Json(codis_model::console::ProxyDetail::new(
         proxy, overview,
@@ -294,11 +300,14 @@ pub async fn proxy_cmdinfo(
         .models
         .iter()
         .find(|p| p.token == token)
-        .ok_or_else(|| ApiError::NotFound(format!("product {product} has no proxy {token}")))?;
+        .ok_or_else(|| ApiError::NoSuchProxy {
+            product: product.to_string(),
+            token: token.to_string(),
+        })?;
     if proxy.max_slot_num.is_none() {
-        return Err(ApiError::StateConflict(validate::ValidationError::new(
+        return Err(ApiError::StateConflict(validate::ValidationError::of(
             "token",
-            "this proxy keeps no latency percentiles: only proxies of Pika's Codis fork answer cmdinfo",
+            validate::Rule::NoCmdinfo,
         )));
     }
     // The proxy's xauth with an empty product password, the dashboard's default; a product
@@ -308,9 +317,9 @@ pub async fn proxy_cmdinfo(
     match app.client.get(&proxy.admin_addr, &path).await {
         Ok(info) => Ok(Json(info)),
         Err(crate::dashboard::CallError::Refused(e)) if e.cause.contains("xauth") => {
-            Err(ApiError::StateConflict(validate::ValidationError::new(
+            Err(ApiError::StateConflict(validate::ValidationError::of(
                 "token",
-                "the proxy refused the console's token: its product has a password (product_auth), which the console does not know",
+                validate::Rule::ProxyHasAuth,
             )))
         }
         Err(e) => Err(e.into()),

@@ -76,8 +76,9 @@ pub async fn cmds(
                 .iter()
                 .find(|p| p.token == token)
                 .map(|p| p.admin_addr.clone())
-                .ok_or_else(|| {
-                    ApiError::NotFound(format!("product {product} has no proxy {token}"))
+                .ok_or_else(|| ApiError::NoSuchProxy {
+                    product: product.to_string(),
+                    token: token.to_string(),
                 })?
         }
     };

@@ -112,6 +112,7 @@ async fn post_action(product: &str, action: &Action) -> Result<ActionOutcome, Ap
             field: None,
             rule: None,
             hint: None,
+            cause: None,
         })
     }
 }

@@ -46,16 +46,10 @@ fn time_step(span_ms: f64) -> f64 {
         .unwrap_or(3600e3)
 }
 
+/// `v` shortened for the axis and the read-out, in the viewer's language (`12k` / `1.2万`:
+/// `codis_model::ui::locale::compact`).
 pub fn short_number(v: f64) -> String {
-    if v >= 1e6 {
-        format!("{}M", fixed(v / 1e6, 1))
-    } else if v >= 1e4 {
-        format!("{}k", fixed(v / 1e3, 0))
-    } else if v >= 1e3 {
-        format!("{}k", fixed(v / 1e3, 1))
-    } else {
-        fixed(v, 0)
-    }
+    codis_model::ui::locale::compact(v, crate::core::lang::current())
 }
 
 struct Plot {

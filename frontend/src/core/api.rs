@@ -58,7 +58,7 @@ async fn text_of(resp: Response) -> Result<String, ApiFailure> {
     if (200..300).contains(&status) {
         return Ok(text);
     }
-    let body = codec::decode::<ApiErrorBody>(&text).ok();
+    let body = ApiErrorBody::from_json(&text);
     Err(ApiFailure::refused(status, body, &text))
 }
 

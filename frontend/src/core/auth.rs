@@ -123,8 +123,8 @@ impl Auth {
         api::post::<Me>("/api/session", &SignIn { user, password })
             .await
             .map_err(|e| match e.status {
-                429 => crate::tr!(signin.too_many, message = e.message),
-                401 => crate::tr!(signin.failed, message = e.message),
+                429 => crate::tr!(signin.too_many, message = super::words::message(&e)),
+                401 => crate::tr!(signin.failed, message = super::words::message(&e)),
                 _ => super::words::failure(&e),
             })
     }

@@ -4,6 +4,7 @@
 //! its English texts for the backend's audit log; the console says these in the viewer's
 //! language (docs/i18n.md).
 
+use codis_model::cause_id::CauseId;
 use codis_model::ui::failure::ApiFailure;
 use codis_model::ui::stream::Resync;
 use codis_model::validate::{Rule, ValidationError};
@@ -144,11 +145,36 @@ pub fn kind(kind: &str) -> String {
     }
 }
 
-/// One line for a toast or a dialog: the kind in the viewer's language, then the backend's or
-/// the dashboard's own message verbatim (the dashboard's Cause is never translated: it is what
-/// its logs and issue tracker say), and the field and rule of a refused input.
+/// What the backend said, in the viewer's language: its cause id in words when it sent one
+/// (`codis_model::cause_id`), else its English message as it is. A dashboard's refusal keeps the
+/// dashboard's own Cause verbatim (it is what its logs and issue tracker say): its id words the
+/// hint instead ([`failure_with_hint`]).
+pub fn message(e: &ApiFailure) -> String {
+    worded(e).map_or_else(|| e.message.clone(), cause)
+}
+
+/// The cause id that words `e`'s message, if any: not a known mistake (its id words the hint),
+/// not a rule stated only in English.
+fn worded(e: &ApiFailure) -> Option<&CauseId> {
+    e.cause.as_ref().filter(|c| {
+        !c.is_mistake()
+            && !matches!(
+                c,
+                CauseId::Invalid {
+                    rule: Rule::Other,
+                    ..
+                }
+            )
+    })
+}
+
+/// One line for a toast or a dialog: the kind in the viewer's language, then [`message`], and
+/// the field and rule of a refused input.
 pub fn failure(e: &ApiFailure) -> String {
     let who = kind(&e.kind);
+    if let Some(c) = worded(e) {
+        return tr!(error.prefix, who, message = cause(c));
+    }
     let message = match e.kind.as_str() {
         "network" => tr!(error.network_msg, error = e.message.clone()),
         "bad_response" => tr!(error.bad_response_msg, error = e.message.clone()),
@@ -168,11 +194,77 @@ pub fn failure(e: &ApiFailure) -> String {
     }
 }
 
-/// [`failure`], then the hint of a known mistake.
+/// [`failure`], then the hint of a known mistake (worded from its id when the backend sent one).
 pub fn failure_with_hint(e: &ApiFailure) -> String {
-    match &e.hint {
-        Some(h) => tr!(error.hint, text = failure(e), hint = h.clone()),
+    let hint = match &e.cause {
+        Some(c) if c.is_mistake() => Some(cause(c)),
+        _ => e.hint.clone(),
+    };
+    match hint {
+        Some(h) => tr!(error.hint, text = failure(e), hint = h),
         None => failure(e),
+    }
+}
+
+/// A cause id (`codis_model::cause_id`) in words.
+pub fn cause(c: &CauseId) -> String {
+    let addr = |a: &Option<String>| a.clone().unwrap_or_else(|| tr!(cause.that_address));
+    let addr_lc = |a: &Option<String>| a.clone().unwrap_or_else(|| tr!(cause.that_address_lc));
+    match c {
+        CauseId::Invalid { field, rule } => format!("{field}: {}", rule_words(*rule, "")),
+        CauseId::ProxyDataPort { addr, admin } => tr!(
+            cause.proxy_data_port,
+            addr = addr.clone(),
+            admin = admin.clone()
+        ),
+        CauseId::RedisPort { addr: a } => tr!(cause.redis_port, addr = addr(a)),
+        CauseId::NotCodisServer { addr: a } => tr!(cause.not_codis_server, addr = addr(a)),
+        CauseId::NotSentinel { addr: a } => tr!(cause.not_sentinel, addr = addr(a)),
+        CauseId::OtherProduct { addr: a } => tr!(cause.other_product, addr = addr_lc(a)),
+        CauseId::GroupPromoting => tr!(cause.group_promoting),
+        CauseId::ProxyUnreachable => tr!(cause.proxy_unreachable),
+        CauseId::MasterInUse => tr!(cause.master_in_use),
+        CauseId::GroupHasServers => tr!(cause.group_has_servers),
+        CauseId::NothingListens { addr: a } => tr!(cause.nothing_listens, addr = addr_lc(a)),
+        CauseId::AddressWithoutPort => tr!(cause.address_without_port),
+        CauseId::ClosedConnection => tr!(cause.closed_connection),
+        CauseId::WrongXauth => tr!(cause.wrong_xauth),
+        CauseId::DashboardTimeout { addr } => tr!(cause.dashboard_timeout, addr = addr.clone()),
+        CauseId::DashboardUnreachable { addr } => {
+            tr!(cause.dashboard_unreachable, addr = addr.clone())
+        }
+        CauseId::DashboardBusy => tr!(cause.dashboard_busy),
+        CauseId::OutcomeUnknown { addr } => tr!(cause.outcome_unknown, addr = addr.clone()),
+        CauseId::UnknownProduct { product } => {
+            tr!(cause.unknown_product, product = product.clone())
+        }
+        CauseId::NoSuchProxy { product, token } => tr!(
+            cause.no_such_proxy,
+            product = product.clone(),
+            token = token.clone()
+        ),
+        CauseId::ReadOnly => tr!(cause.read_only),
+        CauseId::Csrf => tr!(cause.csrf),
+        CauseId::NoAccess => tr!(cause.no_access),
+        CauseId::Viewer => tr!(cause.viewer),
+        CauseId::AdminOnly => tr!(cause.admin_only),
+        CauseId::InFlight => tr!(cause.in_flight),
+        CauseId::PlanChanged { now, before } => {
+            tr!(cause.plan_changed, now = *now, before = *before)
+        }
+        CauseId::WrongPassword => tr!(cause.wrong_password),
+        CauseId::SignInRateLimited { secs } => tr!(cause.sign_in_rate_limited, secs = *secs),
+        CauseId::SignInBusy => tr!(cause.sign_in_busy),
+    }
+}
+
+/// A server's INFO `role` as the console labels it (主 / 从); a role Redis may add later is
+/// shown as Redis wrote it.
+pub fn info_role(role: &str) -> String {
+    match role {
+        "master" => tr!(info_role.master),
+        "slave" | "replica" => tr!(info_role.replica),
+        other => other.to_string(),
     }
 }
 
@@ -212,7 +304,12 @@ pub fn resync_done(r: &Resync) -> String {
 
 /// The rule a refused input broke (`codis_model::validate::Rule`), in words.
 pub fn rule(e: &ValidationError) -> String {
-    match e.code {
+    rule_words(e.code, &e.rule)
+}
+
+/// `code` in words; `english` is what a [`Rule::Other`] says (only in words, in English).
+fn rule_words(code: Rule, english: &str) -> String {
+    match code {
         Rule::IntRange {
             min,
             max,
@@ -231,8 +328,15 @@ pub fn rule(e: &ValidationError) -> String {
         Rule::LogLevel => tr!(rule.log_level),
         Rule::ProxyToken => tr!(rule.proxy_token),
         Rule::DiffersFromSource => tr!(rule.differs),
+        Rule::CmdinfoInterval => tr!(cause.rule_cmdinfo_interval),
+        Rule::GroupMissing { gid } => tr!(cause.rule_group_missing, gid),
+        Rule::GroupHoldsNoSlots { gid } => tr!(cause.rule_group_no_slots, gid),
+        Rule::GroupSlotsBusy { gid } => tr!(cause.rule_group_slots_busy, gid),
+        Rule::NoCmdinfo => tr!(cause.rule_no_cmdinfo),
+        Rule::ProxyHasAuth => tr!(cause.rule_proxy_has_auth),
+        Rule::NoSentinels => tr!(cause.rule_no_sentinels),
         // Stated in words only (about the cluster's state): as the model says it.
-        Rule::Other => e.rule.clone(),
+        Rule::Other => english.to_string(),
     }
 }
 

@@ -332,7 +332,7 @@ fn ServerLine(
             <td>{move || row.with(|r| r.datacenter.clone())}</td>
             <td class="soft">
                 <HealthBadge health=health error=error/>
-                {move || row.with(|r| r.role.clone()).map(|r| view! { <span class="muted small">" " {r}</span> })}
+                {move || row.with(|r| r.role.as_deref().map(crate::core::words::info_role)).map(|r| view! { <span class="muted small info-role">" " {r}</span> })}
                 {move || shown_error(health.get(), error.get()).map(|e| view! { <div class="cell-error">{e}</div> })}
             </td>
             <td class="mono" class:bad-text=move || row.with(|r| r.master_status == Some(false))

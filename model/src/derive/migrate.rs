@@ -9,22 +9,22 @@
 //! ([`queued_count`]).
 
 use crate::types::{GroupId, SlotId, Stats};
-use crate::validate::ValidationError;
+use crate::validate::{Rule, ValidationError};
 
 /// The slots of group `from` that "migrate some" can pick (those with no action), in slot order;
 /// a [`ValidationError`] on `from` naming why nothing would move.
 pub fn movable_slots(stats: &Stats, from: GroupId) -> Result<Vec<SlotId>, ValidationError> {
     if !stats.group.models.iter().any(|g| g.id == from) {
-        return Err(ValidationError::new(
+        return Err(ValidationError::of(
             "from",
-            format!("group {from} does not exist"),
+            Rule::GroupMissing { gid: from.into() },
         ));
     }
     let owned: Vec<_> = stats.slots.iter().filter(|s| s.group_id == from).collect();
     if owned.is_empty() {
-        return Err(ValidationError::new(
+        return Err(ValidationError::of(
             "from",
-            format!("group {from} holds no slots"),
+            Rule::GroupHoldsNoSlots { gid: from.into() },
         ));
     }
     let movable: Vec<SlotId> = owned
@@ -33,11 +33,9 @@ pub fn movable_slots(stats: &Stats, from: GroupId) -> Result<Vec<SlotId>, Valida
         .map(|s| s.id)
         .collect();
     if movable.is_empty() {
-        return Err(ValidationError::new(
+        return Err(ValidationError::of(
             "from",
-            format!(
-                "every slot of group {from} already has a migration queued or running: nothing would move"
-            ),
+            Rule::GroupSlotsBusy { gid: from.into() },
         ));
     }
     Ok(movable)

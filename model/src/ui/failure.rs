@@ -1,6 +1,7 @@
 //! A failed call to the console backend, ready to show: every failure carries the backend's or
 //! the dashboard's own message, so no error is ever shown as a blank dialog.
 
+use crate::cause_id::CauseId;
 use crate::console::ApiErrorBody;
 
 /// A failed call.
@@ -17,6 +18,9 @@ pub struct ApiFailure {
     pub rule: Option<String>,
     /// For a known mistake (`crate::causes`), what to do about it, shown beside the message.
     pub hint: Option<String>,
+    /// Why, as data ([`CauseId`]): the console words it in the viewer's language instead of the
+    /// English `message` (or, for a dashboard's refusal, instead of the English `hint`).
+    pub cause: Option<CauseId>,
 }
 
 impl ApiFailure {
@@ -30,6 +34,7 @@ impl ApiFailure {
             field: None,
             rule: None,
             hint: None,
+            cause: None,
         }
     }
 
@@ -42,6 +47,7 @@ impl ApiFailure {
             field: None,
             rule: None,
             hint: None,
+            cause: None,
         }
     }
 
@@ -56,6 +62,7 @@ impl ApiFailure {
                 field: b.error.field,
                 rule: b.error.rule,
                 hint: b.error.hint,
+                cause: b.error.cause,
             },
             None => {
                 let mut message = format!("HTTP {status}");
@@ -71,6 +78,7 @@ impl ApiFailure {
                     field: None,
                     rule: None,
                     hint: None,
+                    cause: None,
                 }
             }
         }
@@ -130,6 +138,7 @@ mod tests {
                 field: field.map(Into::into),
                 rule: rule.map(Into::into),
                 hint: None,
+                cause: None,
             },
         }
     }

@@ -74,6 +74,12 @@ impl TestAppBuilder {
         self.flag(users.flag())
     }
 
+    /// Sign-in for one operator with a session key shared by every backend given `sign_in`.
+    pub fn operator_sign_in(self, sign_in: &crate::OperatorSignIn) -> Self {
+        let [users, key] = sign_in.flags();
+        self.flag(users).flag(key)
+    }
+
     /// The audit log written to `log` (`--audit-log`).
     pub fn audit(self, log: &AuditLog) -> Self {
         self.flag(log.flag())

@@ -160,6 +160,41 @@ impl Drop for UsersFile {
     }
 }
 
+/// Sign-in as the deployment tests set it up: one operator, [`OPERATOR`] with password
+/// [`OPERATOR_PASSWORD`], in a users file, and a session key file (32 bytes) beside it. Backends
+/// given the same `OperatorSignIn` share the key, and so `KEY.revoked` beside it: replicas honour
+/// each other's sessions and sign-outs. Removed on drop.
+pub struct OperatorSignIn(UsersFile);
+
+/// The user of [`OperatorSignIn`].
+pub const OPERATOR: &str = "otto";
+/// The password of [`OPERATOR`].
+pub const OPERATOR_PASSWORD: &str = "otto-pw";
+
+impl OperatorSignIn {
+    pub fn new(tag: &str) -> OperatorSignIn {
+        let users = UsersFile::new(
+            tag,
+            serde_json::json!([
+                {"user": OPERATOR, "hash": password_hash(OPERATOR_PASSWORD), "role": "operator"}
+            ]),
+        );
+        std::fs::write(users.0.join("session.key"), [42u8; 32]).expect("session key");
+        OperatorSignIn(users)
+    }
+
+    /// `--users` and `--session-key-file`.
+    pub fn flags(&self) -> [String; 2] {
+        [
+            self.0.flag(),
+            format!(
+                "--session-key-file={}",
+                self.0 .0.join("session.key").display()
+            ),
+        ]
+    }
+}
+
 /// A fast argon2id hash (small parameters: the tests run unoptimized).
 pub fn password_hash(password: &str) -> String {
     use argon2::password_hash::{PasswordHasher as _, SaltString};
