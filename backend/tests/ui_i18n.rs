@@ -323,6 +323,21 @@ async fn in_chinese_no_english_label_is_left_on_any_page_or_dialog() {
         left.push(format!("refusal: {t:?}"));
     }
     b.screenshot("ui-i18n-zh-refusal").await;
+    // The fleet page and the notification centre (issue 16).
+    b.open(&app.url("/")).await;
+    b.wait_for("#fleet-table tbody tr[data-product] td[data-col=qps]")
+        .await;
+    b.wait_gone("#fleet-banner").await;
+    for t in english_left(&b, &english).await {
+        left.push(format!("fleet: {t:?}"));
+    }
+    b.click("#alert-bell").await;
+    b.wait_for("#alerts-firing, #alerts-firing-empty").await;
+    for t in english_left(&b, &english).await {
+        left.push(format!("alert centre: {t:?}"));
+    }
+    b.press("\u{e00c}").await;
+    b.wait_gone(".dialog").await;
     b.close().await;
     assert!(
         left.is_empty(),

@@ -15,6 +15,7 @@ use crate::components::signin::{SignInForm, UserBar};
 use crate::components::toast::{ToastHost, Toasts};
 use crate::core::api;
 use crate::core::auth::{use_auth, Auth, AuthState};
+use crate::core::fleet::{use_fleet, Fleet};
 use crate::core::live::{Conn, Live};
 use crate::core::nav::{use_nav, Nav};
 use crate::core::time::{age, clock, now_ms};
@@ -25,7 +26,10 @@ use crate::tr;
 #[derive(Clone, Copy)]
 pub struct Now(pub RwSignal<f64>);
 
-/// The product list, refreshed every 10 s (codis-fe fetched it once per page load, codis-fe-spec.md §7.4).
+/// The product list of the first `GET /api/products` (codis-fe fetched it once per page load,
+/// codis-fe-spec.md §7.4). It is not polled: once the fleet stream ([`Fleet`]) has its first
+/// view, the sidebar follows the stream (new products appear, removed ones go) and this reply
+/// only gives the dashboards' addresses and discovery's state.
 #[derive(Clone, Copy)]
 pub struct Products(pub RwSignal<Option<Result<ProductsReply, String>>>);
 
@@ -52,6 +56,9 @@ pub fn App() -> impl IntoView {
     });
 
     let products = RwSignal::new(None);
+    // The fleet stream, shared by every page of the tab; opened by the page that needs it.
+    let fleet = Fleet::new();
+    provide_context(fleet);
     let load = move || {
         if phase.get_untracked() == 1 {
             return;
@@ -78,7 +85,21 @@ pub fn App() -> impl IntoView {
         }
         p
     });
-    set_interval(load, Duration::from_secs(10));
+    // No 10 s poll of the list any more (issue 16: it was a third of a tab's steady traffic).
+    // The fleet stream's failures say when to ask again: a stream refused after its session
+    // ended is how a signed-out tab learns it (the 401 then brings the sign-in form back).
+    Effect::new(move |prev: Option<u32>| {
+        let attempts = fleet.attempts.get();
+        if attempts > prev.unwrap_or(0) && attempts % 3 == 1 && phase.get_untracked() == 2 {
+            load();
+        }
+        attempts
+    });
+    Effect::new(move |_| {
+        if phase.get() != 2 {
+            fleet.stop();
+        }
+    });
     provide_context(Products(products));
 
     move || {
@@ -112,60 +133,153 @@ fn Console() -> impl IntoView {
     }
 }
 
+/// One product in the sidebar: its name, dot and tooltip.
+#[derive(Clone, Debug, PartialEq)]
+struct SideItem {
+    name: String,
+    /// `dot-ok`, `dot-warn`, `dot-bad` or `dot-unknown`.
+    dot: &'static str,
+    tip: String,
+    down: bool,
+}
+
+/// The sidebar's products: the fleet stream's rows once it has a view (health dots as on the
+/// fleet page, the list following discovery), else the first `/api/products` reply's.
+fn side_items(
+    fleet: Fleet,
+    products: RwSignal<Option<Result<ProductsReply, String>>>,
+) -> Vec<SideItem> {
+    use codis_model::fleet::FleetHealth;
+    let dashboard = |name: &str| {
+        products
+            .with(|p| match p {
+                Some(Ok(r)) => r
+                    .products
+                    .iter()
+                    .find(|p| p.name == name)
+                    .map(|p| p.dashboard.clone()),
+                _ => None,
+            })
+            .unwrap_or_default()
+    };
+    if fleet.loaded.get() {
+        return fleet.rows.with(|rows| {
+            rows.iter()
+                .map(|e| {
+                    e.row.with(|r| {
+                        let health = r.health();
+                        let dot = match health {
+                            FleetHealth::Ok => "dot-ok",
+                            FleetHealth::Warn => "dot-warn",
+                            FleetHealth::Down => "dot-bad",
+                            FleetHealth::Unknown => "dot-unknown",
+                        };
+                        let state = pages::fleet::state_label(r.state);
+                        let tip = match &r.message {
+                            Some(m) => tr!(
+                                fleet.tip_msg,
+                                dashboard = dashboard(&r.product),
+                                state,
+                                message = m.clone()
+                            ),
+                            None => tr!(fleet.tip, dashboard = dashboard(&r.product), state),
+                        };
+                        SideItem {
+                            name: r.product.clone(),
+                            dot,
+                            tip,
+                            down: health == FleetHealth::Down,
+                        }
+                    })
+                })
+                .collect()
+        });
+    }
+    products.with(|p| match p {
+        Some(Ok(r)) => r
+            .products
+            .iter()
+            .map(|p| {
+                let (dot, tip) = match p.reachable {
+                    Some(true) => (
+                        "dot-ok",
+                        tr!(app.tip_reachable, dashboard = p.dashboard.clone()),
+                    ),
+                    Some(false) => (
+                        "dot-bad",
+                        tr!(
+                            app.tip_unreachable,
+                            dashboard = p.dashboard.clone(),
+                            error = p.error.clone().unwrap_or_default()
+                        ),
+                    ),
+                    None => (
+                        "dot-unknown",
+                        tr!(app.tip_unprobed, dashboard = p.dashboard.clone()),
+                    ),
+                };
+                SideItem {
+                    name: p.name.clone(),
+                    dot,
+                    tip,
+                    down: p.reachable == Some(false),
+                }
+            })
+            .collect(),
+        _ => Vec::new(),
+    })
+}
+
 #[component]
 fn Sidebar() -> impl IntoView {
     let Products(products) = expect_context::<Products>();
+    let fleet = use_fleet();
     let nav = use_nav();
     let current = Memo::new(move |_| nav.path.with(|p| path_parts(p)));
+    let items = Memo::new(move |_| side_items(fleet, products));
     view! {
         <nav class="sidebar" aria-label=move || tr!(app.products_nav)>
             <a href=crate::core::nav::home_href() class="brand">"Codis"</a>
             {move || match products.get() {
-                None => view! { <p class="muted side-note">{move || tr!(app.loading_products)}</p> }.into_any(),
-                Some(Err(e)) => view! { <p class="error side-note" role="alert">{move || tr!(app.cannot_load_products, error = e.clone())}</p> }.into_any(),
-                Some(Ok(reply)) if reply.products.is_empty() => view! {
-                    <p class="muted side-note" id="no-products">
-                        {move || if reply.discovery.loaded {
-                            tr!(app.no_products)
-                        } else {
-                            tr!(app.discovering)
-                        }}
-                    </p>
-                }.into_any(),
-                Some(Ok(reply)) => {
-                    let stale = reply.discovery.stale.then(|| view! {
-                        <p class="side-note warn" title=reply.discovery.error.clone().unwrap_or_default()>{move || tr!(app.stale_list)}</p>
+                None if !fleet.loaded.get() => view! { <p class="muted side-note">{move || tr!(app.loading_products)}</p> }.into_any(),
+                Some(Err(e)) if !fleet.loaded.get() => view! { <p class="error side-note" role="alert">{move || tr!(app.cannot_load_products, error = e.clone())}</p> }.into_any(),
+                reply if items.with(Vec::is_empty) => {
+                    let loaded = fleet.loaded.get() || reply.as_ref().is_some_and(|r| r.as_ref().is_ok_and(|r| r.discovery.loaded));
+                    view! {
+                        <p class="muted side-note" id="no-products">
+                            {move || if loaded {
+                                tr!(app.no_products)
+                            } else {
+                                tr!(app.discovering)
+                            }}
+                        </p>
+                    }.into_any()
+                }
+                reply => {
+                    let stale = reply.and_then(|r| r.ok()).filter(|r| r.discovery.stale).map(|r| view! {
+                        <p class="side-note warn" title=r.discovery.error.clone().unwrap_or_default()>{move || tr!(app.stale_list)}</p>
                     });
                     view! {
                         {stale}
                         <ul class="products">
-                            <For each=move || products.with(|p| match p { Some(Ok(r)) => r.products.clone(), _ => Vec::new() })
-                                key=|p| (p.name.clone(), p.reachable, p.dashboard.clone())
+                            // Keyed by the whole item: a product's link is redrawn when its dot
+                            // or tooltip changes (rarely), not on every fleet tick.
+                            <For each=move || items.get()
+                                key=|p| (p.name.clone(), p.dot, p.tip.clone())
                                 let:p>
                                 {
                                     let name = p.name.clone();
                                     let name2 = name.clone();
                                     let selected = Memo::new(move |_| current.with(|c| c.0 == name2));
                                     let href = move || section_href(&name, &current.with(|c| c.1.clone()));
-                                    let dot = match p.reachable {
-                                        Some(true) => "dot-ok",
-                                        Some(false) => "dot-bad",
-                                        None => "dot-unknown",
-                                    };
-                                    let (reachable, dashboard, error) = (p.reachable, p.dashboard.clone(), p.error.clone().unwrap_or_default());
-                                    let tip = move || match reachable {
-                                        Some(true) => tr!(app.tip_reachable, dashboard = dashboard.clone()),
-                                        Some(false) => tr!(app.tip_unreachable, dashboard = dashboard.clone(), error = error.clone()),
-                                        None => tr!(app.tip_unprobed, dashboard = dashboard.clone()),
-                                    };
                                     view! {
                                         <li>
                                             <a href=href class:selected=selected
                                                 aria-current=move || selected.get().then_some("page")
-                                                title=tip data-product=p.name.clone()>
-                                                <span class=format!("dot {dot}") aria-hidden="true"></span>
+                                                title=p.tip.clone() data-product=p.name.clone()>
+                                                <span class=format!("dot {}", p.dot) aria-hidden="true"></span>
                                                 <span class="pname">{p.name.clone()}</span>
-                                                {(p.reachable == Some(false)).then(|| view! { <span class="sr-only">{move || tr!(app.unreachable_sr)}</span> })}
+                                                {p.down.then(|| view! { <span class="sr-only">{move || tr!(app.unreachable_sr)}</span> })}
                                             </a>
                                         </li>
                                     }
@@ -179,7 +293,8 @@ fn Sidebar() -> impl IntoView {
     }
 }
 
-/// `/`: opens the only product directly; otherwise asks to pick one.
+/// `/`: the fleet (every product at once, live); with a single product, that product's page
+/// directly, as before.
 #[component]
 fn Home() -> impl IntoView {
     let Products(products) = expect_context::<Products>();
@@ -194,9 +309,12 @@ fn Home() -> impl IntoView {
     view! {
         <InsecureBanner/>
         <main class="main home">
-            <UserBar/>
-            <h1>"Codis"</h1>
-            <p class="muted">{move || tr!(app.select_product)}</p>
+            <div class="title-row">
+                <h1>"Codis"</h1>
+                <crate::components::alerts::AlertBell/>
+                <UserBar/>
+            </div>
+            <pages::fleet::FleetPage/>
         </main>
     }
 }
@@ -225,6 +343,15 @@ fn ProductLayout() -> impl IntoView {
     on_cleanup(|| {
         if let Some(body) = document().body() {
             let _ = body.class_list().remove_1("actions-off");
+        }
+    });
+    // The fleet stream (sidebar dots, the bell, the slots page's migration rate) opens once
+    // this product's own stream has shown its first numbers: the product's cold load comes
+    // first (backend/tests/ui_perf.rs).
+    let fleet = use_fleet();
+    Effect::new(move |_| {
+        if live.loaded.get() {
+            fleet.want();
         }
     });
     let auth = use_auth();
@@ -289,6 +416,7 @@ fn ProductLayout() -> impl IntoView {
             <div class="title-row">
                 <h1 class="product-name" id="product-name">{move || product.get()}</h1>
                 <LiveIndicator/>
+                <crate::components::alerts::AlertBell/>
                 <UserBar/>
             </div>
             <nav class="tabs" aria-label=move || tr!(app.sections_nav)>

@@ -2,9 +2,11 @@
 
 pub mod actions;
 pub mod activity;
+pub mod alerts;
 pub mod chart;
 pub mod dialog;
 pub mod input;
+pub mod migration;
 pub mod signin;
 pub mod status;
 pub mod theme;

@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod codec;
 pub mod config;
+pub mod fleet;
 pub mod lang;
 pub mod live;
 pub mod nav;

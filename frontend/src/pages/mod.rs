@@ -1,5 +1,6 @@
 //! The five sections of a product, and what they share (HA warnings, the read-only info dialogs).
 
+pub mod fleet;
 pub mod groups;
 pub mod overview;
 pub mod proxies;

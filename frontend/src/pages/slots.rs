@@ -36,6 +36,7 @@ fn slot_state(s: &SlotActionState) -> String {
 #[component]
 pub fn SlotsPage() -> impl IntoView {
     view! {
+        <crate::components::migration::MigrationProgress/>
         <div class="two-col">
             <Control/>
             <MigrateForms/>
