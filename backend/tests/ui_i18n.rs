@@ -144,7 +144,6 @@ fn is_redis_data(text: &str) -> bool {
 /// with two words of letters in a row (names, addresses, numbers and `key=value` data have
 /// none), or one of the catalogue's English texts. The INFO dialog's key/value table
 /// (`table.kv`) is Redis's own text (`role:master`) and is not looked at.
-
 async fn english_left(b: &Browser, english: &BTreeSet<String>) -> Vec<String> {
     let texts = b
         .js(

@@ -393,7 +393,7 @@ mod tests {
         assert_eq!(s.aria(SortKey::Name), "none");
         let s = s.click(SortKey::Qps);
         assert_eq!(s.aria(SortKey::Qps), "ascending");
-        assert_eq!(s.click(SortKey::Name).desc, false);
+        assert!(!s.click(SortKey::Name).desc);
         assert_eq!(SortKey::Migration.id(), "migration");
     }
 
