@@ -257,6 +257,13 @@ impl DemoDashboard {
         let mut m = lock(&self.inner.ctl.shared);
         m.advance();
         if !m.faults.contains(&fault) {
+            // The fork's dashboard keeps a pooled connection to each server: its first sample
+            // after the server dies reads EOF on it, the next ones fail to dial (captured in
+            // `fixtures/pika-codis`, `..._replica_9222_suspected`).
+            if let (Fault::ServerDown(a), Some(_)) = (&fault, &m.pika) {
+                let until = std::time::Instant::now() + Duration::from_secs(1);
+                m.eof_until.insert(a.clone(), until);
+            }
             m.faults.push(fault);
         }
     }

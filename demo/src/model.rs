@@ -67,7 +67,7 @@ pub(crate) fn lock(shared: &Shared) -> MutexGuard<'_, Model> {
     shared.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-pub(crate) fn server(addr: &str, dc: &str, synced: bool, replica_group: bool) -> GroupServer {
+fn server(addr: &str, dc: &str, synced: bool, replica_group: bool) -> GroupServer {
     GroupServer {
         server: addr.to_owned(),
         datacenter: dc.to_owned(),
@@ -81,7 +81,7 @@ pub(crate) fn server(addr: &str, dc: &str, synced: bool, replica_group: bool) ->
 }
 
 /// The shape of a preset before it becomes a model.
-pub(crate) struct Layout {
+struct Layout {
     pub groups: Vec<Group>,
     pub spare_servers: Vec<String>,
     pub sentinels: Vec<String>,
@@ -91,7 +91,7 @@ pub(crate) struct Layout {
     pub spare_proxies: usize,
 }
 
-pub(crate) fn addr(port: u32) -> String {
+fn addr(port: u32) -> String {
     format!("127.0.0.1:{port}")
 }
 
@@ -145,7 +145,31 @@ fn layout(preset: Preset) -> Layout {
             proxies: vec![(None, 40.0)],
             spare_proxies: 1,
         },
-        Preset::Pika { .. } => crate::pika::layout(),
+        // Pika's Codis fork (`fixtures/pika-codis`): 9233 is the replica an election picks.
+        Preset::Pika { .. } => Layout {
+            groups: vec![
+                group(
+                    1,
+                    vec![
+                        server(&addr(9221), "", true, true),
+                        server(&addr(9222), "", true, true),
+                    ],
+                ),
+                group(
+                    2,
+                    vec![
+                        server(&addr(9231), "", true, true),
+                        server(&addr(9232), "", true, true),
+                        server(&addr(9233), "", true, true),
+                    ],
+                ),
+            ],
+            spare_servers: vec![addr(9224), addr(9225)],
+            sentinels: Vec::new(),
+            spare_sentinels: Vec::new(),
+            proxies: vec![(None, 200.0), (None, 180.0)],
+            spare_proxies: 1,
+        },
         Preset::Large => Layout {
             groups: (1..=64u32)
                 .map(|g| {
@@ -170,7 +194,7 @@ fn layout(preset: Preset) -> Layout {
     }
 }
 
-pub(crate) fn group(id: GroupId, servers: Vec<GroupServer>) -> Group {
+fn group(id: GroupId, servers: Vec<GroupServer>) -> Group {
     Group {
         id,
         servers,
@@ -457,7 +481,7 @@ impl Model {
 }
 
 /// The dashboard configuration of the captured cluster, with this product's name.
-fn default_config(product: &str) -> Config {
+pub(crate) fn default_config(product: &str) -> Config {
     Config {
         coordinator_name: "filesystem".to_owned(),
         coordinator_addr: "/opt/codis/data/fs".to_owned(),

@@ -1,5 +1,6 @@
 //! Pika's Codis fork, simulated (`Preset::Pika`): the differences from Codis 3.2 that the
-//! console sees, as `fixtures/pika-codis/README.md` describes them from the fork's code.
+//! console sees, as `fixtures/pika-codis/README.md` describes them (captured from the fork's
+//! dashboard and proxies; the group servers simulated here are Pika, as in production).
 //!
 //! * `max_slot_num` slots, in `/topom`'s config and every proxy model.
 //! * No sentinels: their dashboard and proxy routes answer 404.
@@ -14,14 +15,16 @@
 //! * Server samples are Pika's INFO replication (no `used_memory`, no keyspace) plus
 //!   `maxmemory` (Pika answers `CONFIG GET maxmemory` with its write-buffer-size).
 //! * Proxies send `slow_cmd_count` and per-command latency (`ops.cmd`) in every sample, and
-//!   answer `GET /api/proxy/cmdinfo/{xauth}/{interval}`.
+//!   answer `GET /api/proxy/cmdinfo/{xauth}/{interval}`; as the fork's real proxies do, the list
+//!   starts with an `ALL` row that counts every call twice, and `total_calls`/`total_usecs` are
+//!   0 (they hold the interval still open, which every read clears).
 
-use crate::model::{addr, group, server, Layout, Model};
+use crate::model::{default_config, Model};
 use crate::noise::{hash_str, jitter, unix_now};
 use crate::stats::COMMANDS;
 use codis_model::{
     derive::pika::election_candidate, CmdInfo, Config, GroupId, InfoMap, ProxyCmdStats,
-    ProxyRedisOps, ServerActionState, ServerCheckState, CMDINFO_INTERVALS,
+    ProxyRedisOps, ServerActionState, ServerCheckState, CMDINFO_INTERVALS, CMD_ALL,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -50,58 +53,17 @@ pub(crate) struct PikaSim {
     electing: BTreeSet<GroupId>,
 }
 
-/// The fork's cluster: see [`crate::Preset::Pika`].
-pub(crate) fn layout() -> Layout {
-    Layout {
-        groups: vec![
-            group(
-                1,
-                vec![
-                    server(&addr(9221), "", true, true),
-                    server(&addr(9222), "", true, true),
-                ],
-            ),
-            group(
-                2,
-                vec![
-                    server(&addr(9231), "", true, true),
-                    server(&addr(9232), "", true, true),
-                    server(&addr(9233), "", true, true),
-                ],
-            ),
-        ],
-        spare_servers: vec![addr(9224), addr(9225)],
-        sentinels: Vec::new(),
-        spare_sentinels: Vec::new(),
-        proxies: vec![(None, 200.0), (None, 180.0)],
-        spare_proxies: 1,
-    }
-}
-
 /// The fork's `/topom` config: `max_slot_num` and its failover settings; no
 /// `sentinel_client_timeout` (two of its Go fields share that JSON name, Go drops both).
 fn config(product: &str, max_slot_num: usize) -> Config {
     Config {
-        coordinator_name: "filesystem".to_owned(),
         coordinator_addr: "/opt/pika-codis/data/fs".to_owned(),
-        admin_addr: "127.0.0.1:18080".to_owned(),
-        product_name: product.to_owned(),
-        migration_method: "semi-async".to_owned(),
-        migration_parallel_slots: 100,
-        migration_async_maxbulks: 200,
-        migration_async_maxbytes: "32mb".to_owned(),
-        migration_async_numkeys: 500,
-        migration_timeout: "30s".to_owned(),
         sentinel_client_timeout: None,
-        sentinel_quorum: 2,
-        sentinel_parallel_syncs: 1,
-        sentinel_down_after: "30s".to_owned(),
-        sentinel_failover_timeout: "5m".to_owned(),
         max_slot_num: u32::try_from(max_slot_num).ok(),
         sentinel_check_master_failover_interval: Some("2s".to_owned()),
         sentinel_master_dead_check_times: Some(DEAD_CHECK_TIMES),
         sentinel_check_offline_server_interval: Some("2s".to_owned()),
-        ..Config::default()
+        ..default_config(product)
     }
 }
 
@@ -506,9 +468,20 @@ impl Model {
     }
 
     /// The fork's per-command figures of proxy `i` over `interval` seconds (`OpStats` of
-    /// `GetOpStatsByInterval`): latency percentiles in ms (5 ms buckets), calls slower than
-    /// each threshold; `max_delay` is never filled by the fork.
+    /// `GetOpStatsByInterval`), after its `ALL` row (see [`all_row`]): latency percentiles in
+    /// ms (5 ms buckets), calls slower than each threshold; `max_delay` is never filled by the
+    /// fork, nor in practice `total_calls`/`total_usecs`.
     pub(crate) fn pika_cmd_stats(&self, i: usize, interval: i64) -> Vec<ProxyCmdStats> {
+        let cmds = self.pika_commands(i, interval);
+        let mut rows = Vec::with_capacity(cmds.len() + 1);
+        if !cmds.is_empty() {
+            rows.push(all_row(&cmds, interval));
+        }
+        rows.extend(cmds);
+        rows
+    }
+
+    fn pika_commands(&self, i: usize, interval: i64) -> Vec<ProxyCmdStats> {
         let p = &self.world.proxies[i];
         let unix = unix_now();
         let qps = self.proxy_qps(i, unix);
@@ -535,8 +508,8 @@ impl Model {
                     fails: 0,
                     redis_errtype: (calls as f64 * err) as i64,
                     interval: Some(interval),
-                    total_calls: Some(in_interval),
-                    total_usecs: Some((in_interval as f64 * *usecs as f64) as i64),
+                    total_calls: Some(0),
+                    total_usecs: Some(0),
                     max_delay: Some(0),
                     qps: Some(in_interval / interval.max(1)),
                     avg: Some(ms as i64),
@@ -582,5 +555,39 @@ impl Model {
             qps: self.proxy_qps(i, unix_now()).round() as i64,
             cmd: self.pika_cmd_stats(i, interval),
         }
+    }
+}
+
+/// The fork's `ALL` row over `cmds` (`Session.incrOpStats` adds each call to it twice: its
+/// calls and µs are double the commands' sums, its µs per call right); the interval figures of
+/// the busiest command stand for its percentiles.
+fn all_row(cmds: &[ProxyCmdStats], interval: i64) -> ProxyCmdStats {
+    let calls: i64 = cmds.iter().map(|c| c.calls).sum();
+    let usecs: i64 = cmds.iter().map(|c| c.usecs).sum();
+    let busiest = cmds
+        .iter()
+        .max_by_key(|c| c.calls)
+        .cloned()
+        .unwrap_or_default();
+    let sum = |f: fn(&ProxyCmdStats) -> Option<i64>| Some(cmds.iter().filter_map(f).sum());
+    ProxyCmdStats {
+        opstr: CMD_ALL.to_owned(),
+        calls: 2 * calls,
+        usecs: 2 * usecs,
+        usecs_percall: if calls == 0 { 0 } else { usecs / calls },
+        fails: cmds.iter().map(|c| c.fails).sum(),
+        redis_errtype: cmds.iter().map(|c| c.redis_errtype).sum(),
+        interval: Some(interval),
+        qps: sum(|c| c.qps),
+        tp100: cmds.iter().filter_map(|c| c.tp100).max(),
+        delay50ms: sum(|c| c.delay50ms),
+        delay100ms: sum(|c| c.delay100ms),
+        delay200ms: sum(|c| c.delay200ms),
+        delay300ms: sum(|c| c.delay300ms),
+        delay500ms: sum(|c| c.delay500ms),
+        delay1s: sum(|c| c.delay1s),
+        delay2s: sum(|c| c.delay2s),
+        delay3s: sum(|c| c.delay3s),
+        ..busiest
     }
 }

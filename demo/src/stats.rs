@@ -247,6 +247,19 @@ impl Model {
         } else {
             self.world.servers.contains_key(addr)
         };
+        let reconfiguring = self
+            .eof_until
+            .get(addr)
+            .is_some_and(|until| *until > Instant::now());
+        // Codis 3.2's dial error wins over a reconfiguration's EOF (as before); the fork's
+        // first sample of a server that just died is EOF (see `DemoDashboard::set_fault`).
+        if !sentinel && reachable && reconfiguring && (self.pika.is_some() || !self.is_down(addr)) {
+            return RedisStats {
+                error: Some(ApiError::traced("EOF").body()),
+                unixtime: unix,
+                ..RedisStats::default()
+            };
+        }
         if !reachable || self.is_down(addr) {
             // The fork's `NewClient` returns the dial error untraced: no stack.
             let e = if self.pika.is_some() {
@@ -280,13 +293,7 @@ impl Model {
                 ..RedisStats::default()
             };
         }
-        let reconfiguring = self
-            .eof_until
-            .get(addr)
-            .is_some_and(|until| *until > Instant::now());
-        if !sentinel
-            && (reconfiguring || self.sample_shows(&Fault::ServerEof(addr.to_owned()), unix))
-        {
+        if !sentinel && self.sample_shows(&Fault::ServerEof(addr.to_owned()), unix) {
             return RedisStats {
                 error: Some(ApiError::traced("EOF").body()),
                 unixtime: unix,

@@ -1,6 +1,7 @@
-//! Pika's Codis fork: what the console derives from the fork's answers (`fixtures/pika-codis`,
-//! written from the fork's code, see that README), next to Codis 3.2's captures, which must
-//! derive exactly what they did before.
+//! Pika's Codis fork: what the console derives from the fork's answers (`fixtures/pika-codis`:
+//! captured from the fork's dashboard and proxies with redis-server 7.0 as group servers, and a
+//! few derived from its code where only Pika produces the state, see that README), next to
+//! Codis 3.2's captures, which must derive exactly what they did before.
 
 use codis_fixtures as common;
 
@@ -125,7 +126,8 @@ fn slot_inputs_are_checked_against_the_products_slot_count() {
 
 #[test]
 fn pika_servers_show_role_binlog_and_lag_and_no_made_up_memory_or_keys() {
-    let stats = pika_stats("dash_get_topom_stats");
+    // Derived: Pika's own INFO (binlog, eligibility), which redis-server cannot produce.
+    let stats = pika_stats("dash_get_topom_stats__pika_servers");
     let view = dashboard_view(&stats, "pika-demo");
 
     let master = row(&view, "127.0.0.1:9231");
@@ -232,7 +234,7 @@ fn a_master_the_dashboard_only_suspects_stays_flaky_and_is_an_error_once_offline
             suspected,
             suspected,
             suspected,
-            "dash_get_api_topom_stats__master_9231_offline_electing",
+            "dash_get_api_topom_stats__master_9231_offline_no_election",
         ],
         rule,
     );
@@ -249,15 +251,28 @@ fn a_master_the_dashboard_only_suspects_stays_flaky_and_is_an_error_once_offline
             ServerCheck::Suspected { failed: 4 }
         );
     }
-    let (electing, _) = &views[6];
-    let r = row(electing, "127.0.0.1:9231");
+    let (offline, _) = &views[6];
+    let r = row(offline, "127.0.0.1:9231");
     assert_eq!(r.status, Health::Error);
     assert_eq!(r.pika.as_ref().unwrap().check, ServerCheck::Offline);
-    let g2 = electing.groups.iter().find(|g| g.id == 2).unwrap();
+    // Captured with redis-server replicas, which never say they are eligible: nobody can be
+    // elected, and the console says so instead of "electing" for ever.
+    let g2 = offline.groups.iter().find(|g| g.id == 2).unwrap();
+    assert!(g2.out_of_sync);
     let pg = g2.pika.as_ref().unwrap();
-    assert!(pg.electing);
-    assert_eq!(pg.candidate.as_deref(), Some("127.0.0.1:9233"));
+    assert!(!pg.electing);
+    assert!(pg.election_blocked);
+    assert_eq!(pg.candidate, None);
     assert_eq!(pg.last_election, None);
+
+    // With Pika replicas (derived), the same offline master has a candidate: electing.
+    let electing = dashboard_view(
+        &pika_stats("dash_get_api_topom_stats__master_9231_offline_electing"),
+        "pika-demo",
+    );
+    let pg = electing.groups[1].pika.clone().unwrap();
+    assert!(pg.electing && !pg.election_blocked);
+    assert_eq!(pg.candidate.as_deref(), Some("127.0.0.1:9233"));
 
     // Codis 3.2's rule is untouched: a 3.2 server's third failed sample is an error.
     let mut t = HealthTracker::new(rule);
@@ -348,6 +363,142 @@ fn cmdinfo_carries_percentiles_per_command_for_the_asked_interval() {
     let fallback: CmdInfo = common::load_pika("proxy0_get_api_proxy_cmdinfo_7__falls_back_to_1");
     assert!(fallback.cmd.iter().all(|x| x.interval == Some(1)));
     let stats: codis_model::ProxyStatsData = common::load_pika("proxy0_get_api_proxy_stats");
-    assert_eq!(stats.slow_cmd_count, Some(17));
+    assert_eq!(stats.slow_cmd_count, Some(92));
     assert!(stats.ops.cmd.iter().all(|x| x.interval == Some(1)));
+}
+
+#[test]
+fn the_forks_all_row_is_not_a_command_and_counts_every_call_twice() {
+    let c: CmdInfo = common::load_pika("proxy0_get_api_proxy_cmdinfo_1");
+    let all = c.all_row().expect("the fork sends an ALL row");
+    assert_eq!(c.cmd[0].opstr, codis_model::CMD_ALL);
+    assert!(c.commands().all(|x| !x.is_all_row()));
+    assert_eq!(c.commands().count(), c.cmd.len() - 1);
+    let calls: i64 = c.commands().map(|x| x.calls).sum();
+    assert_eq!(all.calls, 2 * calls);
+    // Codis 3.2 has no such row.
+    let codis: Stats = common::load("demo_get_topom_stats");
+    assert!(codis
+        .proxy
+        .stats
+        .values()
+        .filter_map(|p| p.stats.as_ref())
+        .flat_map(|s| &s.ops.cmd)
+        .all(|x| !x.is_all_row()));
+}
+
+#[test]
+fn a_latency_spike_shows_in_one_second_figures_only() {
+    let spike: CmdInfo = common::load_pika("proxy0_get_api_proxy_cmdinfo_1__latency_spike");
+    let all = spike.all_row().unwrap();
+    assert_eq!(all.delay100ms, Some(1));
+    assert!(all.tp100 > all.tp99, "{all:?}");
+    // The longer intervals were read under the same pauses and show none of them.
+    for interval in [60, 600, 3600] {
+        let c: CmdInfo = common::load_pika(&format!("proxy0_get_api_proxy_cmdinfo_{interval}"));
+        assert!(c.cmd.iter().all(|x| x.delay50ms == Some(0)), "{interval}");
+    }
+}
+
+#[test]
+fn redis_group_servers_report_roles_and_replication_lag_but_no_binlog() {
+    let view = dashboard_view(&pika_stats("dash_get_topom_stats"), "pika-demo");
+    let master = row(&view, "127.0.0.1:9231").pika.clone().unwrap();
+    assert_eq!(master.role.as_deref(), Some("master"));
+    // The fork's binlog fields are 0 for a server with no Pika binlog: not a position.
+    assert_eq!(master.binlog, None);
+    assert!(!master.eligible && !master.not_replicating);
+    for replica in ["127.0.0.1:9232", "127.0.0.1:9233"] {
+        let p = row(&view, replica).pika.clone().unwrap();
+        assert_eq!((p.role.as_deref(), p.binlog), (Some("slave"), None));
+        // master_repl_offset of the master against the replica's slave_repl_offset.
+        assert!(p.lag_bytes.is_some_and(|l| l < 100_000), "{replica}: {p:?}");
+    }
+    let g2 = view.groups.iter().find(|g| g.id == 2).unwrap();
+    let pg = g2.pika.as_ref().unwrap();
+    assert!(!pg.electing && !pg.election_blocked);
+    assert_eq!(pg.candidate, None);
+}
+
+#[test]
+fn a_replica_that_is_a_master_is_flagged_even_when_the_dashboard_says_synced() {
+    let view = dashboard_view(
+        &pika_stats("dash_get_api_topom_stats__server_9224_checked_not_replicating"),
+        "pika-demo",
+    );
+    let s = row(&view, "127.0.0.1:9224");
+    let p = s.pika.clone().unwrap();
+    assert_eq!(
+        (p.check, p.role.as_deref()),
+        (ServerCheck::Normal, Some("master"))
+    );
+    assert!(p.not_replicating);
+    assert!(
+        !row(&view, "127.0.0.1:9222")
+            .pika
+            .as_ref()
+            .unwrap()
+            .not_replicating
+    );
+
+    // A replica restarted as a master while offline: the fork's repair (`SLAVEOF h p -f`) is
+    // refused by redis-server, so the dashboard keeps it offline with its old role "slave";
+    // the live sample says master.
+    let view = dashboard_view(
+        &pika_stats("dash_get_api_topom_stats__replica_9222_restarted_stays_offline"),
+        "pika-demo",
+    );
+    let p = row(&view, "127.0.0.1:9222").pika.clone().unwrap();
+    assert_eq!(p.check, ServerCheck::Recovering);
+    assert_eq!(p.role.as_deref(), Some("slave"));
+    assert!(p.not_replicating);
+}
+
+#[test]
+fn recall_times_wraps_negative_and_the_server_stays_offline() {
+    let view = dashboard_view(
+        &pika_stats("dash_get_api_topom_stats__master_9231_offline_recall_times_wrapped"),
+        "pika-demo",
+    );
+    let stats = pika_stats("dash_get_api_topom_stats__master_9231_offline_recall_times_wrapped");
+    assert_eq!(stats.group.models[1].servers[0].recall_times, Some(-128));
+    let r = row(&view, "127.0.0.1:9231");
+    assert_eq!(r.pika.as_ref().unwrap().check, ServerCheck::Offline);
+    assert!(view.groups[1].pika.as_ref().unwrap().election_blocked);
+
+    // Restarted (empty): normal again at the next check, no election happened.
+    let back = dashboard_view(
+        &pika_stats("dash_get_api_topom_stats__master_9231_restarted"),
+        "pika-demo",
+    );
+    let g2 = &back.groups[1];
+    assert_eq!(g2.servers[0].server, "127.0.0.1:9231");
+    assert_eq!(
+        g2.servers[0].pika.as_ref().unwrap().check,
+        ServerCheck::Normal
+    );
+    assert!(!g2.out_of_sync);
+    let pg = g2.pika.as_ref().unwrap();
+    assert!(!pg.electing && !pg.election_blocked);
+}
+
+#[test]
+fn the_first_failed_check_suspects_without_counting_and_the_next_ones_desync_the_group() {
+    let first = pika_stats("dash_get_api_topom_stats__replica_9222_suspected");
+    let view = dashboard_view(&first, "pika-demo");
+    let r = row(&view, "127.0.0.1:9222");
+    assert_eq!(
+        r.pika.as_ref().unwrap().check,
+        ServerCheck::Suspected { failed: 0 }
+    );
+    // The first failure is the pooled connection's EOF (with a stack), not a refused dial.
+    assert_eq!(r.error.as_deref(), Some("EOF"));
+    assert!(!view.groups[0].out_of_sync);
+    // From the first counted failure on, the group is out of sync (here: 4 counted).
+    let later = dashboard_view(
+        &pika_stats("dash_get_api_topom_stats__master_9231_suspected"),
+        "pika-demo",
+    );
+    assert!(later.groups[1].out_of_sync);
+    assert!(!later.groups[1].pika.as_ref().unwrap().electing);
 }

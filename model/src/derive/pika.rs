@@ -8,6 +8,13 @@
 //! These functions turn the fields into typed values; the debounced health
 //! ([`debounce`](super::debounce)) reads [`ServerCheck`] too, and the election's result is found
 //! by comparing samples ([`HealthTracker`](super::HealthTracker)).
+//!
+//! What the fork's real dashboard showed (`fixtures/pika-codis`, captured with redis-server as
+//! group servers) and these functions account for: a group whose master is offline with no
+//! eligible replica is never failed over (the dashboard retries every 2 s for ever), so it is
+//! "election blocked", not "electing"; a server at a replica position that reports itself
+//! master is still marked synced (and readable by proxies), so it is flagged as not
+//! replicating; group servers that are not Pika report no binlog (the fields stay 0).
 
 use super::info::info_u64;
 use crate::types::{Group, GroupId, GroupServer, InfoMap, ServerCheckState};
@@ -103,14 +110,24 @@ pub struct PikaServer {
     pub lag_bytes: Option<u64>,
     /// Pika says it may be elected master (it is not in a full sync).
     pub eligible: bool,
+    /// A replica position (`servers[>0]`) whose server says it is a master (its INFO `role`, or
+    /// the dashboard's `role` when no sample answers): it does not follow `servers[0]`. The
+    /// fork still marks it synced and lets proxies read from it (seen on a real dashboard).
+    #[serde(default)]
+    pub not_replicating: bool,
 }
 
 /// The fork's view of one group.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PikaGroup {
-    /// The master is offline and the group is out of sync: the dashboard is electing a new
-    /// master (or failed to, when no replica qualifies: then it stays so).
+    /// The master is offline, the group is out of sync and a replica qualifies: the dashboard
+    /// is electing a new master.
     pub electing: bool,
+    /// The master is offline and no replica qualifies ([`election_candidate`] is `None`): the
+    /// dashboard retries every failover interval and never elects anyone (a real dashboard
+    /// logged "can't switch slave to master" every 2 s until the master came back).
+    #[serde(default)]
+    pub election_blocked: bool,
     /// The server the dashboard's election would pick now (`SelectNewMaster`): normal,
     /// eligible, not `servers[0]`, highest binlog position; `None` when no replica qualifies.
     pub candidate: Option<String>,
@@ -149,9 +166,12 @@ pub fn election_candidate(g: &Group) -> Option<&GroupServer> {
 pub fn pika_group(g: &Group) -> Option<PikaGroup> {
     let master = g.servers.first()?;
     master.state?;
+    let candidate = election_candidate(g).map(|s| s.server.clone());
+    let master_offline = master.state == Some(ServerCheckState::Offline);
     Some(PikaGroup {
-        electing: g.out_of_sync && master.state == Some(ServerCheckState::Offline),
-        candidate: election_candidate(g).map(|s| s.server.clone()),
+        electing: g.out_of_sync && master_offline && candidate.is_some(),
+        election_blocked: master_offline && candidate.is_none(),
+        candidate,
         last_election: None,
     })
 }
@@ -167,12 +187,20 @@ pub fn pika_server(
 ) -> Option<PikaServer> {
     let s = g.servers.get(index)?;
     let check = ServerCheck::of(s, info.is_some())?;
-    let binlog = BinlogPosition::of(s);
+    // The fork fills the binlog fields from Pika's `db0:binlog_offset=F O`; other group servers
+    // (codis-server, redis-server) have none and the fields stay 0: not a position.
+    let binlog = BinlogPosition::of(s)
+        .filter(|p| *p != BinlogPosition::default() || info.is_some_and(has_pika_binlog));
     let lag_bytes = if index == 0 {
         None
     } else {
-        let repl = |i: Option<&InfoMap>| i.and_then(|i| info_u64(i, "slave_repl_offset"));
-        match (repl(master_info), repl(info)) {
+        // Pika reports `slave_repl_offset` on every role; Redis and codis-server masters
+        // report `master_repl_offset` only.
+        let master_offset = master_info.and_then(|i| {
+            info_u64(i, "slave_repl_offset").or_else(|| info_u64(i, "master_repl_offset"))
+        });
+        let replica_offset = info.and_then(|i| info_u64(i, "slave_repl_offset"));
+        match (master_offset, replica_offset) {
             (Some(m), Some(r)) => Some(m.saturating_sub(r)),
             _ => match (g.servers.first().and_then(BinlogPosition::of), binlog) {
                 (Some(m), Some(r)) if m.file_num == r.file_num => {
@@ -182,13 +210,26 @@ pub fn pika_server(
             },
         }
     };
+    // The live sample's role first: the dashboard's `role` is from its last successful check
+    // and stays as it was while the server is offline.
+    let role_now = info
+        .and_then(|i| i.get("role"))
+        .or(s.role.as_ref())
+        .map(String::as_str);
     Some(PikaServer {
         check,
         role: s.role.clone().filter(|r| !r.is_empty()),
         binlog,
         lag_bytes,
         eligible: s.is_eligible_for_master_election == Some(true),
+        not_replicating: index > 0 && role_now == Some("master"),
     })
+}
+
+/// Pika's INFO replication carries `db0:binlog_offset=F O,...`.
+fn has_pika_binlog(info: &InfoMap) -> bool {
+    info.get("db0")
+        .is_some_and(|v| v.starts_with("binlog_offset="))
 }
 
 #[cfg(test)]

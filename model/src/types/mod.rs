@@ -34,6 +34,7 @@ pub use proxy::{
     CmdInfo, Proxy, ProxyBackend, ProxyCmdStats, ProxyOps, ProxyOverview, ProxyRedisOps,
     ProxyRuntime, ProxyRuntimeGc, ProxyRuntimeGeneral, ProxyRuntimeHeap, ProxyRusage,
     ProxyRusageRaw, ProxySentinels, ProxySessions, ProxyStats, ProxyStatsData, CMDINFO_INTERVALS,
+    CMD_ALL,
 };
 pub use rebalance::RebalancePlan;
 pub use redis::{MonitoredMap, RedisStats, SentinelGroupInfo};

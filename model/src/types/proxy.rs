@@ -122,6 +122,14 @@ pub struct ProxyRedisOps {
 /// percentiles `tp*` in milliseconds (5 ms buckets), and the number of calls slower than each
 /// `delay*` threshold. `max_delay` is sent but never filled by the fork (always 0): the largest
 /// delay is `tp100`.
+///
+/// What the fork's real proxies send (`fixtures/pika-codis`): a row `ALL` (see
+/// [`ProxyCmdStats::is_all_row`]) before the commands; `total_calls`/`total_usecs` are the
+/// calls of the interval still open, so 0 in almost every answer; the interval figures are
+/// recomputed and cleared every second and by every read (the dashboard reads each proxy every
+/// second), so a spike shows in the 1 s figures of one read at most, and the longer intervals
+/// rarely show it (`slow_cmd_count` counted 99 slow calls while no 60 s or 3600 s answer showed
+/// one); `tp100` can be below `tp90`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ProxyCmdStats {
@@ -171,6 +179,18 @@ pub struct ProxyCmdStats {
     pub delay3s: Option<i64>,
 }
 
+/// `opstr` of the row the fork's proxies add to `ops.cmd` and cmdinfo for all commands together.
+pub const CMD_ALL: &str = "ALL";
+
+impl ProxyCmdStats {
+    /// The fork's `ALL` row: not a command. Its `calls` and `usecs` count every command
+    /// twice (the fork's `Session.incrOpStats` adds to it twice), so it must not be summed
+    /// with the commands; `usecs_percall` is right.
+    pub fn is_all_row(&self) -> bool {
+        self.opstr == CMD_ALL
+    }
+}
+
 /// The intervals the fork's proxies keep latency figures for, in seconds
 /// (`IntervalMark` in its `proxy/stats.go`); any other interval is answered with 1 s.
 pub const CMDINFO_INTERVALS: [u32; 5] = [1, 10, 60, 600, 3600];
@@ -183,12 +203,24 @@ pub struct CmdInfo {
     pub fails: i64,
     pub redis: ProxyRedisOps,
     pub qps: i64,
-    /// Sorted by command name; omitted when the proxy has served no command.
+    /// Sorted by command name (`ALL` first); omitted when the proxy has served no command.
     #[serde(
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "null_as_default"
     )]
     pub cmd: Vec<ProxyCmdStats>,
+}
+
+impl CmdInfo {
+    /// The commands, without the fork's `ALL` row.
+    pub fn commands(&self) -> impl Iterator<Item = &ProxyCmdStats> {
+        self.cmd.iter().filter(|c| !c.is_all_row())
+    }
+
+    /// The fork's `ALL` row, if sent.
+    pub fn all_row(&self) -> Option<&ProxyCmdStats> {
+        self.cmd.iter().find(|c| c.is_all_row())
+    }
 }
 
 /// `stats.sessions`.
