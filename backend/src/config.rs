@@ -109,7 +109,9 @@ pub struct Args {
     #[arg(long, env = "CODIS_FE_DEMO")]
     pub demo: bool,
 
-    /// Faults for the demo cluster, e.g. `proxy-timeout:0`, `server-down:127.0.0.1:16380`, `slow:1500ms`.
+    /// Faults for the demo cluster's `codis-demo`, e.g. `proxy-timeout:0`,
+    /// `server-down:127.0.0.1:16380`, `replica-link-down:127.0.0.1:16380`, `migration-stuck`,
+    /// `slow:1500ms`.
     #[arg(
         long = "demo-fault",
         env = "CODIS_FE_DEMO_FAULT",

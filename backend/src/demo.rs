@@ -52,6 +52,12 @@ impl DemoCluster {
             dashboards.push(d);
         }
         if let Some(main) = dashboards.first() {
+            // Every fault is checked against codis-demo before any is set: a typo in one
+            // address refuses the start instead of running a demo without that fault.
+            for f in &faults {
+                main.check_fault(f)
+                    .map_err(|e| format!("--demo-fault \"{f}\": {e}"))?;
+            }
             for f in faults {
                 main.set_fault(f);
             }

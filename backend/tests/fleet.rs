@@ -172,7 +172,7 @@ async fn each_dashboard_is_read_once_per_fleet_interval_and_not_again_while_its_
     drop(pages);
 }
 
-/// An alerts file for the tests: proxy_down fires at once.
+/// An alerts file for the tests, removed when dropped.
 struct AlertsFile(std::path::PathBuf);
 
 impl AlertsFile {
@@ -194,19 +194,70 @@ impl Drop for AlertsFile {
     }
 }
 
-#[tokio::test]
-async fn a_dead_proxy_fires_an_alert_that_nobody_watches_and_it_resolves_when_it_is_back() {
+/// One product, `codis-a` (3 groups, sentinels), and a backend with `rules` as its alerts file
+/// (so the fleet reads it although nobody watches), reading it every 0.2 s, plus `flags`.
+struct OneProduct {
+    a: Cluster,
+    app: TestApp,
+    _list: DashboardList,
+    _rules: AlertsFile,
+}
+
+async fn one_product_with_alerts(rules: &str, flags: &[&str]) -> OneProduct {
     let a = Cluster::start("codis-a", Preset::Small).await;
     let list = DashboardList::new(&[("codis-a", &a.proxy.addr.to_string())]);
-    let rules = AlertsFile::new("[rules.proxy_down]\nfor = 0\n");
+    let rules = AlertsFile::new(rules);
     let app = TestApp::builder()
         .dashboards(&list)
         .flag(format!("--alerts={}", rules.0.display()))
         .flag("--fleet-interval=0.2")
-        .flag("--health-samples=1")
+        .flags(flags)
         .quiet()
         .start()
         .await;
+    OneProduct {
+        a,
+        app,
+        _list: list,
+        _rules: rules,
+    }
+}
+
+/// The `/api/alerts` alerts of `rule` in `state`.
+async fn alerts_of(app: &TestApp, rule: &str, state: &str) -> Vec<serde_json::Value> {
+    let r: serde_json::Value = support::get_json(app.url("/api/alerts")).await;
+    r["alerts"]
+        .as_array()
+        .map(|v| {
+            v.iter()
+                .filter(|a| a["rule"] == rule && a["state"] == state)
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A real scrape of `/metrics`.
+async fn scrape(app: &TestApp) -> String {
+    support::http()
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text")
+}
+
+#[tokio::test]
+async fn a_dead_proxy_fires_an_alert_that_nobody_watches_and_it_resolves_when_it_is_back() {
+    // Every part is bound (a `..` would drop the dashboard and the files at once).
+    let OneProduct {
+        a,
+        app,
+        _list,
+        _rules,
+    } = one_product_with_alerts("[rules.proxy_down]\nfor = 0\n", &["--health-samples=1"]).await;
     // Nobody opens a stream: with --alerts the fleet reads the product anyway.
     support::eventually("the fleet reads codis-a", WAIT, || async {
         a.proxy.polls() >= 2
@@ -235,14 +286,7 @@ async fn a_dead_proxy_fires_an_alert_that_nobody_watches_and_it_resolves_when_it
     assert!(alert["labels"]["proxy"].as_str().is_some(), "{alert}");
     assert!(alert["firing_since_ms"].as_u64().is_some());
 
-    let metrics = support::http()
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = scrape(&app).await;
     let line = metrics
         .lines()
         .find(|l| l.starts_with("codis_fe_alert_firing{"))
@@ -253,7 +297,36 @@ async fn a_dead_proxy_fires_an_alert_that_nobody_watches_and_it_resolves_when_it
         "{line}"
     );
 
+    // Nobody watches codis-a, yet its per-proxy series are there, from the fleet's reads: the
+    // Prometheus rules (deploy/prometheus/codis-rules.yml, CodisProxyDown) see the dead proxy.
+    let dead = alert["labels"]["proxy"].as_str().expect("proxy label");
+    let proxy_up = |metrics: &str, value: &str| {
+        metrics.lines().any(|l| {
+            l.starts_with(r#"codis_proxy_up{product="codis-a","#)
+                && l.contains(&format!(r#"addr="{dead}""#))
+                && l.ends_with(value)
+        })
+    };
+    assert!(
+        proxy_up(&metrics, " 0"),
+        "the dead proxy is down:\n{metrics}"
+    );
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == r#"codis_dashboard_up{product="codis-a"} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        !metrics.contains("codis_fe_live_subscribers{"),
+        "no live poller runs: the series come from the fleet's reads\n{metrics}"
+    );
+
     a.demo.clear_fault(&codis_demo::Fault::ProxyError(1));
+    support::eventually("the proxy up again in /metrics", WAIT, || async {
+        proxy_up(&scrape(&app).await, " 1")
+    })
+    .await;
     support::eventually("proxy_down resolved", WAIT, || async {
         let r: serde_json::Value = support::get_json(alerts_url.clone()).await;
         r["alerts"].as_array().is_some_and(|v| {
@@ -389,17 +462,9 @@ async fn a_user_sees_only_the_products_it_has_a_role_for() {
 
 #[tokio::test]
 async fn a_migration_that_makes_no_progress_is_stuck_in_the_fleet_in_metrics_and_in_alerts() {
-    let a = Cluster::start("codis-a", Preset::Small).await;
-    let list = DashboardList::new(&[("codis-a", &a.proxy.addr.to_string())]);
-    let rules = AlertsFile::new("[rules.migration_stuck]\nfor = 0\n");
-    let app = TestApp::builder()
-        .dashboards(&list)
-        .flag(format!("--alerts={}", rules.0.display()))
-        .flag("--fleet-interval=0.2")
-        .flag("--stuck-after=1")
-        .quiet()
-        .start()
-        .await;
+    let one =
+        one_product_with_alerts("[rules.migration_stuck]\nfor = 0\n", &["--stuck-after=1"]).await;
+    let app = &one.app;
     let act = |body: serde_json::Value| {
         let url = app.url("/api/products/codis-a/actions");
         async move {
@@ -435,14 +500,7 @@ async fn a_migration_that_makes_no_progress_is_stuck_in_the_fleet_in_metrics_and
         |v| v.row("codis-a").is_some_and(|r| r.alerts_firing >= 1),
     )
     .await;
-    let metrics = support::http()
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = scrape(app).await;
     for line in [
         r#"codis_slot_migration_queued{product="codis-a"} 10"#,
         r#"codis_slot_migration_stuck{product="codis-a"} 1"#,
@@ -503,4 +561,142 @@ async fn the_demo_fleet_adds_small_products_that_the_fleet_shows_live() {
         <codis_fe::config::Args as clap::Parser>::try_parse_from(["codis-fe", "--demo-fleet=3"]);
     let err = refused.expect_err("--demo-fleet needs --demo").to_string();
     assert!(err.contains("--demo"), "{err}");
+}
+
+/// A backend running the demo with `--demo-fault=<fault>` and `rules` as its alerts file; the
+/// fleet reads every 0.2 s and nobody watches.
+async fn demo_with_fault(fault: &str, rules: &str, flags: &[&str]) -> (AlertsFile, TestApp) {
+    let rules = AlertsFile::new(rules);
+    let app = TestApp::builder()
+        .flags(&["--demo", "--demo-noise=off", "--fleet-interval=0.2"])
+        .flag(format!("--demo-fault={fault}"))
+        .flag(format!("--alerts={}", rules.0.display()))
+        .flags(flags)
+        .quiet()
+        .start()
+        .await;
+    (rules, app)
+}
+
+#[tokio::test]
+async fn the_demo_replica_link_down_fault_fires_replica_link_down_and_nothing_else() {
+    // server_down would fire at once too: the replica must be seen alive, only cut off.
+    let (_rules, app) = demo_with_fault(
+        "replica-link-down:127.0.0.1:16380",
+        "[rules.replica_link_down]\nfor = 0\n[rules.server_down]\nfor = 0\n",
+        &["--health-samples=1"],
+    )
+    .await;
+    support::eventually("replica_link_down firing", WAIT, || async {
+        !alerts_of(&app, "replica_link_down", "firing")
+            .await
+            .is_empty()
+    })
+    .await;
+    let alerts = alerts_of(&app, "replica_link_down", "firing").await;
+    assert_eq!(alerts.len(), 1, "one replica: {alerts:?}");
+    let alert = &alerts[0];
+    assert_eq!(alert["product"], "codis-demo");
+    assert_eq!(alert["labels"]["server"], "127.0.0.1:16380");
+    assert_eq!(alert["labels"]["group"], "1");
+    let r: serde_json::Value = support::get_json(app.url("/api/alerts")).await;
+    let others: Vec<&serde_json::Value> = r["alerts"]
+        .as_array()
+        .expect("alerts")
+        .iter()
+        .filter(|a| a["rule"] != "replica_link_down")
+        .collect();
+    assert!(others.is_empty(), "only the link is down: {others:?}");
+    // The Prometheus side: the replica's link series is 0 although nobody watches the product.
+    let metrics = scrape(&app).await;
+    assert!(
+        metrics.lines().any(|l| l
+            == r#"codis_server_master_link_up{product="codis-demo",group="1",server="127.0.0.1:16380"} 0"#),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn the_demo_migration_stuck_fault_queues_a_migration_that_never_moves_and_fires() {
+    let (_rules, app) = demo_with_fault(
+        "migration-stuck",
+        "[rules.migration_stuck]\nfor = 0\n",
+        &["--stuck-after=1"],
+    )
+    .await;
+    support::eventually("migration_stuck firing", WAIT, || async {
+        !alerts_of(&app, "migration_stuck", "firing")
+            .await
+            .is_empty()
+    })
+    .await;
+    let alert = &alerts_of(&app, "migration_stuck", "firing").await[0];
+    assert_eq!(alert["product"], "codis-demo");
+    assert!(
+        alert["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("8 slots queued")),
+        "{alert}"
+    );
+    let fleet: FleetView = support::get_json(app.url("/api/fleet")).await;
+    let row = fleet.row("codis-demo").expect("codis-demo");
+    assert!(row.migration.stuck && !row.migration.disabled, "{row:?}");
+    assert_eq!(
+        (row.migration.queued, row.migration.done),
+        (8, 0),
+        "{row:?}"
+    );
+    // The dashboard says why, as Codis does: the batch's error in the progress status.
+    let demo = app.demo_dashboard("codis-demo");
+    let stats: serde_json::Value = support::get_json(format!(
+        "{}/api/topom/stats/{}",
+        demo.base_url(),
+        demo.xauth()
+    ))
+    .await;
+    let status = stats["slot_action"]["progress"]["status"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        status.starts_with("[ERROR] Slot[") && status.ends_with("i/o timeout"),
+        "{status}"
+    );
+    // Cleared: the slots move and the alert resolves.
+    demo.clear_fault(&codis_demo::Fault::MigrationStuck);
+    support::eventually("migration_stuck resolved", WAIT, || async {
+        !alerts_of(&app, "migration_stuck", "resolved")
+            .await
+            .is_empty()
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_demo_fault_that_does_not_fit_the_demo_stops_the_start_naming_the_flag() {
+    for (fault, why) in [
+        (
+            "replica-link-down:127.0.0.1:16379",
+            "--demo-fault \"replica-link-down:127.0.0.1:16379\": 127.0.0.1:16379 is not a replica of codis-demo (its replicas: 127.0.0.1:16380, 127.0.0.1:16382, 127.0.0.1:16384)",
+        ),
+        (
+            "server-down:127.0.0.1:9",
+            "--demo-fault \"server-down:127.0.0.1:9\": 127.0.0.1:9 is not a codis-server of codis-demo",
+        ),
+        ("proxy-error:7", "codis-demo has 4 proxies: the index must be 0 to 3"),
+        ("migration-stuck:3", "invalid fault \"migration-stuck:3\": unknown fault; accepted forms:"),
+    ] {
+        let args = <codis_fe::config::Args as clap::Parser>::try_parse_from([
+            "codis-fe".to_string(),
+            "--listen=127.0.0.1:0".to_string(),
+            "--demo".to_string(),
+            format!("--demo-fault={fault}"),
+        ])
+        .expect("flags parse");
+        let err = codis_fe::server::build(&args)
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("{fault}: the start is refused"));
+        assert!(err.contains(why), "{fault}: {err}");
+        assert!(err.starts_with("--demo-fault"), "{fault}: {err}");
+    }
 }

@@ -18,7 +18,11 @@
 //! * `fanout`: N subscribers (default 10,000): every one receives every update, delay from the
 //!   end of a poll to receipt, backend memory per subscriber;
 //! * `replicas`: dashboard polls per second with 1, 2 and 3 backends (replicas behind a load
-//!   balancer), each with one subscriber to the same product.
+//!   balancer), each with one subscriber to the same product;
+//! * `fleet` (issue 16, not part of `all`): the products of `--demo --demo-fleet=N` (default
+//!   100) in this process, each behind a counting proxy, a backend child reading them every
+//!   `--fleet-interval` with one gzip subscriber to `/api/fleet/events`: requests per second
+//!   across the fleet, backend CPU, and the stream's bytes per second.
 
 use codis_testkit::live as support;
 
@@ -36,7 +40,7 @@ use tokio::net::TcpStream;
 #[derive(Parser, Debug, Clone)]
 #[command(name = "bench-live")]
 struct Opts {
-    /// all, requests, bytes, fanout or replicas.
+    /// all, requests, bytes, fanout, replicas, or fleet (not part of all).
     #[arg(long, default_value = "all")]
     scenario: String,
     /// Subscribers of the fanout scenario.
@@ -58,9 +62,18 @@ struct Opts {
     /// Subscriber counts of the requests scenario.
     #[arg(long, value_delimiter = ',', default_value = "1,10,100,1000")]
     counts: Vec<usize>,
+    /// Fleet scenario: the N of `--demo-fleet=N`.
+    #[arg(long, default_value_t = 100)]
+    products: u16,
+    /// Fleet scenario: the backend's --fleet-interval, seconds.
+    #[arg(long, default_value_t = 5.0)]
+    fleet_interval: f64,
     /// Internal: run the backend (child process).
     #[arg(long, hide = true)]
     role: Option<String>,
+    /// Internal: more flags for the backend child.
+    #[arg(long = "backend-arg", hide = true, allow_hyphen_values = true)]
+    backend_args: Vec<String>,
     #[arg(long, hide = true)]
     dashboard_list: Option<String>,
 }
@@ -96,6 +109,9 @@ fn main() {
             }
             if s == "all" || s == "replicas" {
                 replicas(&opts).await;
+            }
+            if s == "fleet" {
+                fleet(&opts).await;
             }
         };
         if tokio::time::timeout(Duration::from_secs(1200), all)
@@ -154,14 +170,18 @@ fn machine() -> String {
 async fn run_backend(opts: Opts) {
     use clap::Parser as _;
     let list = opts.dashboard_list.clone().unwrap_or_default();
-    let args = codis_fe::config::Args::try_parse_from([
-        "codis-fe".to_string(),
-        "--listen=127.0.0.1:0".into(),
-        format!("--dashboard-list={list}"),
-        format!("--poll-interval={}", opts.interval),
-        format!("--live-linger={}", opts.linger),
-        "--log-level=none".into(),
-    ])
+    let args = codis_fe::config::Args::try_parse_from(
+        [
+            "codis-fe".to_string(),
+            "--listen=127.0.0.1:0".into(),
+            format!("--dashboard-list={list}"),
+            format!("--poll-interval={}", opts.interval),
+            format!("--live-linger={}", opts.linger),
+            "--log-level=none".into(),
+        ]
+        .into_iter()
+        .chain(opts.backend_args.iter().cloned()),
+    )
     .unwrap_or_else(|e| {
         eprintln!("{e}");
         std::process::exit(2)
@@ -255,6 +275,11 @@ struct Backend {
 
 impl Backend {
     async fn start(opts: &Opts, list: &support::ListFile) -> Backend {
+        Backend::start_with(opts, list, &[]).await
+    }
+
+    /// A backend with more flags (`--fleet-interval=5`, ...).
+    async fn start_with(opts: &Opts, list: &support::ListFile, flags: &[String]) -> Backend {
         let exe = std::env::current_exe().expect("current exe");
         let mut child = tokio::process::Command::new(exe)
             .args([
@@ -267,6 +292,7 @@ impl Backend {
                 "--linger",
                 &opts.linger.to_string(),
             ])
+            .args(flags.iter().map(|f| format!("--backend-arg={f}")))
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .kill_on_drop(true)
@@ -345,6 +371,20 @@ struct Control {
     measuring: AtomicBool,
     stop: tokio::sync::watch::Sender<bool>,
     ready: AtomicUsize,
+    /// Body bytes and updates received while measuring, over every subscriber (read while
+    /// they run; `Seen` has them per subscriber once they end).
+    measured_bytes: AtomicU64,
+    measured_updates: AtomicU64,
+}
+
+impl Control {
+    /// (bytes, updates) measured since the last call.
+    fn take_measured(&self) -> (u64, u64) {
+        (
+            self.measured_bytes.swap(0, Ordering::Relaxed),
+            self.measured_updates.swap(0, Ordering::Relaxed),
+        )
+    }
 }
 
 fn now_ms() -> u64 {
@@ -394,6 +434,7 @@ async fn subscriber(addr: SocketAddr, path: String, ctl: Arc<Control>) -> Seen {
         let measuring = ctl.measuring.load(Ordering::Relaxed);
         if measuring && headers_done {
             seen.bytes_measured += n as u64;
+            ctl.measured_bytes.fetch_add(n as u64, Ordering::Relaxed);
         }
         if headers_done {
             wire += n as u64;
@@ -495,6 +536,7 @@ async fn subscriber(addr: SocketAddr, path: String, ctl: Arc<Control>) -> Seen {
                             seen.gaps += 1;
                         }
                         seen.updates += 1;
+                        ctl.measured_updates.fetch_add(1, Ordering::Relaxed);
                         if let Some(k) = find(block, b"\"sampled_ms\":") {
                             let digits: String = text[k + 13..]
                                 .chars()
@@ -568,6 +610,16 @@ async fn open(
 ) -> Vec<tokio::task::JoinHandle<Seen>> {
     let path =
         std::env::var("BENCH_PATH").unwrap_or_else(|_| format!("/api/products/{product}/events"));
+    open_path(n, addr, path, ctl).await
+}
+
+/// [`open`] on any event stream.
+async fn open_path(
+    n: usize,
+    addr: SocketAddr,
+    path: String,
+    ctl: &Arc<Control>,
+) -> Vec<tokio::task::JoinHandle<Seen>> {
     let base = ctl.ready.load(Ordering::Relaxed);
     let mut handles = Vec::with_capacity(n);
     for i in 0..n {
@@ -593,6 +645,8 @@ fn control(gzip: bool) -> Arc<Control> {
         measuring: AtomicBool::new(false),
         stop: tokio::sync::watch::Sender::new(false),
         ready: AtomicUsize::new(0),
+        measured_bytes: AtomicU64::new(0),
+        measured_updates: AtomicU64::new(0),
     })
 }
 
@@ -853,4 +907,107 @@ async fn fanout(opts: &Opts) {
         wire as f64 / n.max(1) as f64 / t0.elapsed().as_secs_f64(),
         opts.gzip
     );
+}
+
+/// The fleet (issue 16): the products of `codis-fe --demo --demo-fleet=N`, run in this process
+/// (each behind a request-counting proxy) so that the backend child's CPU is its own; one
+/// browser on the fleet stream, with gzip as browsers ask.
+async fn fleet(opts: &Opts) {
+    let interval = opts.fleet_interval;
+    let mut demo = codis_fe::demo::DemoCluster::start(&[], true, 1024)
+        .await
+        .expect("the demo starts");
+    demo.add_fleet(opts.products, true)
+        .await
+        .expect("the demo fleet starts");
+    let mut proxies = Vec::new();
+    let mut list = Vec::new();
+    for (name, addr) in demo.products() {
+        let proxy = support::CountingProxy::start(addr.parse().expect("demo address")).await;
+        list.push(serde_json::json!({"name": name, "dashboard": proxy.addr.to_string()}));
+        proxies.push(proxy);
+    }
+    let n = proxies.len();
+    let file = support::ListFile(
+        std::env::temp_dir().join(format!("codis-fe-bench-fleet-{}.json", std::process::id())),
+    );
+    std::fs::write(&file.0, serde_json::Value::Array(list).to_string()).expect("write list");
+    let backend = Backend::start_with(opts, &file, &[format!("--fleet-interval={interval}")]).await;
+    println!(
+        "\n## The fleet: --demo --demo-fleet={} ({n} products), --fleet-interval={interval} s, one gzip subscriber to /api/fleet/events",
+        opts.products
+    );
+    println!("load average at the start: {}", load_average());
+    let ctl = control(true);
+    let t_open = Instant::now();
+    let handles = open_path(1, backend.addr, "/api/fleet/events".into(), &ctl).await;
+    println!(
+        "snapshot received {} ms after the stream opened",
+        t_open.elapsed().as_millis()
+    );
+    println!("| phase | seconds | fleet reads/s at the dashboards (per product per interval) | other requests/s (discovery probes) | backend CPU (% of one core) | stream bytes/s (gzip, wire) | updates |");
+    println!("|---|---|---|---|---|---|---|");
+    let window = Duration::from_secs(opts.window * 6);
+    // The first window: a newcomer gets frames compressed alone until the fleet's next gzip
+    // join point (every 30 frames); the second: after that point, on the shared chained frames.
+    let join_after = Duration::from_secs_f64(interval * 31.0);
+    tokio::time::sleep(Duration::from_secs_f64(interval * 2.0)).await;
+    let a = fleet_window(&proxies, &backend, &ctl, window, interval, n).await;
+    println!("| newcomer (solo gzip frames) | {a} |");
+    let wait = join_after.saturating_sub(t_open.elapsed());
+    tokio::time::sleep(wait).await;
+    let b = fleet_window(&proxies, &backend, &ctl, window, interval, n).await;
+    println!("| after the join point (chained gzip frames) | {b} |");
+    let seen = close(&ctl, handles).await;
+    let s = seen.first().expect("one subscriber");
+    println!(
+        "snapshot: {} B on the wire ({} B decoded); gaps {} resyncs {}; load average at the end: {}",
+        s.snapshot_wire,
+        s.snapshot_bytes,
+        s.gaps,
+        s.resyncs,
+        load_average()
+    );
+}
+
+/// One measured window of the fleet scenario, as the cells of a table row.
+async fn fleet_window(
+    proxies: &[support::CountingProxy],
+    backend: &Backend,
+    ctl: &Arc<Control>,
+    window: Duration,
+    interval: f64,
+    n: usize,
+) -> String {
+    let count = || {
+        proxies
+            .iter()
+            .map(|p| (p.polls(), p.requests()))
+            .fold((0, 0), |(a, b), (p, r)| (a + p, b + r))
+    };
+    let (p0, r0) = count();
+    let cpu0 = backend.cpu_secs();
+    ctl.take_measured();
+    ctl.measuring.store(true, Ordering::Relaxed);
+    let t0 = Instant::now();
+    tokio::time::sleep(window).await;
+    ctl.measuring.store(false, Ordering::Relaxed);
+    let secs = t0.elapsed().as_secs_f64();
+    let cpu = (backend.cpu_secs() - cpu0) / secs;
+    let (p1, r1) = count();
+    let polls = (p1 - p0) as f64 / secs;
+    let other = (r1 - r0) as f64 / secs - polls;
+    let (bytes, updates) = ctl.take_measured();
+    format!(
+        "{secs:.0} | {polls:.2} ({:.2}) | {other:.2} | {:.2} % | {:.0} B/s | {updates} |",
+        polls * interval / n as f64,
+        cpu * 100.0,
+        bytes as f64 / secs
+    )
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
 }

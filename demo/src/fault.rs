@@ -9,6 +9,8 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::model::Model;
+
 /// One injected failure. Several can be active at once; setting the same fault twice is a no-op.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Fault {
@@ -20,6 +22,16 @@ pub enum Fault {
     ProxyError(usize),
     /// The codis-server at this address is dead (connection refused).
     ServerDown(String),
+    /// The replica at this address is alive but has lost its master link (a network partition
+    /// between them, a wrong `masterauth`): its INFO says `master_link_status:down` and its
+    /// master no longer lists it among `connected_slaves`. The console's `replica_link_down`.
+    ReplicaLinkDown(String),
+    /// Every slot-migration batch fails, as when the source server cannot hand a slot over
+    /// (`SLOTSMGRTTAGSLOT-ASYNC` timing out on a huge key): slots keep their action, nothing
+    /// moves, and the progress status says `[ERROR] Slot[nnnn]: ...` (codis-fe-spec.md §5.1).
+    /// Set on a dashboard with no slot action, it also queues a few slots of the first group to
+    /// the second, so there is a migration to get stuck. The console's `migration_stuck`.
+    MigrationStuck,
     /// Subjective down: when the address is a sentinel, that sentinel reports every master it
     /// monitors as `sdown`; when it is a codis-server, every sentinel flags it `s_down`.
     SentinelSDown(String),
@@ -77,7 +89,8 @@ impl Glitch {
 pub const FAULT_FORMS: &str =
     "proxy-timeout:<index>, proxy-error:<index>, server-down:<host:port>, \
 sentinel-sdown:<host:port>, sentinel-down:<host:port>, sentinel-closed-conn:<host:port>, \
-server-eof:<host:port>, slow:<n>ms|<n>s, slow-actions:<n>ms|<n>s, garbage, error500";
+server-eof:<host:port>, replica-link-down:<host:port>, migration-stuck, slow:<n>ms|<n>s, \
+slow-actions:<n>ms|<n>s, garbage, error500";
 
 impl Fault {
     /// True for the faults that change every dashboard response (not the cluster).
@@ -92,6 +105,95 @@ impl Fault {
     }
 }
 
+impl Model {
+    /// See [`DemoDashboard::check_fault`](crate::DemoDashboard::check_fault).
+    pub(crate) fn check_fault(&self, fault: &Fault) -> Result<(), String> {
+        let product = &self.product;
+        let servers = || {
+            self.groups
+                .values()
+                .flat_map(|g| g.servers.iter().map(|s| s.server.as_str()))
+        };
+        let list = |v: Vec<&str>| v.join(", ");
+        match fault {
+            Fault::ProxyTimeout(i) | Fault::ProxyError(i) => {
+                let n = self
+                    .world
+                    .proxies
+                    .iter()
+                    .filter(|p| p.model.product_name == *product)
+                    .count();
+                if *i >= n {
+                    return Err(format!(
+                        "{product} has {n} proxies: the index must be 0 to {}",
+                        n.saturating_sub(1)
+                    ));
+                }
+            }
+            Fault::ServerDown(a) | Fault::ServerEof(a) => {
+                if !servers().any(|s| s == a) {
+                    return Err(format!(
+                        "{a} is not a codis-server of {product} (its servers: {})",
+                        list(servers().collect())
+                    ));
+                }
+            }
+            Fault::ReplicaLinkDown(a) => {
+                let replicas: Vec<&str> = self
+                    .groups
+                    .values()
+                    .flat_map(|g| g.servers.iter().skip(1).map(|s| s.server.as_str()))
+                    .collect();
+                if !replicas.contains(&a.as_str()) {
+                    return Err(format!(
+                        "{a} is not a replica of {product} (its replicas: {})",
+                        list(replicas)
+                    ));
+                }
+            }
+            Fault::SentinelSDown(a) => {
+                let known = servers().any(|s| s == a) || self.sentinel.servers.contains(a);
+                if !known {
+                    return Err(format!(
+                        "{a} is neither a codis-server nor a sentinel of {product}"
+                    ));
+                }
+            }
+            Fault::SentinelDown(a) | Fault::SentinelClosedConn(a) => {
+                if !self.sentinel.servers.contains(a) {
+                    let s: Vec<&str> = self.sentinel.servers.iter().map(String::as_str).collect();
+                    return Err(format!(
+                        "{a} is not a sentinel of {product} (its sentinels: {})",
+                        list(s)
+                    ));
+                }
+            }
+            Fault::MigrationStuck => {
+                if self.groups.len() < 2 {
+                    return Err(format!("{product} has one group: no slot can migrate"));
+                }
+            }
+            Fault::DashboardSlow(_)
+            | Fault::SlowActions(_)
+            | Fault::DashboardGarbage
+            | Fault::DashboardError500 => {}
+        }
+        Ok(())
+    }
+
+    /// `migration-stuck` on a dashboard with no slot action: queues up to 8 slots of the
+    /// first group to the second, as an operator starting a migration would.
+    pub(crate) fn queue_stuck_migration(&mut self) {
+        if self.slots.iter().any(|s| s.action.state.is_some()) {
+            return;
+        }
+        let mut ids = self.groups.keys().copied();
+        if let (Some(src), Some(dst)) = (ids.next(), ids.next()) {
+            let _ = self.slot_create_some(i64::from(src), i64::from(dst), 8);
+        }
+    }
+}
+
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -102,6 +204,8 @@ impl fmt::Display for Fault {
             Fault::SentinelDown(a) => write!(f, "sentinel-down:{a}"),
             Fault::SentinelClosedConn(a) => write!(f, "sentinel-closed-conn:{a}"),
             Fault::ServerEof(a) => write!(f, "server-eof:{a}"),
+            Fault::ReplicaLinkDown(a) => write!(f, "replica-link-down:{a}"),
+            Fault::MigrationStuck => f.write_str("migration-stuck"),
             Fault::DashboardSlow(d) => write!(f, "slow:{}ms", d.as_millis()),
             Fault::SlowActions(d) => write!(f, "slow-actions:{}ms", d.as_millis()),
             Fault::DashboardGarbage => f.write_str("garbage"),
@@ -155,6 +259,8 @@ impl FromStr for Fault {
             "sentinel-down" => Ok(Fault::SentinelDown(addr(arg)?)),
             "sentinel-closed-conn" => Ok(Fault::SentinelClosedConn(addr(arg)?)),
             "server-eof" => Ok(Fault::ServerEof(addr(arg)?)),
+            "replica-link-down" => Ok(Fault::ReplicaLinkDown(addr(arg)?)),
+            "migration-stuck" if arg.is_none() => Ok(Fault::MigrationStuck),
             "slow" => Ok(Fault::DashboardSlow(
                 arg.and_then(parse_duration)
                     .ok_or_else(|| bad("expected a duration like 1500ms or 2s"))?,
@@ -200,6 +306,8 @@ mod tests {
             "sentinel-down:127.0.0.1:26381",
             "sentinel-closed-conn:127.0.0.1:26380",
             "server-eof:127.0.0.1:16379",
+            "replica-link-down:127.0.0.1:16380",
+            "migration-stuck",
             "slow:1500ms",
             "garbage",
             "error500",
@@ -246,6 +354,8 @@ mod tests {
             "server-down:nope",
             "boom",
             "garbage:1",
+            "migration-stuck:3",
+            "replica-link-down",
         ] {
             let err = text.parse::<Fault>().unwrap_err().to_string();
             assert!(

@@ -218,7 +218,10 @@ impl Model {
                 put(&mut m, "master_repl_offset", offset);
                 let mut n = 0;
                 for (replica, s) in &self.world.servers {
-                    if s.replica_of.as_deref() == Some(addr) && !self.is_down(replica) {
+                    if s.replica_of.as_deref() == Some(addr)
+                        && !self.is_down(replica)
+                        && !self.link_down(replica)
+                    {
                         put(
                             &mut m,
                             &format!("slave{n}"),
@@ -235,7 +238,9 @@ impl Model {
                 put(&mut m, "connected_slaves", n);
             }
             Some(master) => {
-                let up = self.world.servers.contains_key(master) && !self.is_down(master);
+                let up = self.world.servers.contains_key(master)
+                    && !self.is_down(master)
+                    && !self.link_down(addr);
                 put(&mut m, "role", "slave");
                 put(&mut m, "connected_slaves", 0);
                 put(&mut m, "master_repl_offset", 0);

@@ -256,6 +256,9 @@ impl DemoDashboard {
         }
         let mut m = lock(&self.inner.ctl.shared);
         m.advance();
+        if fault == Fault::MigrationStuck {
+            m.queue_stuck_migration();
+        }
         if !m.faults.contains(&fault) {
             // The fork's dashboard keeps a pooled connection to each server: its first sample
             // after the server dies reads EOF on it, the next ones fail to dial (captured in
@@ -266,6 +269,14 @@ impl DemoDashboard {
             }
             m.faults.push(fault);
         }
+    }
+
+    /// Why `fault` does not fit this cluster (`--demo-fault` names a proxy index it does not
+    /// have, an address that is not one of its servers or sentinels, or a master for
+    /// `replica-link-down`), with what would; `Ok` when it fits.
+    pub fn check_fault(&self, fault: &Fault) -> Result<(), String> {
+        let m = lock(&self.inner.ctl.shared);
+        m.check_fault(fault)
     }
 
     /// Removes one fault; a revived proxy listens on its old port again.

@@ -432,6 +432,13 @@ impl Model {
         })
     }
 
+    /// A replica cut off from its master by fault (`replica-link-down`).
+    pub(crate) fn link_down(&self, addr: &str) -> bool {
+        self.faults
+            .iter()
+            .any(|f| matches!(f, Fault::ReplicaLinkDown(a) if a == addr))
+    }
+
     /// Keys a server holds: the keys of its group's slots (a replica mirrors its master),
     /// following migrations in flight.
     pub(crate) fn server_keys(&self, addr: &str) -> u64 {

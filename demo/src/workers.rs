@@ -4,6 +4,7 @@
 //! The task ends when the last `DemoDashboard` clone is dropped, and idles while the dashboard
 //! is stopped (no dashboard process, nothing advances).
 
+use crate::fault::Fault;
 use crate::model::{lock, Migration, Model, Shared};
 use crate::reply::ApiError;
 use crate::stats::progress_ok;
@@ -195,11 +196,20 @@ impl Model {
         {
             return false;
         }
+        let source = self.master_of(src);
+        if self.faults.contains(&Fault::MigrationStuck) {
+            // The batch command never completes: Go's read deadline on the dashboard's
+            // connection to the source server (`migration_timeout`).
+            self.slot_error(
+                m.id,
+                &ApiError::traced(format!("read tcp 127.0.0.1:52314->{source}: i/o timeout")),
+            );
+            return false;
+        }
         if mig.remaining == 0 {
             self.slots[usize::from(m.id)].action.state = Some(SlotActionState::Finished);
             return false;
         }
-        let source = self.master_of(src);
         if self.is_down(&source) {
             self.slot_error(m.id, &ApiError::traced(crate::world::dial_error(&source)));
             return false;

@@ -19,17 +19,18 @@ pub mod poller;
 pub mod sinks;
 pub mod stream;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use codis_model::fleet::{FleetUpdate, FleetView};
-use codis_model::live::{EVENT_SNAPSHOT, EVENT_UPDATE};
-use tokio::sync::{broadcast, watch, Notify};
+use codis_model::live::{LiveView, EVENT_SNAPSHOT, EVENT_UPDATE};
+use tokio::sync::{broadcast, watch};
 
 use crate::live::feed::Frame;
 use crate::live::gzip::{self, Chain};
+use crate::live::watchers::Watchers;
 use crate::live::Hub;
 
 /// Settings of the fleet poller.
@@ -77,9 +78,6 @@ pub struct Snap {
 }
 
 struct State {
-    subscribers: usize,
-    running: bool,
-    idle_since: Option<Instant>,
     /// The snapshot frame of the current view (by seq), built on demand.
     snapshot: Option<(u64, Snap)>,
 }
@@ -93,11 +91,8 @@ pub struct Fleet {
     view: watch::Sender<Arc<FleetView>>,
     tx: broadcast::Sender<Arc<Frame>>,
     chain: Mutex<Chain>,
-    pub(crate) wake: Notify,
-    /// `true` while the current poller run has not published its first view.
-    awaiting_first: watch::Sender<bool>,
-    /// Keep polling without watchers (alerts are on).
-    always_on: AtomicBool,
+    /// Fleet subscribers, and when the poller runs (`--alerts` keeps it running).
+    pub(crate) watchers: Watchers,
     pub(crate) shutdown: watch::Sender<bool>,
     /// Dashboard reads the fleet made itself.
     pub reads: AtomicU64,
@@ -109,6 +104,9 @@ pub struct Fleet {
     pub alerts: alerts::AlertBook,
     /// Alertmanager and webhooks: the alerts' transitions are queued to them.
     pub sinks: sinks::Sinks,
+    /// The latest view of every product, as of the last tick (own read or a feed's), for the
+    /// per-product series of `/metrics` ([`Fleet::unwatched_views`]).
+    latest: Mutex<Vec<Arc<LiveView>>>,
 }
 
 impl Fleet {
@@ -118,23 +116,17 @@ impl Fleet {
             hub,
             chain: Mutex::new(Chain::new(config.gzip_join_every)),
             config,
-            state: Mutex::new(State {
-                subscribers: 0,
-                running: false,
-                idle_since: None,
-                snapshot: None,
-            }),
+            state: Mutex::new(State { snapshot: None }),
             view: watch::Sender::new(Arc::new(FleetView::default())),
             tx,
-            wake: Notify::new(),
-            awaiting_first: watch::Sender::new(false),
-            always_on: AtomicBool::new(false),
+            watchers: Watchers::new(),
             shutdown: watch::Sender::new(false),
             reads: AtomicU64::new(0),
             reused: AtomicU64::new(0),
             subscriptions_total: AtomicU64::new(0),
             sinks: sinks::Sinks::start(&rules.notify, sinks::system_clock()),
             alerts: alerts::AlertBook::new(rules, crate::registry::now_ms()),
+            latest: Mutex::new(Vec::new()),
         })
     }
 
@@ -149,31 +141,16 @@ impl Fleet {
     }
 
     pub fn subscribers(&self) -> usize {
-        self.lock().subscribers
+        self.watchers.count()
     }
 
     pub fn is_running(&self) -> bool {
-        self.lock().running
+        self.watchers.is_running()
     }
 
     /// Keeps the poller running without watchers (alerts need every product read).
     pub fn keep_running(self: &Arc<Self>) {
-        self.always_on.store(true, Ordering::Relaxed);
-        self.start_if_stopped();
-    }
-
-    fn start_if_stopped(self: &Arc<Self>) {
-        let start = {
-            let mut st = self.lock();
-            if st.running {
-                false
-            } else {
-                st.running = true;
-                self.awaiting_first.send_replace(true);
-                true
-            }
-        };
-        if start {
+        if self.watchers.keep_running() {
             tokio::spawn(poller::run(self.clone()));
         }
     }
@@ -181,60 +158,15 @@ impl Fleet {
     /// Counts a watcher in (starting the poller if needed) and waits a moment for the first
     /// tick of a cold fleet.
     pub(crate) async fn join(self: &Arc<Self>) {
-        {
-            let mut st = self.lock();
-            st.subscribers += 1;
-            st.idle_since = None;
+        if self.watchers.join() {
+            tokio::spawn(poller::run(self.clone()));
         }
-        self.start_if_stopped();
-        let mut rx = self.awaiting_first.subscribe();
-        let _ = tokio::time::timeout(
-            self.config.first_tick_wait,
-            rx.wait_for(|waiting| !*waiting),
-        )
-        .await;
+        self.watchers.wait_first(self.config.first_tick_wait).await;
     }
 
     /// Counts a watcher out; the last one starts the linger countdown.
     pub(crate) fn leave(&self) {
-        let mut st = self.lock();
-        st.subscribers = st.subscribers.saturating_sub(1);
-        if st.subscribers == 0 {
-            st.idle_since = Some(Instant::now());
-            drop(st);
-            self.wake.notify_one();
-        }
-    }
-
-    /// When the poller should stop if nobody comes (`None` while watched or always on).
-    pub(crate) fn stop_deadline(&self) -> Option<Instant> {
-        if self.always_on.load(Ordering::Relaxed) {
-            return None;
-        }
-        let st = self.lock();
-        match (st.subscribers, st.idle_since) {
-            (0, Some(t)) => Some(t + self.config.linger),
-            (0, None) => Some(Instant::now()),
-            _ => None,
-        }
-    }
-
-    /// Stops the poller if nobody watched for `linger` (decided under the lock [`join`] takes).
-    pub(crate) fn try_stop(&self) -> bool {
-        if self.always_on.load(Ordering::Relaxed) {
-            return false;
-        }
-        let mut st = self.lock();
-        let idle = match (st.subscribers, st.idle_since) {
-            (0, Some(t)) => t.elapsed() >= self.config.linger,
-            (0, None) => true,
-            _ => false,
-        };
-        if idle {
-            st.running = false;
-            self.awaiting_first.send_replace(false);
-        }
-        idle
+        self.watchers.leave();
     }
 
     /// Publishes a new view: its `seq` is set here; subscribers get the difference.
@@ -254,7 +186,7 @@ impl Fleet {
         let _ = self.tx.send(Arc::new(frame));
         drop(_st);
         drop(chain);
-        self.awaiting_first.send_replace(false);
+        self.watchers.first_outcome();
     }
 
     /// The snapshot of the current view and a receiver of the updates after it.
@@ -275,6 +207,27 @@ impl Fleet {
             st.snapshot = Some((view.seq, snap.clone()));
         }
         (rx, snap)
+    }
+
+    /// Keeps the views of the last tick (see [`Fleet::unwatched_views`]).
+    pub(crate) fn set_latest(&self, views: Vec<Arc<LiveView>>) {
+        *self.latest.lock().unwrap_or_else(|e| e.into_inner()) = views;
+    }
+
+    /// The latest views of the products that no live poller reads, while the fleet poller runs:
+    /// `/metrics` exports their per-proxy and per-server series as it does a watched product's,
+    /// so the Prometheus rules see a product nobody has open. Empty once the poller stopped
+    /// (its views are no longer refreshed).
+    pub fn unwatched_views(&self, hub: &Hub) -> Vec<Arc<LiveView>> {
+        if !self.is_running() {
+            return Vec::new();
+        }
+        let latest = self.latest.lock().unwrap_or_else(|e| e.into_inner());
+        latest
+            .iter()
+            .filter(|v| hub.feed(&v.product).is_none_or(|f| !f.is_running()))
+            .cloned()
+            .collect()
     }
 
     /// A receiver of every new view (filtered subscribers, `GET /api/fleet`).

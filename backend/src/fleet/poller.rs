@@ -55,19 +55,13 @@ pub async fn run(fleet: Arc<Fleet>) {
     let mut next = Instant::now();
     tracing::debug!("fleet poller started");
     loop {
-        loop {
-            let wake_at = fleet.stop_deadline().map_or(next, |stop| stop.min(next));
-            tokio::select! {
-                _ = tokio::time::sleep_until(wake_at.into()) => {}
-                _ = fleet.wake.notified() => {}
-            }
-            if fleet.try_stop() {
-                tracing::debug!("fleet poller stopped: nobody watches");
-                return;
-            }
-            if Instant::now() >= next {
-                break;
-            }
+        if !fleet
+            .watchers
+            .wait_until(next, fleet.config.linger, || {})
+            .await
+        {
+            tracing::debug!("fleet poller stopped: nobody watches");
+            return;
         }
         tick(&fleet, &mut products).await;
         // Fixed rate; ticks missed by a slow tick are skipped, not bunched.
@@ -103,6 +97,7 @@ pub(crate) async fn tick(fleet: &Arc<Fleet>, products: &mut HashMap<String, Prod
     let now = now_ms();
     let stuck_after = u64::try_from(fleet.config.stuck_after.as_millis()).unwrap_or(u64::MAX);
     let mut rows = Vec::with_capacity(read.len());
+    let mut views = Vec::with_capacity(read.len());
     for (name, mut p, view) in read {
         if view.status.state != p.state {
             p.state = view.status.state;
@@ -127,12 +122,15 @@ pub(crate) async fn tick(fleet: &Arc<Fleet>, products: &mut HashMap<String, Prod
         fleet.sinks.send(&changes);
         row.alerts_firing = firing;
         rows.push(row);
+        views.push(view.clone());
         p.last = Some(view);
         products.insert(name, p);
     }
     fleet.alerts.retain(&names);
     fleet.sinks.retain(&names);
     rows.sort_by(|a, b| a.product.cmp(&b.product));
+    views.sort_by(|a, b| a.product.cmp(&b.product));
+    fleet.set_latest(views);
     fleet.publish(FleetView {
         seq: 0,
         sampled_ms: now,

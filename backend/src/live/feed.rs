@@ -23,10 +23,11 @@ use codis_model::live::{
 };
 use codis_model::GroupId;
 use serde::Serialize;
-use tokio::sync::{broadcast, watch, Notify};
+use tokio::sync::broadcast;
 
 use super::gzip::{self, Chain, GzFrame};
 use super::history;
+use super::watchers::Watchers;
 use super::LiveConfig;
 
 /// One SSE event, ready to write: `id: <seq>\nevent: <name>\ndata: <json>\n\n`.
@@ -122,11 +123,6 @@ struct FeedState {
     replay: VecDeque<Arc<Frame>>,
     /// The snapshot frame of `version`, built on demand and shared until the next change.
     snapshot: Option<(u64, Snap)>,
-    subscribers: usize,
-    /// A poller task is running for this feed.
-    running: bool,
-    /// When the subscriber count last dropped to zero.
-    idle_since: Option<Instant>,
 }
 
 /// The live state of one product.
@@ -138,10 +134,8 @@ pub struct Feed {
     /// it is sent, so frames are compressed in the order they are broadcast (locked before
     /// `state` when both are held).
     chain: Mutex<Chain>,
-    /// Wakes the poller when the last subscriber leaves, so it schedules its stop.
-    pub(crate) wake: Notify,
-    /// `true` while the current poller run has had no outcome yet.
-    awaiting_first: watch::Sender<bool>,
+    /// Subscribers, and when the poller runs (locked before `state` when both are held).
+    pub(crate) watchers: Watchers,
     /// Only one task builds a snapshot at a time; the others wait and share it.
     builder: tokio::sync::Mutex<()>,
     /// Successful polls (counter for `/metrics`).
@@ -170,13 +164,9 @@ impl Feed {
                 version: 0,
                 replay: VecDeque::new(),
                 snapshot: None,
-                subscribers: 0,
-                running: false,
-                idle_since: None,
             }),
             chain: Mutex::new(Chain::new(config.gzip_join_every)),
-            wake: Notify::new(),
-            awaiting_first: watch::Sender::new(false),
+            watchers: Watchers::new(),
             builder: tokio::sync::Mutex::new(()),
             polls: AtomicU64::new(0),
             poll_errors: AtomicU64::new(0),
@@ -202,86 +192,54 @@ impl Feed {
     }
 
     pub fn subscribers(&self) -> usize {
-        self.lock().subscribers
+        self.watchers.count()
     }
 
     /// A poller is running (the product is "currently polled").
     pub fn is_running(&self) -> bool {
-        self.lock().running
+        self.watchers.is_running()
     }
 
     /// Counts a subscriber in. Returns true when the caller must start a poller.
     pub(crate) fn join(&self) -> bool {
-        let mut st = self.lock();
-        st.subscribers += 1;
-        st.idle_since = None;
-        if st.running {
-            false
-        } else {
-            st.running = true;
-            self.awaiting_first.send_replace(true);
-            true
-        }
+        self.watchers.join()
     }
 
     /// Counts a subscriber out; the last one starts the linger countdown.
     pub(crate) fn leave(&self) {
-        let mut st = self.lock();
-        st.subscribers = st.subscribers.saturating_sub(1);
-        if st.subscribers == 0 {
-            st.idle_since = Some(Instant::now());
-            drop(st);
-            self.wake.notify_one();
-        }
+        self.watchers.leave();
     }
 
-    /// When the poller should stop if nobody subscribes meanwhile (`None` while subscribed).
-    pub(crate) fn stop_deadline(&self, linger: Duration) -> Option<Instant> {
-        let st = self.lock();
-        match (st.subscribers, st.idle_since) {
-            (0, Some(t)) => Some(t + linger),
-            (0, None) => Some(Instant::now()),
-            _ => None,
-        }
-    }
-
-    /// Stops the poller if nobody has subscribed for `linger`: marks the feed not running and its
-    /// view `connecting` (its data is no longer refreshed). Decided under the lock that
-    /// [`join`](Self::join) takes, so a subscriber arriving now either keeps this poller or
-    /// starts a new one.
-    pub(crate) fn try_stop(&self, linger: Duration) -> bool {
-        let mut st = self.lock();
-        let idle = match (st.subscribers, st.idle_since) {
-            (0, Some(t)) => t.elapsed() >= linger,
-            (0, None) => true,
-            _ => false,
-        };
-        if !idle {
-            return false;
-        }
-        st.running = false;
-        if st.view.status.state != LiveState::Connecting {
-            let mut v = (*st.view).clone();
-            v.status = LiveStatus {
-                state: LiveState::Connecting,
-                message: None,
-                last_ok_ms: v.status.last_ok_ms,
-            };
-            st.view = Arc::new(v);
-            st.version += 1;
-        }
-        true
+    /// The poller's sleep until its next poll at `next`: false when it must stop instead
+    /// (nobody subscribed for `linger`; see [`Watchers::wait_until`]). A stopped feed's view
+    /// turns `connecting` (its data is no longer refreshed), under the lock a new subscriber
+    /// takes, so it never overwrites the first sample of the poller that subscriber starts.
+    pub(crate) async fn wait_until(&self, next: Instant, linger: Duration) -> bool {
+        self.watchers
+            .wait_until(next, linger, || {
+                let mut st = self.lock();
+                if st.view.status.state != LiveState::Connecting {
+                    let mut v = (*st.view).clone();
+                    v.status = LiveStatus {
+                        state: LiveState::Connecting,
+                        message: None,
+                        last_ok_ms: v.status.last_ok_ms,
+                    };
+                    st.view = Arc::new(v);
+                    st.version += 1;
+                }
+            })
+            .await
     }
 
     /// The poller had its first outcome (a sample or an error): waiting subscribers proceed.
     pub(crate) fn first_outcome(&self) {
-        self.awaiting_first.send_replace(false);
+        self.watchers.first_outcome();
     }
 
     /// Waits (at most `limit`) until the current poller run has had an outcome.
     pub(crate) async fn wait_first(&self, limit: Duration) {
-        let mut rx = self.awaiting_first.subscribe();
-        let _ = tokio::time::timeout(limit, rx.wait_for(|awaiting| !*awaiting)).await;
+        self.watchers.wait_first(limit).await;
     }
 
     /// Publishes a new sample: `new` carries the view and status; its `seq` is assigned here and

@@ -1,7 +1,7 @@
 //! The hub: one [`Feed`] per watched product, subscriptions to it, and the lifetime of its poller.
 //!
 //! A poller starts when the first browser subscribes to a product and stops `linger` after the
-//! last one leaves (see [`Feed::try_stop`]). However many browsers watch a product, the dashboard
+//! last one leaves (see [`super::watchers`]). However many browsers watch a product, the dashboard
 //! sees one poll per interval.
 
 use std::collections::{HashMap, VecDeque};

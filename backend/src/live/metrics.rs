@@ -1,11 +1,12 @@
 //! `GET /metrics`: the Prometheus text format (version 0.0.4), written by hand.
 //!
-//! Series exist only for products currently polled (some browser watches them, or did within the
-//! linger time): a scrape reads the feeds' latest views and never starts a poller. Starting
-//! pollers for every discovered product on each scrape would put a steady load on every
-//! dashboard that nobody looks at, and make the request counts of the live feeds depend on the
-//! monitoring setup; a deployment that wants permanent metrics keeps a console tab open or
-//! scrapes the dashboards directly.
+//! Series exist only for products currently polled: by their live poller (some browser watches
+//! them, or did within the linger time), or else by the fleet poller (someone watches the fleet,
+//! or `--alerts` keeps it reading every product, issue 16). A scrape reads the latest views and
+//! never starts a poller: starting pollers on each scrape would put a steady load on every
+//! dashboard nobody looks at. A deployment that alerts from Prometheus
+//! (`deploy/prometheus/codis-rules.yml`) runs codis-fe with `--alerts`, so every product has its
+//! series whether or not a browser is open, at one read per `--fleet-interval`.
 //!
 //! Plus the backend's own counters: subscribers, subscriptions, polls, poll errors, resyncs.
 
@@ -18,7 +19,7 @@ use axum::{
     http::{header, HeaderValue},
     response::{IntoResponse, Response},
 };
-use codis_model::live::LiveState;
+use codis_model::live::{LiveState, LiveView};
 
 use super::Hub;
 use crate::registry::now_ms;
@@ -30,11 +31,11 @@ use crate::state::AppState;
     path = "/metrics",
     tag = "live",
     responses(
-        (status = 200, description = "Prometheus text format (0.0.4), for the products being polled: the dashboard up and the age of its data; each proxy's ops, QPS, sessions and up; each server's memory, keys, clients, up and master link; slot actions; and the backend's own subscribers, polls, poll errors and resyncs", content_type = "text/plain"),
+        (status = 200, description = "Prometheus text format (0.0.4), for the products being polled (live, or by the fleet poller): the dashboard up and the age of its data; each proxy's ops, QPS, sessions and up; each server's memory, maxmemory, keys, clients, up and master link; slot actions; and the backend's own subscribers, polls, poll errors and resyncs", content_type = "text/plain"),
     )
 )]
 pub async fn metrics(State(app): State<Arc<AppState>>) -> Response {
-    let mut text = render(&app.live);
+    let mut text = render(&app.live, &app.fleet.unwatched_views(&app.live));
     crate::fleet::metrics::render(&app.fleet, &mut text);
     let mut resp = text.into_response();
     resp.headers_mut().insert(
@@ -134,79 +135,85 @@ fn b(v: bool) -> f64 {
     }
 }
 
-/// The whole exposition.
-pub fn render(hub: &Hub) -> String {
-    let mut up = Family::new(
+/// The whole exposition: the products polled by their live poller (`hub`'s running feeds), and
+/// `others`, the latest views of products that only the fleet poller reads.
+pub fn render(hub: &Hub, others: &[Arc<LiveView>]) -> String {
+    let up = Family::new(
         "codis_dashboard_up",
         "gauge",
         "1 when the latest poll of the product's dashboard succeeded.",
     );
-    let mut age = Family::new(
+    let age = Family::new(
         "codis_dashboard_data_age_seconds",
         "gauge",
         "Age of the latest good sample of the dashboard.",
     );
-    let mut ops = Family::new(
+    let ops = Family::new(
         "codis_proxy_ops_total",
         "counter",
         "Commands completed by the proxy since it started.",
     );
-    let mut fails = Family::new(
+    let fails = Family::new(
         "codis_proxy_ops_fails_total",
         "counter",
         "Commands that failed at the proxy since it started.",
     );
-    let mut qps = Family::new(
+    let qps = Family::new(
         "codis_proxy_qps",
         "gauge",
         "Commands per second at the proxy (last second).",
     );
-    let mut sessions = Family::new(
+    let sessions = Family::new(
         "codis_proxy_sessions",
         "gauge",
         "Client sessions open at the proxy.",
     );
-    let mut sessions_total = Family::new(
+    let sessions_total = Family::new(
         "codis_proxy_sessions_total",
         "counter",
         "Client sessions accepted by the proxy since it started.",
     );
-    let mut proxy_up = Family::new(
+    let proxy_up = Family::new(
         "codis_proxy_up",
         "gauge",
         "1 when the proxy is healthy or only flaky (a failure not confirmed yet, see --health-samples).",
     );
-    let mut memory = Family::new(
+    let memory = Family::new(
         "codis_server_memory_bytes",
         "gauge",
         "used_memory of the codis-server.",
     );
-    let mut keys = Family::new(
+    let maxmemory = Family::new(
+        "codis_server_maxmemory_bytes",
+        "gauge",
+        "maxmemory of the codis-server (0: no limit).",
+    );
+    let keys = Family::new(
         "codis_server_keys",
         "gauge",
         "Keys in every database of the codis-server.",
     );
-    let mut clients = Family::new(
+    let clients = Family::new(
         "codis_server_connected_clients",
         "gauge",
         "connected_clients of the codis-server.",
     );
-    let mut server_up = Family::new(
+    let server_up = Family::new(
         "codis_server_up",
         "gauge",
         "1 when the server is healthy or only flaky (a failure not confirmed yet, see --health-samples).",
     );
-    let mut link = Family::new(
+    let link = Family::new(
         "codis_server_master_link_up",
         "gauge",
         "Replicas only: 1 when master_link_status is up, 0 when down.",
     );
-    let mut actions = Family::new(
+    let actions = Family::new(
         "codis_slot_actions",
         "gauge",
         "Slots with a migration action, by action state.",
     );
-    let mut pending = Family::new(
+    let pending = Family::new(
         "codis_slot_actions_pending",
         "gauge",
         "Slots with a migration action not finished yet.",
@@ -257,6 +264,24 @@ pub fn render(hub: &Hub) -> String {
 
     let now = now_ms();
 
+    let mut product = ProductFamilies {
+        up,
+        age,
+        ops,
+        fails,
+        qps,
+        sessions,
+        sessions_total,
+        proxy_up,
+        memory,
+        maxmemory,
+        keys,
+        clients,
+        server_up,
+        link,
+        actions,
+        pending,
+    };
     for feed in hub.feeds().into_iter().filter(|f| f.is_running()) {
         let p = || ("product", feed.product.clone());
         subscribers.add(vec![p()], feed.subscribers() as f64);
@@ -264,74 +289,29 @@ pub fn render(hub: &Hub) -> String {
         poll_errors.add(vec![p()], feed.poll_errors.load(Ordering::Relaxed) as f64);
         resyncs.add(vec![p()], feed.lagged.load(Ordering::Relaxed) as f64);
         gzip_joins.add(vec![p()], feed.gzip_joins.load(Ordering::Relaxed) as f64);
-        let v = feed.view();
-        up.add(vec![p()], b(v.status.state == LiveState::Live));
-        if let Some(ok) = v.status.last_ok_ms {
-            age.add(vec![p()], now.saturating_sub(ok) as f64 / 1000.0);
-        }
-        if v.seq == 0 {
-            continue;
-        }
-        for proxy in &v.view.proxies {
-            let l = || {
-                vec![
-                    p(),
-                    ("token", proxy.token.clone()),
-                    ("addr", proxy.proxy_addr.clone()),
-                ]
-            };
-            proxy_up.add(l(), b(!proxy.status.is_alarm()));
-            if let Some(n) = &proxy.numbers {
-                ops.add(l(), n.ops_total as f64);
-                fails.add(l(), n.ops_fails as f64);
-                qps.add(l(), n.qps as f64);
-                sessions.add(l(), n.sessions_alive as f64);
-                sessions_total.add(l(), n.sessions_total as f64);
-            }
-        }
-        for g in &v.view.groups {
-            for s in &g.servers {
-                let l = || {
-                    vec![
-                        p(),
-                        ("group", g.id.to_string()),
-                        ("server", s.server.clone()),
-                    ]
-                };
-                server_up.add(l(), b(!s.status.is_alarm()));
-                if let Some(m) = s.memory {
-                    memory.add(l(), m as f64);
-                }
-                if let Some(k) = s.key_count {
-                    keys.add(l(), k as f64);
-                }
-                if let Some(c) = s.connected_clients {
-                    clients.add(l(), c as f64);
-                }
-                if s.index > 0 || s.master != "NO:ONE" {
-                    if let Some((_, state)) = s.master.rsplit_once(':') {
-                        match state {
-                            "up" => link.add(l(), 1.0),
-                            "down" => link.add(l(), 0.0),
-                            _ => {}
-                        }
-                    }
-                }
-            }
-        }
-        let c = &v.view.slots.action_counts;
-        for (state, n) in [
-            ("pending", c.pending),
-            ("preparing", c.preparing),
-            ("prepared", c.prepared),
-            ("migrating", c.migrating),
-            ("finished", c.finished),
-            ("other", c.other),
-        ] {
-            actions.add(vec![p(), ("state", state.to_string())], f64::from(n));
-        }
-        pending.add(vec![p()], f64::from(c.total()));
+        product.add(&feed.view(), now);
     }
+    for view in others {
+        product.add(view, now);
+    }
+    let ProductFamilies {
+        up,
+        age,
+        ops,
+        fails,
+        qps,
+        sessions,
+        sessions_total,
+        proxy_up,
+        memory,
+        maxmemory,
+        keys,
+        clients,
+        server_up,
+        link,
+        actions,
+        pending,
+    } = product;
 
     let mut out = String::with_capacity(4096);
     for f in [
@@ -344,6 +324,7 @@ pub fn render(hub: &Hub) -> String {
         &sessions_total,
         &proxy_up,
         &memory,
+        &maxmemory,
         &keys,
         &clients,
         &server_up,
@@ -361,6 +342,104 @@ pub fn render(hub: &Hub) -> String {
         f.write(&mut out);
     }
     out
+}
+
+/// The families with one sample per product, proxy or server, filled from live views.
+struct ProductFamilies {
+    up: Family,
+    age: Family,
+    ops: Family,
+    fails: Family,
+    qps: Family,
+    sessions: Family,
+    sessions_total: Family,
+    proxy_up: Family,
+    memory: Family,
+    maxmemory: Family,
+    keys: Family,
+    clients: Family,
+    server_up: Family,
+    link: Family,
+    actions: Family,
+    pending: Family,
+}
+
+impl ProductFamilies {
+    /// The samples of one product's latest view, taken at `now` (Unix ms).
+    fn add(&mut self, v: &LiveView, now: u64) {
+        let p = || ("product", v.product.clone());
+        self.up.add(vec![p()], b(v.status.state == LiveState::Live));
+        if let Some(ok) = v.status.last_ok_ms {
+            self.age
+                .add(vec![p()], now.saturating_sub(ok) as f64 / 1000.0);
+        }
+        if v.seq == 0 {
+            return;
+        }
+        for proxy in &v.view.proxies {
+            let l = || {
+                vec![
+                    p(),
+                    ("token", proxy.token.clone()),
+                    ("addr", proxy.proxy_addr.clone()),
+                ]
+            };
+            self.proxy_up.add(l(), b(!proxy.status.is_alarm()));
+            if let Some(n) = &proxy.numbers {
+                self.ops.add(l(), n.ops_total as f64);
+                self.fails.add(l(), n.ops_fails as f64);
+                self.qps.add(l(), n.qps as f64);
+                self.sessions.add(l(), n.sessions_alive as f64);
+                self.sessions_total.add(l(), n.sessions_total as f64);
+            }
+        }
+        for g in &v.view.groups {
+            for s in &g.servers {
+                let l = || {
+                    vec![
+                        p(),
+                        ("group", g.id.to_string()),
+                        ("server", s.server.clone()),
+                    ]
+                };
+                self.server_up.add(l(), b(!s.status.is_alarm()));
+                if let Some(m) = s.memory {
+                    self.memory.add(l(), m as f64);
+                }
+                if let Some(m) = s.maxmemory {
+                    self.maxmemory.add(l(), m as f64);
+                }
+                if let Some(k) = s.key_count {
+                    self.keys.add(l(), k as f64);
+                }
+                if let Some(c) = s.connected_clients {
+                    self.clients.add(l(), c as f64);
+                }
+                if s.index > 0 || s.master != "NO:ONE" {
+                    if let Some((_, state)) = s.master.rsplit_once(':') {
+                        match state {
+                            "up" => self.link.add(l(), 1.0),
+                            "down" => self.link.add(l(), 0.0),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+        let c = &v.view.slots.action_counts;
+        for (state, n) in [
+            ("pending", c.pending),
+            ("preparing", c.preparing),
+            ("prepared", c.prepared),
+            ("migrating", c.migrating),
+            ("finished", c.finished),
+            ("other", c.other),
+        ] {
+            self.actions
+                .add(vec![p(), ("state", state.to_string())], f64::from(n));
+        }
+        self.pending.add(vec![p()], f64::from(c.total()));
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,8 @@
 //!
 //! Modules by concern:
 //! * [`hub`]: one [`Feed`](feed::Feed) per product, subscriptions, starting and stopping pollers;
+//! * [`watchers`]: when a poller runs (first watcher to `linger` after the last), shared with
+//!   the fleet (`crate::fleet`);
 //! * [`feed`]: a product's current view, history, replay buffer and the broadcast of
 //!   pre-serialised events (each event is serialised once per poll and shared by every subscriber);
 //! * [`poller`]: the poll loop (timeouts, backoff, staleness, the `/topom` refresh);
@@ -28,6 +30,7 @@ pub mod hub;
 pub mod metrics;
 pub mod poller;
 pub mod sse;
+pub mod watchers;
 
 use std::time::Duration;
 

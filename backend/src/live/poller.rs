@@ -57,23 +57,10 @@ pub async fn run(hub: Arc<Hub>, feed: Arc<Feed>) {
     tracing::debug!(product = %feed.product, "live poller started");
     loop {
         // Sleep until the next poll; stop instead if nobody subscribed for `linger`.
-        loop {
-            let wake_at = feed
-                .stop_deadline(config.linger)
-                .map_or(next, |stop| stop.min(next));
-            tokio::select! {
-                _ = tokio::time::sleep_until(wake_at.into()) => {}
-                _ = feed.wake.notified() => {}
-            }
-            if feed.try_stop(config.linger) {
-                feed.first_outcome();
-                hub.forget_if_gone(&feed);
-                tracing::debug!(product = %feed.product, "live poller stopped: no subscribers");
-                return;
-            }
-            if Instant::now() >= next {
-                break;
-            }
+        if !feed.wait_until(next, config.linger).await {
+            hub.forget_if_gone(&feed);
+            tracing::debug!(product = %feed.product, "live poller stopped: no subscribers");
+            return;
         }
         // Two intervals after the last answer, a poll still in flight is reported at once
         // (not after a previous failure: the dashboard is already reported unreachable then).
@@ -174,14 +161,14 @@ pub(crate) async fn fetch(
         || p.failures > 0
         || p.info_at
             .is_none_or(|t| t.elapsed() >= config.overview_every);
-    if overview_due {
+    let stats = if overview_due {
         let o: Overview = hub
             .client
             .get_within(addr, "/topom", config.poll_timeout)
             .await?;
         p.info = Some(DashboardInfo::from_overview(&o));
         p.info_at = Some(Instant::now());
-        Ok(o.stats)
+        o.stats
     } else {
         let xauth = codis_model::xauth::product_xauth(product);
         hub.client
@@ -190,8 +177,11 @@ pub(crate) async fn fetch(
                 &format!("/api/topom/stats/{xauth}"),
                 config.poll_timeout,
             )
-            .await
-    }
+            .await?
+    };
+    // Discovery need not probe a dashboard that just answered.
+    hub.registry.answered(product, addr);
+    Ok(stats)
 }
 
 impl PollState {
