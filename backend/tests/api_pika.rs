@@ -166,3 +166,51 @@ async fn slot_actions_of_a_4096_slot_product_reach_slots_past_1023() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["error"]["rule"], "must be an integer from 0 to 1023");
 }
+
+/// codis-fe's own page (`?forward=<product>`) gets the same rules as the console: the fork's
+/// slot count, and a clear refusal of the sentinel routes its dashboard no longer has.
+#[tokio::test]
+async fn codis_fe_forward_follows_the_fork_slot_count_and_refuses_its_removed_sentinel_routes() {
+    let (_pika, _codis, _list, base) = backend(4096).await;
+    let put = |product: &'static str, path: String| {
+        let base = base.clone();
+        async move { send_json(http().put(format!("{base}/api/topom/{path}?forward={product}"))).await }
+    };
+    let x = codis_model::xauth::product_xauth("pika-demo");
+    let (status, body) = put(
+        "pika-demo",
+        format!("slots/action/create-range/{x}/3000/3009/1"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = put(
+        "pika-demo",
+        format!("slots/action/create-range/{x}/4000/4096/1"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["field"], "end");
+    assert_eq!(body["error"]["rule"], "must be an integer from 0 to 4095");
+    for path in [
+        format!("sentinels/resync-all/{x}"),
+        format!("sentinels/add/{x}/127.0.0.1:26379"),
+        format!("sentinels/del/{x}/127.0.0.1:26379/0"),
+    ] {
+        let (status, body) = put("pika-demo", path.clone()).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{path}: {body}");
+        assert_eq!(body["error"]["field"], "action", "{path}");
+        let rule = body["error"]["rule"].as_str().unwrap_or_default();
+        assert!(rule.contains("has no sentinels"), "{path}: {rule}");
+    }
+    // Codis 3.2 through the same path: 1024 slots, and its sentinel routes pass.
+    let x = codis_model::xauth::product_xauth("codis-demo");
+    let (status, body) = put(
+        "codis-demo",
+        format!("slots/action/create-range/{x}/1000/1024/1"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["rule"], "must be an integer from 0 to 1023");
+    let (status, body) = put("codis-demo", format!("sentinels/resync-all/{x}")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}

@@ -376,7 +376,7 @@ impl Action {
         match self {
             Action::ProxyCreate { addr } => format!("Register the proxy whose admin address is {addr}."),
             Action::ProxyReinit { token } => format!(
-                "Push all 1024 slots and the sentinel list to {} again and start it.", named(token)
+                "Push every slot and the sentinel list to {} again and start it.", named(token)
             ),
             Action::ProxyRemove { token, force: false } => format!(
                 "Shut down {} and remove it from the product. Clients connected to it are disconnected.", named(token)

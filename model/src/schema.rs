@@ -17,15 +17,21 @@ pub const PROXY_TOKEN: &str = "^[0-9a-f]{32}$";
 pub const ADDRESS: &str = "^[A-Za-z0-9._:\\[\\]-]+:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$";
 /// [`crate::validate::group_id`] as a string: 1 to 9999.
 pub const GROUP_ID: &str = "^[1-9][0-9]{0,3}$";
-/// [`crate::validate::slot_id`] as a string: 0 to 1023.
-pub const SLOT_ID: &str = "^(0|[1-9][0-9]{0,2}|10[01][0-9]|102[0-3])$";
-/// [`crate::validate::slot_count`] as a string: 1 to 1024.
-pub const SLOT_COUNT: &str = "^([1-9][0-9]{0,2}|10[01][0-9]|102[0-4])$";
+/// [`crate::validate::slot_id_of`] with [`SLOT_NUM_LIMIT`](crate::types::SLOT_NUM_LIMIT) as a
+/// string: 0 to 16383. The API accepts any id a product may have (Codis 3.2 has 1024 slots,
+/// Pika's Codis fork `max_slot_num`, at most 16384) and then checks it against the product's own
+/// count, answering 400 with that count in the rule.
+pub const SLOT_ID: &str =
+    "^(0|[1-9][0-9]{0,3}|1[0-5][0-9]{3}|16[0-2][0-9]{2}|163[0-7][0-9]|1638[0-3])$";
+/// [`crate::validate::slot_count_of`] with the same limit as a string: 1 to 16384.
+pub const SLOT_COUNT: &str =
+    "^([1-9][0-9]{0,3}|1[0-5][0-9]{3}|16[0-2][0-9]{2}|163[0-7][0-9]|1638[0-4])$";
 /// [`crate::validate::interval_us`] as a string: 0 to 1000000.
 pub const INTERVAL_US: &str = "^(0|[1-9][0-9]{0,5}|1000000)$";
-/// A key of a rebalance plan ([`crate::types::RebalancePlan`]): a slot id 0 to 1023 as Rust's
+/// A key of a rebalance plan ([`crate::types::RebalancePlan`]): a slot id 0 to 16383 as Rust's
 /// integer parser reads it (an optional `+`, leading zeros allowed).
-pub const PLAN_SLOT_KEY: &str = "^[+]?0*([0-9]{1,3}|10[01][0-9]|102[0-3])$";
+pub const PLAN_SLOT_KEY: &str =
+    "^[+]?0*([0-9]{1,4}|1[0-5][0-9]{3}|16[0-2][0-9]{2}|163[0-7][0-9]|1638[0-3])$";
 /// The characters Rust's `str::trim` removes (Unicode `White_Space`), as a class body.
 const WHITE_SPACE: &str =
     "\\t\\n\\u000b\\u000c\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
@@ -55,7 +61,7 @@ mod openapi {
     use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type};
     use utoipa::openapi::RefOr;
 
-    use crate::types::{MAX_GROUP_ID, MAX_SLOT_NUM};
+    use crate::types::{MAX_GROUP_ID, SLOT_NUM_LIMIT};
     use crate::validate::{MAX_INTERVAL_US, MAX_TEXT_LEN};
 
     fn string(pattern: &str, max_length: Option<usize>, description: &str) -> Schema {
@@ -100,8 +106,8 @@ mod openapi {
         number_or_text(
             super::SLOT_ID,
             0,
-            MAX_SLOT_NUM as u64 - 1,
-            "A slot id from 0 to 1023, as a string or an integer.",
+            SLOT_NUM_LIMIT as u64 - 1,
+            "A slot id from 0 to 16383, as a string or an integer; at most the product's slot count - 1 (1023 on Codis 3.2, max_slot_num - 1 on Pika's Codis fork).",
         )
     }
 
@@ -110,8 +116,8 @@ mod openapi {
         number_or_text(
             super::SLOT_COUNT,
             1,
-            MAX_SLOT_NUM as u64,
-            "A number of slots from 1 to 1024, as a string or an integer.",
+            SLOT_NUM_LIMIT as u64,
+            "A number of slots from 1 to 16384, as a string or an integer; at most the product's slot count (1024 on Codis 3.2, max_slot_num on Pika's Codis fork).",
         )
     }
 
@@ -191,7 +197,7 @@ mod openapi {
                     .maximum(Some(u32::MAX)),
             ))
             .description(Some(
-                "Slot id (0 to 1023, as a string) -> target group id, as the dashboard computed it.",
+                "Slot id (0 to 16383, as a string; below the product's slot count) -> target group id, as the dashboard computed it.",
             ))
             .build()
             .into()
@@ -242,8 +248,10 @@ mod tests {
 
     const NUMBERS: &[&str] = &[
         "", "0", "00", "01", "1", "9", "10", "99", "100", "999", "1000", "1019", "1020", "1023",
-        "1024", "1025", "1100", "9999", "10000", "99999", "100000", "999999", "1000000", "1000001",
-        "2000000", "-1", "+1", "1.0", " 1", "1 ", "1\n", "a", "１",
+        "1024", "1025", "1100", "1638", "9999", "10000", "15999", "16000", "16299", "16300",
+        "16379", "16380", "16383", "16384", "16385", "16390", "16400", "17000", "20000", "65535",
+        "65536", "99999", "100000", "999999", "1000000", "1000001", "2000000", "-1", "+1", "1.0",
+        " 1", "1 ", "1\n", "a", "１",
     ];
 
     #[test]
@@ -257,13 +265,13 @@ mod tests {
         agree(
             "sid",
             SLOT_ID,
-            |s| validate::slot_id("f", s).is_ok(),
+            |s| validate::slot_id_of("f", s, crate::types::SLOT_NUM_LIMIT).is_ok(),
             NUMBERS,
         );
         agree(
             "num",
             SLOT_COUNT,
-            |s| validate::slot_count("f", s).is_ok(),
+            |s| validate::slot_count_of("f", s, crate::types::SLOT_NUM_LIMIT).is_ok(),
             NUMBERS,
         );
         agree(
@@ -340,11 +348,21 @@ mod tests {
         agree(
             "plan key",
             PLAN_SLOT_KEY,
-            |s| s.parse::<u16>().is_ok_and(|sid| sid < 1024),
+            |s| {
+                s.parse::<u16>()
+                    .is_ok_and(|sid| usize::from(sid) < crate::types::SLOT_NUM_LIMIT)
+            },
             &[
                 "0",
                 "1023",
                 "1024",
+                "9999",
+                "10000",
+                "16383",
+                "16384",
+                "16400",
+                "00016383",
+                "+16384",
                 "+5",
                 "007",
                 "0001023",

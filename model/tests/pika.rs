@@ -502,3 +502,20 @@ fn the_first_failed_check_suspects_without_counting_and_the_next_ones_desync_the
     assert!(later.groups[1].out_of_sync);
     assert!(!later.groups[1].pika.as_ref().unwrap().electing);
 }
+
+#[test]
+fn fork_proxies_carry_their_slow_command_count_and_codis_3_2_proxies_none() {
+    let stats = pika_stats("dash_get_api_topom_stats");
+    let view = dashboard_view(&stats, "pika-demo");
+    for p in &view.proxies {
+        let sent = stats
+            .proxy_sample(&p.token)
+            .and_then(|s| s.stats.as_ref())
+            .and_then(|d| d.slow_cmd_count);
+        assert!(sent.is_some(), "the fixture sends it for {}", p.token);
+        assert_eq!(p.slow_cmds, sent, "{}", p.token);
+    }
+    let codis: Stats = common::load("demo_get_topom_stats__final_healthy");
+    let cv = dashboard_view(&codis, "codis-demo");
+    assert!(cv.proxies.iter().all(|p| p.slow_cmds.is_none()));
+}

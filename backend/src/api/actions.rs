@@ -66,7 +66,8 @@ async fn run_action(
     let admin_only = parsed.as_ref().is_ok_and(|JsonBody(a)| a.admin_only());
     app.check_allowed(attempt.caller, product, admin_only)?;
     let JsonBody(action) = parsed?;
-    let path = dashboard_path(app, product, &action).await?;
+    let xauth = xauth::product_xauth(product);
+    let path = dashboard_path(app, product, &action, &xauth).await?;
     let dashboard = app.dashboard_of(product)?;
     // The dashboard accepts "migrate some" from a group that does not exist or holds no slots,
     // and queues nothing: check it against the live model first, and remember what could move.
@@ -121,14 +122,15 @@ async fn run_action(
 /// The action's dashboard path, checked against the product: Codis 3.2's rules (1024 slots)
 /// need no look at the cluster; a slot id or count only a bigger product has, and any sentinel
 /// action, are checked against the product's `/topom` (Pika's Codis fork has `max_slot_num`
-/// slots and no sentinels).
-async fn dashboard_path(
+/// slots and no sentinels). Shared with codis-fe's `?forward=` path (`super::forward`), which
+/// brings the xauth in its URL.
+pub(super) async fn dashboard_path(
     app: &AppState,
     product: &str,
     action: &Action,
+    xauth: &str,
 ) -> Result<String, ApiError> {
-    let xauth = xauth::product_xauth(product);
-    let plain = action.dashboard_path(&xauth);
+    let plain = action.dashboard_path(xauth);
     let wider = action.validate_of(codis_model::SLOT_NUM_LIMIT).is_ok();
     if plain.is_ok() && !action.needs_sentinels() || !wider {
         return Ok(plain?);
@@ -143,7 +145,7 @@ async fn dashboard_path(
             ),
         ));
     }
-    Ok(action.dashboard_path_of(&xauth, overview.slot_count())?)
+    Ok(action.dashboard_path_of(xauth, overview.slot_count())?)
 }
 
 /// An action whose dashboard call timed out: not a failure, since the dashboard may still carry

@@ -77,7 +77,11 @@ async fn forward(
         let result = async {
             app.check_allowed(caller, product, action.admin_only())?;
             check_xauth(&xauth)?;
-            let dashboard_path = action.dashboard_path(&xauth)?;
+            // The product's own rules, as for the console's actions: its slot count (1024 on
+            // Codis 3.2, `max_slot_num` on Pika's Codis fork) and no sentinel routes on the fork
+            // (answered 409 with the reason instead of the dashboard's bare 404).
+            let dashboard_path =
+                super::actions::dashboard_path(app, product, &action, &xauth).await?;
             app.client
                 .put(&dashboard, &format!("/api/topom/{dashboard_path}"))
                 .await

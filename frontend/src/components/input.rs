@@ -1,5 +1,5 @@
 //! Text inputs validated as you type with the backend's own rules (`codis_model::validate`
-//! through `Action::validate`): the message appears under the input that breaks a rule, and the
+//! through `Action::validate_of` with the product's slot count): the message appears under the input that breaks a rule, and the
 //! submit button stays disabled until every input passes.
 
 use codis_model::validate::ValidationError;
@@ -16,9 +16,13 @@ pub fn checked_inputs<const N: usize>(
     build: impl Fn([String; N]) -> Action + Send + Sync + 'static,
 ) -> ([RwSignal<String>; N], Checked) {
     let inputs: [RwSignal<String>; N] = std::array::from_fn(|_| RwSignal::new(String::new()));
+    // Slot ids and counts are checked against the product's slot count (1024 on Codis 3.2,
+    // `max_slot_num` on Pika's Codis fork), as the backend does.
+    let slots = use_context::<crate::core::live::Live>().map(|l| l.slot_count);
     let check = Signal::derive(move || {
         let a = build(inputs.map(|v| v.get().trim().to_owned()));
-        a.validate().map(|_| a)
+        let n = slots.map_or(codis_model::MAX_SLOT_NUM, |s| s.get());
+        a.validate_of(n).map(|_| a)
     });
     (inputs, check)
 }

@@ -3,9 +3,12 @@
 //!
 //! The view is held as many small signals instead of one big value, so that a tick re-renders
 //! only what changed: one signal per proxy row, per group header, per server row, per sentinel
-//! row and per slot (1024 owner cells, 1024 action cells). Lists are keyed (proxy token, group
-//! id, server address, sentinel address); a list signal itself changes only when rows are added,
-//! removed or reordered, and a row signal only when its row differs (`put`).
+//! row. Slots are the exception: a product has up to 16,384 of them (Pika's Codis fork), too many
+//! for a signal each, so their owners and moves are plain arrays and one signal (`slot_rev`) says
+//! that some changed; the slot grid repaints the cells that differ from what it painted. Lists
+//! are keyed (proxy token, group id, server address, sentinel address); a list signal itself
+//! changes only when rows are added, removed or reordered, and a row signal only when its row
+//! differs (`put`).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -19,7 +22,7 @@ use codis_model::live::{
 };
 use codis_model::ui::list::{patch as patch_keyed, Entry};
 use codis_model::ui::stream::{Resync, Sequence, Verdict};
-use codis_model::{GroupId, SlotActionState};
+use codis_model::{GroupId, SlotActionState, Variant, MAX_SLOT_NUM, SLOT_NUM_LIMIT};
 use leptos::prelude::*;
 use wasm_bindgen::{closure::Closure, JsCast};
 use web_sys::{EventSource, MessageEvent};
@@ -31,8 +34,6 @@ use super::time::now_ms;
 /// History points kept in the browser (one hour at the backend's 1 s step). The snapshot brings
 /// the backend's history; updates append one point each.
 pub const HISTORY_KEEP: usize = 3600;
-/// Slots in a Codis cluster.
-pub const SLOTS: usize = 1024;
 
 /// The state of the connection to the backend (not of the dashboard: that is [`LiveStatus`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -247,8 +248,17 @@ pub struct Live {
     pub proxies: RwSignal<Vec<ProxyEntry>>,
     pub groups: RwSignal<Vec<GroupEntry>>,
     pub slots: RwSignal<SlotsView>,
-    pub slot_owner: StoredValue<Vec<RwSignal<GroupId>>>,
-    pub slot_move: StoredValue<Vec<RwSignal<SlotMove>>>,
+    /// Codis 3.2 or Pika's Codis fork (from the stream's view; `dashboard.variant` says the same
+    /// from `/topom`).
+    pub variant: RwSignal<Variant>,
+    /// The product's number of slots: 1024 on Codis 3.2, `max_slot_num` on Pika's fork.
+    pub slot_count: RwSignal<usize>,
+    /// Owner group per slot (`slot_count` entries); changes are announced by `slot_rev`.
+    pub slot_owner: StoredValue<Vec<GroupId>>,
+    /// Queued or running move per slot (`slot_count` entries); announced by `slot_rev`.
+    pub slot_move: StoredValue<Vec<SlotMove>>,
+    /// Bumped whenever `slot_owner` or `slot_move` changed.
+    pub slot_rev: RwSignal<u64>,
     pub sentinels: RwSignal<Vec<Keyed<String, SentinelRow>>>,
     pub sentinels_out_of_sync: RwSignal<bool>,
     pub sentinel_masters: RwSignal<BTreeMap<String, String>>,
@@ -319,8 +329,11 @@ impl Live {
             proxies: RwSignal::new(Vec::new()),
             groups: RwSignal::new(Vec::new()),
             slots: RwSignal::new(SlotsView::default()),
-            slot_owner: StoredValue::new((0..SLOTS).map(|_| RwSignal::new(0)).collect()),
-            slot_move: StoredValue::new((0..SLOTS).map(|_| RwSignal::new(None)).collect()),
+            variant: RwSignal::new(Variant::default()),
+            slot_count: RwSignal::new(MAX_SLOT_NUM),
+            slot_owner: StoredValue::new(vec![0; MAX_SLOT_NUM]),
+            slot_move: StoredValue::new(vec![None; MAX_SLOT_NUM]),
+            slot_rev: RwSignal::new(0),
             sentinels: RwSignal::new(Vec::new()),
             sentinels_out_of_sync: RwSignal::new(false),
             sentinel_masters: RwSignal::new(BTreeMap::new()),
@@ -409,10 +422,13 @@ impl Live {
         self.proxies.set(Vec::new());
         self.groups.set(Vec::new());
         self.slots.set(SlotsView::default());
+        self.variant.set(Variant::default());
+        self.resize_slots(MAX_SLOT_NUM);
         self.slot_owner
-            .with_value(|v| v.iter().for_each(|s| put(*s, 0)));
+            .update_value(|v| v.iter_mut().for_each(|s| *s = 0));
         self.slot_move
-            .with_value(|v| v.iter().for_each(|s| put(*s, None)));
+            .update_value(|v| v.iter_mut().for_each(|s| *s = None));
+        self.slot_rev.update(|r| *r += 1);
         self.sentinels.set(Vec::new());
         self.sentinels_out_of_sync.set(false);
         self.sentinel_masters.set(BTreeMap::new());
@@ -620,8 +636,15 @@ impl Live {
         self.keep
             .set_value(HISTORY_KEEP.max(v.history.cluster_qps.values.len()));
         self.mark_sample(v.sampled_ms);
-        put(self.dashboard, v.dashboard);
         put(self.totals, v.view.totals);
+        put(self.variant, v.view.variant);
+        // The stream's slot map, else (no slots sampled yet) what `/topom` says.
+        self.resize_slots(if v.slot_owner.is_empty() {
+            v.dashboard.slot_count
+        } else {
+            v.slot_owner.len()
+        });
+        put(self.dashboard, v.dashboard);
         let order = v.view.proxies.iter().map(|p| p.token.clone()).collect();
         patch_list(self.proxies, v.view.proxies, Some(order), |p| {
             p.token.clone()
@@ -629,11 +652,12 @@ impl Live {
         let order = v.view.groups.iter().map(|g| g.id).collect();
         self.patch_groups(v.view.groups, Some(order));
         self.set_slots(v.view.slots);
-        self.slot_owner.with_value(|cells| {
-            for (cell, gid) in cells.iter().zip(v.slot_owner.iter()) {
-                put(*cell, *gid);
+        self.slot_owner.update_value(|cells| {
+            for (cell, gid) in cells.iter_mut().zip(v.slot_owner.iter()) {
+                *cell = *gid;
             }
         });
+        self.slot_rev.update(|r| *r += 1);
         self.set_sentinels(v.view.sentinels);
         self.history.set(v.history);
         put(self.closed, v.view.closed);
@@ -694,16 +718,25 @@ impl Live {
                 }
             });
         }
+        if let Some(v) = u.variant {
+            put(self.variant, v);
+        }
+        if let Some(n) = u.slot_count {
+            self.resize_slots(n);
+        }
         if let Some(s) = u.slots {
             self.set_slots(s);
         }
-        self.slot_owner.with_value(|cells| {
-            for (sid, gid) in &u.slot_owner {
-                if let Some(cell) = cells.get(usize::from(*sid)) {
-                    put(*cell, *gid);
+        if !u.slot_owner.is_empty() {
+            self.slot_owner.update_value(|cells| {
+                for (sid, gid) in &u.slot_owner {
+                    if let Some(cell) = cells.get_mut(usize::from(*sid)) {
+                        *cell = *gid;
+                    }
                 }
-            }
-        });
+            });
+            self.slot_rev.update(|r| *r += 1);
+        }
         if let Some(s) = u.sentinels {
             self.set_sentinels(s);
         }
@@ -746,18 +779,36 @@ impl Live {
     }
 
     fn set_slots(&self, s: SlotsView) {
-        let mut moves: Vec<SlotMove> = vec![None; SLOTS];
+        let mut moves: Vec<SlotMove> = vec![None; self.slot_count.get_untracked()];
         for a in &s.actions {
             if let Some(m) = moves.get_mut(usize::from(a.slot)) {
                 *m = Some((a.target_id, a.state.clone()));
             }
         }
-        self.slot_move.with_value(|cells| {
-            for (cell, m) in cells.iter().zip(moves) {
-                put(*cell, m);
-            }
-        });
+        if self.slot_move.with_value(|old| *old != moves) {
+            self.slot_move.set_value(moves);
+            self.slot_rev.update(|r| *r += 1);
+        }
         put(self.slots, s);
+    }
+
+    /// Makes room for `n` slots (the stream's `slot_owner` length: 1024 on Codis 3.2, the fork's
+    /// `max_slot_num`), at most [`SLOT_NUM_LIMIT`] whatever an event says; 0 (not known yet)
+    /// is Codis 3.2's 1024.
+    fn resize_slots(&self, n: usize) {
+        let n = if n == 0 {
+            MAX_SLOT_NUM
+        } else {
+            n.min(SLOT_NUM_LIMIT)
+        };
+        if self.slot_count.get_untracked() == n {
+            return;
+        }
+        self.slot_owner.update_value(|v| v.resize(n, 0));
+        self.slot_move.update_value(|v| v.resize(n, None));
+        self.slot_count.set(n);
+        super::words::set_slot_count(n);
+        self.slot_rev.update(|r| *r += 1);
     }
 
     fn set_sentinels(&self, s: codis_model::derive::SentinelsView) {
@@ -780,6 +831,20 @@ impl Live {
             .with(|s| s.last_ok_ms)
             .or_else(|| Some(self.sampled_ms.get()).filter(|&t| t > 0))?;
         Some(now - skew - last_ok as f64)
+    }
+
+    /// Whether the product runs Pika's Codis fork (judged from its stats or its `/topom`).
+    pub fn is_pika(&self) -> bool {
+        self.variant.get() == Variant::PikaCodis
+            || self.dashboard.with(|d| d.variant == Variant::PikaCodis)
+    }
+
+    /// [`is_pika`](Self::is_pika), untracked (for event handlers).
+    pub fn is_pika_untracked(&self) -> bool {
+        self.variant.get_untracked() == Variant::PikaCodis
+            || self
+                .dashboard
+                .with_untracked(|d| d.variant == Variant::PikaCodis)
     }
 
     /// Whether what is shown may be out of date (for the banner).

@@ -12,12 +12,27 @@ use codis_model::Action;
 
 use crate::tr;
 
+thread_local! {
+    // The shown product's slot count, for sentences built in event handlers (which see no
+    // reactive context): set by the live view (`core::live`) when it learns the count.
+    static SLOT_COUNT: std::cell::Cell<usize> = const { std::cell::Cell::new(codis_model::MAX_SLOT_NUM) };
+}
+
+/// Records the shown product's slot count (1024 on Codis 3.2, `max_slot_num` on Pika's fork).
+pub fn set_slot_count(n: usize) {
+    SLOT_COUNT.with(|c| c.set(n));
+}
+
 /// What `a` will do, in words; `proxy` names the proxy of a proxy action (by id and addresses).
 pub fn describe(a: &Action, proxy: Option<&str>) -> String {
     let named = |token: &str| proxy.map_or_else(|| tr!(action.proxy_token, token), str::to_string);
     match a {
         Action::ProxyCreate { addr } => tr!(action.proxy_create, addr),
-        Action::ProxyReinit { token } => tr!(action.proxy_reinit, proxy = named(token)),
+        Action::ProxyReinit { token } => tr!(
+            pika.proxy_reinit,
+            proxy = named(token),
+            n = SLOT_COUNT.with(|c| c.get())
+        ),
         Action::ProxyRemove {
             token,
             force: false,

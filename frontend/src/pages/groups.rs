@@ -2,8 +2,16 @@
 //! memory / max memory, keys, HA status and replica-read toggle; create and remove groups, add
 //! servers (with data center), remove, promote, resync one or all, SLAVEOF actions, and
 //! replica reads for all. HA conflicts turn the confirmation red, as codis-fe's alertAction2 did.
+//!
+//! On Pika's Codis fork each row also shows the dashboard's own check of the server (normal,
+//! suspected offline with n of N failed checks, offline), its role and binlog position with the
+//! lag behind the master, and the group shows the election its dashboard runs when a master goes
+//! offline, then its result (`codis_model::derive::pika`). Memory and keys the fork does not
+//! report say so, never "0 B".
 
-use codis_model::derive::{HaStatus, Health, ServerCounters, ServerRow, SlaveofButton};
+use codis_model::derive::{
+    HaStatus, Health, PikaGroup, PikaServer, ServerCheck, ServerCounters, ServerRow, SlaveofButton,
+};
 use codis_model::{Action, GroupId};
 use leptos::prelude::*;
 
@@ -103,6 +111,7 @@ fn GroupCard(group: GroupEntry, info: RwSignal<Option<InfoRequest>>) -> impl Int
                     {move || head.with(|h| h.out_of_sync).then(|| view! { <span class="badge error" title=move || tr!(groups.out_of_sync_tip)>{move || tr!(groups.out_of_sync)}</span> })}
                     {move || head.with(|h| h.promoting_state.as_ref().map(|s| tr!(groups.promoting, state = s.as_str()))).map(|t| view! { <span class="badge pending">{t}</span> })}
                     {move || head.with(|h| h.ha_warning.clone()).map(|w| view! { <span class="badge error" title=move || tr!(groups.ha_warning_tip)>{w}</span> })}
+                    {move || head.with(|h| h.pika.clone()).map(|p| view! { <Election pika=p/> })}
                 </div>
                 <div class="head-actions">
                     <button class="btn small group-sync act" class:btn-danger=move || head.with(|h| h.out_of_sync) class:btn-primary=move || !head.with(|h| h.out_of_sync)
@@ -176,12 +185,23 @@ fn ServerLine(
     // The keys cell shows keys / expires; each database's whole keyspace line (with avg_ttl) is
     // its tooltip and in the row's Info (INFO through the backend).
     let counter_texts = move |c: &ServerCounters| {
-        let memory = format!(
-            "{} / {}",
-            c.memory_text(),
-            row.with_untracked(|r| r.maxmem_text.clone())
-        );
-        (memory, c.keys_cell(), c.keys.join("\n"))
+        // A healthy Pika server has no used_memory and no keyspace to report (its `db0` line is
+        // a binlog position): said so, never "0 B" or "NA" as if the sample had failed.
+        let (maxmem, not_reported) = row.with_untracked(|r| {
+            (
+                r.maxmem_text.clone(),
+                r.pika.is_some() && r.status == Health::Healthy,
+            )
+        });
+        let memory = match c.memory {
+            None if not_reported => tr!(pika.not_reported),
+            _ => c.memory_text(),
+        };
+        let keys = match c.key_count {
+            None if not_reported => tr!(pika.not_reported),
+            _ => c.keys_cell(),
+        };
+        (format!("{memory} / {maxmem}"), keys, c.keys.join("\n"))
     };
     let first = counters.with_untracked(counter_texts);
     let visible = RwSignal::new(true);
@@ -198,8 +218,9 @@ fn ServerLine(
         if !visible.get() {
             return prev;
         }
-        // The max memory is part of the memory cell: re-render when it changes too.
-        row.with(|r| r.maxmem_text.len());
+        // The max memory is part of the memory cell, and a Pika server's health decides between
+        // "not reported" and "NA": re-render when they change too.
+        row.with(|r| (r.maxmem_text.len(), r.status, r.pika.is_some()));
         let now = counters.with(counter_texts);
         if now.0 != prev.0 {
             if let Some(td) = memory_td.get_untracked() {
@@ -332,7 +353,10 @@ fn ServerLine(
             <td>{move || row.with(|r| r.datacenter.clone())}</td>
             <td class="soft">
                 <HealthBadge health=health error=error/>
-                {move || row.with(|r| r.role.as_deref().map(crate::core::words::info_role)).map(|r| view! { <span class="muted small info-role">" " {r}</span> })}
+                {move || match row.with(|r| r.pika.clone()) {
+                    Some(p) => view! { <PikaCheck pika=p/> }.into_any(),
+                    None => row.with(|r| r.role.as_deref().map(crate::core::words::info_role)).map(|r| view! { <span class="muted small info-role">" " {r}</span> }).into_any(),
+                }}
                 {move || shown_error(health.get(), error.get()).map(|e| view! { <div class="cell-error">{e}</div> })}
             </td>
             <td class="mono" class:bad-text=move || row.with(|r| r.master_status == Some(false))
@@ -372,4 +396,78 @@ fn ServerLine(
             </td>
         </tr>
     }
+}
+
+/// Pika's fork: the dashboard's check of one server, its role and binlog position.
+#[component]
+fn PikaCheck(pika: PikaServer) -> impl IntoView {
+    let live = use_live();
+    // N of "n of N checks": the dashboard's `sentinel_master_dead_check_times`.
+    let dead_after = move || {
+        live.dashboard
+            .with(|d| d.failover.as_ref().and_then(|f| f.master_dead_check_times))
+    };
+    let check = pika.check;
+    let (class, text) = match check {
+        ServerCheck::Normal => ("badge ok", Signal::derive(|| tr!(pika.check_normal))),
+        ServerCheck::Suspected { failed } => (
+            "badge pending",
+            Signal::derive(move || match dead_after() {
+                Some(n) => tr!(pika.check_suspected_of, failed, n),
+                None => tr!(pika.check_suspected, failed),
+            }),
+        ),
+        ServerCheck::Offline => ("badge error", Signal::derive(|| tr!(pika.check_offline))),
+        ServerCheck::Recovering => (
+            "badge pending",
+            Signal::derive(|| tr!(pika.check_recovering)),
+        ),
+        ServerCheck::Unknown(n) => (
+            "badge note",
+            Signal::derive(move || tr!(pika.check_unknown, n)),
+        ),
+    };
+    let state = match check {
+        ServerCheck::Normal => "normal",
+        ServerCheck::Suspected { .. } => "suspected",
+        ServerCheck::Offline => "offline",
+        ServerCheck::Recovering => "recovering",
+        ServerCheck::Unknown(_) => "unknown",
+    };
+    let role = pika.role.clone();
+    let binlog = pika.binlog.map(|b| format!("{}:{}", b.file_num, b.offset));
+    let lag = pika.lag_bytes;
+    let eligible = pika.eligible;
+    view! {
+        " "
+        <span class=format!("{class} pika-check") data-check=state title=move || tr!(pika.check_tip)>{text}</span>
+        {role.map(|r| view! { <span class="muted small pika-role">" " {r}</span> })}
+        <div class="small muted pika-binlog">
+            {binlog.map(|b| view! { <span class="mono" title=move || tr!(pika.binlog_tip)>{move || tr!(pika.binlog, pos = b.clone())}</span> })}
+            {lag.map(|l| view! { <span class="pika-lag" class:bad-text={l > 0}>{move || tr!(pika.lag, size = codis_model::format::human_size(l))}</span> })}
+            {(!eligible).then(|| view! { <span class="pika-not-eligible">{move || tr!(pika.not_eligible)}</span> })}
+        </div>
+    }
+}
+
+/// Pika's fork: the election its dashboard runs while a group's master is offline, and the last
+/// master change this console saw.
+#[component]
+fn Election(pika: PikaGroup) -> impl IntoView {
+    let electing = pika.electing.then(|| {
+        let candidate = pika.candidate.clone();
+        view! {
+            <span class="badge error pika-electing" title={move || match &candidate {
+                Some(c) => tr!(pika.electing_tip, addr = c.clone()),
+                None => tr!(pika.electing_none_tip),
+            }}>{move || tr!(pika.electing)}</span>
+        }
+    });
+    let result = pika.last_election.map(|e| {
+        let at = crate::core::time::clock(e.at_unix as f64 * 1000.0);
+        view! {
+            <span class="badge note pika-election">{move || tr!(pika.elected, elected = e.new_master.clone(), previous = e.old_master.clone(), at = at.clone())}</span>
+        }
+    });
+    view! { {electing} {result} }
 }

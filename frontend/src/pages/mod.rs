@@ -70,7 +70,12 @@ pub enum InfoKind {
     Json,
     /// A proxy's full stats, summarised, with its per-command table live from this API path
     /// (`.../proxies/{token}/cmds`).
-    ProxyStats { cmds_path: String },
+    ProxyStats {
+        cmds_path: String,
+        /// Pika's Codis fork: the latency percentiles' API path (`.../proxies/{token}/cmdinfo`,
+        /// without the interval); `None` on Codis 3.2, whose proxies keep none.
+        cmdinfo_path: Option<String>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -132,7 +137,7 @@ pub fn InfoDialog(req: InfoRequest, on_close: Callback<()>) -> impl IntoView {
                         }.into_any()
                     }
                     InfoKind::Json => view! { <pre class="json">{pretty(&v)}</pre> }.into_any(),
-                    InfoKind::ProxyStats { cmds_path } => proxy_stats::summary(&v, cmds_path.clone()).into_any(),
+                    InfoKind::ProxyStats { cmds_path, cmdinfo_path } => proxy_stats::summary(&v, cmds_path.clone(), cmdinfo_path.clone()).into_any(),
                 }
                 }
             }}

@@ -2,6 +2,7 @@
 //! (the cluster's QPS, or one proxy's QPS, or one group's memory or keys: every series the
 //! backend keeps), the dashboard's facts and a health summary of every section.
 
+use codis_model::derive::Measure;
 use codis_model::live::{History, Series};
 use codis_model::GroupId;
 use leptos::prelude::*;
@@ -152,6 +153,29 @@ pub fn OverviewPage() -> impl IntoView {
     };
     let d = live.dashboard;
     let product = live.product;
+    // Pika's fork reports no used_memory and no keyspace: "not reported", never "0 B" or "0".
+    let memory = move || {
+        if !loaded.get() {
+            return "–".into();
+        }
+        totals.with(|t| match t.memory_measure {
+            Measure::NotReported => tr!(pika.not_reported),
+            Measure::Value(_) => t.memory_text.clone(),
+        })
+    };
+    let keys = move || {
+        if !loaded.get() {
+            return "–".into();
+        }
+        totals.with(|t| match t.keys_measure {
+            Measure::NotReported => tr!(pika.not_reported),
+            Measure::Value(_) => t.keys_text.clone(),
+        })
+    };
+    let variant = move || match live.is_pika() {
+        true => tr!(pika.variant_pika),
+        false => tr!(pika.variant_codis),
+    };
 
     let proxies = Memo::new(move |_| {
         live.proxies.with(|l| {
@@ -205,8 +229,8 @@ pub fn OverviewPage() -> impl IntoView {
         <section class="stats" aria-label=move || tr!(overview.totals)>
             <div class="stat"><span class="stat-label">{move || tr!(overview.qps)}</span><span class="stat-value" id="stat-qps">{na(|t| t.qps_text.clone())}</span></div>
             <div class="stat"><span class="stat-label">{move || tr!(overview.sessions)}</span><span class="stat-value" id="stat-sessions">{na(|t| t.sessions_text.clone())}</span></div>
-            <div class="stat"><span class="stat-label">{move || tr!(overview.memory)}</span><span class="stat-value" id="stat-memory">{na(|t| t.memory_text.clone())}</span></div>
-            <div class="stat"><span class="stat-label">{move || tr!(overview.keys)}</span><span class="stat-value" id="stat-keys">{na(|t| t.keys_text.clone())}</span></div>
+            <div class="stat"><span class="stat-label">{move || tr!(overview.memory)}</span><span class="stat-value" id="stat-memory">{memory}</span></div>
+            <div class="stat"><span class="stat-label">{move || tr!(overview.keys)}</span><span class="stat-value" id="stat-keys">{keys}</span></div>
         </section>
 
         <section class="card">
@@ -237,6 +261,7 @@ pub fn OverviewPage() -> impl IntoView {
                     <div><dt>{move || tr!(overview.dashboard)}</dt><dd id="fact-dashboard">{move || d.with(|d| d.admin_addr.clone())}</dd></div>
                     <div><dt>{move || d.with(|d| if d.coordinator_label.is_empty() { tr!(overview.coordinator) } else { tr!(overview.coordinator_named, name = d.coordinator_label.clone()) })}</dt>
                         <dd id="fact-coordinator">{move || d.with(|d| d.coordinator_addr.clone())}</dd></div>
+                    <div><dt>{move || tr!(pika.variant)}</dt><dd id="fact-variant">{variant}</dd></div>
                     <div><dt>{move || tr!(overview.version)}</dt><dd>{move || d.with(|d| d.version.clone())}</dd></div>
                     <div><dt>{move || tr!(overview.started)}</dt><dd>{move || d.with(|d| d.start_time.clone())}</dd></div>
                     <div><dt>{move || tr!(overview.pid)}</dt><dd>{move || d.with(|d| d.pid.to_string())}</dd></div>
@@ -265,16 +290,16 @@ pub fn OverviewPage() -> impl IntoView {
                         <a href=move || section_href(&product.get(), "slots")>{move || tr!(section.slots)}</a>
                         <span class=move || { if slots.get().0 > 0 { "bad-text" } else { "ok-text" } }>
                             {move || { let (off, act, frac) = slots.get();
-                                let mut s = if off > 0 { tr!(overview.offline, n = off) } else { tr!(overview.all_served) };
+                                let mut s = if off > 0 { tr!(overview.offline, n = off) } else { tr!(pika.all_served, n = live.slot_count.get()) };
                                 if act > 0 { s.push_str(&tr!(overview.queued, n = act, pct = codis_model::format::fixed(frac * 100.0, 0))); }
                                 s }}
                         </span>
                     </li>
                     <li>
                         <a href=move || section_href(&product.get(), "sentinels")>{move || tr!(section.sentinels)}</a>
-                        <span class=move || { let (ok, n) = sentinels.get(); if ok == n && !live.sentinels_out_of_sync.get() { "ok-text" } else { "bad-text" } }>
+                        <span id="summary-sentinels" class=move || { let (ok, n) = sentinels.get(); if ok == n && !live.sentinels_out_of_sync.get() { "ok-text" } else { "bad-text" } }>
                             {move || { let (ok, n) = sentinels.get();
-                                let mut s = if n == 0 { tr!(overview.none_configured) } else { tr!(overview.ok_of, ok, n) };
+                                let mut s = if n == 0 && live.is_pika() { tr!(pika.failover_built_in) } else if n == 0 { tr!(overview.none_configured) } else { tr!(overview.ok_of, ok, n) };
                                 if live.sentinels_out_of_sync.get() { s.push_str(&tr!(overview.out_of_sync)); }
                                 s }}
                         </span>

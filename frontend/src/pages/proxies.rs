@@ -37,7 +37,9 @@ pub fn ProxiesPage() -> impl IntoView {
                     <thead>
                         <tr>
                             <th class="num">{move || tr!(proxies.id)}</th><th>{move || tr!(proxies.proxy)}</th><th>{move || tr!(proxies.admin)}</th><th>{move || tr!(proxies.data_center)}</th><th>{move || tr!(proxies.status)}</th>
-                            <th class="num">{move || tr!(proxies.qps)}</th><th>{move || tr!(proxies.sessions)}</th><th>{move || tr!(proxies.commands)}</th><th class="num" title=move || tr!(proxies.cpu_tip)>{move || tr!(proxies.cpu)}</th><th>{move || tr!(proxies.actions)}</th>
+                            <th class="num">{move || tr!(proxies.qps)}</th><th>{move || tr!(proxies.sessions)}</th><th>{move || tr!(proxies.commands)}</th>
+                            {move || live.is_pika().then(|| view! { <th class="num" title=move || tr!(pika.slow_cmds_tip)>{move || tr!(pika.slow_cmds)}</th> })}
+                            <th class="num" title=move || tr!(proxies.cpu_tip)>{move || tr!(proxies.cpu)}</th><th>{move || tr!(proxies.actions)}</th>
                         </tr>
                     </thead>
                     <tbody>
@@ -108,6 +110,12 @@ fn ProxyLine(entry: ProxyEntry, info: RwSignal<Option<InfoRequest>>) -> impl Int
                     &product.get_untracked(),
                     &format!("/proxies/{}/cmds", api::enc(&t3)),
                 ),
+                cmdinfo_path: live.is_pika_untracked().then(|| {
+                    api::product_path(
+                        &product.get_untracked(),
+                        &format!("/proxies/{}/cmdinfo", api::enc(&t3)),
+                    )
+                }),
             },
         }));
     };
@@ -192,6 +200,9 @@ fn ProxyLine(entry: ProxyEntry, info: RwSignal<Option<InfoRequest>>) -> impl Int
             <td class="num big-num" node_ref=refs[0]>{shown.qps}</td>
             <td class="mono wrap-commas" node_ref=refs[1]>{shown.sessions}</td>
             <td class="mono wrap-commas" node_ref=refs[2]>{shown.commands}</td>
+            {move || live.is_pika().then(|| view! {
+                <td class="num slow-cmds">{move || head.with(|r| r.slow_cmds.map_or_else(|| "\u{2013}".to_owned(), |n| codis_model::format::thousands(n.into())))}</td>
+            })}
             <td class="num" node_ref=refs[3]>{shown.cpu_mem}</td>
             <td class="actions">
                 <button class="btn small" on:click=stats disabled=move || health.get() == Health::Timeout || health.get() == Health::Error title=move || tr!(proxies.stats_tip)>{move || tr!(proxies.stats)}</button>

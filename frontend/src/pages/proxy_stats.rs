@@ -5,11 +5,17 @@
 //! any number of open dialogs cost the proxy one request per interval, and its rates (calls per
 //! second, µs per call over the last interval) say which commands are hot now, which the
 //! cumulative counters of codis-fe's stats page cannot.
+//!
+//! A proxy of Pika's Codis fork also keeps latency percentiles per command over fixed intervals
+//! (1 s, 10 s, 1 min, 10 min, 1 h): the dialog shows p90, p99, p99.9, the largest delay and the
+//! delay histogram for the chosen interval, read through the backend
+//! (`.../proxies/{token}/cmdinfo?interval=N`).
 
 use std::time::Duration;
 
 use codis_model::format::{fixed, thousands};
 use codis_model::live::{CmdRow, ProxyCmds};
+use codis_model::{CmdInfo, ProxyCmdStats, CMDINFO_INTERVALS};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsValue;
@@ -24,7 +30,7 @@ const REFRESH: Duration = Duration::from_secs(1);
 
 /// The summary of a `/proxy/stats` document `v`, and the live command table read from
 /// `cmds_path`.
-pub fn summary(v: &JsValue, cmds_path: String) -> impl IntoView {
+pub fn summary(v: &JsValue, cmds_path: String, cmdinfo_path: Option<String>) -> impl IntoView {
     let mem = at(v, &["rusage", "mem"])
         .and_then(|m| m.as_f64())
         .filter(|m| *m >= 0.0 && m.fract() == 0.0)
@@ -66,6 +72,7 @@ pub fn summary(v: &JsValue, cmds_path: String) -> impl IntoView {
         <dl class="facts">
             {facts.into_iter().map(|(k, val)| view! { <div><dt>{k}</dt><dd>{val}</dd></div> }).collect_view()}
         </dl>
+        {cmdinfo_path.map(|path| view! { <Percentiles path=path/> })}
         <CommandTable path=cmds_path/>
         <details><summary>{tr!(stats.raw)}</summary><pre class="json">{raw}</pre></details>
     }
@@ -137,6 +144,143 @@ fn CommandTable(path: String) -> impl IntoView {
                                         <td class="num">{thousands(i128::from(r.redis_errtype))}</td>
                                     </tr>
                                 }}).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any()
+            }
+        })}
+    }
+}
+
+/// An interval of the fork's latency figures in words (`1 s` … `1 h`).
+fn interval_label(secs: u32) -> String {
+    match secs {
+        s if s < 60 => tr!(pika.interval_s, n = s),
+        s if s < 3600 => tr!(pika.interval_min, n = s / 60),
+        s => tr!(pika.interval_h, n = s / 3600),
+    }
+}
+
+/// The fork's delay thresholds in ms (`delay50ms` … `delay3s` of its `OpStats`).
+const DELAY_MS: [u32; 8] = [50, 100, 200, 300, 500, 1000, 2000, 3000];
+
+fn delay_label(ms: u32) -> String {
+    if ms < 1000 {
+        tr!(pika.ms_value, n = ms)
+    } else {
+        tr!(pika.interval_s, n = ms / 1000)
+    }
+}
+
+/// A command's calls slower than each of [`DELAY_MS`], in that order.
+fn delays(r: &ProxyCmdStats) -> [Option<i64>; 8] {
+    [
+        r.delay50ms,
+        r.delay100ms,
+        r.delay200ms,
+        r.delay300ms,
+        r.delay500ms,
+        r.delay1s,
+        r.delay2s,
+        r.delay3s,
+    ]
+}
+
+/// Slowest first: by p99 over the interval, then by the number of calls.
+fn slowest_first(rows: &mut [ProxyCmdStats]) {
+    rows.sort_by(|a, b| {
+        b.tp99
+            .cmp(&a.tp99)
+            .then(b.total_calls.cmp(&a.total_calls))
+            .then_with(|| a.opstr.cmp(&b.opstr))
+    });
+}
+
+/// Pika's fork: per-command latency percentiles and delay histogram over a chosen interval.
+#[component]
+fn Percentiles(path: String) -> impl IntoView {
+    let interval = RwSignal::new(CMDINFO_INTERVALS[0]);
+    let data = RwSignal::new(None::<Result<CmdInfo, String>>);
+    let load = move || {
+        let n = interval.get_untracked();
+        let url = format!("{path}?interval={n}");
+        spawn_local(async move {
+            let r = api::get::<CmdInfo>(&url)
+                .await
+                .map_err(|e| words::failure(&e));
+            // Only if it is still the interval asked for, and the dialog still open.
+            if interval.try_get_untracked() == Some(n) {
+                let _ = data.try_set(Some(r));
+            }
+        });
+    };
+    let l = load.clone();
+    Effect::new(move |_| {
+        interval.track();
+        l();
+    });
+    // The 1 s figures change every second; the longer windows are re-read every 5 s.
+    let tick = StoredValue::new(0u32);
+    let timer = set_interval_with_handle(
+        move || {
+            tick.update_value(|t| *t = t.wrapping_add(1));
+            if interval.get_untracked() == 1 || tick.get_value() % 5 == 0 {
+                load();
+            }
+        },
+        REFRESH,
+    )
+    .ok();
+    on_cleanup(move || {
+        if let Some(t) = timer {
+            t.clear();
+        }
+    });
+    let ms = |v: Option<i64>| v.map_or_else(|| "\u{2013}".to_string(), |x| thousands(x.into()));
+    view! {
+        <div class="card-head">
+            <h3>{move || tr!(pika.latency)}</h3>
+            <div class="seg" role="group" id="latency-interval" aria-label=move || tr!(pika.latency_interval)>
+                {CMDINFO_INTERVALS.iter().map(|&secs| view! {
+                    <button class="seg-btn" class:active=move || interval.get() == secs data-interval=secs
+                        aria-pressed=move || (interval.get() == secs).to_string()
+                        on:click=move |_| interval.set(secs)>{move || interval_label(secs)}</button>
+                }).collect_view()}
+            </div>
+        </div>
+        {move || data.with(|d| match d {
+            None => view! { <p class="muted">{tr!(common.loading)}</p> }.into_any(),
+            Some(Err(e)) => view! { <p class="dialog-error" role="alert">{e.clone()}</p> }.into_any(),
+            Some(Ok(info)) => {
+                let mut rows = info.cmd.clone();
+                slowest_first(&mut rows);
+                view! {
+                    <p class="muted small" id="latency-note">{tr!(pika.latency_note, over = interval_label(interval.get_untracked()))}</p>
+                    <div class="scroll">
+                        <table class="grid" id="proxy-latency">
+                            <thead><tr>
+                                <th>{tr!(stats.command)}</th><th class="num">{tr!(stats.calls)}</th><th class="num">{tr!(stats.qps)}</th>
+                                <th class="num"><span class="unit">{tr!(pika.ms)}</span>{tr!(pika.avg)}</th>
+                                <th class="num"><span class="unit">{tr!(pika.ms)}</span>{tr!(pika.p90)}</th><th class="num"><span class="unit">{tr!(pika.ms)}</span>{tr!(pika.p99)}</th>
+                                <th class="num"><span class="unit">{tr!(pika.ms)}</span>{tr!(pika.p999)}</th><th class="num" title=tr!(pika.max_tip)><span class="unit">{tr!(pika.ms)}</span>{tr!(pika.max)}</th>
+                                {DELAY_MS.iter().map(|&t| view! { <th class="num" title=tr!(pika.histogram_tip)>{tr!(pika.slower_than, t = delay_label(t))}</th> }).collect_view()}
+                            </tr></thead>
+                            <tbody>
+                                {rows.into_iter().map(|r| view! {
+                                    <tr data-op=r.opstr.clone()>
+                                        <td class="mono">{r.opstr.clone()}</td>
+                                        <td class="num">{ms(r.total_calls)}</td>
+                                        <td class="num">{ms(r.qps)}</td>
+                                        <td class="num">{ms(r.avg)}</td>
+                                        <td class="num p90">{ms(r.tp90)}</td>
+                                        <td class="num p99">{ms(r.tp99)}</td>
+                                        <td class="num p999">{ms(r.tp999)}</td>
+                                        // The fork never fills `max_delay`; its largest delay is `tp100`.
+                                        <td class="num max">{ms(r.tp100.or(r.max_delay))}</td>
+                                        {delays(&r).into_iter().map(|n| view! { <td class="num">{ms(n)}</td> }).collect_view()}
+                                    </tr>
+                                }).collect_view()}
                             </tbody>
                         </table>
                     </div>

@@ -1,6 +1,10 @@
 //! Sentinels: each sentinel's status, the product's masters it monitors and every run-id
 //! mismatch (codis-fe showed only the last); the out-of-sync warning; add, remove, force remove
 //! and resync all; INFO and monitored masters through the backend.
+//!
+//! Pika's Codis fork has no sentinels (its dashboard's sentinel routes are gone, the backend
+//! refuses them with 409): for its products the page says that failover is built into the
+//! dashboard and shows the dashboard's failover settings, read-only, with no action buttons.
 
 use codis_model::derive::{Health, SentinelRow};
 use codis_model::Action;
@@ -15,6 +19,45 @@ use crate::tr;
 
 #[component]
 pub fn SentinelsPage() -> impl IntoView {
+    let live = use_live();
+    move || {
+        if live.is_pika() {
+            view! { <BuiltInFailover/> }.into_any()
+        } else {
+            view! { <Sentinels/> }.into_any()
+        }
+    }
+}
+
+/// Pika's Codis fork: its dashboard checks the servers and elects new masters itself.
+#[component]
+fn BuiltInFailover() -> impl IntoView {
+    let live = use_live();
+    let settings = Memo::new(move |_| {
+        live.dashboard
+            .with(|d| d.failover.clone().unwrap_or_default())
+    });
+    let unset = || tr!(pika.not_set);
+    view! {
+        <section class="card" id="builtin-failover">
+            <h2>{move || tr!(pika.failover_title)}</h2>
+            <p id="failover-explained">{move || tr!(pika.failover_explained)}</p>
+            <dl class="facts" id="failover-settings">
+                <div><dt>{move || tr!(pika.check_master_interval)}</dt>
+                    <dd id="failover-master-interval" class="mono">{move || settings.with(|s| s.check_master_failover_interval.clone()).unwrap_or_else(unset)}</dd></div>
+                <div><dt>{move || tr!(pika.dead_check_times)}</dt>
+                    <dd id="failover-dead-checks">{move || settings.with(|s| s.master_dead_check_times.map(|n| n.to_string())).unwrap_or_else(unset)}</dd></div>
+                <div><dt>{move || tr!(pika.check_offline_interval)}</dt>
+                    <dd id="failover-offline-interval" class="mono">{move || settings.with(|s| s.check_offline_server_interval.clone()).unwrap_or_else(unset)}</dd></div>
+            </dl>
+            <p class="muted small">{move || tr!(pika.settings_read_only)}</p>
+        </section>
+    }
+}
+
+/// Codis 3.2's sentinels.
+#[component]
+fn Sentinels() -> impl IntoView {
     let live = use_live();
     let actions = use_actions();
     let info = RwSignal::new(None::<InfoRequest>);

@@ -1,15 +1,18 @@
-//! Slots: all 1024 slots by group (one cell each, with queued and running moves), migration
+//! Slots: every slot by group (one cell each, with queued and running moves: 1024 on Codis 3.2,
+//! `max_slot_num` on Pika's Codis fork, up to 16,384), migration
 //! control (enable/disable, interval, the dashboard's progress text and a progress bar), the
 //! action queue (cancel a pending one, slot 0 included), migrate range / some, and rebalance
 //! with the exact plan shown before it runs.
 
 use codis_model::derive::SlotActionRow;
-use codis_model::{Action, GroupId, SlotActionState};
+use codis_model::{Action, GroupId, SlotActionState, MAX_SLOT_NUM};
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 use super::use_live;
 use crate::components::actions::{use_actions, Request};
 use crate::components::input::{checked_inputs, ready, submit_then_clear, Field};
+use crate::core::live::SlotMove;
 use crate::tr;
 
 /// Colour class of a group (12 distinct hues, cycling; group 0 = offline grey).
@@ -114,6 +117,8 @@ fn Control() -> impl IntoView {
 
 #[component]
 fn MigrateForms() -> impl IntoView {
+    let live = use_live();
+    let last_slot = Signal::derive(move || (live.slot_count.get().max(1) - 1).to_string());
     let ([beg, end, gid], range) =
         checked_inputs(|[beg, end, gid]| Action::SlotsCreateRange { beg, end, gid });
     let ([num, from, to], some) =
@@ -125,7 +130,7 @@ fn MigrateForms() -> impl IntoView {
             <h2>{move || tr!(slots.migrate)}</h2>
             <form class="inline-form act" on:submit=go_range aria-label=move || tr!(slots.range_form)>
                 <Field label=Signal::derive(|| tr!(slots.first_slot)) field="beg" value=beg check=range placeholder="0" id="range-beg" size=6/>
-                <Field label=Signal::derive(|| tr!(slots.last_slot)) field="end" value=end check=range placeholder="1023" id="range-end" size=6/>
+                <Field label=Signal::derive(|| tr!(slots.last_slot)) field="end" value=end check=range placeholder=last_slot id="range-end" size=6/>
                 <Field label=Signal::derive(|| tr!(slots.to_group)) field="gid" value=gid check=range placeholder="1 – 9999" id="range-gid" size=6/>
                 <button class="btn btn-warning" type="submit" id="range-go" disabled=move || !ready(range, &[beg, end, gid])>{move || tr!(slots.migrate_range)}</button>
             </form>
@@ -139,12 +144,131 @@ fn MigrateForms() -> impl IntoView {
     }
 }
 
+/// What the slot grid shows in one cell: its owner and its queued or running move.
+type Cell = (GroupId, SlotMove);
+
+/// The grid's cells as painted, to repaint only those that changed.
+#[derive(Default)]
+struct Painted {
+    lang: Option<codis_model::ui::prefs::Lang>,
+    cells: Vec<web_sys::Element>,
+    shown: Vec<Cell>,
+}
+
+/// The class and title of one cell. The titles of plain cells are made from templates (one
+/// catalogue lookup per paint instead of one per cell: 16,384 cells on a big fork product).
+struct CellWords {
+    offline: String,
+    group: String,
+}
+
+const SID: &str = "\u{1}";
+const GID: &str = "\u{2}";
+
+impl CellWords {
+    fn now() -> CellWords {
+        CellWords {
+            offline: tr!(slots.slot_offline, sid = SID),
+            group: tr!(slots.slot_group, sid = SID, gid = GID),
+        }
+    }
+
+    fn class(&self, (owner, mv): &Cell) -> String {
+        let mut c = format!("slot {}", group_class(*owner));
+        if let Some((_, st)) = mv {
+            c.push_str(if *st == SlotActionState::Pending {
+                " pend"
+            } else {
+                " mig"
+            });
+        }
+        c
+    }
+
+    fn title(&self, sid: usize, (owner, mv): &Cell) -> String {
+        let mut t = if *owner == 0 {
+            self.offline.replace(SID, &sid.to_string())
+        } else {
+            self.group
+                .replace(SID, &sid.to_string())
+                .replace(GID, &owner.to_string())
+        };
+        if let Some((target, st)) = mv {
+            t.push_str(&tr!(slots.slot_move, state = slot_state(st), gid = *target));
+        }
+        t
+    }
+}
+
+/// Text for an HTML attribute value in double quotes.
+fn attr_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+}
+
+/// Paints the grid in `div`: whole (one `innerHTML`, parsed natively: a signal and two effects
+/// per cell took far too long for 16,384 cells) when the slot count or the language changed,
+/// else only the cells whose owner or move differ from what is shown.
+fn paint(div: &web_sys::Element, p: &mut Painted, now: &[Cell]) {
+    let lang = crate::core::lang::current();
+    let words = CellWords::now();
+    if p.lang != Some(lang) || p.cells.len() != now.len() {
+        let mut html = String::with_capacity(now.len() * 56);
+        for (sid, cell) in now.iter().enumerate() {
+            html.push_str("<span class=\"");
+            html.push_str(&words.class(cell));
+            html.push_str("\" title=\"");
+            html.push_str(&attr_escape(&words.title(sid, cell)));
+            html.push_str("\"></span>");
+        }
+        div.set_inner_html(&html);
+        let mut cells = Vec::with_capacity(now.len());
+        let mut next = div.first_element_child();
+        while let Some(e) = next {
+            next = e.next_element_sibling();
+            cells.push(e);
+        }
+        p.cells = cells;
+        p.shown = now.to_vec();
+        p.lang = Some(lang);
+        return;
+    }
+    for (sid, (cell, shown)) in now.iter().zip(p.shown.iter_mut()).enumerate() {
+        if cell != shown {
+            if let Some(e) = p.cells.get(sid) {
+                e.set_class_name(&words.class(cell));
+                let _ = e.set_attribute("title", &words.title(sid, cell));
+            }
+            *shown = cell.clone();
+        }
+    }
+}
+
 #[component]
 fn Distribution() -> impl IntoView {
     let live = use_live();
     let counts = Memo::new(move |_| live.slots.with(|s| s.counts.clone()));
-    let cells = live.slot_owner.get_value();
-    let moves = live.slot_move.get_value();
+    let grid = NodeRef::<leptos::html::Div>::new();
+    let painted = StoredValue::new_local(Painted::default());
+    Effect::new(move |_| {
+        live.slot_rev.track();
+        let Some(div) = grid.get() else {
+            return;
+        };
+        let div: web_sys::Element = div.unchecked_into();
+        let now: Vec<Cell> = live.slot_owner.with_value(|owners| {
+            live.slot_move.with_value(|moves| {
+                owners
+                    .iter()
+                    .zip(moves.iter())
+                    .map(|(g, m)| (*g, m.clone()))
+                    .collect()
+            })
+        });
+        painted.update_value(|p| paint(&div, p, &now));
+    });
+    let count = live.slot_count;
     view! {
         <section class="card">
             <div class="card-head">
@@ -157,28 +281,10 @@ fn Distribution() -> impl IntoView {
                     <li><span class="swatch mig"></span>{move || tr!(slots.migrating)}</li>
                 </ul>
             </div>
-            <div class="slot-grid" id="slot-grid" role="img" aria-label=move || tr!(slots.grid)>
-                {cells.into_iter().zip(moves).enumerate().map(|(sid, (owner, mv))| {
-                    view! {
-                        <span
-                            class=move || {
-                                let mut c = format!("slot {}", group_class(owner.get()));
-                                mv.with(|m| if let Some((_, st)) = m {
-                                    c.push_str(if *st == SlotActionState::Pending { " pend" } else { " mig" });
-                                });
-                                c
-                            }
-                            title=move || {
-                                let g = owner.get();
-                                let mut t = if g == 0 { tr!(slots.slot_offline, sid) } else { tr!(slots.slot_group, sid, gid = g) };
-                                mv.with(|m| if let Some((target, st)) = m { t.push_str(&tr!(slots.slot_move, state = slot_state(st), gid = *target)) });
-                                t
-                            }
-                        ></span>
-                    }
-                }).collect_view()}
-            </div>
-            <p class="axis muted">{move || tr!(slots.axis)}</p>
+            // Wider rows past Codis 3.2's 1024 slots, so that 16,384 stay a screenful.
+            <div class="slot-grid" class:wide={move || count.get() > MAX_SLOT_NUM} id="slot-grid" role="img" data-slots=move || count.get()
+                aria-label=move || tr!(pika.slot_grid, n = count.get()) node_ref=grid></div>
+            <p class="axis muted">{move || if count.get() > MAX_SLOT_NUM { tr!(pika.slot_axis_wide) } else { tr!(slots.axis) }}</p>
         </section>
     }
 }

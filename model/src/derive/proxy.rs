@@ -29,6 +29,11 @@ pub struct ProxyRow {
     pub primary_only: bool,
     /// Which SYNC (reinit) button codis-fe showed.
     pub resync: ResyncHint,
+    /// Pika's Codis fork: commands slower than the proxy's slow-log threshold since it started
+    /// (`slow_cmd_count`); `None` on Codis 3.2. Outside [`ProxyNumbers`]: it changes rarely, so
+    /// a change sends the row whole rather than a new column in every update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slow_cmds: Option<i64>,
 }
 
 /// Counters of a proxy sample.
@@ -105,6 +110,7 @@ pub fn proxy_rows(stats: &Stats) -> Vec<ProxyRow> {
                 switched,
                 primary_only: data.is_some_and(|d| d.backend.primary_only),
                 resync,
+                slow_cmds: data.and_then(|d| d.slow_cmd_count),
             }
         })
         .collect()
