@@ -225,7 +225,7 @@ fn Percentiles(path: String) -> impl IntoView {
     let timer = set_interval_with_handle(
         move || {
             tick.update_value(|t| *t = t.wrapping_add(1));
-            if interval.get_untracked() == 1 || tick.get_value() % 5 == 0 {
+            if interval.get_untracked() == 1 || tick.get_value().is_multiple_of(5) {
                 load();
             }
         },
