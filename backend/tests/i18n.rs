@@ -66,6 +66,7 @@ const SAME_IN_BOTH: &[(&str, &str)] = &[
     ),
     ("proxies.qps", "QPS, as above"),
     ("stats.qps", "QPS, as above"),
+    ("fleet.col_qps", "QPS, as above"),
     ("proxies.id", "ID: the proxy's id, as Codis labels it"),
     ("stats.cpu", "CPU"),
     (

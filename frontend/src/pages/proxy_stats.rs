@@ -253,7 +253,8 @@ fn Percentiles(path: String) -> impl IntoView {
             None => view! { <p class="muted">{tr!(common.loading)}</p> }.into_any(),
             Some(Err(e)) => view! { <p class="dialog-error" role="alert">{e.clone()}</p> }.into_any(),
             Some(Ok(info)) => {
-                let mut rows = info.cmd.clone();
+                // Without the fork's `ALL` row (not a command; its counts are doubled).
+                let mut rows: Vec<_> = info.commands().cloned().collect();
                 slowest_first(&mut rows);
                 view! {
                     <p class="muted small" id="latency-note">{tr!(pika.latency_note, over = interval_label(interval.get_untracked()))}</p>
