@@ -9,28 +9,10 @@ use std::time::Duration;
 
 use codis_demo::{DemoDashboard, DemoOptions, Preset};
 use support::alertmanager::Alertmanager;
-use support::{DashboardList, TestApp};
+use support::{AlertsFile, DashboardList, TestApp};
 
 /// Upper bound for an expected change on a loaded 2-core machine; a passing run never waits it.
 const WAIT: Duration = Duration::from_secs(30);
-
-/// An alerts file for the test, removed when dropped.
-struct AlertsFile(std::path::PathBuf);
-
-impl AlertsFile {
-    fn new(text: &str) -> AlertsFile {
-        let path =
-            std::env::temp_dir().join(format!("codis-fe-test-sinks-{}.toml", std::process::id()));
-        std::fs::write(&path, text).expect("write alerts file");
-        AlertsFile(path)
-    }
-}
-
-impl Drop for AlertsFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
 
 /// The alerts Alertmanager holds for `alertname`.
 fn held<'a>(alerts: &'a serde_json::Value, alertname: &str) -> Vec<&'a serde_json::Value> {
@@ -64,7 +46,7 @@ async fn alertmanager_receives_a_firing_alert_and_lets_it_go_when_it_resolves() 
     ));
     let _app = TestApp::builder()
         .dashboards(&list)
-        .flag(format!("--alerts={}", rules.0.display()))
+        .flag(rules.flag())
         .flag("--fleet-interval=0.2")
         .flag("--health-samples=1")
         .quiet()
@@ -139,7 +121,7 @@ async fn a_dead_alertmanager_and_a_dead_webhook_never_hold_up_the_alerts() {
     ));
     let app = TestApp::builder()
         .dashboards(&list)
-        .flag(format!("--alerts={}", rules.0.display()))
+        .flag(rules.flag())
         .flag("--fleet-interval=0.2")
         .flag("--health-samples=1")
         .quiet()

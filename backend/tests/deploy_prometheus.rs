@@ -14,7 +14,7 @@ use std::time::Duration;
 use codis_demo::{DemoDashboard, DemoOptions, Fault, Preset};
 use codis_model::alerts::{default_rules, RULES};
 use support::prometheus::{check_rules, Prometheus};
-use support::{DashboardList, TestApp};
+use support::{AlertsFile, DashboardList, TestApp};
 
 /// Upper bound for an expected state on a loaded 2-core machine; a passing run never waits it.
 const WAIT: Duration = Duration::from_secs(60);
@@ -269,20 +269,15 @@ async fn prometheus_loads_the_rules_and_fires_proxy_down_for_a_product_nobody_wa
     // --alerts (the default rules: an empty file) keeps the fleet poller reading every product,
     // as the rules file's header asks. Nobody opens codis-a: its per-proxy series come from
     // the fleet's reads, and Prometheus alerts on it all the same.
-    let alerts = std::env::temp_dir().join(format!(
-        "codis-fe-prometheus-alerts-{}.toml",
-        std::process::id()
-    ));
-    std::fs::write(&alerts, "").expect("write the alerts file");
+    let alerts = AlertsFile::new("");
     let app = TestApp::builder()
         .dashboards(&list)
-        .flag(format!("--alerts={}", alerts.display()))
+        .flag(alerts.flag())
         .flag("--fleet-interval=0.2")
         .flag("--health-samples=1")
         .quiet()
         .start()
         .await;
-    let _ = std::fs::remove_file(&alerts);
 
     let target = app.base().trim_start_matches("http://").to_string();
     let text = rules_text();

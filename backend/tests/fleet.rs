@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use codis_demo::Preset;
 use codis_model::fleet::{FleetUpdate, FleetView};
 use codis_model::live::LiveState;
-use support::{DashboardList, TestApp};
+use support::{AlertsFile, DashboardList, TestApp};
 
 /// Upper bound for an expected event on a loaded 2-core machine; a passing run never waits it.
 const WAIT: Duration = Duration::from_secs(20);
@@ -172,28 +172,6 @@ async fn each_dashboard_is_read_once_per_fleet_interval_and_not_again_while_its_
     drop(pages);
 }
 
-/// An alerts file for the tests, removed when dropped.
-struct AlertsFile(std::path::PathBuf);
-
-impl AlertsFile {
-    fn new(text: &str) -> AlertsFile {
-        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!(
-            "codis-fe-test-alerts-{}-{n}.toml",
-            std::process::id()
-        ));
-        std::fs::write(&path, text).expect("write alerts file");
-        AlertsFile(path)
-    }
-}
-
-impl Drop for AlertsFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
 /// One product, `codis-a` (3 groups, sentinels), and a backend with `rules` as its alerts file
 /// (so the fleet reads it although nobody watches), reading it every 0.2 s, plus `flags`.
 struct OneProduct {
@@ -209,7 +187,7 @@ async fn one_product_with_alerts(rules: &str, flags: &[&str]) -> OneProduct {
     let rules = AlertsFile::new(rules);
     let app = TestApp::builder()
         .dashboards(&list)
-        .flag(format!("--alerts={}", rules.0.display()))
+        .flag(rules.flag())
         .flag("--fleet-interval=0.2")
         .flags(flags)
         .quiet()
@@ -344,7 +322,7 @@ async fn a_bad_alerts_file_stops_the_start_naming_the_field_and_the_rule() {
         "codis-fe".to_string(),
         "--listen=127.0.0.1:0".to_string(),
         "--demo".to_string(),
-        format!("--alerts={}", rules.0.display()),
+        rules.flag(),
     ])
     .expect("flags parse");
     let err = codis_fe::server::build(&args)
@@ -570,7 +548,7 @@ async fn demo_with_fault(fault: &str, rules: &str, flags: &[&str]) -> (AlertsFil
     let app = TestApp::builder()
         .flags(&["--demo", "--demo-noise=off", "--fleet-interval=0.2"])
         .flag(format!("--demo-fault={fault}"))
-        .flag(format!("--alerts={}", rules.0.display()))
+        .flag(rules.flag())
         .flags(flags)
         .quiet()
         .start()

@@ -11,28 +11,10 @@ use std::time::Duration;
 use codis_demo::{Fault, Preset};
 use serde_json::json;
 use support::browser::Browser;
-use support::{DashboardList, TestApp};
+use support::{AlertsFile, DashboardList, TestApp};
 
 /// Upper bound for an expected change on a loaded 2-core machine; a passing run never waits it.
 const WAIT: Duration = Duration::from_secs(30);
-
-/// An alerts file: proxy_down fires as soon as it is seen.
-struct AlertsFile(std::path::PathBuf);
-
-impl AlertsFile {
-    fn new(text: &str) -> AlertsFile {
-        let path =
-            std::env::temp_dir().join(format!("codis-fe-ui-fleet-{}.toml", std::process::id()));
-        std::fs::write(&path, text).expect("write alerts file");
-        AlertsFile(path)
-    }
-}
-
-impl Drop for AlertsFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
 
 /// The products of the table, top to bottom.
 async fn order(b: &Browser) -> Vec<String> {
@@ -78,7 +60,7 @@ async fn the_fleet_page_sorts_filters_and_shows_an_alert_fire_and_resolve() {
     let app = TestApp::builder()
         .dashboards(&list)
         .assets(&support::dist_dir())
-        .flag(format!("--alerts={}", rules.0.display()))
+        .flag(rules.flag())
         .flag("--fleet-interval=0.2")
         .flag("--health-samples=1")
         .quiet()

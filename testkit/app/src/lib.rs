@@ -134,6 +134,32 @@ impl Drop for DashboardList {
     }
 }
 
+/// An `--alerts` file (TOML rules) with this text; removed on drop.
+pub struct AlertsFile(pub PathBuf);
+
+impl AlertsFile {
+    pub fn new(text: &str) -> AlertsFile {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!(
+            "codis-fe-test-alerts-{}-{n}.toml",
+            std::process::id()
+        ));
+        std::fs::write(&path, text).expect("write alerts file");
+        AlertsFile(path)
+    }
+
+    pub fn flag(&self) -> String {
+        format!("--alerts={}", self.0.display())
+    }
+}
+
+impl Drop for AlertsFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 /// A `--users` file with these entries, in a directory of its own (tests of one file run in
 /// parallel in one process); removed on drop.
 pub struct UsersFile(PathBuf);
