@@ -294,43 +294,10 @@ pub fn render(hub: &Hub, others: &[Arc<LiveView>]) -> String {
     for view in others {
         product.add(view, now);
     }
-    let ProductFamilies {
-        up,
-        age,
-        ops,
-        fails,
-        qps,
-        sessions,
-        sessions_total,
-        proxy_up,
-        memory,
-        maxmemory,
-        keys,
-        clients,
-        server_up,
-        link,
-        actions,
-        pending,
-    } = product;
 
     let mut out = String::with_capacity(4096);
+    product.write(&mut out);
     for f in [
-        &up,
-        &age,
-        &ops,
-        &fails,
-        &qps,
-        &sessions,
-        &sessions_total,
-        &proxy_up,
-        &memory,
-        &maxmemory,
-        &keys,
-        &clients,
-        &server_up,
-        &link,
-        &actions,
-        &pending,
         &subscribers,
         &subscriptions,
         &gzip_subscriptions,
@@ -365,6 +332,30 @@ struct ProductFamilies {
 }
 
 impl ProductFamilies {
+    /// Writes every family, in the order of the fields.
+    fn write(&self, out: &mut String) {
+        for f in [
+            &self.up,
+            &self.age,
+            &self.ops,
+            &self.fails,
+            &self.qps,
+            &self.sessions,
+            &self.sessions_total,
+            &self.proxy_up,
+            &self.memory,
+            &self.maxmemory,
+            &self.keys,
+            &self.clients,
+            &self.server_up,
+            &self.link,
+            &self.actions,
+            &self.pending,
+        ] {
+            f.write(out);
+        }
+    }
+
     /// The samples of one product's latest view, taken at `now` (Unix ms).
     fn add(&mut self, v: &LiveView, now: u64) {
         let p = || ("product", v.product.clone());
