@@ -154,7 +154,7 @@ async fn slot_actions_of_a_4096_slot_product_reach_slots_past_1023() {
         json!({"action": "slots-create-range", "beg": "4000", "end": "4096", "gid": "1"}),
     )
     .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["error"]["field"], "end");
     assert_eq!(body["error"]["rule"], "must be an integer from 0 to 4095");
     // Codis 3.2's 1024 slots are unchanged.
@@ -163,8 +163,16 @@ async fn slot_actions_of_a_4096_slot_product_reach_slots_past_1023() {
         json!({"action": "slots-create-range", "beg": "0", "end": "1024", "gid": "1"}),
     )
     .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["error"]["rule"], "must be an integer from 0 to 1023");
+    // Beyond any Codis's slots (the schema's bound) it is bad input, whatever the product.
+    let (status, body) = post(
+        "pika-demo",
+        json!({"action": "slots-action-remove", "sid": "16384"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["field"], "sid");
 }
 
 /// codis-fe's own page (`?forward=<product>`) gets the same rules as the console: the fork's
@@ -188,7 +196,7 @@ async fn codis_fe_forward_follows_the_fork_slot_count_and_refuses_its_removed_se
         format!("slots/action/create-range/{x}/4000/4096/1"),
     )
     .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["error"]["field"], "end");
     assert_eq!(body["error"]["rule"], "must be an integer from 0 to 4095");
     for path in [
@@ -209,7 +217,7 @@ async fn codis_fe_forward_follows_the_fork_slot_count_and_refuses_its_removed_se
         format!("slots/action/create-range/{x}/1000/1024/1"),
     )
     .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["error"]["rule"], "must be an integer from 0 to 1023");
     let (status, body) = put("codis-demo", format!("sentinels/resync-all/{x}")).await;
     assert_eq!(status, StatusCode::OK, "{body}");

@@ -34,7 +34,7 @@ use codis_model::console::ApiErrorBody;
     responses(
         (status = 200, description = "The dashboard carried the action out", body = ActionOutcome),
         (status = 400, description = "A field breaks its rule (the body names the field and the rule)", body = ApiErrorBody),
-        (status = 409, description = "The dashboard refused (kind `dashboard_refused`: the message is its Cause, proxies named by id and addresses, with a `hint` for a known mistake), or the same action is already running or its outcome still unknown (kind `in_flight`), or the cluster as it is now refuses a well-formed input such as \"migrate some\" from a group it does not have (kind `conflict`, with `field` and `rule`)", body = ApiErrorBody),
+        (status = 409, description = "The dashboard refused (kind `dashboard_refused`: the message is its Cause, proxies named by id and addresses, with a `hint` for a known mistake), or the same action is already running or its outcome still unknown (kind `in_flight`), or the cluster as it is now refuses a well-formed input such as \"migrate some\" from a group it does not have, or a slot past this product's slot count (kind `conflict`, with `field` and `rule`)", body = ApiErrorBody),
         (status = 404, description = "Unknown product", body = ApiErrorBody),
         (status = 502, description = "Dashboard unreachable or its answer unreadable", body = ApiErrorBody),
         (status = 504, description = "Outcome unknown (kind `unknown`): the dashboard did not answer in time and may still carry the action out; check the cluster's state before retrying", body = ApiErrorBody),
@@ -145,7 +145,12 @@ pub(super) async fn dashboard_path(
             ),
         ));
     }
-    Ok(action.dashboard_path_of(xauth, overview.slot_count())?)
+    // Valid within the widest slot count Codis knows (the schema's bound), so a refusal here is
+    // this product's shape (fewer slots than the input names): a conflict with the cluster as it
+    // is (409, still naming the field and the rule), not malformed input.
+    action
+        .dashboard_path_of(xauth, overview.slot_count())
+        .map_err(ApiError::StateConflict)
 }
 
 /// An action whose dashboard call timed out: not a failure, since the dashboard may still carry
