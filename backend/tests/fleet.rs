@@ -100,6 +100,37 @@ async fn the_fleet_stream_shows_every_product_and_follows_a_dashboard_going_down
     );
 }
 
+/// A cold fleet page shows the numbers of the dashboards that answered without waiting for one
+/// that does not: a frozen dashboard costs its own row the poll timeout (5 s), not the page.
+#[tokio::test]
+async fn a_dashboard_that_does_not_answer_does_not_hold_back_the_first_fleet_numbers() {
+    let (a, _b, _list, app) = two_products("0.5", "1").await;
+    a.demo
+        .set_fault(codis_demo::Fault::DashboardSlow(Duration::from_secs(60)));
+    let mut sse = Sse::connect(&app.url("/api/fleet/events"), None).await;
+    let first = sse.next(WAIT).await;
+    assert_eq!(first.event, "snapshot");
+    let view: FleetView = first.json();
+    let b = view.row("codis-b").expect("codis-b in the first snapshot");
+    assert_eq!(b.state, LiveState::Live, "{b:?}");
+    assert_eq!(b.servers_total, 2, "with its numbers: {b:?}");
+    let a_row = view.row("codis-a").expect("codis-a in the first snapshot");
+    assert_eq!(
+        a_row.state,
+        LiveState::Connecting,
+        "still being read, said so: {a_row:?}"
+    );
+    assert_eq!(a_row.servers_total, 0, "no invented numbers: {a_row:?}");
+    // When its read gives up, the frozen dashboard's row says it is unreachable.
+    let mut view = view;
+    until(&mut sse, &mut view, "codis-a unreachable", |v| {
+        v.row("codis-a")
+            .is_some_and(|r| r.state == LiveState::Unreachable)
+    })
+    .await;
+    assert_eq!(view.row("codis-b").map(|r| r.state), Some(LiveState::Live));
+}
+
 #[tokio::test]
 async fn each_dashboard_is_read_once_per_fleet_interval_and_not_again_while_its_pages_are_open() {
     // The fleet reads every 0.25 s, a product's own live poller every 1 s: a fleet read of a

@@ -48,6 +48,9 @@ pub struct FleetConfig {
     pub buffer: usize,
     /// A new subscriber of a cold fleet waits this long for the first tick.
     pub first_tick_wait: Duration,
+    /// During a round with products never read before, what was read is published this often
+    /// (`poller::tick`): the first fleet numbers do not wait for the slowest dashboard.
+    pub interim_every: Duration,
     /// See [`LiveConfig::gzip_join_every`](crate::live::LiveConfig::gzip_join_every).
     pub gzip_join_every: u32,
 }
@@ -61,6 +64,7 @@ impl FleetConfig {
             concurrency: 32,
             buffer: 16,
             first_tick_wait: Duration::from_secs(3),
+            interim_every: Duration::from_millis(100),
             gzip_join_every: 30,
         }
     }

@@ -9,7 +9,7 @@
 //!   live poll timeout, so one dead dashboard delays nothing but its own row.
 //! * The loop ends `linger` after the last watcher left, unless alerts keep it running.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
@@ -74,6 +74,14 @@ pub async fn run(fleet: Arc<Fleet>) {
 }
 
 /// Reads every discovered product once and publishes the new fleet view.
+///
+/// A round with a product never read before (the first one after the poller started, or a
+/// newly discovered product) also publishes what it has every [`FleetConfig::interim_every`]
+/// while reads are still out: a cold fleet page shows the numbers of the dashboards that
+/// answered at once, with the others "connecting", instead of waiting for the slowest one (a
+/// dead dashboard costs the whole poll timeout). Warm rounds publish once, at their end.
+///
+/// [`FleetConfig::interim_every`]: super::FleetConfig::interim_every
 pub(crate) async fn tick(fleet: &Arc<Fleet>, products: &mut HashMap<String, Product>) {
     let discovered = fleet.hub.registry.snapshot();
     let discovery_stale = discovered.discovery.stale;
@@ -86,19 +94,37 @@ pub(crate) async fn tick(fleet: &Arc<Fleet>, products: &mut HashMap<String, Prod
             (n.clone(), p)
         })
         .collect();
-    let read: Vec<(String, Product, Arc<LiveView>)> = futures::stream::iter(work)
+    let cold = work.iter().any(|(_, p)| p.last.is_none());
+    let mut reads = futures::stream::iter(work)
         .map(|(name, mut p)| async move {
             let view = read(fleet, &name, &mut p).await;
             (name, p, view)
         })
-        .buffer_unordered(fleet.config.concurrency.max(1))
-        .collect()
-        .await;
-    let now = now_ms();
+        .buffer_unordered(fleet.config.concurrency.max(1));
     let stuck_after = u64::try_from(fleet.config.stuck_after.as_millis()).unwrap_or(u64::MAX);
-    let mut rows = Vec::with_capacity(read.len());
-    let mut views = Vec::with_capacity(read.len());
-    for (name, mut p, view) in read {
+    let mut rows: BTreeMap<String, FleetRow> = BTreeMap::new();
+    let mut views = Vec::with_capacity(names.len());
+    // Rows read since the last interim view was published.
+    let mut unpublished = false;
+    let mut interim_at = tokio::time::Instant::now() + fleet.config.interim_every;
+    loop {
+        let next = if cold && unpublished {
+            tokio::select! {
+                next = reads.next() => next,
+                () = tokio::time::sleep_until(interim_at) => {
+                    publish_interim(fleet, &names, &rows);
+                    unpublished = false;
+                    interim_at = tokio::time::Instant::now() + fleet.config.interim_every;
+                    continue;
+                }
+            }
+        } else {
+            reads.next().await
+        };
+        let Some((name, mut p, view)) = next else {
+            break;
+        };
+        let now = now_ms();
         if view.status.state != p.state {
             p.state = view.status.state;
             p.since_ms = now;
@@ -121,19 +147,46 @@ pub(crate) async fn tick(fleet: &Arc<Fleet>, products: &mut HashMap<String, Prod
         let (firing, changes) = fleet.alerts.evaluate(&name, &found, now);
         fleet.sinks.send(&changes);
         row.alerts_firing = firing;
-        rows.push(row);
+        rows.insert(name.clone(), row);
         views.push(view.clone());
         p.last = Some(view);
         products.insert(name, p);
+        unpublished = true;
     }
+    drop(reads);
     fleet.alerts.retain(&names);
     fleet.sinks.retain(&names);
-    rows.sort_by(|a, b| a.product.cmp(&b.product));
     views.sort_by(|a, b| a.product.cmp(&b.product));
     fleet.set_latest(views);
     fleet.publish(FleetView {
         seq: 0,
-        sampled_ms: now,
+        sampled_ms: now_ms(),
+        // A BTreeMap: sorted by product.
+        rows: rows.into_values().collect(),
+    });
+}
+
+/// Publishes a round's rows so far; a product not read yet keeps its last published row, or
+/// is "connecting" if it never had one.
+fn publish_interim(fleet: &Fleet, names: &[String], done: &BTreeMap<String, FleetRow>) {
+    let before = fleet.view();
+    let mut rows: Vec<FleetRow> = names
+        .iter()
+        .map(|name| match done.get(name) {
+            Some(row) => row.clone(),
+            None => before.row(name).cloned().unwrap_or_else(|| {
+                let unread = LiveView {
+                    product: name.clone(),
+                    ..LiveView::default()
+                };
+                FleetRow::from_live(&unread, now_ms(), Default::default(), 0)
+            }),
+        })
+        .collect();
+    rows.sort_by(|a, b| a.product.cmp(&b.product));
+    fleet.publish(FleetView {
+        seq: 0,
+        sampled_ms: now_ms(),
         rows,
     });
 }
