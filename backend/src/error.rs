@@ -122,6 +122,17 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if self.status_and_kind().0.is_server_error() {
+            tracing::warn!(kind = self.status_and_kind().1, error = %self, "request failed");
+        }
+        self.into_unlogged_response()
+    }
+}
+
+impl ApiError {
+    /// The answer without the "request failed" log line: for an answer rendered ahead of the
+    /// requests it will serve (the per-address refusal, which logs when it refuses instead).
+    pub(crate) fn into_unlogged_response(self) -> Response {
         let (status, kind) = self.status_and_kind();
         let (field, rule) = match &self {
             ApiError::Invalid(v) | ApiError::StateConflict(v) => {
@@ -129,9 +140,6 @@ impl IntoResponse for ApiError {
             }
             _ => (None, None),
         };
-        if status.is_server_error() {
-            tracing::warn!(kind, error = %self, "request failed");
-        }
         let body = ApiErrorBody {
             error: ApiErrorDetail {
                 kind: kind.into(),

@@ -348,7 +348,31 @@ fn too_many_connections(max: usize) -> Response {
     ApiError::Unavailable(format!(
         "this address already has {max} connections open (--max-connections-per-ip): close some, or try again in a moment"
     ))
-    .into_response()
+    .into_unlogged_response()
+}
+
+/// Logs a connection refused by `--max-connections-per-ip`, at most once per 10 s however many
+/// come (a client past the cap is usually retrying in a loop; the log must not flood).
+fn log_refusal(ip: IpAddr, max: usize) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST_S: AtomicU64 = AtomicU64::new(0);
+    static SINCE: AtomicU64 = AtomicU64::new(0);
+    let now = crate::registry::now_ms() / 1000;
+    let refused = SINCE.fetch_add(1, Ordering::Relaxed) + 1;
+    let last = LAST_S.load(Ordering::Relaxed);
+    if now >= last + 10
+        && LAST_S
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    {
+        SINCE.fetch_sub(refused, Ordering::Relaxed);
+        tracing::warn!(
+            client = %ip,
+            max,
+            refused,
+            "connections refused: the client address has --max-connections-per-ip open (counted since the last such line)"
+        );
+    }
 }
 
 /// The whole answer to a connection past `--max-connections-per-ip`: 503 with `Retry-After`,
@@ -483,6 +507,7 @@ where
         };
         let Some(slot) = per_address.take(peer.ip()) else {
             drop(permit);
+            log_refusal(peer.ip(), server.max_connections_per_ip);
             // Answered by a task of its own, a bounded number at a time (beyond: closed), so
             // refusals cost at most `MAX_REFUSING` handshakes or writes at once.
             if let Ok(r) = refusing.clone().try_acquire_owned() {

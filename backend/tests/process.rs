@@ -206,3 +206,30 @@ fn log_goes_to_a_daily_file_named_like_codis_fe() {
     assert!(first.get("level").is_some(), "{first}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A clean start logs no failure: an operator who greps the log for warnings must not find a
+/// "request failed" that no request caused (the per-address refusal, rendered ahead at start,
+/// used to log one).
+#[test]
+fn a_clean_start_logs_no_failure() {
+    let child = start("127.0.0.1", &["--demo", "--log-level=WARN"], &[]);
+    let port = child.port;
+    let answered = || {
+        use std::io::{Read as _, Write as _};
+        let Ok(mut c) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+            return false;
+        };
+        let _ = c.set_read_timeout(Some(Duration::from_secs(5)));
+        let req = "GET /api/products HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+        let mut head = [0u8; 12];
+        c.write_all(req.as_bytes()).is_ok()
+            && c.read_exact(&mut head).is_ok()
+            && head.starts_with(b"HTTP/1.1 200")
+    };
+    wait_for(&child, "/api/products answered", answered);
+    let log = child.log();
+    assert!(log.contains("codis-fe started"), "{log}");
+    for bad in ["request failed", "ERROR", "panicked"] {
+        assert!(!log.contains(bad), "{bad} in a clean start's log:\n{log}");
+    }
+}
