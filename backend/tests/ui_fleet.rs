@@ -130,6 +130,23 @@ async fn the_fleet_page_sorts_filters_and_shows_an_alert_fire_and_resolve() {
         b.text_of("#fleet-count").await.as_deref(),
         Some("1 of 3 products")
     );
+    // The filter and the order are in the URL: a reload (or a bookmark) shows the same rows.
+    let here = b.js("return location.href;", vec![]).await;
+    let here = here.as_str().expect("location.href").to_string();
+    assert!(
+        here.contains("q=B") && here.contains("sort=-name"),
+        "{here}"
+    );
+    b.open(&here).await;
+    eventually_order(&b, "only codis-b after a reload", &["codis-b"]).await;
+    assert_eq!(
+        b.js(
+            "return document.querySelector('#fleet-filter').value;",
+            vec![]
+        )
+        .await,
+        json!("B")
+    );
     // Emptied (WebDriver's clear sends no input event, so the page would not hear it).
     b.js(
         "const e = document.querySelector('#fleet-filter'); e.value = ''; e.dispatchEvent(new Event('input', { bubbles: true }));",

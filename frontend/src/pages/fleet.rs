@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use crate::app::Now;
 use crate::core::fleet::{use_fleet, Fleet, FleetEntry};
 use crate::core::live::Conn;
-use crate::core::nav::section_href;
+use crate::core::nav::{section_href, Nav};
 use crate::core::time::{age, clock};
 use crate::tr;
 
@@ -20,9 +20,18 @@ use crate::tr;
 pub fn FleetPage() -> impl IntoView {
     let fleet = use_fleet();
     fleet.want();
-    let name = RwSignal::new(String::new());
-    let state = RwSignal::new(StateFilter::All);
-    let sort = RwSignal::new(Sort::default());
+    // The filter and the order are in the URL (`?q=`, `?state=`, `?sort=`): a reload or a
+    // bookmark such as `/?state=trouble` shows the same rows.
+    let name = RwSignal::new(Nav::query("q").unwrap_or_default());
+    let state =
+        RwSignal::new(Nav::query("state").map_or(StateFilter::All, |s| StateFilter::of(&s)));
+    let sort = RwSignal::new(Nav::query("sort").map_or(Sort::default(), |s| Sort::from_query(&s)));
+    Effect::new(move |_| {
+        name.with(|n| Nav::set_query("q", (!n.is_empty()).then_some(n.as_str())));
+        let st = state.get();
+        Nav::set_query("state", (st != StateFilter::All).then(|| st.id()));
+        Nav::set_query("sort", sort.get().to_query().as_deref());
+    });
     // The products in display order: recomputed per update (100 rows, one sort), while the
     // table re-renders a row only when its own signal changes and the list only when the order
     // does.

@@ -127,6 +127,27 @@ impl Sort {
         }
     }
 
+    /// The order as a URL query value (`qps`, `-qps` descending), `None` for the default
+    /// order, so the default link stays bare.
+    pub fn to_query(self) -> Option<String> {
+        (self != Sort::default()).then(|| {
+            let sign = if self.desc { "-" } else { "" };
+            format!("{sign}{}", self.key.id())
+        })
+    }
+
+    /// The order a URL query value names; the default order for an unknown column.
+    pub fn from_query(q: &str) -> Sort {
+        let (desc, id) = match q.strip_prefix('-') {
+            Some(id) => (true, id),
+            None => (false, q),
+        };
+        SortKey::ALL
+            .iter()
+            .find(|(_, i)| *i == id)
+            .map_or(Sort::default(), |(key, _)| Sort { key: *key, desc })
+    }
+
     /// `aria-sort` of `key`'s header.
     pub fn aria(self, key: SortKey) -> &'static str {
         match (self.key == key, self.desc) {
@@ -165,6 +186,14 @@ impl StateFilter {
             .iter()
             .find(|(_, i)| *i == id)
             .map_or(StateFilter::All, |(f, _)| *f)
+    }
+
+    /// The id of this choice (its `<option value>` and URL query value).
+    pub fn id(self) -> &'static str {
+        StateFilter::ALL
+            .iter()
+            .find(|(f, _)| *f == self)
+            .map_or("all", |(_, id)| id)
     }
 
     pub fn keeps(self, h: FleetHealth) -> bool {
@@ -289,6 +318,38 @@ pub fn rule_section(rule: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_order_and_the_state_filter_survive_a_trip_through_the_url() {
+        assert_eq!(
+            Sort::default().to_query(),
+            None,
+            "the default link stays bare"
+        );
+        for (key, _) in SortKey::ALL {
+            for desc in [false, true] {
+                let sort = Sort { key, desc };
+                let back = sort
+                    .to_query()
+                    .map_or(Sort::default(), |q| Sort::from_query(&q));
+                assert_eq!(back, sort);
+            }
+        }
+        assert_eq!(
+            Sort::from_query("-qps"),
+            Sort {
+                key: SortKey::Qps,
+                desc: true
+            }
+        );
+        for junk in ["", "-", "--qps", "QPS", "qps;drop", "-nope"] {
+            assert_eq!(Sort::from_query(junk), Sort::default(), "{junk:?}");
+        }
+        for (f, id) in StateFilter::ALL {
+            assert_eq!(StateFilter::of(f.id()), f, "{id}");
+        }
+        assert_eq!(StateFilter::of("nope"), StateFilter::All);
+    }
     use crate::fleet::{FleetNumbers, MigrationStatus};
 
     fn row(name: &str, qps: i64, proxies_up: u32, state: LiveState) -> FleetRow {
