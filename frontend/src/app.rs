@@ -11,6 +11,7 @@ use codis_model::live::LiveState;
 use leptos::prelude::*;
 
 use crate::components::actions::{Actions, ConfirmHost};
+use crate::components::lazy::Lazy;
 use crate::components::signin::{SignInForm, UserBar};
 use crate::components::toast::{ToastHost, Toasts};
 use crate::core::api;
@@ -314,7 +315,7 @@ fn Home() -> impl IntoView {
                 <crate::components::alerts::AlertBell/>
                 <UserBar/>
             </div>
-            <pages::fleet::FleetPage/>
+            <Lazy load=|| Box::pin(pages::fleet::fleet_page())/>
         </main>
     }
 }
@@ -437,10 +438,12 @@ fn ProductLayout() -> impl IntoView {
         <Banner/>
         <main class="main">
             {move || match section.get().as_str() {
-                "proxies" => view! { <pages::proxies::ProxiesPage/> }.into_any(),
-                "slots" => view! { <pages::slots::SlotsPage/> }.into_any(),
-                "groups" => view! { <pages::groups::GroupsPage/> }.into_any(),
-                "sentinels" => view! { <pages::sentinels::SentinelsPage/> }.into_any(),
+                // The overview is the product's cold load (backend/tests/ui_perf.rs); the other
+                // sections are chunks fetched when first opened (components::lazy).
+                "proxies" => view! { <Lazy load=|| Box::pin(pages::proxies::proxies_page())/> }.into_any(),
+                "slots" => view! { <Lazy load=|| Box::pin(pages::slots::slots_page())/> }.into_any(),
+                "groups" => view! { <Lazy load=|| Box::pin(pages::groups::groups_page())/> }.into_any(),
+                "sentinels" => view! { <Lazy load=|| Box::pin(pages::sentinels::sentinels_page())/> }.into_any(),
                 _ => view! { <pages::overview::OverviewPage/> }.into_any(),
             }}
         </main>

@@ -12,6 +12,7 @@ use leptos::task::spawn_local;
 use serde::Deserialize;
 
 use crate::components::dialog::Modal;
+use crate::components::lazy::{Lazy, Part};
 use crate::core::api;
 use crate::core::fleet::use_fleet;
 use crate::core::nav::section_href;
@@ -72,6 +73,11 @@ pub fn AlertBell() -> impl IntoView {
         0 => tr!(alerts.bell_none),
         n => tr!(alerts.bell, n),
     };
+    // What the lazily loaded list draws (alert_list below), handed over as context.
+    provide_context(Panel {
+        reply,
+        on_pick: Callback::new(move |_| open.set(false)),
+    });
     let toggle = move |_| {
         if !open.get_untracked() {
             load();
@@ -88,7 +94,7 @@ pub fn AlertBell() -> impl IntoView {
         </button>
         {move || open.get().then(|| view! {
             <Modal title=tr!(alerts.title) on_close=Callback::new(move |_| open.set(false)) wide=true>
-                <AlertList reply=reply on_pick=Callback::new(move |_| open.set(false))/>
+                <Lazy load=|| Box::pin(alert_list())/>
             </Modal>
         })}
     }
@@ -122,6 +128,23 @@ fn severity_label(s: &str) -> String {
         "info" => tr!(alerts.info),
         _ => tr!(alerts.warning),
     }
+}
+
+/// The panel's state, for the list drawn by the `alerts` chunk.
+#[derive(Clone, Copy)]
+struct Panel {
+    reply: RwSignal<Option<Result<AlertsReply, String>>>,
+    on_pick: Callback<()>,
+}
+
+/// The alert list's split point (components::lazy): the `alerts` chunk, fetched the first time
+/// the bell's panel opens.
+#[leptos::wasm_split::wasm_split(alerts, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn alert_list() -> Part {
+    Ok(|| {
+        let Panel { reply, on_pick } = expect_context::<Panel>();
+        view! { <AlertList reply=reply on_pick=on_pick/> }.into_any()
+    })
 }
 
 #[component]

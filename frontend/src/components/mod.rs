@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod chart;
 pub mod dialog;
 pub mod input;
+pub mod lazy;
 pub mod migration;
 pub mod signin;
 pub mod status;

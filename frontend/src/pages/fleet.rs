@@ -10,11 +10,19 @@ use codis_model::ui::fleet::{health_id, visible, Sort, SortKey, StateFilter};
 use leptos::prelude::*;
 
 use crate::app::Now;
+use crate::components::lazy::Part;
 use crate::core::fleet::{use_fleet, Fleet, FleetEntry};
 use crate::core::live::Conn;
 use crate::core::nav::{section_href, Nav};
 use crate::core::time::{age, clock};
 use crate::tr;
+
+/// The fleet page's split point (components::lazy): its code is the `fleet` chunk, fetched the
+/// first time `/` shows the fleet.
+#[leptos::wasm_split::wasm_split(fleet, wasm_split_path = ::leptos::wasm_split, fallible)]
+pub fn fleet_page() -> Part {
+    Ok(|| view! { <FleetPage/> }.into_any())
+}
 
 #[component]
 pub fn FleetPage() -> impl IntoView {

@@ -26,6 +26,13 @@ use crate::core::live::GroupEntry;
 use crate::pages::slots::group_class;
 use crate::tr;
 
+/// The groups section's split point (components::lazy): its code is the `groups` chunk, fetched the
+/// first time the section is opened.
+#[leptos::wasm_split::wasm_split(groups, wasm_split_path = ::leptos::wasm_split, fallible)]
+pub fn groups_page() -> crate::components::lazy::Part {
+    Ok(|| view! { <GroupsPage/> }.into_any())
+}
+
 #[component]
 pub fn GroupsPage() -> impl IntoView {
     provide_context(RowVisibility::new("data-server"));

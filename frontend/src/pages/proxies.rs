@@ -15,6 +15,13 @@ use crate::core::api;
 use crate::core::live::{ProxyCells, ProxyEntry};
 use crate::tr;
 
+/// The proxies section's split point (components::lazy): its code is the `proxies` chunk, fetched the
+/// first time the section is opened.
+#[leptos::wasm_split::wasm_split(proxies, wasm_split_path = ::leptos::wasm_split, fallible)]
+pub fn proxies_page() -> crate::components::lazy::Part {
+    Ok(|| view! { <ProxiesPage/> }.into_any())
+}
+
 #[component]
 pub fn ProxiesPage() -> impl IntoView {
     let live = use_live();

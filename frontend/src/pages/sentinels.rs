@@ -17,6 +17,13 @@ use crate::components::status::{shown_error, HealthBadge};
 use crate::core::api;
 use crate::tr;
 
+/// The sentinels section's split point (components::lazy): its code is the `sentinels` chunk, fetched the
+/// first time the section is opened.
+#[leptos::wasm_split::wasm_split(sentinels, wasm_split_path = ::leptos::wasm_split, fallible)]
+pub fn sentinels_page() -> crate::components::lazy::Part {
+    Ok(|| view! { <SentinelsPage/> }.into_any())
+}
+
 #[component]
 pub fn SentinelsPage() -> impl IntoView {
     let live = use_live();

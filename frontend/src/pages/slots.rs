@@ -36,6 +36,13 @@ fn slot_state(s: &SlotActionState) -> String {
     }
 }
 
+/// The slots section's split point (components::lazy): its code is the `slots` chunk, fetched the
+/// first time the section is opened.
+#[leptos::wasm_split::wasm_split(slots, wasm_split_path = ::leptos::wasm_split, fallible)]
+pub fn slots_page() -> crate::components::lazy::Part {
+    Ok(|| view! { <SlotsPage/> }.into_any())
+}
+
 #[component]
 pub fn SlotsPage() -> impl IntoView {
     view! {
