@@ -11,6 +11,7 @@ use codis_demo::Preset;
 use codis_fe::dashboard::DashboardClient;
 use codis_fe::live::{Hub, LiveConfig};
 use codis_fe::registry::Registry;
+use codis_model::cause_id::CauseId;
 use codis_model::live::{LiveState, LiveStatus, LiveUpdate, LiveView};
 use live_support::{Cluster, Sse};
 
@@ -221,13 +222,26 @@ async fn dashboard_outage_sends_unreachable_status_then_live_again() {
     let down = sse.next_named("status", WAIT).await;
     let status: LiveStatus = down.json();
     assert_eq!(status.state, LiveState::Unreachable);
-    assert!(status.message.is_some_and(|m| !m.is_empty()));
+    assert!(status.message.as_ref().is_some_and(|m| !m.is_empty()));
     let last_ok = status.last_ok_ms.expect("the age of the data");
     assert!(down.seq() >= last);
     // While down, status keeps coming (backing off) with the same data age.
     let again: LiveStatus = sse.next_named("status", WAIT).await.json();
     assert_eq!(again.state, LiveState::Unreachable);
     assert_eq!(again.last_ok_ms, Some(last_ok));
+    // Beside the English text, the reason as data, which the console words in the viewer's
+    // language (docs/i18n.md, "The live banner and the alert centre").
+    assert!(status.cause.is_some(), "{status:?}");
+    assert_eq!(
+        again.cause,
+        // The address the backend polls: the counting proxy in front of the dashboard, which
+        // closes each connection it cannot pass on.
+        Some(CauseId::DashboardUnreachable {
+            addr: cluster.proxy.addr.to_string()
+        }),
+        "{:?}",
+        again.message
+    );
 
     cluster.demo.restart().await.expect("restart");
     let up: LiveStatus = sse.next_named("status", WAIT).await.json();

@@ -61,3 +61,33 @@ async fn every_page_passes_axe_in_both_languages_and_both_themes() {
     b.close().await;
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
+
+/// The same on the pages the walk above does not see: the fleet page with alerts firing and its
+/// notification centre, a stuck migration, a replica cut off from its master, and every page and
+/// dialog of Pika's Codis fork (`support::browser::TROUBLED_STOPS`), saved as
+/// `target/screenshots/{en,zh}-{light,dark}-{stop}.png`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fleet_alerts_and_fork_pages_pass_axe_in_both_languages_and_both_themes() {
+    let (app, _rules, b) = support::browser::troubled_demo_console().await;
+    let mut found = Vec::new();
+    for (lang, live) in [("en", "Live"), ("zh", "实时")] {
+        for theme in ["light", "dark"] {
+            b.open(&app.url("/")).await;
+            b.js(
+                "localStorage.setItem('codis-console.theme', arguments[0]); \
+                 localStorage.setItem('codis-console.lang', arguments[1]);",
+                vec![serde_json::json!(theme), serde_json::json!(lang)],
+            )
+            .await;
+            for stop in support::browser::TROUBLED_STOPS {
+                b.troubled_stop(&app, stop, live).await;
+                for v in b.axe_violations().await {
+                    found.push(format!("{lang} {theme} {stop:>14}: {v}"));
+                }
+                b.screenshot(&format!("{lang}-{theme}-{stop}")).await;
+            }
+        }
+    }
+    b.close().await;
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}

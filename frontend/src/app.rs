@@ -12,7 +12,7 @@ use leptos::prelude::*;
 
 use crate::components::actions::{Actions, ConfirmHost};
 use crate::components::lazy::Lazy;
-use crate::components::signin::{SignInForm, UserBar};
+use crate::components::signin::UserBar;
 use crate::components::toast::{ToastHost, Toasts};
 use crate::core::api;
 use crate::core::auth::{use_auth, Auth, AuthState};
@@ -107,7 +107,7 @@ pub fn App() -> impl IntoView {
         match phase.get() {
         0 => view! { <main class="main"><p class="muted" id="auth-loading">{move || tr!(common.loading)}</p></main> }
             .into_any(),
-        1 => view! { <SignInForm/> }.into_any(),
+        1 => view! { <Lazy load=|| Box::pin(crate::components::signin::signin_page())/> }.into_any(),
         _ => view! { <Console/> }.into_any(),
     }
     }
@@ -176,12 +176,15 @@ fn side_items(
                             FleetHealth::Unknown => "dot-unknown",
                         };
                         let state = pages::fleet::state_label(r.state);
-                        let tip = match &r.message {
+                        let tip = match crate::core::words::live_reason(
+                            r.cause.as_ref(),
+                            r.message.as_ref(),
+                        ) {
                             Some(m) => tr!(
                                 fleet.tip_msg,
                                 dashboard = dashboard(&r.product),
                                 state,
-                                message = m.clone()
+                                message = m
                             ),
                             None => tr!(fleet.tip, dashboard = dashboard(&r.product), state),
                         };
@@ -545,7 +548,10 @@ fn Banner() -> impl IntoView {
                 // the CSS greys their controls out.
                 LiveState::Unreachable => (
                     "bad actions-off",
-                    match status.message {
+                    match crate::core::words::live_reason(
+                        status.cause.as_ref(),
+                        status.message.as_ref(),
+                    ) {
                         Some(message) => tr!(banner.unreachable_msg, message, age = age_text),
                         None => tr!(banner.unreachable, age = age_text),
                     },
@@ -562,7 +568,10 @@ fn Banner() -> impl IntoView {
                 ),
                 LiveState::Stale => (
                     "warn",
-                    match status.message {
+                    match crate::core::words::live_reason(
+                        status.cause.as_ref(),
+                        status.message.as_ref(),
+                    ) {
                         Some(message) => tr!(banner.stale_msg, message, age = age_text),
                         None => tr!(banner.stale, age = age_text),
                     },

@@ -181,8 +181,21 @@ pub struct Finding {
     pub item: String,
     /// Labels besides `product` and `alert` (`proxy`, `server`, `group`, ...).
     pub labels: BTreeMap<String, String>,
-    /// One line for a person.
+    /// One line for a person, in English (Alertmanager, webhooks, the log).
     pub summary: String,
+    /// What the summary says besides the labels (a state, a count, a percentage), by name, for
+    /// the console to word the summary in the viewer's language ([`Alert::args`]).
+    pub args: BTreeMap<String, String>,
+}
+
+impl Finding {
+    fn with(mut self, args: &[(&str, String)]) -> Finding {
+        self.args = args
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        self
+    }
 }
 
 fn finding(rule: &'static str, item: &str, labels: &[(&str, String)], summary: String) -> Finding {
@@ -194,6 +207,7 @@ fn finding(rule: &'static str, item: &str, labels: &[(&str, String)], summary: S
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect(),
         summary,
+        args: BTreeMap::new(),
     }
 }
 
@@ -228,12 +242,21 @@ pub fn findings(view: &LiveView, row: &FleetRow, ctx: &Context, rules: &Rules) -
         LiveState::Unreachable | LiveState::Waiting => {
             if on(DASHBOARD_UNREACHABLE).is_some() {
                 let why = view.status.message.clone().unwrap_or_default();
-                out.push(finding(
-                    DASHBOARD_UNREACHABLE,
-                    "",
-                    &[],
-                    format!("the dashboard does not answer: {why}"),
-                ));
+                // The live status's cause, which the console words (`cause.*`).
+                let cause = view
+                    .status
+                    .cause
+                    .as_ref()
+                    .and_then(|c| serde_json::to_string(c).ok());
+                out.push(
+                    finding(
+                        DASHBOARD_UNREACHABLE,
+                        "",
+                        &[],
+                        format!("the dashboard does not answer: {why}"),
+                    )
+                    .with(&cause.map(|c| [("cause", c)]).unwrap_or_default()),
+                );
             }
             return out;
         }
@@ -243,87 +266,110 @@ pub fn findings(view: &LiveView, row: &FleetRow, ctx: &Context, rules: &Rules) -
     let v = &view.view;
     if on(PROXY_DOWN).is_some() {
         for p in v.proxies.iter().filter(|p| p.status.is_alarm()) {
-            out.push(finding(
-                PROXY_DOWN,
-                &p.token,
-                &[("proxy", p.proxy_addr.clone()), ("token", p.token.clone())],
-                format!(
-                    "proxy {} is {}{}",
-                    p.proxy_addr,
-                    p.status.label(),
-                    p.error
-                        .as_deref()
-                        .map(|e| format!(": {e}"))
-                        .unwrap_or_default()
-                ),
-            ));
+            let mut args = vec![("status", p.status.label().to_string())];
+            args.extend(p.error.clone().map(|e| ("error", e)));
+            out.push(
+                finding(
+                    PROXY_DOWN,
+                    &p.token,
+                    &[("proxy", p.proxy_addr.clone()), ("token", p.token.clone())],
+                    format!(
+                        "proxy {} is {}{}",
+                        p.proxy_addr,
+                        p.status.label(),
+                        p.error
+                            .as_deref()
+                            .map(|e| format!(": {e}"))
+                            .unwrap_or_default()
+                    ),
+                )
+                .with(&args),
+            );
         }
     }
     for g in &v.groups {
         for s in &g.servers {
             let labels = [("group", g.id.to_string()), ("server", s.server.clone())];
             if on(SERVER_DOWN).is_some() && s.status.is_alarm() {
-                out.push(finding(
-                    SERVER_DOWN,
-                    &s.server,
-                    &labels,
-                    format!(
-                        "codis-server {} (group {}) is {}",
-                        s.server,
-                        g.id,
-                        s.status.label()
-                    ),
-                ));
+                out.push(
+                    finding(
+                        SERVER_DOWN,
+                        &s.server,
+                        &labels,
+                        format!(
+                            "codis-server {} (group {}) is {}",
+                            s.server,
+                            g.id,
+                            s.status.label()
+                        ),
+                    )
+                    .with(&[("status", s.status.label().to_string())]),
+                );
             }
             if on(REPLICA_LINK_DOWN).is_some() && replica_link_down(s) {
-                out.push(finding(
-                    REPLICA_LINK_DOWN,
-                    &s.server,
-                    &labels,
-                    format!(
-                        "replica {} (group {}) has lost its master link ({})",
-                        s.server, g.id, s.master
-                    ),
-                ));
+                out.push(
+                    finding(
+                        REPLICA_LINK_DOWN,
+                        &s.server,
+                        &labels,
+                        format!(
+                            "replica {} (group {}) has lost its master link ({})",
+                            s.server, g.id, s.master
+                        ),
+                    )
+                    .with(&[("master", s.master.clone())]),
+                );
             }
             if let (Some(rule), Some(mem), Some(max)) = (on(MEMORY_HIGH), s.memory, s.maxmemory) {
                 let share = rule.threshold.unwrap_or(1.0);
                 if max > 0 && mem as f64 > share * max as f64 {
-                    out.push(finding(
-                        MEMORY_HIGH,
-                        &s.server,
-                        &labels,
-                        format!(
-                            "codis-server {} uses {:.0} % of its maxmemory",
-                            s.server,
-                            mem as f64 * 100.0 / max as f64
-                        ),
-                    ));
+                    let percent = format!("{:.0}", mem as f64 * 100.0 / max as f64);
+                    out.push(
+                        finding(
+                            MEMORY_HIGH,
+                            &s.server,
+                            &labels,
+                            format!(
+                                "codis-server {} uses {percent} % of its maxmemory",
+                                s.server
+                            ),
+                        )
+                        .with(&[("percent", percent)]),
+                    );
                 }
             }
         }
         if on(GROUP_OUT_OF_SYNC).is_some() && (g.out_of_sync || g.real_master_index().is_some()) {
-            let why = if g.out_of_sync {
-                "needs a resync".to_string()
+            let (why, id) = if g.out_of_sync {
+                ("needs a resync", "resync")
             } else {
-                "its sentinels report another master than the group's first server".to_string()
+                (
+                    "its sentinels report another master than the group's first server",
+                    "other_master",
+                )
             };
-            out.push(finding(
-                GROUP_OUT_OF_SYNC,
-                &g.id.to_string(),
-                &[("group", g.id.to_string())],
-                format!("group {} {why}", g.id),
-            ));
+            out.push(
+                finding(
+                    GROUP_OUT_OF_SYNC,
+                    &g.id.to_string(),
+                    &[("group", g.id.to_string())],
+                    format!("group {} {why}", g.id),
+                )
+                .with(&[("why", id.to_string())]),
+            );
         }
     }
     if on(SENTINEL_DOWN).is_some() {
         for s in v.sentinels.rows.iter().filter(|s| s.status.is_alarm()) {
-            out.push(finding(
-                SENTINEL_DOWN,
-                &s.server,
-                &[("sentinel", s.server.clone())],
-                format!("sentinel {} is {}", s.server, s.status.label()),
-            ));
+            out.push(
+                finding(
+                    SENTINEL_DOWN,
+                    &s.server,
+                    &[("sentinel", s.server.clone())],
+                    format!("sentinel {} is {}", s.server, s.status.label()),
+                )
+                .with(&[("status", s.status.label().to_string())]),
+            );
         }
     }
     if on(SENTINEL_OUT_OF_SYNC).is_some() && v.sentinels.out_of_sync {
@@ -335,48 +381,63 @@ pub fn findings(view: &LiveView, row: &FleetRow, ctx: &Context, rules: &Rules) -
         ));
     }
     if on(MIGRATION_STUCK).is_some() && row.migration.stuck {
-        out.push(finding(
-            MIGRATION_STUCK,
-            "",
-            &[],
-            format!(
-                "slot migration has made no progress ({} slots queued)",
-                row.migration.queued
-            ),
-        ));
+        out.push(
+            finding(
+                MIGRATION_STUCK,
+                "",
+                &[],
+                format!(
+                    "slot migration has made no progress ({} slots queued)",
+                    row.migration.queued
+                ),
+            )
+            .with(&[("queued", row.migration.queued.to_string())]),
+        );
     }
     let pending = v.slots.action_counts.pending;
     if on(SLOT_ACTIONS_DISABLED).is_some() && v.slots.disabled && pending > 0 {
-        out.push(finding(
-            SLOT_ACTIONS_DISABLED,
-            "",
-            &[],
-            format!("slot actions are disabled with {pending} pending"),
-        ));
+        out.push(
+            finding(
+                SLOT_ACTIONS_DISABLED,
+                "",
+                &[],
+                format!("slot actions are disabled with {pending} pending"),
+            )
+            .with(&[("pending", pending.to_string())]),
+        );
     }
     if let (Some(rule), Some(rate)) = (on(ERROR_RATE_HIGH), ctx.error_rate) {
         if rate > rule.threshold.unwrap_or(1.0) {
-            out.push(finding(
-                ERROR_RATE_HIGH,
-                "",
-                &[],
-                format!("{:.2} % of commands fail at the proxies", rate * 100.0),
-            ));
+            let percent = format!("{:.2}", rate * 100.0);
+            out.push(
+                finding(
+                    ERROR_RATE_HIGH,
+                    "",
+                    &[],
+                    format!("{percent} % of commands fail at the proxies"),
+                )
+                .with(&[("percent", percent)]),
+            );
         }
     }
     if let (Some(rule), Some(base)) = (on(QPS_DROP), ctx.qps_baseline) {
         let drop = rule.threshold.unwrap_or(1.0);
         let now = v.totals.qps as f64;
         if base >= rule.min_qps.unwrap_or(0.0) && base > 0.0 && now < base * (1.0 - drop) {
-            out.push(finding(
-                QPS_DROP,
-                "",
-                &[],
-                format!(
-                    "QPS {now:.0} is {:.0} % below its 10-minute mean {base:.0}",
-                    (1.0 - now / base) * 100.0
-                ),
-            ));
+            let (qps, percent, mean) = (
+                format!("{now:.0}"),
+                format!("{:.0}", (1.0 - now / base) * 100.0),
+                format!("{base:.0}"),
+            );
+            out.push(
+                finding(
+                    QPS_DROP,
+                    "",
+                    &[],
+                    format!("QPS {qps} is {percent} % below its 10-minute mean {mean}"),
+                )
+                .with(&[("qps", qps), ("percent", percent), ("mean", mean)]),
+            );
         }
     }
     out
@@ -403,7 +464,14 @@ pub struct Alert {
     pub item: String,
     pub labels: BTreeMap<String, String>,
     pub severity: String,
+    /// One line for a person, in English (Alertmanager, webhooks, the log, older consoles).
     pub summary: String,
+    /// What the summary says besides the labels, by name (`status`: a health label such as
+    /// `ERROR`; `queued`, `pending`: counts; `percent`; `master`: a replica's master and link;
+    /// `why`: `resync` or `other_master`; `cause`: the live status's cause id as JSON), for the
+    /// console to word the summary in the viewer's language. Absent from older backends.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub args: BTreeMap<String, String>,
     pub state: AlertState,
     /// When the condition was first seen (Unix ms).
     pub active_since_ms: u64,
@@ -465,6 +533,7 @@ pub fn step(
                 labels: BTreeMap::new(),
                 severity: String::new(),
                 summary: String::new(),
+                args: BTreeMap::new(),
                 state: AlertState::Pending,
                 active_since_ms: now_ms,
                 firing_since_ms: None,
@@ -473,6 +542,7 @@ pub fn step(
         };
         a.labels = f.labels.clone();
         a.summary = f.summary.clone();
+        a.args = f.args.clone();
         a.severity = rule.map_or_else(warning, |r| r.severity.clone());
         if a.state == AlertState::Pending && now_ms.saturating_sub(a.active_since_ms) >= for_ms {
             a.state = AlertState::Firing;
@@ -572,6 +642,7 @@ mod tests {
         v.status = LiveStatus {
             state: LiveState::Live,
             message: None,
+            cause: None,
             last_ok_ms: Some(0),
         };
         v
@@ -614,6 +685,52 @@ mod tests {
             vec![],
             "a failure not confirmed yet alerts nobody"
         );
+    }
+
+    #[test]
+    fn a_finding_carries_what_its_summary_says_for_the_console_to_word_it() {
+        let healthy = live("demo_get_topom_stats__final_healthy.json");
+        let mut dead_replica = healthy.clone();
+        let s = &mut dead_replica.view.groups[0].servers[1];
+        s.status = Health::Error;
+        s.master = "127.0.0.1:16379:down".into();
+        let row = FleetRow::from_live(&dead_replica, 0, MigrationStatus::default(), 0);
+        let found = findings(&dead_replica, &row, &Context::default(), &default_rules());
+        let args = |rule: &str| -> Vec<(String, String)> {
+            let f = found.iter().find(|f| f.rule == rule).expect(rule);
+            f.args.clone().into_iter().collect()
+        };
+        assert_eq!(
+            args(SERVER_DOWN),
+            vec![("status".to_string(), "ERROR".to_string())]
+        );
+        assert_eq!(
+            args(REPLICA_LINK_DOWN),
+            vec![("master".to_string(), "127.0.0.1:16379:down".to_string())]
+        );
+        // And the alert made of it keeps them, beside the English summary.
+        let (alerts, _) = step("p", &ProductAlerts::new(), &found, &default_rules(), 1);
+        let a = alerts
+            .values()
+            .find(|a| a.rule == SERVER_DOWN)
+            .expect("alert");
+        assert_eq!(a.args.get("status").map(String::as_str), Some("ERROR"));
+        assert!(a.summary.ends_with("is ERROR"), "{}", a.summary);
+        // The stuck migration's count.
+        let stuck = FleetRow {
+            migration: MigrationStatus {
+                stuck: true,
+                queued: 8,
+                ..MigrationStatus::default()
+            },
+            ..FleetRow::from_live(&healthy, 0, MigrationStatus::default(), 0)
+        };
+        let found = findings(&healthy, &stuck, &Context::default(), &default_rules());
+        let f = found
+            .iter()
+            .find(|f| f.rule == MIGRATION_STUCK)
+            .expect("stuck");
+        assert_eq!(f.args.get("queued").map(String::as_str), Some("8"));
     }
 
     #[test]

@@ -89,6 +89,20 @@ pub enum CauseId {
     /// An action's call to the dashboard at `addr` timed out: it may still be carried out.
     OutcomeUnknown { addr: String },
 
+    /// The live stream's poll: the dashboard at `addr` sent an answer that is not what Codis
+    /// sends (the English `message` beside it says what).
+    DashboardBadResponse { addr: String },
+    /// The live stream's poll: the dashboard at `addr` refused it (its own Cause beside it).
+    DashboardRefused { addr: String },
+    /// The live stream's poll: the product is no longer discovered.
+    NotDiscovered { product: String },
+    /// The live stream's poll: no answer for two poll intervals (`ms`); still waiting.
+    NoAnswer { ms: u64 },
+    /// The live stream: the dashboard reports itself closed (shutting down).
+    DashboardClosed,
+    /// The live stream: the dashboard's samples have not advanced for `secs` seconds.
+    SamplesFrozen { secs: u64 },
+
     /// No product of this name is known.
     UnknownProduct { product: String },
     /// The product has no proxy with this token.
@@ -154,6 +168,18 @@ impl CauseId {
             CauseId::OutcomeUnknown {
                 addr: "10.0.0.1:18080".into(),
             },
+            CauseId::DashboardBadResponse {
+                addr: "10.0.0.1:18080".into(),
+            },
+            CauseId::DashboardRefused {
+                addr: "10.0.0.1:18080".into(),
+            },
+            CauseId::NotDiscovered {
+                product: "codis-demo".into(),
+            },
+            CauseId::NoAnswer { ms: 2000 },
+            CauseId::DashboardClosed,
+            CauseId::SamplesFrozen { secs: 12 },
             CauseId::UnknownProduct {
                 product: "codis-demo".into(),
             },
@@ -255,6 +281,16 @@ impl CauseId {
     }
 }
 
+/// Reads an optional cause, an id this build does not know (a newer server's) as none, for the
+/// fields beside an English message that stays readable (the live stream's status,
+/// `crate::live::LiveStatus`, and the fleet's rows): a status or a row is never lost to a new id.
+pub fn lenient<'de, D>(d: D) -> Result<Option<CauseId>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Ok(Option::<Wire>::deserialize(d)?.and_then(|w| CauseId::try_from(w).ok()))
+}
+
 /// A cause as it comes over the wire: its id and every parameter any id has.
 #[derive(Deserialize)]
 pub struct Wire {
@@ -274,6 +310,7 @@ struct Params {
     now: Option<u64>,
     before: Option<u64>,
     secs: Option<u64>,
+    ms: Option<u64>,
 }
 
 impl TryFrom<Wire> for CauseId {
@@ -309,6 +346,14 @@ impl TryFrom<Wire> for CauseId {
             "dashboard_unreachable" => CauseId::DashboardUnreachable { addr: s(p.addr)? },
             "dashboard_busy" => CauseId::DashboardBusy,
             "outcome_unknown" => CauseId::OutcomeUnknown { addr: s(p.addr)? },
+            "dashboard_bad_response" => CauseId::DashboardBadResponse { addr: s(p.addr)? },
+            "dashboard_refused" => CauseId::DashboardRefused { addr: s(p.addr)? },
+            "not_discovered" => CauseId::NotDiscovered {
+                product: s(p.product)?,
+            },
+            "no_answer" => CauseId::NoAnswer { ms: n(p.ms)? },
+            "dashboard_closed" => CauseId::DashboardClosed,
+            "samples_frozen" => CauseId::SamplesFrozen { secs: n(p.secs)? },
             "unknown_product" => CauseId::UnknownProduct {
                 product: s(p.product)?,
             },

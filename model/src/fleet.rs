@@ -29,9 +29,16 @@ pub struct FleetRow {
     pub state: LiveState,
     /// When `state` last changed (Unix ms): "unreachable since …".
     pub since_ms: u64,
-    /// Why the dashboard is not live.
+    /// Why the dashboard is not live, in English (the live status's `message`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The same reason as data, worded by the console (the live status's `cause`).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::cause_id::lenient"
+    )]
+    pub cause: Option<crate::cause_id::CauseId>,
     /// When the last good sample was taken (Unix ms), while the data is not live (its age);
     /// absent while live, so a live row does not change with every sample.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -204,6 +211,7 @@ impl FleetRow {
             state: view.status.state,
             since_ms,
             message: view.status.message.clone(),
+            cause: view.status.cause.clone(),
             last_ok_ms: view
                 .status
                 .last_ok_ms
@@ -450,6 +458,7 @@ mod tests {
         v.status = LiveStatus {
             state: LiveState::Live,
             message: None,
+            cause: None,
             last_ok_ms: Some(1_000),
         };
         v

@@ -113,9 +113,19 @@ pub enum LiveState {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiveStatus {
     pub state: LiveState,
-    /// Why the dashboard is not live, for the banner.
+    /// Why the dashboard is not live, in English: the raw text, for logs, curl users and older
+    /// consoles (and shown beside the worded cause when it is the dashboard's own words).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The same reason as data, which the console words in the viewer's language (the error
+    /// bodies' `cause`, docs/i18n.md "Cause ids"). Absent from an older backend's status; an id
+    /// this console does not know reads as absent, and the banner shows `message`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::cause_id::lenient"
+    )]
+    pub cause: Option<crate::cause_id::CauseId>,
     /// When the last good sample was taken (Unix ms); the banner shows its age.
     pub last_ok_ms: Option<u64>,
 }
@@ -977,5 +987,119 @@ mod tests {
         assert!(s.coarse.is_none(), "every coarse point aged out");
         let json = serde_json::to_string(&Series::new(0, 1000)).expect("json");
         assert!(!json.contains("coarse"), "absent unless set: {json}");
+    }
+
+    /// The console's sentence for `cause` in `lang`, from the catalogue the console is built
+    /// with (frontend/locales, `cause.<id>`), its `{{ name }}` placeholders filled from the
+    /// cause's parameters as they go over the wire.
+    fn worded(cause: &crate::cause_id::CauseId, lang: &str) -> String {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../frontend/locales/");
+        let text = std::fs::read_to_string(format!("{path}{lang}.json")).expect("locale file");
+        let catalogue: serde_json::Value = serde_json::from_str(&text).expect("locale JSON");
+        let id = cause.id();
+        let mut sentence = catalogue["cause"][&id]
+            .as_str()
+            .unwrap_or_else(|| panic!("no cause.{id} in {lang}.json"))
+            .to_string();
+        let wire = serde_json::to_value(cause).expect("cause");
+        if let Some(params) = wire["params"].as_object() {
+            for (name, v) in params {
+                let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                let slot = format!("{{{{ {name} }}}}");
+                assert!(
+                    sentence.contains(&slot),
+                    "cause.{id} ({lang}) says nothing of {name}"
+                );
+                sentence = sentence.replace(&slot, &v);
+            }
+        }
+        assert!(
+            !sentence.contains("{{"),
+            "cause.{id} ({lang}) has a placeholder the cause has not: {sentence}"
+        );
+        sentence
+    }
+
+    #[test]
+    fn a_stopped_dashboards_status_carries_a_cause_the_console_words_in_both_languages() {
+        use crate::cause_id::CauseId;
+        // What the backend sends when nothing answers at the dashboard's address: the English
+        // text for logs and older consoles, and the cause id beside it.
+        let sent = LiveStatus {
+            state: LiveState::Unreachable,
+            message: Some("the dashboard at 127.0.0.1:1 cannot be reached".into()),
+            cause: Some(CauseId::DashboardUnreachable {
+                addr: "127.0.0.1:1".into(),
+            }),
+            last_ok_ms: Some(5),
+        };
+        let json = serde_json::to_string(&sent).expect("json");
+        let read: LiveStatus = serde_json::from_str(&json).expect("read back");
+        assert_eq!(read, sent);
+        let cause = read.cause.as_ref().expect("a cause");
+        assert_eq!(
+            worded(cause, "en"),
+            "the dashboard at 127.0.0.1:1 cannot be reached"
+        );
+        assert_eq!(worded(cause, "zh"), "无法连接 127.0.0.1:1 上的 Dashboard");
+        // Every reason the live stream gives is worded in both languages, the Chinese in Chinese.
+        let live_causes = [
+            CauseId::DashboardTimeout {
+                addr: "10.0.0.1:18080".into(),
+            },
+            CauseId::DashboardBusy,
+            CauseId::DashboardBadResponse {
+                addr: "10.0.0.1:18080".into(),
+            },
+            CauseId::DashboardRefused {
+                addr: "10.0.0.1:18080".into(),
+            },
+            CauseId::NotDiscovered {
+                product: "codis-demo".into(),
+            },
+            CauseId::NoAnswer { ms: 2000 },
+            CauseId::DashboardClosed,
+            CauseId::SamplesFrozen { secs: 12 },
+        ];
+        for c in &live_causes {
+            let (en, zh) = (worded(c, "en"), worded(c, "zh"));
+            assert!(en.is_ascii() && en != zh, "{en} / {zh}");
+            assert!(
+                zh.chars().any(|ch| ('\u{4e00}'..='\u{9fff}').contains(&ch)),
+                "not Chinese: {zh}"
+            );
+        }
+        assert_eq!(
+            worded(&CauseId::SamplesFrozen { secs: 12 }, "zh"),
+            "Dashboard 的采样已经 12 秒没有更新"
+        );
+    }
+
+    #[test]
+    fn a_status_without_a_cause_or_with_an_unknown_one_still_reads() {
+        // An older backend's status: no cause; the banner shows the message.
+        let old: LiveStatus = serde_json::from_str(
+            r#"{"state":"unreachable","message":"dial tcp: refused","last_ok_ms":7}"#,
+        )
+        .expect("an older status");
+        assert_eq!(
+            (old.state, old.message.as_deref(), old.cause),
+            (LiveState::Unreachable, Some("dial tcp: refused"), None)
+        );
+        // A newer backend's id: read as none, the rest of the status kept.
+        let newer: LiveStatus = serde_json::from_str(
+            r#"{"state":"stale","message":"m","cause":{"id":"from_the_future","params":{"x":1}},"last_ok_ms":null}"#,
+        )
+        .expect("a newer status");
+        assert_eq!((newer.state, newer.cause), (LiveState::Stale, None));
+        assert_eq!(newer.message.as_deref(), Some("m"));
+        // No cause, no key: a live status is as small as before.
+        let live = serde_json::to_string(&LiveStatus {
+            state: LiveState::Live,
+            last_ok_ms: Some(1),
+            ..LiveStatus::default()
+        })
+        .expect("json");
+        assert_eq!(live, r#"{"state":"live","last_ok_ms":1}"#);
     }
 }

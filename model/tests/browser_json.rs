@@ -46,7 +46,10 @@ fn every_snapshot_and_update_of_the_captured_samples_reads_back_as_written() {
         let mut view = LiveView::from_sample("codis-demo", seq, 1_000 * seq, info, stats);
         view.status = LiveStatus {
             state: LiveState::Unreachable,
-            message: Some("dial tcp: refused".into()),
+            message: Some("the dashboard at 127.0.0.1:18080 cannot be reached".into()),
+            cause: Some(codis_model::cause_id::CauseId::DashboardUnreachable {
+                addr: "127.0.0.1:18080".into(),
+            }),
             last_ok_ms: Some(12),
         };
         if let Some(old) = &prev {

@@ -19,7 +19,7 @@ use codis_model::live::{LiveState, LiveStatus, LiveView};
 use futures::StreamExt as _;
 
 use super::Fleet;
-use crate::live::poller::{fetch, PollState};
+use crate::live::poller::{fetch, poll_cause, PollState};
 use crate::registry::now_ms;
 
 /// What the loop remembers about one product between ticks.
@@ -199,10 +199,11 @@ async fn read(fleet: &Fleet, name: &str, p: &mut Product) -> Arc<LiveView> {
         return feed.view();
     }
     let config = &hub.config;
-    let result = match hub.registry.dashboard_of(name) {
+    let addr = hub.registry.dashboard_of(name);
+    let result = match &addr {
         Some(addr) => {
             fleet.reads.fetch_add(1, Ordering::Relaxed);
-            fetch(hub, config, &mut p.poll, name, &addr).await
+            fetch(hub, config, &mut p.poll, name, addr).await
         }
         None => Err(crate::dashboard::CallError::BadResponse(format!(
             "product {name} is no longer discovered"
@@ -230,6 +231,7 @@ async fn read(fleet: &Fleet, name: &str, p: &mut Product) -> Arc<LiveView> {
             view.status = LiveStatus {
                 state: LiveState::Unreachable,
                 message: Some(e.to_string()),
+                cause: Some(poll_cause(&e, addr.as_deref(), name)),
                 last_ok_ms: view.status.last_ok_ms,
             };
             Arc::new(view)

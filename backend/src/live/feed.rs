@@ -223,6 +223,7 @@ impl Feed {
                     v.status = LiveStatus {
                         state: LiveState::Connecting,
                         message: None,
+                        cause: None,
                         last_ok_ms: v.status.last_ok_ms,
                     };
                     st.view = Arc::new(v);

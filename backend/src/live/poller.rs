@@ -19,6 +19,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
+use codis_model::cause_id::CauseId;
 use codis_model::derive::HealthTracker;
 use codis_model::live::{DashboardInfo, LiveState, LiveStatus, LiveView};
 use codis_model::{Overview, Stats};
@@ -103,8 +104,9 @@ pub async fn run(hub: Arc<Hub>, feed: Arc<Feed>) {
 
 /// One poll; publishes a sample or a status. Returns whether the dashboard answered.
 async fn poll_once(hub: &Hub, feed: &Feed, config: &LiveConfig, p: &mut PollState) -> bool {
-    let result = match hub.registry.dashboard_of(&feed.product) {
-        Some(addr) => fetch(hub, config, p, &feed.product, &addr).await,
+    let addr = hub.registry.dashboard_of(&feed.product);
+    let result = match &addr {
+        Some(addr) => fetch(hub, config, p, &feed.product, addr).await,
         None => Err(CallError::BadResponse(format!(
             "product {} is no longer discovered",
             feed.product
@@ -127,6 +129,7 @@ async fn poll_once(hub: &Hub, feed: &Feed, config: &LiveConfig, p: &mut PollStat
             feed.publish_status(LiveStatus {
                 state: LiveState::Unreachable,
                 message: Some(e.to_string()),
+                cause: Some(poll_cause(&e, addr.as_deref(), &feed.product)),
                 last_ok_ms,
             });
             false
@@ -139,14 +142,37 @@ async fn poll_once(hub: &Hub, feed: &Feed, config: &LiveConfig, p: &mut PollStat
 fn publish_waiting(feed: &Feed, config: &LiveConfig) {
     let last_ok_ms = feed.view().status.last_ok_ms;
     tracing::debug!(product = %feed.product, "live poll waiting for the dashboard");
+    let ms = u64::try_from((config.interval * 2).as_millis()).unwrap_or(u64::MAX);
     feed.publish_status(LiveStatus {
         state: LiveState::Waiting,
         message: Some(format!(
-            "no answer within {} ms (two poll intervals); still waiting",
-            (config.interval * 2).as_millis()
+            "no answer within {ms} ms (two poll intervals); still waiting"
         )),
+        cause: Some(CauseId::NoAnswer { ms }),
         last_ok_ms,
     });
+}
+
+/// Why a poll of `product`'s dashboard (at `addr`, `None` when no longer discovered) failed, as
+/// the id the console words in the viewer's language (the error bodies' `cause`); the English
+/// text of `e` goes beside it.
+pub(crate) fn poll_cause(e: &CallError, addr: Option<&str>, product: &str) -> CauseId {
+    let Some(addr) = addr else {
+        return CauseId::NotDiscovered {
+            product: product.to_string(),
+        };
+    };
+    match e {
+        CallError::Timeout(a) => CauseId::DashboardTimeout { addr: a.clone() },
+        CallError::Unreachable(a) => CauseId::DashboardUnreachable { addr: a.clone() },
+        CallError::Busy(_) => CauseId::DashboardBusy,
+        CallError::Refused(_) => CauseId::DashboardRefused {
+            addr: addr.to_string(),
+        },
+        CallError::BadResponse(_) => CauseId::DashboardBadResponse {
+            addr: addr.to_string(),
+        },
+    }
 }
 
 /// The tick's one request: `/topom` when the dashboard's facts are due, else the stats.
@@ -227,24 +253,30 @@ impl PollState {
         }
         let frozen_for = self.fresh_at.map(|t| t.elapsed()).unwrap_or_default();
         let stale = if stats.closed {
-            Some("the dashboard reports itself closed (shutting down)".to_string())
+            Some((
+                "the dashboard reports itself closed (shutting down)".to_string(),
+                CauseId::DashboardClosed,
+            ))
         } else if newest.is_some() && frozen_for > config.stale_after {
-            Some(format!(
-                "the dashboard's samples have not advanced for {} s",
-                frozen_for.as_secs()
+            let secs = frozen_for.as_secs();
+            Some((
+                format!("the dashboard's samples have not advanced for {secs} s"),
+                CauseId::SamplesFrozen { secs },
             ))
         } else {
             None
         };
         match stale {
-            Some(message) => LiveStatus {
+            Some((message, cause)) => LiveStatus {
                 state: LiveState::Stale,
                 message: Some(message),
+                cause: Some(cause),
                 last_ok_ms: Some(self.fresh_ms),
             },
             None => LiveStatus {
                 state: LiveState::Live,
                 message: None,
+                cause: None,
                 last_ok_ms: Some(sampled_ms),
             },
         }
@@ -298,6 +330,10 @@ mod tests {
         std::thread::sleep(Duration::from_millis(50));
         let s = p.status_of(&stats_at(100), 2_000, &config);
         assert_eq!(s.state, LiveState::Stale);
+        assert!(
+            matches!(s.cause, Some(CauseId::SamplesFrozen { .. })),
+            "{s:?}"
+        );
         assert_eq!(
             s.last_ok_ms,
             Some(1_000),
@@ -307,6 +343,46 @@ mod tests {
         assert_eq!((s.state, s.last_ok_ms), (LiveState::Live, Some(3_000)));
         let mut closed = stats_at(102);
         closed.closed = true;
-        assert_eq!(p.status_of(&closed, 4_000, &config).state, LiveState::Stale);
+        let s = p.status_of(&closed, 4_000, &config);
+        assert_eq!(
+            (s.state, s.cause),
+            (LiveState::Stale, Some(CauseId::DashboardClosed))
+        );
+    }
+
+    #[test]
+    fn each_failed_poll_has_the_cause_the_console_words() {
+        let a = "10.0.0.1:18080";
+        let cases = [
+            (
+                CallError::Unreachable(a.into()),
+                CauseId::DashboardUnreachable { addr: a.into() },
+            ),
+            (
+                CallError::Timeout(a.into()),
+                CauseId::DashboardTimeout { addr: a.into() },
+            ),
+            (CallError::Busy("busy".into()), CauseId::DashboardBusy),
+            (
+                CallError::BadResponse("HTTP 502".into()),
+                CauseId::DashboardBadResponse { addr: a.into() },
+            ),
+            (
+                CallError::Refused(codis_model::error::DashboardError {
+                    cause: "topom is not online".into(),
+                    ..Default::default()
+                }),
+                CauseId::DashboardRefused { addr: a.into() },
+            ),
+        ];
+        for (e, want) in cases {
+            assert_eq!(poll_cause(&e, Some(a), "p"), want, "{e}");
+        }
+        assert_eq!(
+            poll_cause(&CallError::BadResponse("gone".into()), None, "p"),
+            CauseId::NotDiscovered {
+                product: "p".into()
+            }
+        );
     }
 }

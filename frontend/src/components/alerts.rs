@@ -2,8 +2,9 @@
 //! firing across the fleet (from the fleet stream, no polling), and a dialog listing the firing
 //! and recently resolved alerts (`GET /api/alerts`), each linking to the page that shows it.
 //!
-//! The list is fetched when the panel opens and whenever the number firing changes (an alert
-//! fired or resolved), never on a timer; a tab whose fleet has no alert makes no such request.
+//! The list is fetched when the panel opens and whenever the number firing changes while it is
+//! open (an alert fired or resolved), never on a timer; a tab whose panel stays closed makes no
+//! such request. The panel's code is a chunk loaded when it first opens (components::lazy).
 
 use codis_model::alerts::{Alert, AlertState};
 use codis_model::ui::fleet::rule_section;
@@ -40,50 +41,16 @@ pub fn AlertBell() -> impl IntoView {
         })
     });
     let open = RwSignal::new(false);
-    let reply = RwSignal::new(None::<Result<AlertsReply, String>>);
-    // Requests answered out of order: only the newest is shown.
-    let asked = StoredValue::new(0u64);
-    let load = move || {
-        asked.update_value(|n| *n += 1);
-        let mine = asked.get_value();
-        spawn_local(async move {
-            let r = api::get::<AlertsReply>("/api/alerts")
-                .await
-                .map_err(|e| words::failure(&e));
-            if asked.get_value() == mine {
-                reply.set(Some(r));
-            }
-        });
-    };
-    // A change of the count (not the first value, unless something fires): the list moved.
-    Effect::new(move |prev: Option<Option<u32>>| {
-        let now = fleet.loaded.get().then(|| firing.get());
-        if let Some(n) = now {
-            let changed = match prev.flatten() {
-                None => n > 0,
-                Some(p) => p != n,
-            };
-            if changed {
-                load();
-            }
-        }
-        now
-    });
     let label = move || match firing.get() {
         0 => tr!(alerts.bell_none),
         n => tr!(alerts.bell, n),
     };
-    // What the lazily loaded list draws (alert_list below), handed over as context.
+    // What the lazily loaded centre needs (alert_centre below), handed over as context.
     provide_context(Panel {
-        reply,
+        firing,
         on_pick: Callback::new(move |_| open.set(false)),
     });
-    let toggle = move |_| {
-        if !open.get_untracked() {
-            load();
-        }
-        open.update(|o| *o = !*o);
-    };
+    let toggle = move |_| open.update(|o| *o = !*o);
     view! {
         <button type="button" class="bell" id="alert-bell" aria-haspopup="dialog"
             aria-expanded=move || if open.get() { "true" } else { "false" }
@@ -94,7 +61,7 @@ pub fn AlertBell() -> impl IntoView {
         </button>
         {move || open.get().then(|| view! {
             <Modal title=tr!(alerts.title) on_close=Callback::new(move |_| open.set(false)) wide=true>
-                <Lazy load=|| Box::pin(alert_list())/>
+                <Lazy load=|| Box::pin(alert_centre())/>
             </Modal>
         })}
     }
@@ -122,6 +89,89 @@ fn rule_label(rule: &str) -> String {
     }
 }
 
+/// The alert's summary in the viewer's language, from its labels and `args`; the backend's
+/// English summary when something it needs is missing (an older backend, a rule newer than this
+/// console).
+fn summary_words(a: &Alert) -> String {
+    worded_summary(a).unwrap_or_else(|| a.summary.clone())
+}
+
+fn worded_summary(a: &Alert) -> Option<String> {
+    use codis_model::alerts::*;
+    use codis_model::derive::Health;
+    let label = |k: &str| a.labels.get(k).cloned();
+    let arg = |k: &str| a.args.get(k).cloned();
+    // A health label as the backend writes it (`Health::label`), in the viewer's words.
+    let status = || {
+        let h = match arg("status")?.as_str() {
+            "HEALTHY" => Health::Healthy,
+            "PENDING" => Health::Pending,
+            "TIMEOUT" => Health::Timeout,
+            "ERROR" => Health::Error,
+            "FLAKY" => Health::Flaky,
+            _ => return None,
+        };
+        Some(crate::components::status::health_label(h))
+    };
+    Some(match a.rule.as_str() {
+        DASHBOARD_UNREACHABLE => {
+            let cause = crate::core::codec::decode(&arg("cause")?).ok()?;
+            let why = words::cause(&cause);
+            tr!(alerts.sum_dashboard_unreachable, why)
+        }
+        DISCOVERY_STALE => tr!(alerts.sum_discovery_stale),
+        PROXY_DOWN => {
+            let (proxy, status) = (label("proxy")?, status()?);
+            match arg("error") {
+                Some(error) => tr!(alerts.sum_proxy_down_error, proxy, status, error),
+                None => tr!(alerts.sum_proxy_down, proxy, status),
+            }
+        }
+        SERVER_DOWN => {
+            let (server, group, status) = (label("server")?, label("group")?, status()?);
+            tr!(alerts.sum_server_down, server, group, status)
+        }
+        REPLICA_LINK_DOWN => {
+            let (server, group, master) = (label("server")?, label("group")?, arg("master")?);
+            tr!(alerts.sum_replica_link_down, server, group, master)
+        }
+        MEMORY_HIGH => {
+            let (server, percent) = (label("server")?, arg("percent")?);
+            tr!(alerts.sum_memory_high, server, percent)
+        }
+        GROUP_OUT_OF_SYNC => {
+            let group = label("group")?;
+            match arg("why")?.as_str() {
+                "resync" => tr!(alerts.sum_group_resync, group),
+                "other_master" => tr!(alerts.sum_group_other_master, group),
+                _ => return None,
+            }
+        }
+        SENTINEL_DOWN => {
+            let (sentinel, status) = (label("sentinel")?, status()?);
+            tr!(alerts.sum_sentinel_down, sentinel, status)
+        }
+        SENTINEL_OUT_OF_SYNC => tr!(alerts.sum_sentinel_out_of_sync),
+        MIGRATION_STUCK => {
+            let queued = arg("queued")?;
+            tr!(alerts.sum_migration_stuck, queued)
+        }
+        SLOT_ACTIONS_DISABLED => {
+            let pending = arg("pending")?;
+            tr!(alerts.sum_slot_actions_disabled, pending)
+        }
+        ERROR_RATE_HIGH => {
+            let percent = arg("percent")?;
+            tr!(alerts.sum_error_rate_high, percent)
+        }
+        QPS_DROP => {
+            let (qps, percent, mean) = (arg("qps")?, arg("percent")?, arg("mean")?);
+            tr!(alerts.sum_qps_drop, qps, percent, mean)
+        }
+        _ => return None,
+    })
+}
+
 fn severity_label(s: &str) -> String {
     match s {
         "critical" => tr!(alerts.critical),
@@ -130,21 +180,42 @@ fn severity_label(s: &str) -> String {
     }
 }
 
-/// The panel's state, for the list drawn by the `alerts` chunk.
+/// What the bell hands the `alerts` chunk: the number firing, and what picking an alert does.
 #[derive(Clone, Copy)]
 struct Panel {
-    reply: RwSignal<Option<Result<AlertsReply, String>>>,
+    firing: Memo<u32>,
     on_pick: Callback<()>,
 }
 
-/// The alert list's split point (components::lazy): the `alerts` chunk, fetched the first time
-/// the bell's panel opens.
+/// The alert centre's split point (components::lazy): the `alerts` chunk, fetched the first
+/// time the bell's panel opens.
 #[leptos::wasm_split::wasm_split(alerts, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn alert_list() -> Part {
-    Ok(|| {
-        let Panel { reply, on_pick } = expect_context::<Panel>();
-        view! { <AlertList reply=reply on_pick=on_pick/> }.into_any()
-    })
+fn alert_centre() -> Part {
+    Ok(|| view! { <AlertCentre/> }.into_any())
+}
+
+/// The open panel: `GET /api/alerts` when it opens and again whenever the number firing changes
+/// while it is open (an alert fired or resolved).
+#[component]
+fn AlertCentre() -> impl IntoView {
+    let Panel { firing, on_pick } = expect_context::<Panel>();
+    let reply = RwSignal::new(None::<Result<AlertsReply, String>>);
+    // Requests answered out of order: only the newest is shown.
+    let asked = StoredValue::new(0u64);
+    Effect::new(move |_| {
+        firing.track();
+        asked.update_value(|n| *n += 1);
+        let mine = asked.get_value();
+        spawn_local(async move {
+            let r = api::get::<AlertsReply>("/api/alerts")
+                .await
+                .map_err(|e| words::failure(&e));
+            if asked.get_value() == mine {
+                reply.set(Some(r));
+            }
+        });
+    });
+    view! { <AlertList reply=reply on_pick=on_pick/> }
 }
 
 #[component]
@@ -222,7 +293,7 @@ fn AlertItem(alert: Alert, on_pick: Callback<()>) -> impl IntoView {
         <li class=tone data-rule=alert.rule.clone() data-product=alert.product.clone() data-state=if firing { "firing" } else { "resolved" }>
             <a href=href on:click=move |_| on_pick.run(())><strong>{head}</strong></a>
             <span class="alert-severity">{severity_label(&alert.severity)}</span>
-            <div class="alert-summary">{alert.summary.clone()}</div>
+            <div class="alert-summary">{summary_words(&alert)}</div>
             <div class="muted small alert-when">{when}</div>
         </li>
     }

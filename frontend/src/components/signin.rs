@@ -7,6 +7,13 @@ use leptos::task::spawn_local;
 use crate::core::auth::{use_auth, Auth};
 use crate::tr;
 
+/// The sign-in page's split point (components::lazy): the `signin` chunk, fetched only by a
+/// browser that is not signed in.
+#[leptos::wasm_split::wasm_split(signin, wasm_split_path = ::leptos::wasm_split, fallible)]
+pub fn signin_page() -> crate::components::lazy::Part {
+    Ok(|| view! { <SignInForm/> }.into_any())
+}
+
 #[component]
 pub fn SignInForm() -> impl IntoView {
     let auth = use_auth();

@@ -26,12 +26,14 @@ pub fn health_label(h: Health) -> String {
     }
 }
 
-/// The badge's tooltip: the error cause; for a flaky item, that it is not confirmed yet.
+/// The badge's tooltip: the error cause (the server's own words, introduced in the viewer's
+/// language); for a flaky item, that it is not confirmed yet.
 pub fn health_title(h: Health, error: Option<String>) -> String {
     match (h, error) {
         (Health::Flaky, Some(e)) => tr!(health.flaky_tip_error, error = e),
         (Health::Flaky, None) => tr!(health.flaky_tip),
-        (_, e) => e.unwrap_or_default(),
+        (_, Some(e)) => tr!(health.error_tip, error = e),
+        (_, None) => String::new(),
     }
 }
 

@@ -250,6 +250,16 @@ pub fn cause(c: &CauseId) -> String {
         }
         CauseId::DashboardBusy => tr!(cause.dashboard_busy),
         CauseId::OutcomeUnknown { addr } => tr!(cause.outcome_unknown, addr = addr.clone()),
+        CauseId::DashboardBadResponse { addr } => {
+            tr!(cause.dashboard_bad_response, addr = addr.clone())
+        }
+        CauseId::DashboardRefused { addr } => tr!(cause.dashboard_refused, addr = addr.clone()),
+        CauseId::NotDiscovered { product } => {
+            tr!(cause.not_discovered, product = product.clone())
+        }
+        CauseId::NoAnswer { ms } => tr!(cause.no_answer, ms = *ms),
+        CauseId::DashboardClosed => tr!(cause.dashboard_closed),
+        CauseId::SamplesFrozen { secs } => tr!(cause.samples_frozen, secs = *secs),
         CauseId::UnknownProduct { product } => {
             tr!(cause.unknown_product, product = product.clone())
         }
@@ -270,6 +280,21 @@ pub fn cause(c: &CauseId) -> String {
         CauseId::WrongPassword => tr!(cause.wrong_password),
         CauseId::SignInRateLimited { secs } => tr!(cause.sign_in_rate_limited, secs = *secs),
         CauseId::SignInBusy => tr!(cause.sign_in_busy),
+    }
+}
+
+/// Why the live data is not current (a live status's or a fleet row's `cause` and `message`), in
+/// the viewer's language: the cause worded, with the dashboard's own words beside it when they
+/// say more (its refusal's Cause, what was wrong with its answer); an older backend's English
+/// message as it is.
+pub fn live_reason(cause_id: Option<&CauseId>, message: Option<&String>) -> Option<String> {
+    match (cause_id, message) {
+        (
+            Some(c @ (CauseId::DashboardRefused { .. } | CauseId::DashboardBadResponse { .. })),
+            Some(m),
+        ) => Some(tr!(cause.with_raw, cause = cause(c), raw = m.clone())),
+        (Some(c), _) => Some(cause(c)),
+        (None, m) => m.cloned(),
     }
 }
 

@@ -15,6 +15,7 @@ use crate::core::fleet::{use_fleet, Fleet, FleetEntry};
 use crate::core::live::Conn;
 use crate::core::nav::{section_href, Nav};
 use crate::core::time::{age, clock};
+use crate::core::words;
 use crate::tr;
 
 /// The fleet page's split point (components::lazy): its code is the `fleet` chunk, fetched the
@@ -251,7 +252,7 @@ fn cells(r: &FleetRow, skew_ms: f64) -> [Cell; 11] {
     };
     [
         Cell {
-            title: r.message.clone().unwrap_or_default(),
+            title: words::live_reason(r.cause.as_ref(), r.message.as_ref()).unwrap_or_default(),
             ..cell(
                 "state",
                 !matches!(r.state, LiveState::Live | LiveState::Connecting),

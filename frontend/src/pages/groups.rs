@@ -364,7 +364,7 @@ fn ServerLine(
                     Some(p) => view! { <PikaCheck pika=p/> }.into_any(),
                     None => row.with(|r| r.role.as_deref().map(crate::core::words::info_role)).map(|r| view! { <span class="muted small info-role">" " {r}</span> }).into_any(),
                 }}
-                {move || shown_error(health.get(), error.get()).map(|e| view! { <div class="cell-error">{e}</div> })}
+                {move || shown_error(health.get(), error.get()).map(|e| view! { <div class="cell-error" lang="en">{e}</div> })}
             </td>
             <td class="mono" class:bad-text=move || row.with(|r| r.master_status == Some(false))
                 title=move || row.with(|r| tr!(groups.expected, what = if r.master_expect == "NO:ONE" { tr!(groups.expected_none) } else { format!("{}:up", r.master_expect) }))>
@@ -448,7 +448,7 @@ fn PikaCheck(pika: PikaServer) -> impl IntoView {
     view! {
         " "
         <span class=format!("{class} pika-check") data-check=state title=move || tr!(pika.check_tip)>{text}</span>
-        {role.map(|r| view! { <span class="muted small pika-role">" " {r}</span> })}
+        {role.map(|r| view! { <span class="muted small pika-role">" " {crate::core::words::info_role(&r)}</span> })}
         <div class="small muted pika-binlog">
             {binlog.map(|b| view! { <span class="mono" title=move || tr!(pika.binlog_tip)>{move || tr!(pika.binlog, pos = b.clone())}</span> })}
             {lag.map(|l| view! { <span class="pika-lag" class:bad-text={l > 0}>{move || tr!(pika.lag, size = codis_model::format::human_size(l))}</span> })}

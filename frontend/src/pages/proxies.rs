@@ -202,7 +202,7 @@ fn ProxyLine(entry: ProxyEntry, info: RwSignal<Option<InfoRequest>>) -> impl Int
             <td>
                 <HealthBadge health=health error=error/>
                 {move || primary_only.get().then(|| view! { <span class="badge note" title=move || tr!(proxies.primary_only_tip)>{move || tr!(proxies.primary_only)}</span> })}
-                {move || shown_error(health.get(), error.get()).map(|e| view! { <div class="cell-error">{e}</div> })}
+                {move || shown_error(health.get(), error.get()).map(|e| view! { <div class="cell-error" lang="en">{e}</div> })}
             </td>
             <td class="num big-num" node_ref=refs[0]>{shown.qps}</td>
             <td class="mono wrap-commas" node_ref=refs[1]>{shown.sessions}</td>

@@ -178,7 +178,7 @@ fn SentinelLine(row: RwSignal<SentinelRow>, info: RwSignal<Option<InfoRequest>>)
             <td class="mono">{addr.clone()}</td>
             <td>
                 <HealthBadge health=health error=error/>
-                {move || shown_error(health.get(), error.get()).map(|e| view! { <div class="cell-error">{e}</div> })}
+                {move || shown_error(health.get(), error.get()).map(|e| view! { <div class="cell-error" lang="en">{e}</div> })}
             </td>
             <td class="mono">{move || row.with(|r| if r.status_text.is_empty() { "–".to_string() } else { r.status_text.clone() })}</td>
             <td>

@@ -97,7 +97,7 @@ fn Control() -> impl IntoView {
                         </form>
                     </dd>
                 </div>
-                <div><dt>{move || tr!(slots.dashboard_status)}</dt><dd class="mono" id="slots-status">{move || { let s = slots.with(|s| s.status.clone()); if s.is_empty() { "–".to_string() } else { s } }}</dd></div>
+                <div><dt>{move || tr!(slots.dashboard_status)}</dt><dd class="mono" id="slots-status" lang="en">{move || { let s = slots.with(|s| s.status.clone()); if s.is_empty() { "–".to_string() } else { s } }}</dd></div>
                 <div>
                     <dt>{move || tr!(slots.progress)}</dt>
                     <dd>
@@ -108,7 +108,7 @@ fn Control() -> impl IntoView {
                             } else {
                                 let pct = p.fraction() * 100.0;
                                 view! {
-                                    <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax=p.total aria-valuenow=p.done id="slots-progress">
+                                    <div class="progress" role="progressbar" aria-label=tr!(slots.progress) aria-valuemin="0" aria-valuemax=p.total aria-valuenow=p.done id="slots-progress">
                                         <div class="progress-bar" style=format!("width:{}%", codis_model::format::fixed(pct, 1))></div>
                                     </div>
                                     <span class="progress-text">{tr!(slots.progress_text, done = p.done, total = p.total, running = p.running, waiting = p.remaining - p.running)}</span>

@@ -30,6 +30,43 @@ pub async fn demo_console() -> (crate::TestApp, Browser) {
     (app, Browser::start().await)
 }
 
+/// The pages of the console a walk over every page visits beyond Codis 3.2's five (issue 15's
+/// walks, ui_i18n and ui_axe): the demo with `pika-demo`, Pika's Codis fork, at its widest
+/// (16,384 slots) and its group 2's master killed, so that its dashboard's checks and election
+/// show; and on `codis-demo` a replica cut off from its master and a migration that never moves,
+/// whose alerts fire at once (the fleet page's bell and notification centre). The alerts file
+/// lives as long as the returned value.
+pub async fn troubled_demo_console() -> (crate::TestApp, crate::AlertsFile, Browser) {
+    let rules = crate::AlertsFile::new(
+        "[rules.replica_link_down]\nfor = 0\n[rules.migration_stuck]\nfor = 0\n\
+         [rules.server_down]\nfor = 0\n",
+    );
+    let app = crate::TestApp::builder()
+        .flags(&[
+            "--demo",
+            "--demo-noise=off",
+            "--demo-pika-slots=16384",
+            &format!("--demo-fault=replica-link-down:{TROUBLED_REPLICA}"),
+            "--demo-fault=migration-stuck",
+            "--stuck-after=1",
+            "--health-samples=1",
+            "--fleet-interval=0.2",
+        ])
+        .flag(rules.flag())
+        .assets(&crate::dist_dir())
+        .quiet()
+        .start()
+        .await;
+    app.demo_dashboard("pika-demo")
+        .set_fault(codis_demo::Fault::ServerDown(PIKA_KILLED_MASTER.into()));
+    (app, rules, Browser::start().await)
+}
+
+/// The `codis-demo` replica [`troubled_demo_console`] cuts off from its master.
+pub const TROUBLED_REPLICA: &str = "127.0.0.1:16380";
+/// The `pika-demo` master (group 2) [`troubled_demo_console`] kills.
+pub const PIKA_KILLED_MASTER: &str = "127.0.0.1:9231";
+
 impl Browser {
     pub async fn start() -> Browser {
         Browser::start_with(&[]).await
@@ -352,5 +389,107 @@ impl Browser {
             .set_window_size(width, height)
             .await
             .expect("resize");
+    }
+}
+
+/// The stops of a walk over [`troubled_demo_console`]'s pages and dialogs, in order: the fleet
+/// page with alerts firing, its notification centre, `codis-demo`'s slots (a stuck migration) and
+/// groups (a replica's link down), and every page of the fork product `pika-demo` (variant and
+/// unreported memory, the 16,384-slot grid, the servers' checks and the election that replaced
+/// the killed master, the failover built in instead of sentinels, the proxies and their latency
+/// percentiles dialog). [`Browser::troubled_stop`] goes to one.
+pub const TROUBLED_STOPS: [&str; 10] = [
+    "fleet",
+    "alert-centre",
+    "codis-slots",
+    "codis-groups",
+    "pika-overview",
+    "pika-slots",
+    "pika-groups",
+    "pika-sentinels",
+    "pika-proxies",
+    "pika-latency",
+];
+
+impl Browser {
+    /// Goes to `stop` of [`TROUBLED_STOPS`] on `app` (a [`troubled_demo_console`]) and waits
+    /// until what it is there for is on screen; `live` is the live indicator's word in the
+    /// page's language ("Live", "实时"). A dialog is left open: the next stop opens a page.
+    pub async fn troubled_stop(&self, app: &crate::TestApp, stop: &str, live: &str) {
+        let page = |path: &str| {
+            let url = app.url(path);
+            async move {
+                self.open(&url).await;
+                self.wait_text("#live-indicator", "live", |t| t.starts_with(live))
+                    .await;
+            }
+        };
+        match stop {
+            "fleet" => {
+                self.open(&app.url("/")).await;
+                // Both of codis-demo's faults have fired.
+                self.wait_text_for(
+                    "#fleet-table tr[data-product='codis-demo'] td[data-col=alerts]",
+                    60,
+                    "codis-demo's two alerts",
+                    |t| t == "2",
+                )
+                .await;
+            }
+            "alert-centre" => {
+                Box::pin(self.troubled_stop(app, "fleet", live)).await;
+                self.click("#alert-bell").await;
+                self.wait_for("#alerts-firing li[data-rule=replica_link_down]")
+                    .await;
+                self.wait_for("#alerts-firing li[data-rule=migration_stuck]")
+                    .await;
+            }
+            "codis-slots" => {
+                page("/p/codis-demo/slots").await;
+                self.wait_for("#slot-grid .slot").await;
+            }
+            "codis-groups" => {
+                page("/p/codis-demo/groups").await;
+                self.wait_for(&format!("tr[data-server='{TROUBLED_REPLICA}']"))
+                    .await;
+            }
+            "pika-overview" => {
+                page("/p/pika-demo").await;
+                self.wait_for("#fact-variant").await;
+            }
+            "pika-slots" => {
+                page("/p/pika-demo/slots").await;
+                crate::eventually("the 16,384-slot grid", Duration::from_secs(30), || async {
+                    self.count("#slot-grid .slot").await == 16384
+                })
+                .await;
+            }
+            "pika-groups" => {
+                page("/p/pika-demo/groups").await;
+                // Suspected at the next check (10 s), offline after ten failed checks 2 s apart,
+                // then replaced: up to about 40 s after the kill on a loaded machine.
+                self.wait_text_for(
+                    "section.group[data-group='2'] .pika-election",
+                    120,
+                    "the election's result",
+                    |t| t.contains(PIKA_KILLED_MASTER),
+                )
+                .await;
+            }
+            "pika-sentinels" => {
+                page("/p/pika-demo/sentinels").await;
+                self.wait_for("#failover-dead-checks").await;
+            }
+            "pika-proxies" => {
+                page("/p/pika-demo/proxies").await;
+                self.wait_for("#proxy-table td.slow-cmds").await;
+            }
+            "pika-latency" => {
+                Box::pin(self.troubled_stop(app, "pika-proxies", live)).await;
+                self.click("#proxy-table tbody tr button.btn.small").await;
+                self.wait_for("#proxy-latency tbody tr td.p99").await;
+            }
+            other => panic!("no stop {other:?} in TROUBLED_STOPS"),
+        }
     }
 }

@@ -109,7 +109,7 @@ impl Sender {
     /// Takes one message; `true` if it is news to send.
     fn take(&mut self, m: Msg) -> bool {
         let t = match m {
-            Msg::Change(t) => t,
+            Msg::Change(t) => *t,
             Msg::Retain(products) => {
                 self.firing.retain(|k, _| products.contains(&k.0));
                 return false;
@@ -238,6 +238,7 @@ mod tests {
             .collect(),
             severity: "critical".into(),
             summary: "proxy p1 is down".into(),
+            args: Default::default(),
             state: codis_model::alerts::AlertState::Firing,
             active_since_ms: 1_000,
             firing_since_ms: Some(61_000),

@@ -162,7 +162,8 @@ pub(crate) fn link(console_url: &Option<String>, a: &Alert) -> Option<String> {
 /// What a sink's task is told.
 #[derive(Clone, Debug)]
 pub enum Msg {
-    Change(Transition),
+    /// Boxed: an alert is a few hundred bytes, the other message a pointer.
+    Change(Box<Transition>),
     /// The products still discovered: alerts of the others are forgotten without a resolve
     /// (the engine forgets them too), so they are not re-sent forever.
     Retain(Arc<Vec<String>>),
@@ -214,7 +215,7 @@ impl Sinks {
     pub fn send(&self, changes: &[Transition]) {
         for (name, tx) in &self.queues {
             for c in changes {
-                if let Err(e) = tx.try_send(Msg::Change(c.clone())) {
+                if let Err(e) = tx.try_send(Msg::Change(Box::new(c.clone()))) {
                     tracing::warn!(sink = %name, error = %e, "alert sink queue full: transition dropped");
                 }
             }

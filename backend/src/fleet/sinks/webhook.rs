@@ -239,7 +239,7 @@ impl Sender {
     pub async fn run(mut self, mut rx: mpsc::Receiver<Msg>) {
         while let Some(m) = rx.recv().await {
             let t = match m {
-                Msg::Change(t) => t,
+                Msg::Change(t) => *t,
                 Msg::Retain(products) => {
                     self.told.retain(|k| products.contains(&k.0));
                     continue;

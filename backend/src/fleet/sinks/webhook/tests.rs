@@ -59,6 +59,7 @@ fn alert(state: AlertState) -> Alert {
             .collect(),
         severity: "critical".into(),
         summary: "proxy p1 is down".into(),
+        args: Default::default(),
         state,
         active_since_ms: 1_700_000_000_000,
         firing_since_ms: Some(1_700_000_060_000),
@@ -87,15 +88,19 @@ async fn told(format: Format, path: &str, secret: Option<&str>) -> Vec<(String, 
     let (origin, r) = receiver().await;
     let (tx, rx) = mpsc::channel(8);
     let task = tokio::spawn(sender(format, format!("{origin}{path}"), secret).run(rx));
-    tx.send(Msg::Change(Transition::Fired(alert(AlertState::Firing))))
-        .await
-        .unwrap();
-    tx.send(Msg::Change(Transition::Fired(alert(AlertState::Firing))))
-        .await
-        .unwrap();
-    tx.send(Msg::Change(Transition::Resolved(alert(
+    tx.send(Msg::Change(Box::new(Transition::Fired(alert(
+        AlertState::Firing,
+    )))))
+    .await
+    .unwrap();
+    tx.send(Msg::Change(Box::new(Transition::Fired(alert(
+        AlertState::Firing,
+    )))))
+    .await
+    .unwrap();
+    tx.send(Msg::Change(Box::new(Transition::Resolved(alert(
         AlertState::Resolved,
-    ))))
+    )))))
     .await
     .unwrap();
     drop(tx);
@@ -181,9 +186,11 @@ async fn a_failing_receiver_is_retried_with_backoff_and_told_once() {
     *r.fail_first.lock().unwrap() = 2;
     let (tx, rx) = mpsc::channel(8);
     let task = tokio::spawn(sender(Format::Slack, format!("{origin}/x"), None).run(rx));
-    tx.send(Msg::Change(Transition::Fired(alert(AlertState::Firing))))
-        .await
-        .unwrap();
+    tx.send(Msg::Change(Box::new(Transition::Fired(alert(
+        AlertState::Firing,
+    )))))
+    .await
+    .unwrap();
     drop(tx);
     task.await.unwrap();
     assert_eq!(
@@ -207,9 +214,11 @@ async fn a_bot_error_code_is_a_failure_and_a_dead_receiver_is_given_up() {
     let (tx, rx) = mpsc::channel(8);
     let task =
         tokio::spawn(sender(Format::Json, format!("http://127.0.0.1:{port}/x"), None).run(rx));
-    tx.send(Msg::Change(Transition::Fired(alert(AlertState::Firing))))
-        .await
-        .unwrap();
+    tx.send(Msg::Change(Box::new(Transition::Fired(alert(
+        AlertState::Firing,
+    )))))
+    .await
+    .unwrap();
     drop(tx);
     tokio::time::timeout(Duration::from_secs(30), task)
         .await
