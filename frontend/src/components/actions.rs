@@ -7,6 +7,11 @@
 //! Safe retries: while the dashboard is unreachable actions are refused (and their buttons
 //! greyed out); an action whose dashboard call timed out is "outcome unknown", and the console
 //! watches the next samples and says "it happened" when the change shows up.
+//!
+//! Running an action and its dialog are the `actions` chunk (components::lazy), fetched the first
+//! time an action is asked for: the overview's first load needs none of it. Code that runs in the
+//! main module asks through [`Actions::ask`] and draws the dialog through [`ConfirmHost`]; the
+//! pages, themselves chunks, call [`Actions::run`] directly.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -18,6 +23,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::dialog::Modal;
+use super::lazy::{Lazy, LoadFailed, Part};
 use super::toast::{use_toasts, Toasts, Tone};
 use crate::core::api::{self, ApiFailure};
 use crate::core::live::Live;
@@ -148,6 +154,18 @@ impl Actions {
             LiveState::Unreachable | LiveState::Waiting
         )
         .then(|| tr!(actions.blocked))
+    }
+
+    /// [`Actions::run`] of `action` (described by `Request::new`), from code in the main module:
+    /// fetches the `actions` chunk first, or says it cannot.
+    pub fn ask(&self, action: Action) {
+        let me = *self;
+        spawn_local(async move {
+            match runner().await {
+                Ok(run) => run(me, action),
+                Err(LoadFailed) => me.toasts.push(Tone::Error, tr!(common.page_failed)),
+            }
+        });
     }
 
     /// Confirms (when the action or its warnings call for it) and runs `req`.
@@ -397,9 +415,33 @@ fn happened(live: &Live, a: &Action) -> Option<bool> {
     }
 }
 
-/// Renders the confirmation dialog of the pending action, if any.
+/// The `actions` chunk's runner, for [`Actions::ask`].
+#[leptos::wasm_split::wasm_split(actions, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn runner() -> Result<fn(Actions, Action), LoadFailed> {
+    Ok(|me, action| me.run(Request::new(action)))
+}
+
+/// The `actions` chunk's dialog, for [`ConfirmHost`].
+#[leptos::wasm_split::wasm_split(actions, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn dialog() -> Part {
+    Ok(|| view! { <ConfirmDialog/> }.into_any())
+}
+
+/// Renders the confirmation dialog of the pending action, if any (a pending action comes from
+/// the `actions` chunk, so the dialog's code is loaded by then).
 #[component]
 pub fn ConfirmHost() -> impl IntoView {
+    let actions = use_actions();
+    let open = Memo::new(move |_| actions.pending.with(Option::is_some));
+    move || {
+        open.get()
+            .then(|| view! { <Lazy load=|| Box::pin(dialog()) quiet=true/> })
+    }
+}
+
+/// The confirmation dialog of the pending action.
+#[component]
+fn ConfirmDialog() -> impl IntoView {
     let actions = use_actions();
     let close = Callback::new(move |()| actions.close());
     move || {

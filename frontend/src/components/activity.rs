@@ -9,7 +9,8 @@ use codis_model::Action;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::actions::{use_actions, Request};
+use super::actions::use_actions;
+use super::lazy::{Lazy, Part};
 use crate::core::api;
 use crate::core::auth::use_auth;
 use crate::core::time::date_time;
@@ -24,43 +25,11 @@ const REFRESH: Duration = Duration::from_secs(5);
 
 /// The recent-activity table of the product on screen, for operators and admins. Folded until
 /// opened (then re-read every few seconds), so that a cold load of the console makes no request
-/// for it.
+/// for it; the table's code is the `activity` chunk (components::lazy), fetched when it opens.
 #[component]
 pub fn ActivityPanel(product: RwSignal<String>) -> impl IntoView {
     let auth = use_auth();
     let open = RwSignal::new(false);
-    let entries = RwSignal::new(None::<Vec<ActivityEntry>>);
-    let error = RwSignal::new(None::<String>);
-    let load = move || {
-        let p = product.get_untracked();
-        if p.is_empty() || !open.get_untracked() || !auth.sees_activity() {
-            return;
-        }
-        spawn_local(async move {
-            let path = format!("/api/activity?product={}&limit={SHOWN}", api::enc(&p));
-            match api::get::<Vec<ActivityEntry>>(&path).await {
-                Ok(v) => {
-                    error.set(None);
-                    if entries.with_untracked(|e| e.as_ref() != Some(&v)) {
-                        entries.set(Some(v));
-                    }
-                }
-                Err(e) => error.set(Some(words::failure(&e))),
-            }
-        });
-    };
-    Effect::new(move |_| {
-        product.track();
-        auth.state.track();
-        open.track();
-        load();
-    });
-    let timer = set_interval_with_handle(load, REFRESH).ok();
-    on_cleanup(move || {
-        if let Some(t) = timer {
-            t.clear();
-        }
-    });
     let toggle = move |ev: leptos::ev::Event| {
         // `<details>.open`, read without one more web-sys feature.
         let now_open = ev
@@ -70,30 +39,88 @@ pub fn ActivityPanel(product: RwSignal<String>) -> impl IntoView {
             .unwrap_or(false);
         open.set(now_open);
     };
-
+    provide_context(Shown(product));
     view! {
         <Show when=move || auth.sees_activity()>
             <details class="card" id="activity" on:toggle=toggle>
                 <summary><h2>{move || tr!(activity.title)}</h2></summary>
-                {move || error.get().map(|e| view! { <p class="bad-text">{e}</p> })}
-                {move || match entries.get() {
-                    None => view! { <p class="muted">{tr!(common.loading)}</p> }.into_any(),
-                    Some(v) if v.is_empty() => view! {
-                        <p class="muted">{tr!(activity.empty)}</p>
-                    }.into_any(),
-                    Some(v) => view! {
-                        <div class="table-wrap">
-                            <table class="grid">
-                                <thead><tr>
-                                    <th>{tr!(activity.time)}</th><th>{tr!(activity.user)}</th><th>{tr!(activity.action)}</th><th>{tr!(activity.outcome)}</th><th>{tr!(activity.message)}</th>
-                                </tr></thead>
-                                <tbody>{v.into_iter().map(row).collect_view()}</tbody>
-                            </table>
-                        </div>
-                    }.into_any(),
-                }}
+                {move || open.get().then(|| view! { <Lazy load=|| Box::pin(activity_table())/> })}
             </details>
         </Show>
+    }
+}
+
+/// The product whose activity the open panel shows, handed to the `activity` chunk.
+#[derive(Clone, Copy)]
+struct Shown(RwSignal<String>);
+
+/// The activity table's split point.
+#[leptos::wasm_split::wasm_split(activity, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn activity_table() -> Part {
+    Ok(|| view! { <ActivityTable/> }.into_any())
+}
+
+/// The open panel's table: read at once, whenever the product or the caller changes, and every
+/// few seconds while it is open.
+#[component]
+fn ActivityTable() -> impl IntoView {
+    let Shown(product) = expect_context::<Shown>();
+    let auth = use_auth();
+    let entries = RwSignal::new(None::<Vec<ActivityEntry>>);
+    let error = RwSignal::new(None::<String>);
+    let load = move || {
+        let Some(p) = product.try_get_untracked() else {
+            return;
+        };
+        if p.is_empty() || !auth.sees_activity() {
+            return;
+        }
+        spawn_local(async move {
+            let path = format!("/api/activity?product={}&limit={SHOWN}", api::enc(&p));
+            let r = api::get::<Vec<ActivityEntry>>(&path).await;
+            // The panel may have been closed meanwhile.
+            match r {
+                Ok(v) => {
+                    let _ = error.try_set(None);
+                    if entries.try_with_untracked(|e| e.as_ref() != Some(&v)) == Some(true) {
+                        let _ = entries.try_set(Some(v));
+                    }
+                }
+                Err(e) => {
+                    let _ = error.try_set(Some(words::failure(&e)));
+                }
+            }
+        });
+    };
+    Effect::new(move |_| {
+        product.track();
+        auth.state.track();
+        load();
+    });
+    let timer = set_interval_with_handle(load, REFRESH).ok();
+    on_cleanup(move || {
+        if let Some(t) = timer {
+            t.clear();
+        }
+    });
+    view! {
+        {move || error.get().map(|e| view! { <p class="bad-text">{e}</p> })}
+        {move || match entries.get() {
+            None => view! { <p class="muted">{tr!(common.loading)}</p> }.into_any(),
+            Some(v) if v.is_empty() => view! {
+                <p class="muted">{tr!(activity.empty)}</p>
+            }.into_any(),
+            Some(v) => view! {
+                <div class="table-wrap">
+                    <table class="grid">
+                        <thead><tr>
+                            <th>{tr!(activity.time)}</th><th>{tr!(activity.user)}</th><th>{tr!(activity.action)}</th><th>{tr!(activity.outcome)}</th><th>{tr!(activity.message)}</th>
+                        </tr></thead>
+                        <tbody>{v.into_iter().map(row).collect_view()}</tbody>
+                    </table>
+                </div>
+            }.into_any(),
+        }}
     }
 }
 
@@ -155,11 +182,11 @@ pub fn DashboardSettings() -> impl IntoView {
     // guess (setting it without choosing a level is refused by the action's rule on `value`).
     let level = RwSignal::new(String::new());
     let set_level = move |_| {
-        actions.run(Request::new(Action::Loglevel {
+        actions.ask(Action::Loglevel {
             value: level.get_untracked(),
-        }))
+        })
     };
-    let reload = move |_| actions.run(Request::new(Action::Reload));
+    let reload = move |_| actions.ask(Action::Reload);
     view! {
         <Show when=move || auth.is_admin()>
             <section class="card" id="dashboard-settings" aria-label=move || tr!(settings.title)>

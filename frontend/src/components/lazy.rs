@@ -36,11 +36,14 @@ pub type Loader = fn() -> Pin<Box<dyn Future<Output = Part>>>;
 /// Shows the part `load` brings in: a loading line until its chunk is in, then the part, or a
 /// clear error with a reload button if the chunk cannot be loaded. A failed load is not cached
 /// (wasm_split_helpers retries on the next call), so the page opened again tries again.
+/// `quiet`: nothing is shown while the chunk comes (a dialog whose chunk is already in: the
+/// loading line would flash, and be announced, every time it opens).
 #[component]
-pub fn Lazy(load: Loader) -> impl IntoView {
-    let part = LocalResource::new(move || load());
+pub fn Lazy(load: Loader, #[prop(optional)] quiet: bool) -> impl IntoView {
+    let part = LocalResource::new(load);
     move || {
         match part.get() {
+        None if quiet => ().into_any(),
         None => view! {
             <p class="muted lazy-loading" role="status" aria-busy="true">{move || tr!(common.loading_page)}</p>
         }
