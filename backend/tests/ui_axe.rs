@@ -12,12 +12,7 @@ async fn every_page_passes_axe_in_both_languages_and_both_themes() {
     for (lang, live) in [("en", "Live"), ("zh", "实时")] {
         for theme in ["light", "dark"] {
             b.open(&app.url("/")).await;
-            b.js(
-                "localStorage.setItem('codis-console.theme', arguments[0]); \
-                 localStorage.setItem('codis-console.lang', arguments[1]);",
-                vec![serde_json::json!(theme), serde_json::json!(lang)],
-            )
-            .await;
+            b.remember_choice(lang, Some(theme)).await;
             for page in ["", "/proxies", "/slots", "/groups", "/sentinels"] {
                 b.open(&app.url(&format!("/p/codis-demo{page}"))).await;
                 b.wait_text("#live-indicator", "live", |t| t.starts_with(live))
@@ -73,12 +68,7 @@ async fn the_fleet_alerts_and_fork_pages_pass_axe_in_both_languages_and_both_the
     for (lang, live) in [("en", "Live"), ("zh", "实时")] {
         for theme in ["light", "dark"] {
             b.open(&app.url("/")).await;
-            b.js(
-                "localStorage.setItem('codis-console.theme', arguments[0]); \
-                 localStorage.setItem('codis-console.lang', arguments[1]);",
-                vec![serde_json::json!(theme), serde_json::json!(lang)],
-            )
-            .await;
+            b.remember_choice(lang, Some(theme)).await;
             for stop in support::browser::TROUBLED_STOPS {
                 b.troubled_stop(&app, stop, live).await;
                 for v in b.axe_violations().await {

@@ -230,8 +230,7 @@ async fn in_chinese_no_english_label_is_left_on_any_page_or_dialog() {
     assert!(english.len() > 200, "{} English texts", english.len());
     let b = Browser::start().await;
     b.open(&app.url("/")).await;
-    b.js("localStorage.setItem('codis-console.lang', 'zh');", vec![])
-        .await;
+    b.remember_choice("zh", None).await;
     let mut left = Vec::new();
     for page in PAGES {
         b.open(&app.url(&format!("/p/codis-demo{page}"))).await;
@@ -354,8 +353,7 @@ async fn in_chinese_no_english_label_is_left_on_the_fleet_alerts_or_the_fork_pag
     let (app, _rules, b) = support::browser::troubled_demo_console().await;
     let english = english_catalogue();
     b.open(&app.url("/")).await;
-    b.js("localStorage.setItem('codis-console.lang', 'zh');", vec![])
-        .await;
+    b.remember_choice("zh", None).await;
     let mut left = Vec::new();
     for stop in support::browser::TROUBLED_STOPS {
         b.troubled_stop(&app, stop, "实时").await;
@@ -388,18 +386,12 @@ async fn in_chinese_no_english_label_is_left_on_the_fleet_alerts_or_the_fork_pag
 /// alert centre"), the address and the age as data.
 #[tokio::test]
 async fn a_stopped_dashboards_banner_speaks_chinese_in_chinese() {
-    let app = TestApp::builder()
-        .demo()
-        .assets(&support::dist_dir())
-        .start()
-        .await;
+    let (app, b) = support::browser::demo_console().await;
     let dash = app.demo_dashboard("codis-demo");
     let addr = dash.addr().to_string();
     let english = english_catalogue();
-    let b = Browser::start().await;
     b.open(&app.url("/")).await;
-    b.js("localStorage.setItem('codis-console.lang', 'zh');", vec![])
-        .await;
+    b.remember_choice("zh", None).await;
     b.open(&app.url("/p/codis-demo")).await;
     wait_live(&b, "zh").await;
     dash.stop().await;

@@ -45,8 +45,7 @@ async fn a_section_s_code_is_fetched_only_when_the_section_is_opened() {
         !chunk_of(&dist, "sentinels").is_empty(),
         "the build has a sentinels chunk (scripts/split-wasm)"
     );
-    let app = TestApp::builder().demo().assets(&dist).start().await;
-    let b = Browser::start().await;
+    let (app, b) = support::browser::demo_console().await;
     b.open(&app.url("/p/codis-demo")).await;
     b.wait_text("#stat-qps", "live numbers", |t| {
         t.chars().any(|c| c.is_ascii_digit())

@@ -190,22 +190,24 @@ pub struct Finding {
 
 impl Finding {
     fn with(mut self, args: &[(&str, String)]) -> Finding {
-        self.args = args
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect();
+        self.args = named(args);
         self
     }
+}
+
+/// `(name, value)` pairs as the map labels and args are kept in.
+fn named(pairs: &[(&str, String)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
 }
 
 fn finding(rule: &'static str, item: &str, labels: &[(&str, String)], summary: String) -> Finding {
     Finding {
         rule,
         item: item.to_string(),
-        labels: labels
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
+        labels: named(labels),
         summary,
         args: BTreeMap::new(),
     }

@@ -233,6 +233,17 @@ impl Browser {
     }
 
     /// Runs `script` (a function body; `arguments` are `args`) and returns its result.
+    /// Stores a language (`en`, `zh`) and, if given, a theme (`light`, `dark`) as the console's
+    /// switchers do, for the next page the console loads (the current page must be the console's).
+    pub async fn remember_choice(&self, lang: &str, theme: Option<&str>) {
+        self.js(
+            "localStorage.setItem('codis-console.lang', arguments[0]); \
+             if (arguments[1] !== null) localStorage.setItem('codis-console.theme', arguments[1]);",
+            vec![serde_json::json!(lang), serde_json::json!(theme)],
+        )
+        .await;
+    }
+
     pub async fn js(&self, script: &str, args: Vec<serde_json::Value>) -> serde_json::Value {
         self.client
             .execute(script, args)
