@@ -38,9 +38,19 @@ pub fn health_title(h: Health, error: Option<String>) -> String {
 }
 
 /// The error text shown under the badge: confirmed failures only (a flaky item's error is in
-/// the tooltip, so a transient one does not shift the table).
-pub fn shown_error(h: Health, error: Option<String>) -> Option<String> {
-    error.filter(|_| h != Health::Flaky)
+/// the tooltip, so a transient one does not shift the table). The text is the server's or Go's
+/// own English words, marked `lang="en"` (docs/i18n.md).
+#[component]
+pub fn ShownError(
+    #[prop(into)] health: Signal<Health>,
+    #[prop(into)] error: Signal<Option<String>>,
+) -> impl IntoView {
+    move || {
+        error
+            .get()
+            .filter(|_| health.get() != Health::Flaky)
+            .map(|e| view! { <div class="cell-error" lang="en">{e}</div> })
+    }
 }
 
 /// `HEALTHY` / `PENDING` / `TIMEOUT` / `ERROR` / `FLAKY`, with the error cause as tooltip.

@@ -18,7 +18,7 @@ use leptos::prelude::*;
 use super::{ha_conflict_warnings, use_live, InfoHost, InfoKind, InfoRequest};
 use crate::components::actions::{use_actions, Request};
 use crate::components::input::{checked_inputs, ready, submit_then_clear, Field};
-use crate::components::status::{shown_error, HealthBadge};
+use crate::components::status::{HealthBadge, ShownError};
 use crate::components::visibility::RowVisibility;
 use crate::core::api;
 use crate::core::auth::use_auth;
@@ -364,7 +364,7 @@ fn ServerLine(
                     Some(p) => view! { <PikaCheck pika=p/> }.into_any(),
                     None => row.with(|r| r.role.as_deref().map(crate::core::words::info_role)).map(|r| view! { <span class="muted small info-role">" " {r}</span> }).into_any(),
                 }}
-                {move || shown_error(health.get(), error.get()).map(|e| view! { <div class="cell-error" lang="en">{e}</div> })}
+                <ShownError health=health error=error/>
             </td>
             <td class="mono" class:bad-text=move || row.with(|r| r.master_status == Some(false))
                 title=move || row.with(|r| tr!(groups.expected, what = if r.master_expect == "NO:ONE" { tr!(groups.expected_none) } else { format!("{}:up", r.master_expect) }))>

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use super::{ha_conflict_warnings, use_live, InfoHost, InfoKind, InfoRequest};
 use crate::components::actions::{use_actions, Request};
 use crate::components::input::{checked_inputs, ready, submit_then_clear, Field};
-use crate::components::status::{shown_error, HealthBadge};
+use crate::components::status::{HealthBadge, ShownError};
 use crate::components::visibility::RowVisibility;
 use crate::core::api;
 use crate::core::live::{ProxyCells, ProxyEntry};
@@ -202,7 +202,7 @@ fn ProxyLine(entry: ProxyEntry, info: RwSignal<Option<InfoRequest>>) -> impl Int
             <td>
                 <HealthBadge health=health error=error/>
                 {move || primary_only.get().then(|| view! { <span class="badge note" title=move || tr!(proxies.primary_only_tip)>{move || tr!(proxies.primary_only)}</span> })}
-                {move || shown_error(health.get(), error.get()).map(|e| view! { <div class="cell-error" lang="en">{e}</div> })}
+                <ShownError health=health error=error/>
             </td>
             <td class="num big-num" node_ref=refs[0]>{shown.qps}</td>
             <td class="mono wrap-commas" node_ref=refs[1]>{shown.sessions}</td>

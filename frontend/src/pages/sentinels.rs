@@ -13,7 +13,7 @@ use leptos::prelude::*;
 use super::{ha_conflict_warnings, use_live, InfoHost, InfoKind, InfoRequest};
 use crate::components::actions::{use_actions, Request};
 use crate::components::input::{checked_inputs, ready, submit_then_clear, Field};
-use crate::components::status::{shown_error, HealthBadge};
+use crate::components::status::{HealthBadge, ShownError};
 use crate::core::api;
 use crate::tr;
 
@@ -178,7 +178,7 @@ fn SentinelLine(row: RwSignal<SentinelRow>, info: RwSignal<Option<InfoRequest>>)
             <td class="mono">{addr.clone()}</td>
             <td>
                 <HealthBadge health=health error=error/>
-                {move || shown_error(health.get(), error.get()).map(|e| view! { <div class="cell-error" lang="en">{e}</div> })}
+                <ShownError health=health error=error/>
             </td>
             <td class="mono">{move || row.with(|r| if r.status_text.is_empty() { "–".to_string() } else { r.status_text.clone() })}</td>
             <td>
